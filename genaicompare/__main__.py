@@ -1,0 +1,3 @@
+from genaicompare.cli import main
+
+raise SystemExit(main())

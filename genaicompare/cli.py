@@ -1,0 +1,80 @@
+"""Command line entry point. Thin: parse arguments, then hand over to a command module.
+
+``genaicompare CATALOG`` opens the TUI; ``genaicompare run|metrics|scores|export|ratings|forget|diff``
+are headless commands, each in ``genaicompare/commands/<name>.py`` exposing
+``add_arguments(parser)`` and ``main(args) -> int``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+
+from genaicompare import __version__
+
+COMMANDS: dict[str, str] = {
+    "run": "Run a catalog headless (CI regression gate); store every answer.",
+    "metrics": "Compute metrics for outputs produced elsewhere (JSONL in, JSONL out).",
+    "scores": "Thumbs-up rates, metric means, Bradley-Terry leaderboard.",
+    "export": "Export rated answers or SFT/DPO/KTO training data as JSONL.",
+    "ratings": "Import ratings exported by another rater.",
+    "forget": "Delete a prompt's, model's or rater's rows from the database for good.",
+    "diff": "Compare two runs answer by answer.",
+}
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+def add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", help="SQLite database file (default: platformdirs data dir; "
+                        "env GENAICOMPARE_DB)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="genaicompare",
+        description="Compare language models side by side. `genaicompare CATALOG` opens the TUI; "
+        "the commands below run headless.",
+    )
+    parser.add_argument("--version", action="version", version=f"genaicompare {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, help_text in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        add_common(p)
+        _command_module(name).add_arguments(p)
+    return parser
+
+
+def _command_module(name: str):  # type: ignore[no-untyped-def]
+    return importlib.import_module(f"genaicompare.commands.{name}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    from genaicompare.errors import guarded
+
+    if argv and argv[0] in COMMANDS:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        return guarded(lambda: _command_module(args.command).main(args))
+    # Anything else is the TUI: `genaicompare [CATALOG] [options]`.
+    from genaicompare.commands import tui
+
+    tparser = argparse.ArgumentParser(
+        prog="genaicompare",
+        description="Open the comparison TUI. Other commands: " + ", ".join(COMMANDS)
+        + " (genaicompare COMMAND --help).",
+    )
+    tparser.add_argument("--version", action="version", version=f"genaicompare {__version__}")
+    add_common(tparser)
+    tui.add_arguments(tparser)
+    args = tparser.parse_args(argv)
+    return guarded(lambda: tui.main(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,64 @@
+"""User-facing failure handling: no traceback, no locals, no secrets ever reach a terminal.
+
+Known errors print one clean line and exit 2. Anything unexpected prints a short redacted summary
+(exception type and message, file:line of the innermost genaicompare frame) and writes the redacted
+traceback — without local variables — to a crash log under the cache dir.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Callable
+
+from genaicompare.sanitize import one_line, redact
+
+
+class UserError(Exception):
+    """A problem the user can fix (bad option, missing file). Printed as is; exit code 2."""
+
+
+def _known() -> tuple[type[BaseException], ...]:
+    from genaicompare.catalog import CatalogError
+    from genaicompare.store import StoreError
+
+    return (UserError, CatalogError, StoreError)
+
+
+def write_crash_log(exc: BaseException) -> str | None:
+    """Write a redacted, locals-free traceback; return its path (or None if it could not)."""
+    import datetime as dt
+
+    from genaicompare.paths import cache_dir
+
+    try:
+        folder = cache_dir() / "crashes"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"crash-{dt.datetime.now():%Y%m%d-%H%M%S}.log"
+        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        path.write_text(redact(text), encoding="utf-8")
+        return str(path)
+    except OSError:
+        return None
+
+
+def report_crash(exc: BaseException) -> None:
+    log = write_crash_log(exc)
+    print(f"genaicompare: internal error: {type(exc).__name__}: {one_line(redact(str(exc)), 300)}",
+          file=sys.stderr)
+    if log:
+        print(f"genaicompare: details (no secrets, no local variables) in {log}", file=sys.stderr)
+
+
+def guarded(fn: Callable[[], int]) -> int:
+    try:
+        return fn()
+    except KeyboardInterrupt:
+        print("genaicompare: interrupted", file=sys.stderr)
+        return 130
+    except _known() as exc:
+        print(f"genaicompare: {one_line(redact(str(exc)), 2000)}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        report_crash(exc)
+        return 2

@@ -1,0 +1,181 @@
+"""Append-only, named schema migrations (the simonw/llm pattern).
+
+Never edit a migration that has shipped: add a new ``mNNN_name`` function below the others.
+Each runs once, in order, inside a transaction; applied names are kept in ``_migrations``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlite_utils
+
+Migration = Callable[[sqlite_utils.Database], None]
+MIGRATIONS: list[Migration] = []
+
+
+def migration(fn: Migration) -> Migration:
+    MIGRATIONS.append(fn)
+    return fn
+
+
+def migrate(db: sqlite_utils.Database) -> None:
+    conn = db.conn
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+    )
+    done = {row[0] for row in conn.execute("SELECT name FROM _migrations")}
+    for fn in MIGRATIONS:
+        if fn.__name__ in done:
+            continue
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # Another process may have applied it while we waited for the write lock.
+            if conn.execute("SELECT 1 FROM _migrations WHERE name = ?", [fn.__name__]).fetchone():
+                conn.execute("COMMIT")
+                continue
+            fn(db)
+            conn.execute(
+                "INSERT INTO _migrations (name, applied_at) VALUES (?, datetime('now'))",
+                [fn.__name__],
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+
+@migration
+def m001_initial(db: sqlite_utils.Database) -> None:
+    db.execute(
+        """
+        CREATE TABLE catalogs (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            version TEXT NOT NULL,
+            content_hash TEXT NOT NULL,
+            path TEXT,
+            loaded_at TEXT NOT NULL,
+            UNIQUE (name, version, content_hash)
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE prompts (
+            id INTEGER PRIMARY KEY,
+            catalog_id INTEGER NOT NULL REFERENCES catalogs(id),
+            prompt_id TEXT NOT NULL,
+            position INTEGER NOT NULL,
+            body TEXT NOT NULL,            -- the prompt as JSON (reference, tags, assert, ...)
+            reference TEXT,
+            tags TEXT NOT NULL DEFAULT '[]',
+            task TEXT,
+            segment TEXT,
+            UNIQUE (catalog_id, prompt_id)
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE runs (
+            id INTEGER PRIMARY KEY,
+            catalog_id INTEGER REFERENCES catalogs(id),
+            catalog_name TEXT,
+            catalog_version TEXT,
+            mode TEXT NOT NULL,            -- headless | tui
+            started_at TEXT NOT NULL,
+            ended_at TEXT,
+            status TEXT NOT NULL DEFAULT 'running',  -- running | finished | interrupted | failed
+            genaicompare_version TEXT,
+            litellm_version TEXT,
+            concurrency INTEGER,
+            options TEXT NOT NULL DEFAULT '{}'
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE responses (
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER REFERENCES runs(id),
+            catalog_id INTEGER REFERENCES catalogs(id),
+            prompt_id TEXT NOT NULL,
+            model_alias TEXT NOT NULL,
+            model TEXT NOT NULL,
+            params TEXT NOT NULL DEFAULT '{}',   -- no secrets: keys never enter params
+            api_base TEXT,
+            messages TEXT NOT NULL,              -- the full rendered messages (JSON)
+            template_hash TEXT,
+            request_hash TEXT NOT NULL,          -- model + params + messages: the cache key
+            content_hash TEXT NOT NULL,          -- request + output text: ratings carry over on it
+            text TEXT NOT NULL DEFAULT '',       -- as received; sanitizing is for display
+            state TEXT NOT NULL,
+            finish_reason TEXT,
+            error_type TEXT,
+            error TEXT,                          -- redacted before it gets here
+            ttft_ms REAL,
+            latency_ms REAL,
+            tokens_in INTEGER,
+            tokens_out INTEGER,
+            tokens_estimated INTEGER NOT NULL DEFAULT 0,
+            tokens_per_s REAL,
+            cost_usd REAL,                       -- NULL = unknown, never 0 for "no price"
+            reported_model TEXT,
+            retries INTEGER NOT NULL DEFAULT 0,
+            sample_index INTEGER NOT NULL DEFAULT 0,
+            from_cache INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX responses_request ON responses(request_hash, state)")
+    db.execute("CREATE INDEX responses_content ON responses(content_hash)")
+    db.execute("CREATE INDEX responses_run ON responses(run_id)")
+    db.execute("CREATE INDEX responses_prompt ON responses(catalog_id, prompt_id, model_alias)")
+    db.execute(
+        """
+        CREATE TABLE metrics (
+            response_id INTEGER NOT NULL REFERENCES responses(id),
+            name TEXT NOT NULL,
+            value REAL,                          -- NULL when not numeric (see detail)
+            detail TEXT,                         -- JSON: spans, labels, reason, judge_error, ...
+            version TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (response_id, name)
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE ratings (
+            id INTEGER PRIMARY KEY,
+            uid TEXT NOT NULL UNIQUE,            -- stable across databases: imports are idempotent
+            kind TEXT NOT NULL,                  -- thumb | pair | retract
+            rater TEXT NOT NULL,
+            prompt_id TEXT NOT NULL,
+            catalog_name TEXT,
+            response_id INTEGER REFERENCES responses(id),
+            content_hash TEXT,                   -- the rated response's content hash
+            other_response_id INTEGER REFERENCES responses(id),
+            other_content_hash TEXT,             -- pair: the B side
+            model_alias TEXT,
+            other_model_alias TEXT,
+            value TEXT NOT NULL,                 -- up | down | a | b | tie | both_bad | (retract: uid)
+            comment TEXT,
+            blind INTEGER NOT NULL DEFAULT 0,
+            pane_order TEXT,                     -- JSON list of aliases as shown
+            shuffle_seed INTEGER,
+            time_to_rate_ms REAL,
+            created_at TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX ratings_content ON ratings(content_hash)")
+    db.execute("CREATE INDEX ratings_prompt ON ratings(prompt_id, rater)")
+    db.execute(
+        """
+        CREATE TABLE exports (
+            id INTEGER PRIMARY KEY,
+            format TEXT NOT NULL,
+            path TEXT,
+            filters TEXT NOT NULL DEFAULT '{}',
+            response_ids TEXT NOT NULL DEFAULT '[]',
+            run_ids TEXT NOT NULL DEFAULT '[]',
+            created_at TEXT NOT NULL
+        )"""
+    )

@@ -1,0 +1,27 @@
+"""Provider layer: one async streaming interface for every model.
+
+``stream(request, timeouts)`` yields :mod:`events` from litellm (imported lazily, never before the
+first screen). ``local/…`` model strings are served by the embedded SmolLM2 server
+(:mod:`genaicompare.providers.local`). :class:`ResponseCollector` turns events into the measured
+record the store saves.
+"""
+
+from genaicompare.providers.events import (
+    Event,
+    Finished,
+    FinishState,
+    ModelRequest,
+    TextDelta,
+    Timeouts,
+    Usage,
+)
+
+__all__ = [
+    "Event",
+    "FinishState",
+    "Finished",
+    "ModelRequest",
+    "TextDelta",
+    "Timeouts",
+    "Usage",
+]

@@ -1,0 +1,84 @@
+"""Typed events every provider stream yields, and the request that starts one.
+
+A stream yields any number of :class:`TextDelta` and at most one :class:`Usage`, then exactly one
+:class:`Finished` — always last, always present, whatever went wrong.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Union
+
+
+class FinishState(str, Enum):
+    """How a response ended. Every response ends in exactly one of these."""
+
+    complete = "complete"
+    """The model finished on its own (finish_reason ``stop``)."""
+    length = "length"
+    """Hit ``max_tokens``."""
+    content_filter = "content_filter"
+    """The provider withheld or cut the content."""
+    error = "error"
+    """A provider or transport error; ``error_type``/``error`` say which."""
+    timeout = "timeout"
+    """No connection, first token or next chunk within the configured timeout."""
+    cancelled = "cancelled"
+    """The user (or Ctrl-C) cancelled the stream."""
+
+
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    """Seconds; each is configurable from the CLI / config."""
+
+    connect: float = 10.0
+    first_token: float = 60.0
+    between_chunks: float = 30.0
+    total: float = 600.0
+    max_retries: int = 2
+    """Retries before the first token only (429/5xx/connection errors), honouring Retry-After."""
+    max_retry_after: float = 120.0
+
+
+@dataclass(frozen=True)
+class ModelRequest:
+    """Everything needed to call one model once. Carries the *name* of the key variable, never a key."""
+
+    alias: str
+    model: str
+    messages: list[dict[str, str]]
+    params: dict[str, Any] = field(default_factory=dict)
+    api_base: str | None = None
+    api_key_env: str | None = None
+    price_in_per_mtok: float | None = None
+    price_out_per_mtok: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TextDelta:
+    text: str
+    at: float
+    """``time.perf_counter()`` when the chunk arrived."""
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    prompt_tokens: int | None
+    completion_tokens: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Finished:
+    state: FinishState
+    finish_reason: str | None = None
+    error_type: str | None = None
+    """Exception class name (or ``in_band_error``/``no_finish``) for state error/timeout."""
+    error: str | None = None
+    """Redacted, sanitized message."""
+    reported_model: str | None = None
+    """The model name the provider reported in its chunks."""
+    retries: int = 0
+
+
+Event = Union[TextDelta, Usage, Finished]

@@ -1,0 +1,127 @@
+"""Plain data records shared by the domain modules (no behaviour, no I/O)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from genaicompare.catalog import content_hash
+from genaicompare.providers.events import FinishState
+
+
+def request_hash(model: str, params: dict[str, Any], messages: list[dict[str, str]],
+                 api_base: str | None = None) -> str:
+    """The response-cache key: same model, params, endpoint and messages ⇒ same request."""
+    return content_hash({"model": model, "params": params, "messages": messages,
+                         "api_base": api_base})
+
+
+def response_content_hash(req_hash: str, text: str) -> str:
+    """Ratings carry over on this: the same request answered with the same text."""
+    return content_hash({"request": req_hash, "text": text})
+
+
+@dataclass
+class ResponseRecord:
+    """One model's answer to one prompt, measured. Built by the provider collector."""
+
+    prompt_id: str
+    model_alias: str
+    model: str
+    params: dict[str, Any]
+    messages: list[dict[str, str]]
+    template_hash: str | None = None
+    api_base: str | None = None
+    text: str = ""
+    state: FinishState = FinishState.error
+    finish_reason: str | None = None
+    error_type: str | None = None
+    error: str | None = None
+    ttft_ms: float | None = None
+    latency_ms: float | None = None
+    tokens_in: int | None = None
+    tokens_out: int | None = None
+    tokens_estimated: bool = False
+    tokens_per_s: float | None = None
+    cost_usd: float | None = None
+    reported_model: str | None = None
+    retries: int = 0
+    sample_index: int = 0
+    from_cache: bool = False
+    id: int | None = None
+    run_id: int | None = None
+    created_at: str | None = None
+    metrics: dict[str, float | None] = field(default_factory=dict)
+
+    @property
+    def request_hash(self) -> str:
+        return request_hash(self.model, self.params, self.messages, self.api_base)
+
+    @property
+    def content_hash(self) -> str:
+        return response_content_hash(self.request_hash, self.text)
+
+    @property
+    def ok(self) -> bool:
+        return self.state in (FinishState.complete, FinishState.length)
+
+    def to_row(self) -> dict[str, Any]:
+        return {
+            "prompt_id": self.prompt_id,
+            "model_alias": self.model_alias,
+            "model": self.model,
+            "params": json.dumps(self.params, sort_keys=True),
+            "api_base": self.api_base,
+            "messages": json.dumps(self.messages, ensure_ascii=False),
+            "template_hash": self.template_hash,
+            "request_hash": self.request_hash,
+            "content_hash": self.content_hash,
+            "text": self.text,
+            "state": self.state.value,
+            "finish_reason": self.finish_reason,
+            "error_type": self.error_type,
+            "error": self.error,
+            "ttft_ms": self.ttft_ms,
+            "latency_ms": self.latency_ms,
+            "tokens_in": self.tokens_in,
+            "tokens_out": self.tokens_out,
+            "tokens_estimated": int(self.tokens_estimated),
+            "tokens_per_s": self.tokens_per_s,
+            "cost_usd": self.cost_usd,
+            "reported_model": self.reported_model,
+            "retries": self.retries,
+            "sample_index": self.sample_index,
+            "from_cache": int(self.from_cache),
+        }
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> ResponseRecord:
+        return cls(
+            id=row["id"],
+            run_id=row.get("run_id"),
+            prompt_id=row["prompt_id"],
+            model_alias=row["model_alias"],
+            model=row["model"],
+            params=json.loads(row["params"] or "{}"),
+            api_base=row.get("api_base"),
+            messages=json.loads(row["messages"]),
+            template_hash=row.get("template_hash"),
+            text=row["text"],
+            state=FinishState(row["state"]),
+            finish_reason=row.get("finish_reason"),
+            error_type=row.get("error_type"),
+            error=row.get("error"),
+            ttft_ms=row.get("ttft_ms"),
+            latency_ms=row.get("latency_ms"),
+            tokens_in=row.get("tokens_in"),
+            tokens_out=row.get("tokens_out"),
+            tokens_estimated=bool(row.get("tokens_estimated")),
+            tokens_per_s=row.get("tokens_per_s"),
+            cost_usd=row.get("cost_usd"),
+            reported_model=row.get("reported_model"),
+            retries=row.get("retries") or 0,
+            sample_index=row.get("sample_index") or 0,
+            from_cache=bool(row.get("from_cache")),
+            created_at=row.get("created_at"),
+        )

@@ -1,0 +1,95 @@
+"""Make untrusted text safe to show, and secrets impossible to leak.
+
+Two separate jobs:
+
+* :func:`for_display` strips terminal escape sequences (ESC/CSI/OSC/DCS/APC/PM/SOS, 8-bit C1 forms)
+  and replaces other control characters, so model output, catalog text and provider errors can be
+  written to a terminal or a widget without acting on it. Text is *stored* as received; this is for
+  display, logs and reports only. Markup is a separate concern: the UI renders such text as
+  ``Text``/``Content`` (never markup), so brackets stay literal.
+* :func:`redact` removes API keys: every value of an environment variable that looks like a key,
+  plus common key shapes (``sk-…``, ``Bearer …``, ``?key=…``). Provider errors can echo keys,
+  headers or URLs; everything that reaches the database, exports, logs or crash output passes here.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from functools import lru_cache
+
+# ESC-introduced sequences: CSI (ESC [ ... final), OSC (ESC ] ... BEL|ST), DCS/SOS/PM/APC
+# (ESC P|X|^|_ ... ST), and two-character escapes (ESC + one char). The 8-bit C1 equivalents
+# (0x9B CSI, 0x9D OSC, 0x90 DCS, 0x98 SOS, 0x9E PM, 0x9F APC) are handled alike.
+_ESCAPES = re.compile(
+    r"""
+    (?:\x1b\[|\x9b)[\x30-\x3f]*[\x20-\x2f]*[\x40-\x7e]?     # CSI
+  | (?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])                  # OSC, DCS, SOS, PM, APC ...
+        [^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?               # ... up to BEL or ST (or the end)
+  | \x1b[\x20-\x2f]*[\x30-\x7e]?                             # other ESC sequences (and a lone ESC)
+    """,
+    re.VERBOSE,
+)
+# C0 controls except tab/newline, DEL, the remaining C1 range, and lone surrogates.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+_REPLACEMENT = "\ufffd"
+
+
+def for_display(text: str) -> str:
+    """Return ``text`` with escape sequences removed and other control characters replaced."""
+    if not text:
+        return ""
+    text = text.replace("\r\n", "\n")
+    text = _ESCAPES.sub("", text)
+    return _CONTROLS.sub(_REPLACEMENT, text)
+
+
+def one_line(text: str, limit: int = 500) -> str:
+    """Sanitize and fold to a single line (for status lines, tables and logs)."""
+    clean = for_display(text).replace("\n", " ").replace("\t", " ")
+    return clean if len(clean) <= limit else clean[: limit - 1] + "…"
+
+
+_KEY_ENV_HINT = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH)", re.I)
+_KEY_PATTERNS = [
+    re.compile(r"\bsk-[A-Za-z0-9_\-]{8,}"),  # OpenAI/Anthropic style
+    re.compile(r"\b(?:AIza)[0-9A-Za-z_\-]{20,}"),  # Google API keys
+    re.compile(r"\bgh[pousr]_[A-Za-z0-9]{20,}"),  # GitHub tokens
+    re.compile(r"\bhf_[A-Za-z0-9]{20,}"),  # Hugging Face tokens
+    re.compile(r"\bxox[abpr]-[A-Za-z0-9\-]{10,}"),  # Slack tokens
+    re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/\-]{8,}=*"),
+    re.compile(r"(?i)((?:api[-_]?key|x-api-key|access[-_]?token|token|key)\s*[=:]\s*[\"']?)[^\s\"'&,;}]{8,}"),
+]
+REDACTED = "[REDACTED]"
+
+
+@lru_cache(maxsize=8)
+def _env_secrets(snapshot: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
+    values = {v for k, v in snapshot if _KEY_ENV_HINT.search(k) and len(v) >= 8}
+    return tuple(sorted(values, key=len, reverse=True))
+
+
+def secret_values() -> tuple[str, ...]:
+    """Values of environment variables whose names look like credentials (≥ 8 chars)."""
+    return _env_secrets(tuple(sorted(os.environ.items())))
+
+
+def redact(text: str, extra: tuple[str, ...] = ()) -> str:
+    """Remove every known secret value and every key-shaped token from ``text``."""
+    if not text:
+        return text
+    for value in (*extra, *secret_values()):
+        if value and value in text:
+            text = text.replace(value, REDACTED)
+    for pattern in _KEY_PATTERNS:
+        if pattern.groups:
+            text = pattern.sub(lambda m: m.group(1) + REDACTED, text)
+        else:
+            text = pattern.sub(REDACTED, text)
+    return text
+
+
+def safe_error(text: str, limit: int = 2000) -> str:
+    """Redacted and single-line-safe (newlines kept) form of a provider error for storage/display."""
+    out = for_display(redact(text))
+    return out if len(out) <= limit else out[: limit - 1] + "…"
