@@ -29,8 +29,9 @@ EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
 
 def add_common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", help="SQLite database file (default: platformdirs data dir; "
-                        "env GENAICOMPARE_DB)")
+    parser.add_argument(
+        "--db", help="SQLite database file (default: platformdirs data dir; env GENAICOMPARE_DB)"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -66,7 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     tparser = argparse.ArgumentParser(
         prog="genaicompare",
-        description="Open the comparison TUI. Other commands: " + ", ".join(COMMANDS)
+        description="Open the comparison TUI. Other commands: "
+        + ", ".join(COMMANDS)
         + " (genaicompare COMMAND --help).",
     )
     tparser.add_argument("--version", action="version", version=f"genaicompare {__version__}")

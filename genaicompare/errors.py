@@ -44,8 +44,10 @@ def write_crash_log(exc: BaseException) -> str | None:
 
 def report_crash(exc: BaseException) -> None:
     log = write_crash_log(exc)
-    print(f"genaicompare: internal error: {type(exc).__name__}: {one_line(redact(str(exc)), 300)}",
-          file=sys.stderr)
+    print(
+        f"genaicompare: internal error: {type(exc).__name__}: {one_line(redact(str(exc)), 300)}",
+        file=sys.stderr,
+    )
     if log:
         print(f"genaicompare: details (no secrets, no local variables) in {log}", file=sys.stderr)
 
