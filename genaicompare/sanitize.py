@@ -58,7 +58,9 @@ _KEY_PATTERNS = [
     re.compile(r"\bhf_[A-Za-z0-9]{20,}"),  # Hugging Face tokens
     re.compile(r"\bxox[abpr]-[A-Za-z0-9\-]{10,}"),  # Slack tokens
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/\-]{8,}=*"),
-    re.compile(r"(?i)((?:api[-_]?key|x-api-key|access[-_]?token|token|key)\s*[=:]\s*[\"']?)[^\s\"'&,;}]{8,}"),
+    re.compile(
+        r"(?i)((?:api[-_]?key|x-api-key|access[-_]?token|token|key)\s*[=:]\s*[\"']?)[^\s\"'&,;}]{8,}"
+    ),
 ]
 REDACTED = "[REDACTED]"
 
@@ -93,3 +95,38 @@ def safe_error(text: str, limit: int = 2000) -> str:
     """Redacted and single-line-safe (newlines kept) form of a provider error for storage/display."""
     out = for_display(redact(text))
     return out if len(out) <= limit else out[: limit - 1] + "…"
+
+
+# An escape sequence that may still be going on at the end of a chunk: ESC or an 8-bit introducer,
+# followed by anything that has not reached its terminator yet.
+_OPEN_TAIL = re.compile(
+    r"(?:\x1b(?:\[[\x30-\x3f]*[\x20-\x2f]*|[\]PX^_][^\x07\x1b\x9c]*|[\x20-\x2f]*)?"
+    r"|[\x9b][\x30-\x3f]*[\x20-\x2f]*|[\x90\x98\x9d\x9e\x9f][^\x07\x1b\x9c]*|\r)\Z"
+)
+_MAX_HELD = 4096
+
+
+class StreamSanitizer:
+    """Sanitize text that arrives in chunks, where an escape sequence may be split across chunks.
+
+    ``feed`` returns the display-safe text that can be shown now and holds back a trailing,
+    possibly unfinished sequence until the next chunk (or :meth:`flush`) decides it. Feeding the
+    chunks of a text gives the same result as ``for_display`` of the whole text.
+    """
+
+    def __init__(self) -> None:
+        self._held = ""
+
+    def feed(self, chunk: str) -> str:
+        text = self._held + chunk
+        match = _OPEN_TAIL.search(text)
+        if match and len(text) - match.start() <= _MAX_HELD:
+            self._held = text[match.start() :]
+            text = text[: match.start()]
+        else:
+            self._held = ""
+        return for_display(text)
+
+    def flush(self) -> str:
+        text, self._held = self._held, ""
+        return for_display(text)
