@@ -1,14 +1,16 @@
 """Typed events every provider stream yields, and the request that starts one.
 
-A stream yields any number of :class:`TextDelta` and at most one :class:`Usage`, then exactly one
-:class:`Finished` — always last, always present, whatever went wrong.
+A stream yields any number of :class:`TextDelta` (and a :class:`Retrying` before each retry, which
+only ever happens before the first token) and at most one :class:`Usage`, then exactly one
+:class:`Finished` — always last, always present, whatever went wrong. The one exception is
+cancellation: a cancelled stream stops where it is, and the collector records ``cancelled``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Union
+from typing import Any
 
 
 class FinishState(str, Enum):
@@ -66,6 +68,19 @@ class TextDelta:
 class Usage:
     prompt_tokens: int | None
     completion_tokens: int | None
+    estimated: bool = False
+    """True when the provider sent no usage and these are litellm's token-counter estimates."""
+
+
+@dataclass(frozen=True, slots=True)
+class Retrying:
+    """The attempt failed before the first token and will be retried after ``delay`` seconds."""
+
+    attempt: int
+    """1 for the first retry."""
+    delay: float
+    reason: str
+    """Redacted, sanitized error of the failed attempt."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,4 +96,6 @@ class Finished:
     retries: int = 0
 
 
-Event = Union[TextDelta, Usage, Finished]
+Event = TextDelta | Usage | Retrying | Finished
+
+DEFAULT_TIMEOUTS = Timeouts()
