@@ -1,24 +1,35 @@
 """Headless run: every prompt × model, a progress bar on stderr, a summary, everything stored.
 
 No Textual. ``run_headless`` does the work and returns a :class:`RunOutcome`; the ``run`` command
-formats it. Regression mode (assertions, baselines, reports) builds on the outcome.
+formats it, and :mod:`genaicompare.regression` judges it (assertions, baselines, ``--fail-on``).
+
+Metrics are computed per response on one background thread as responses arrive (the event loop
+never waits for them) and stored with :meth:`Store.save_metrics`; assertions are evaluated after
+metrics. ``resume_run`` continues an interrupted run: every (prompt, model, sample) that already
+has an answer in that run is skipped, so nothing is asked twice.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import statistics
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from genaicompare.catalog import Catalog
+from genaicompare.catalog import Catalog, Prompt
 from genaicompare.comparison import Comparison
+from genaicompare.errors import UserError
 from genaicompare.providers.events import FinishState, Timeouts
 from genaicompare.records import ResponseRecord
 from genaicompare.store import Store
+
+# States a resumed run keeps; anything else (error, timeout, cancelled) is asked again.
+KEEP_ON_RESUME = frozenset({FinishState.complete, FinishState.length, FinishState.content_filter})
 
 
 @dataclass
@@ -91,9 +102,99 @@ class RunOutcome:
     summaries: dict[str, ModelSummary]
     seconds: float
     interrupted: bool = False
+    metrics: dict[int, dict[str, Any]] = field(default_factory=dict)
+    """response id → metric name → value (numeric or None), as stored."""
+    resumed: int = 0
+    """Answers kept from the interrupted run (``--resume``)."""
+    metrics_error: str | None = None
 
 
 ProgressCallback = Callable[[ResponseRecord, int, int], None]
+
+
+class MetricsWorker:
+    """Computes and stores metrics for each response on one background thread.
+
+    One thread, because the heavy metric models (embeddings, toxicity) are loaded once and are not
+    safe to call concurrently; the event loop only submits and never waits.
+    """
+
+    def __init__(self, catalog: Catalog, store: Store, enabled: bool = True) -> None:
+        self.catalog = catalog
+        self.store = store
+        self.enabled = enabled
+        self.values: dict[int, dict[str, Any]] = {}
+        self.error: str | None = None
+        self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="metrics")
+        self._futures: list[concurrent.futures.Future[None]] = []
+        self._engine: Any = None
+        self._lock = threading.Lock()
+
+    def submit(self, record: ResponseRecord) -> None:
+        if not self.enabled or record.id is None:
+            return
+        prompt = self.catalog.prompt(record.prompt_id)
+        self._futures.append(self._pool.submit(self._one, record, prompt))
+        # Keep the list short on long runs (memory stays flat with the catalog size).
+        if len(self._futures) > 256:
+            self._futures = [f for f in self._futures if not f.done()]
+
+    def _one(self, record: ResponseRecord, prompt: Prompt) -> None:
+        try:
+            values = compute_metrics(self, record, prompt)
+        except Exception as exc:  # a metric failing must not lose the run; it is reported
+            from genaicompare.sanitize import one_line, redact
+
+            self.error = f"metrics failed: {type(exc).__name__}: {one_line(redact(str(exc)), 300)}"
+            return
+        if values and record.id is not None:
+            self.store.save_metrics(record.id, values)
+            with self._lock:
+                self.values[record.id] = {k: v[0] for k, v in values.items()}
+
+    def load_existing(self, response_ids: list[int]) -> None:
+        for rid in response_ids:
+            stored = self.store.metrics_for(rid)
+            if stored:
+                self.values[rid] = {k: v["value"] for k, v in stored.items()}
+
+    def close(self, wait: bool = True) -> None:
+        if wait:
+            concurrent.futures.wait(self._futures)
+        self._pool.shutdown(wait=wait, cancel_futures=not wait)
+
+
+def compute_metrics(
+    worker: MetricsWorker, record: ResponseRecord, prompt: Prompt
+) -> dict[str, tuple[float | None, Any, str]]:
+    """Metrics for one response as ``name → (value, detail, version)`` (the store's shape).
+
+    The metrics package owns the metrics; this only adapts its engine to the store's shape.
+    Responses that produced no answer get no metrics (their assertions fail as "no answer").
+    """
+    if not record.ok and record.state is not FinishState.content_filter:
+        return {}
+    try:
+        from genaicompare.metrics import MetricsEngine
+    except ImportError:
+        return operational_metrics(record)
+    if worker._engine is None:
+        worker._engine = MetricsEngine()
+    names = prompt.metrics or worker.catalog.defaults.metrics
+    if prompt.assert_:
+        names = None if names is None else sorted({*names, *prompt.assert_})
+    results = worker._engine.compute_for_record(record, prompt, names=names)
+    out: dict[str, tuple[float | None, Any, str]] = {}
+    for name, result in results.items():
+        if isinstance(result, tuple):
+            out[name] = result
+        else:
+            out[name] = (
+                getattr(result, "value", None),
+                getattr(result, "detail", None),
+                str(getattr(result, "version", "1")),
+            )
+    return out
 
 
 def run_headless(
@@ -107,10 +208,18 @@ def run_headless(
     repeat: int = 1,
     on_progress: ProgressCallback | None = None,
     options: dict[str, Any] | None = None,
+    resume_run: int | None = None,
+    metrics: bool = True,
 ) -> RunOutcome:
     """Run the whole catalog; Ctrl-C keeps every finished response (the run is ``interrupted``)."""
     catalog_id = store.record_catalog(catalog, catalog_path)
-    run_id = store.start_run(catalog_id, catalog, "headless", concurrency, options)
+    kept: list[ResponseRecord] = []
+    if resume_run is not None:
+        run_id = resume_run
+        kept = _resumable(store, catalog, catalog_id, resume_run, repeat)
+        store.reopen_run(run_id)
+    else:
+        run_id = store.start_run(catalog_id, catalog, "headless", concurrency, options)
     comparison = Comparison(
         catalog,
         store,
@@ -121,23 +230,81 @@ def run_headless(
         catalog_id=catalog_id,
     )
     summaries = {m.id: ModelSummary(m.id, m.model) for m in catalog.models}
-    records: list[ResponseRecord] = []
+    worker = MetricsWorker(catalog, store, enabled=metrics)
+    records: list[ResponseRecord] = list(kept)
+    for r in kept:
+        summaries[r.model_alias].add(r)
+    worker.load_existing([r.id for r in kept if r.id is not None])
     total = len(catalog.prompts) * len(catalog.models) * max(1, repeat)
+    skip = {(r.prompt_id, r.model_alias, r.sample_index) for r in kept}
 
     def collect(record: ResponseRecord) -> None:
         records.append(record)
         summaries[record.model_alias].add(record)
+        worker.submit(record)
         if on_progress is not None:
             on_progress(record, len(records), total)
+
+    async def main() -> None:
+        await comparison.run_many(catalog.iter_pairs(), collect, repeat=repeat, skip=skip)
 
     started = time.perf_counter()
     interrupted = False
     try:
-        asyncio.run(comparison.run_many(catalog.iter_pairs(), collect, repeat=repeat))
+        asyncio.run(main())
     except KeyboardInterrupt:
         interrupted = True
     finally:
+        # On Ctrl-C, do not wait for metrics still queued: the answers are stored, the metrics
+        # can be computed again on --resume.
+        worker.close(wait=not interrupted)
         store.finish_run(run_id, "interrupted" if interrupted else "finished")
     return RunOutcome(
-        run_id, catalog, store.path, records, summaries, time.perf_counter() - started, interrupted
+        run_id,
+        catalog,
+        store.path,
+        records,
+        summaries,
+        time.perf_counter() - started,
+        interrupted,
+        metrics=worker.values,
+        resumed=len(kept),
+        metrics_error=worker.error,
     )
+
+
+def _resumable(
+    store: Store, catalog: Catalog, catalog_id: int, run_id: int, repeat: int
+) -> list[ResponseRecord]:
+    """The kept answers of run ``run_id``, after checking it is this catalog's run."""
+    run = store.run(run_id)
+    if run is None:
+        raise UserError(f"--resume {run_id}: no such run in {store.path}")
+    if run["catalog_id"] != catalog_id:
+        raise UserError(
+            f"--resume {run_id}: that run used a different catalog "
+            f"({run['catalog_name']} {run['catalog_version']}) or this catalog changed since"
+        )
+    if run["status"] == "finished":
+        raise UserError(f"--resume {run_id}: that run finished; nothing to resume")
+    aliases = {m.id for m in catalog.models}
+    latest: dict[tuple[str, str, int], ResponseRecord] = {}
+    for r in store.run_responses(run_id):
+        if r.model_alias in aliases and r.sample_index < max(1, repeat):
+            latest[(r.prompt_id, r.model_alias, r.sample_index)] = r
+    return [r for r in latest.values() if r.state in KEEP_ON_RESUME]
+
+
+def operational_metrics(record: ResponseRecord) -> dict[str, tuple[float | None, Any, str]]:
+    """The operational metrics (issue 5's names), for when the metrics package is unavailable."""
+    version = "ops-1"
+    return {
+        "ttft_ms": (record.ttft_ms, None, version),
+        "latency_ms": (record.latency_ms, None, version),
+        "tokens_in": (record.tokens_in, {"estimated": record.tokens_estimated}, version),
+        "tokens_out": (record.tokens_out, {"estimated": record.tokens_estimated}, version),
+        "tokens_per_s": (record.tokens_per_s, None, version),
+        "cost_usd": (record.cost_usd, None if record.cost_usd is not None else "unknown", version),
+        "chars": (float(len(record.text)), None, version),
+        "words": (float(len(record.text.split())), None, version),
+    }

@@ -169,6 +169,11 @@ class Store:
         self.write(lambda c: c.execute(
             "UPDATE runs SET ended_at=?, status=? WHERE id=?", [now_iso(), status, run_id]))
 
+    def reopen_run(self, run_id: int) -> None:
+        """Mark an interrupted run as running again (``genaicompare run --resume``)."""
+        self.write(lambda c: c.execute(
+            "UPDATE runs SET status='running', ended_at=NULL WHERE id=?", [run_id]))
+
     def run(self, run_id: int) -> dict[str, Any] | None:
         rows = self.query("SELECT * FROM runs WHERE id=?", [run_id])
         return rows[0] if rows else None

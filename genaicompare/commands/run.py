@@ -1,11 +1,12 @@
-"""``genaicompare run CATALOG``: the headless run (CI regression gate)."""
+"""``genaicompare run CATALOG``: the headless run and CI regression gate."""
 
 from __future__ import annotations
 
 import argparse
-import json
+import io
 import os
 import sys
+from typing import Any
 
 from genaicompare.commands._common import add_model_arguments, load_with_models, open_store
 from genaicompare.comparison import DEFAULT_CONCURRENCY
@@ -14,8 +15,40 @@ from genaicompare.headless import RunOutcome, run_headless
 from genaicompare.providers.events import Timeouts
 from genaicompare.sanitize import one_line
 
+EXIT_PASS, EXIT_REGRESSION, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
+_DEFAULT_TIMEOUTS = Timeouts()
+
+EPILOG = """\
+exit codes:
+  0    every rule passed
+  1    regression: a --fail-on rule held (by default: any assertion failure)
+  2    configuration or infrastructure error: bad catalog or option, or answers that ended in
+       error/timeout (an unreachable provider is always 2, never 0 or 1); see --max-errors
+  130  interrupted (Ctrl-C): finished answers are kept; continue with --resume RUN_ID
+
+--fail-on RULE (repeatable, or comma-separated): NAME OP NUMBER[%%], OP one of < <= > >= == !=.
+A rule that holds for a candidate model is a regression. Names:
+  assert_pass_rate       share of prompt x model cases whose assertions all pass (0-1)
+  assert_failures        failed cases                    e.g. "assert_failures > 0"
+  baseline_similarity    mean similarity to the baseline's answers (0-1)
+  thumbs_up_drop         thumbs-up rate drop vs baseline, in points (needs ratings)
+  cost_increase          cost vs baseline on the same prompts, in %%   e.g. "cost_increase > 20%%"
+  p95_latency_increase   p95 latency vs baseline, in %%
+  error_rate             share of answers in error/timeout (0-1)
+  pass_at_k, pass_hat_k  with --repeat: mean pass@k / pass^k (0-1)
+  consistency            with --repeat: mean pairwise similarity of samples (0-1)
+  mean:METRIC            mean of a stored metric        e.g. "mean:rougeL < 0.3"
+Rules that cannot be evaluated (no baseline, no ratings, unknown cost) are shown as such and
+never fail. Defaults: "assert_failures > 0", plus "baseline_similarity < 0.8" with --baseline.
+
+--baseline RUN_ID compares each model with the same alias in that stored run (or with the run's
+only model); --baseline MODEL_ALIAS compares the other models of this run with that one.
+"""
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = EPILOG
     parser.add_argument("catalog", help="catalog file (.yaml or .jsonl)")
     add_model_arguments(parser)
     parser.add_argument(
@@ -25,45 +58,83 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_CONCURRENCY,
         help=f"requests in flight at once (default {DEFAULT_CONCURRENCY})",
     )
-    parser.add_argument("--json", action="store_true", help="print machine-readable results")
+    parser.add_argument(
+        "--json", action="store_true", help="print machine-readable results (and the verdict)"
+    )
     parser.add_argument(
         "--no-cache",
         action="store_true",
-        help="always call the models (default: reuse stored identical requests)",
+        help="always call the models (default: reuse stored answers to identical requests)",
     )
-    parser.add_argument("--repeat", type=int, default=1, help="samples per prompt × model")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="samples per prompt × model: identical outputs collapse with counts; "
+        "consistency and pass@k / pass^k are reported (default 1)",
+    )
+    parser.add_argument(
+        "--baseline", metavar="RUN_ID|MODEL_ALIAS", help="compare with a stored run or a model"
+    )
+    parser.add_argument(
+        "--fail-on",
+        action="append",
+        default=[],
+        metavar="RULE",
+        help='regression rule, e.g. "assert_pass_rate < 0.9" (see below)',
+    )
+    parser.add_argument(
+        "--max-errors",
+        type=int,
+        default=0,
+        help="answers in error/timeout tolerated before exit 2 (default 0)",
+    )
+    parser.add_argument("--junit", metavar="FILE", help="write a JUnit XML report")
+    parser.add_argument("--markdown", metavar="FILE", help="write a Markdown summary (PR comment)")
+    parser.add_argument(
+        "--resume", type=int, metavar="RUN_ID", help="continue an interrupted run of this catalog"
+    )
+    parser.add_argument("--no-metrics", action="store_true", help="store answers only")
     parser.add_argument(
         "--timeout-first-token",
         type=float,
-        default=Timeouts.first_token,
+        default=_DEFAULT_TIMEOUTS.first_token,
         help="seconds to wait for the first token (default %(default)s)",
     )
     parser.add_argument(
         "--timeout-chunk",
         type=float,
-        default=Timeouts.between_chunks,
+        default=_DEFAULT_TIMEOUTS.between_chunks,
         help="seconds to wait between chunks (default %(default)s)",
     )
     parser.add_argument(
         "--timeout-connect",
         type=float,
-        default=Timeouts.connect,
+        default=_DEFAULT_TIMEOUTS.connect,
         help="seconds to connect (default %(default)s)",
     )
     parser.add_argument(
         "--retries",
         type=int,
-        default=Timeouts.max_retries,
+        default=_DEFAULT_TIMEOUTS.max_retries,
         help="retries before the first token (default %(default)s)",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
 def main(args: argparse.Namespace) -> int:
+    from genaicompare import regression
+
     if args.jobs < 1:
         raise UserError("-j/--jobs must be at least 1")
     if args.repeat < 1:
         raise UserError("--repeat must be at least 1")
+    if args.max_errors < 0:
+        raise UserError("--max-errors must be 0 or more")
+    try:
+        rules = regression.parse_rules(args.fail_on)
+    except regression.RuleError as exc:
+        raise UserError(str(exc)) from None
     catalog = load_with_models(args.catalog, args.models, args.replace_models)
     timeouts = Timeouts(
         connect=args.timeout_connect,
@@ -72,6 +143,80 @@ def main(args: argparse.Namespace) -> int:
         max_retries=args.retries,
     )
     store = open_store(args)
+    try:
+        baseline_run, baseline_alias = _resolve_baseline(args.baseline, catalog, store)
+        outcome = _run(args, catalog, store, timeouts)
+        if outcome.interrupted:
+            _print_console(outcome, None)
+            print(
+                f"genaicompare: interrupted; {len(outcome.records)} answers kept. Continue with: "
+                f"genaicompare run {one_line(args.catalog, 200)} --resume {outcome.run_id}",
+                file=sys.stderr,
+            )
+            return EXIT_INTERRUPTED
+        verdict = judge(outcome, store, rules, baseline_run, baseline_alias, args.max_errors)
+    finally:
+        store.close()
+    if args.junit:
+        from genaicompare.reports import junit_xml, write_atomic
+
+        write_atomic(
+            args.junit, junit_xml(f"genaicompare.{catalog.name}", verdict.cases, verdict.rules)
+        )
+    if args.markdown:
+        from genaicompare.reports import markdown, write_atomic
+
+        write_atomic(
+            args.markdown,
+            markdown(
+                f"{catalog.name} {catalog.version}",
+                verdict.label,
+                verdict.stats,
+                verdict.rules,
+                verdict.cases,
+                similarity_method=verdict.similarity_method,
+                run_id=outcome.run_id,
+                notes=verdict.notes,
+            ),
+        )
+    if args.json:
+        from genaicompare.reports import dumps, regression_json
+
+        doc = outcome_json(outcome)
+        doc["regression"] = regression_json(
+            verdict.label,
+            verdict.exit_code,
+            verdict.stats,
+            verdict.rules,
+            verdict.cases,
+            verdict.similarity_method,
+        )
+        doc["regression"]["notes"] = verdict.notes
+        print(dumps(doc))
+    else:
+        _print_console(outcome, verdict)
+    return verdict.exit_code
+
+
+def _resolve_baseline(spec: str | None, catalog: Any, store: Any) -> tuple[int | None, str | None]:
+    if not spec:
+        return None, None
+    aliases = [m.id for m in catalog.models]
+    if spec in aliases:
+        if len(aliases) < 2:
+            raise UserError(f"--baseline {spec}: the run needs another model to compare with it")
+        return None, spec
+    if spec.isdigit():
+        if store.run(int(spec)) is None:
+            raise UserError(f"--baseline {spec}: no run {spec} in {store.path}")
+        return int(spec), None
+    raise UserError(
+        f"--baseline {one_line(spec, 80)}: neither a stored run id nor a model alias "
+        f"({', '.join(aliases)})"
+    )
+
+
+def _run(args: argparse.Namespace, catalog: Any, store: Any, timeouts: Timeouts) -> RunOutcome:
     from rich.console import Console
 
     err = Console(stderr=True, highlight=False)
@@ -83,68 +228,138 @@ def main(args: argparse.Namespace) -> int:
         "repeat": args.repeat,
         "models": [m.id for m in catalog.models],
     }
+    kwargs: dict[str, Any] = {
+        "catalog_path": args.catalog,
+        "concurrency": args.jobs,
+        "use_cache": not args.no_cache,
+        "timeouts": timeouts,
+        "repeat": args.repeat,
+        "options": options,
+        "resume_run": args.resume,
+        "metrics": not args.no_metrics,
+    }
+    if not show_progress:
+        return run_headless(catalog, store, **kwargs)
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    with Progress(
+        TextColumn("running"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("run", total=total)
+        return run_headless(
+            catalog,
+            store,
+            on_progress=lambda r, n, t: progress.update(task, completed=n),
+            **kwargs,
+        )
+
+
+class Verdict:
+    """The gate's decision and everything the reports show."""
+
+    def __init__(self) -> None:
+        from genaicompare.regression import Case, ModelStats, RuleResult
+
+        self.cases: list[Case] = []
+        self.stats: dict[str, ModelStats] = {}
+        self.rules: list[RuleResult] = []
+        self.similarity_method: str | None = None
+        self.notes: list[str] = []
+        self.exit_code = EXIT_PASS
+
+    @property
+    def label(self) -> str:
+        return {EXIT_PASS: "pass", EXIT_REGRESSION: "regression", EXIT_ERROR: "error"}[
+            self.exit_code
+        ]
+
+
+def judge(
+    outcome: RunOutcome,
+    store: Any,
+    rules: list[Any],
+    baseline_run: int | None,
+    baseline_alias: str | None,
+    max_errors: int = 0,
+) -> Verdict:
+    """Assertions, baseline comparison and rules → exit code 0 / 1 / 2."""
+    from genaicompare import regression as rg
+
+    v = Verdict()
+    catalog = outcome.catalog
+    specs = {p.id: p.assert_ for p in catalog.prompts if p.assert_}
+    assertions_unavailable = False
     try:
-        if show_progress:
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-                TimeRemainingColumn,
-            )
+        v.cases = rg.build_cases(outcome.records, specs, outcome.metrics)
+    except (ImportError, AttributeError) as exc:
+        # The metrics package cannot evaluate assertions here: the gate cannot decide.
+        assertions_unavailable = True
+        v.notes.append(f"assertions could not be evaluated: {type(exc).__name__}: {exc}")
+        v.cases = rg.build_cases(outcome.records, {}, outcome.metrics)
+    if outcome.metrics_error and specs:
+        v.notes.append(outcome.metrics_error)
+        assertions_unavailable = True
+    candidates = [m.id for m in catalog.models if m.id != baseline_alias]
+    need_similarity = baseline_run is not None or baseline_alias is not None
+    similarity = None
+    if need_similarity or any(len(c.samples) > 1 for c in v.cases):
+        similarity = rg.get_similarity()
+        v.similarity_method = similarity.method
+        rg.add_consistency(v.cases, similarity)
+    v.stats = rg.model_stats(v.cases, outcome.metrics)
+    baseline = None
+    if baseline_run is not None:
+        baseline = rg.baseline_from_run(store.run_responses(baseline_run), candidates, baseline_run)
+        if not baseline.records:
+            v.notes.append(f"run {baseline_run} has no answers to compare with")
+    elif baseline_alias is not None:
+        baseline = rg.baseline_from_model(outcome.records, baseline_alias, candidates)
+    if baseline is not None and similarity is not None:
+        cand_cases = [c for c in v.cases if c.model_alias in candidates]
+        cand_stats = {a: s for a, s in v.stats.items() if a in candidates}
+        rg.apply_baseline(cand_stats, cand_cases, baseline, similarity, store)
+    if not rules:
+        rules = [rg.parse_rule(t) for t in rg.DEFAULT_RULES]
+        if baseline is not None:
+            rules += [rg.parse_rule(t) for t in rg.DEFAULT_BASELINE_RULES]
+    v.rules = rg.evaluate_rules(rules, [s for a, s in v.stats.items() if a in candidates])
 
-            with Progress(
-                TextColumn("running"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                TextColumn("eta"),
-                TimeRemainingColumn(),
-                console=err,
-                transient=True,
-            ) as progress:
-                task = progress.add_task("run", total=total)
-                outcome = run_headless(
-                    catalog,
-                    store,
-                    catalog_path=args.catalog,
-                    concurrency=args.jobs,
-                    use_cache=not args.no_cache,
-                    timeouts=timeouts,
-                    repeat=args.repeat,
-                    on_progress=lambda r, n, t: progress.update(task, completed=n),
-                    options=options,
-                )
-        else:
-            outcome = run_headless(
-                catalog,
-                store,
-                catalog_path=args.catalog,
-                concurrency=args.jobs,
-                use_cache=not args.no_cache,
-                timeouts=timeouts,
-                repeat=args.repeat,
-                options=options,
-            )
-    finally:
-        store.close()
-    if args.json:
-        print(json.dumps(outcome_json(outcome), ensure_ascii=False, indent=2))
-    else:
-        print_summary(outcome)
-    if outcome.interrupted:
-        return 130
-    return 0
+    errored = [c for c in v.cases if c.errored]
+    if errored and len(errored) > max_errors:
+        v.notes.append(
+            f"{len(errored)} answer(s) ended in error or timeout (tolerated: {max_errors}); "
+            "the run cannot be judged"
+        )
+        v.exit_code = EXIT_ERROR
+    elif assertions_unavailable:
+        v.exit_code = EXIT_ERROR
+    elif any(r.triggered for r in v.rules):
+        v.exit_code = EXIT_REGRESSION
+    return v
 
 
-def outcome_json(outcome: RunOutcome) -> dict[str, object]:
+def outcome_json(outcome: RunOutcome) -> dict[str, Any]:
     return {
         "run_id": outcome.run_id,
         "catalog": {"name": outcome.catalog.name, "version": outcome.catalog.version},
         "database": str(outcome.db_path),
         "seconds": round(outcome.seconds, 3),
         "interrupted": outcome.interrupted,
+        "resumed": outcome.resumed,
         "models": [s.as_dict() for s in outcome.summaries.values()],
         "responses": [
             {
@@ -164,6 +379,7 @@ def outcome_json(outcome: RunOutcome) -> dict[str, object]:
                 "cost_usd": r.cost_usd,
                 "from_cache": r.from_cache,
                 "sample_index": r.sample_index,
+                "metrics": outcome.metrics.get(r.id or -1, {}),
             }
             for r in outcome.records
         ],
@@ -174,19 +390,41 @@ def _fmt(value: float | None, digits: int = 0, unit: str = "") -> str:
     return "–" if value is None else f"{value:,.{digits}f}{unit}"
 
 
-def print_summary(outcome: RunOutcome) -> None:
+def _print_console(outcome: RunOutcome, verdict: Verdict | None) -> None:
+    """Summary (and verdict) on stdout; when stdout is not a terminal (CI), every line is made
+    inert for workflow-command parsers."""
+    from rich.console import Console
+
+    from genaicompare.reports import ci_safe
+
+    tty = sys.stdout.isatty()
+    buffer = io.StringIO()
+    out = Console(
+        file=sys.stdout if tty else buffer,
+        highlight=False,
+        soft_wrap=False,
+        force_terminal=None if tty else False,
+        width=int(os.environ.get("COLUMNS", "0")) or (None if tty else 120),
+    )
+    print_summary(outcome, out)
+    if verdict is not None:
+        _print_verdict(verdict, out)
+    if not tty:
+        sys.stdout.write(ci_safe(buffer.getvalue()))
+        sys.stdout.flush()
+
+
+def print_summary(outcome: RunOutcome, out: Any = None) -> None:
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
-    out = Console(
-        highlight=False,
-        soft_wrap=False,
-        force_terminal=None if sys.stdout.isatty() else False,
-        width=int(os.environ.get("COLUMNS", "0")) or None,
-    )
+    from genaicompare.reports import ci_safe
+
+    if out is None:
+        out = Console(highlight=False, soft_wrap=False)
     table = Table(
-        title=Text(f"{one_line(outcome.catalog.name, 80)} — run {outcome.run_id}"),
+        title=Text(ci_safe(f"{one_line(outcome.catalog.name, 80)} — run {outcome.run_id}")),
         title_justify="left",
     )
     for col in ("model", "done", "errors", "latency", "TTFT", "tok/s", "tokens in/out", "cost"):
@@ -208,7 +446,7 @@ def print_summary(outcome: RunOutcome) -> None:
             else f"${d['cost_usd']:.6f}" + (f" +{s.cost_unknown} unknown" if s.cost_unknown else "")
         )
         table.add_row(
-            Text(one_line(s.alias, 40)),
+            Text(ci_safe(one_line(s.alias, 40))),
             str(s.done),
             err,
             _fmt(d["mean_latency_ms"], 0, " ms"),
@@ -223,7 +461,58 @@ def print_summary(outcome: RunOutcome) -> None:
         Text(
             f"{len(outcome.records)} responses in {outcome.seconds:.1f} s"
             + (f" ({cached} from cache; --no-cache to re-query)" if cached else "")
+            + (f" ({outcome.resumed} kept from the interrupted run)" if outcome.resumed else "")
             + f" · stored in {outcome.db_path}"
             + (" · interrupted: finished responses kept" if outcome.interrupted else "")
         )
     )
+
+
+def _print_verdict(v: Verdict, out: Any) -> None:
+    from rich.text import Text
+
+    from genaicompare.reports import ci_safe
+
+    for s in v.stats.values():
+        bits = []
+        if s.asserted_cases:
+            bits.append(f"assertions {s.asserted_cases - s.failed_cases}/{s.asserted_cases} pass")
+        if s.pass_at_k is not None and any(len(c.samples) > 1 for c in v.cases):
+            bits.append(f"pass@k {s.pass_at_k:.2f} pass^k {s.pass_hat_k:.2f}")
+        if s.consistency is not None:
+            bits.append(f"consistency {s.consistency:.3f}")
+        if s.baseline_similarity is not None:
+            bits.append(f"similarity to {s.baseline} {s.baseline_similarity:.3f}")
+        if bits:
+            out.print(Text(ci_safe(f"{one_line(s.alias, 40)}: " + ", ".join(bits))))
+    if v.similarity_method:
+        out.print(Text(f"similarity: {v.similarity_method}"))
+    for r in v.rules:
+        style = "bold red" if r.triggered else ("dim" if not r.evaluated else "green")
+        out.print(Text(ci_safe(one_line(r.describe(), 300)), style=style))
+    shown = 0
+    for c in v.cases:
+        if shown >= 20:
+            out.print(Text("… more in --junit / --json"))
+            break
+        if c.errored:
+            bad = next(s for s in c.samples if not s.ok)
+            line = f"ERROR {c.prompt_id} × {c.model_alias}: {bad.state.value} {bad.error or ''}"
+        elif c.has_assertions and not c.passed:
+            reasons = "; ".join(
+                f"{a.name} {a.expected}: {a.reason}"
+                for results in c.assertions
+                for a in results
+                if not a.passed
+            )
+            line = f"FAIL {c.prompt_id} × {c.model_alias}: {reasons}"
+        else:
+            continue
+        shown += 1
+        out.print(Text(ci_safe(one_line(line, 400))))
+    for note in v.notes:
+        out.print(Text(ci_safe(one_line(note, 500)), style="yellow"))
+    out.print(Text(f"verdict: {v.label} (exit {v.exit_code})", style="bold"))
+
+
+__all__ = ["EXIT_ERROR", "EXIT_PASS", "EXIT_REGRESSION", "judge", "main", "outcome_json"]

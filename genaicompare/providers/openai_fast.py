@@ -118,7 +118,9 @@ def supports(request: ModelRequest) -> bool:
         return False
     parts = urlsplit(request.api_base)
     return (
-        parts.scheme in ("http", "https")
+        # Without a key litellm fails locally ("missing credentials"): let it, identically.
+        bool(_api_key(request))
+        and parts.scheme in ("http", "https")
         and bool(parts.hostname)
         and not _proxied(parts.hostname or "")
         and all(k in _PASS_THROUGH for k in request.params)
@@ -494,3 +496,40 @@ async def stream(request: ModelRequest, timeouts: Timeouts | None = None) -> Asy
                 response.close()
     deadline.clear()
     yield finished
+
+
+async def collect(
+    request: ModelRequest,
+    timeouts: Timeouts | None = None,
+    on_event: Any = None,
+    *,
+    prompt_id: str = "",
+    template_hash: str | None = None,
+    sample_index: int = 0,
+) -> Any:
+    """:func:`genaicompare.providers.collect.collect`, fed by this client instead of litellm.
+
+    The providers' :class:`ResponseCollector` does all the measuring, so TTFT, tok/s, token
+    estimates and cost are computed exactly as on the litellm path.
+    """
+    import contextlib
+    import inspect
+
+    from genaicompare.providers.collect import ResponseCollector
+
+    collector = ResponseCollector(
+        request, prompt_id=prompt_id, template_hash=template_hash, sample_index=sample_index
+    )
+    collector.start()
+    try:
+        async with contextlib.aclosing(stream(request, timeouts)) as events:
+            async for event in events:
+                collector.feed(event)
+                if on_event is not None:
+                    result = on_event(event)
+                    if inspect.isawaitable(result):
+                        await result
+    except asyncio.CancelledError:
+        collector.cancel()
+        raise
+    return collector.record

@@ -1,0 +1,361 @@
+"""Regression reports: JUnit XML, a Markdown PR comment, JSON, and CI-safe console text.
+
+Every string that came from a model, a catalog or a provider is untrusted: it is sanitized
+(:func:`genaicompare.sanitize.for_display`) and, for XML, stripped of the characters XML 1.0 cannot
+hold (NUL, other C0 controls, U+FFFE/U+FFFF, lone surrogates), so a report is always well-formed.
+Console lines that would start with ``::`` are neutralised: under GitHub Actions such a line is a
+workflow command (``::set-output``, ``::add-mask``, ``::error``, ``::stop-commands``…), and a
+model's answer must never be able to issue one.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import tempfile
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from genaicompare.sanitize import for_display, one_line
+
+if TYPE_CHECKING:
+    from genaicompare.regression import Case, ModelStats, RuleResult
+
+# Characters XML 1.0 allows; everything else is dropped.
+_XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_WORKFLOW_COMMAND = re.compile(r"^(\s*):(?=:)", re.M)
+_ZWSP = "\u200b"
+MAX_OUTPUT_IN_REPORT = 20_000
+
+
+def xml_text(text: str | None, limit: int | None = None) -> str:
+    """``text`` safe inside an XML element or attribute (escaping is ElementTree's job)."""
+    if not text:
+        return ""
+    clean = _XML_INVALID.sub("", for_display(text))
+    if limit is not None and len(clean) > limit:
+        clean = clean[: limit - 1] + "…"
+    return clean
+
+
+def ci_safe(text: str) -> str:
+    """Sanitized, with every line that would start with ``::`` broken by a zero-width space."""
+    return _WORKFLOW_COMMAND.sub(lambda m: m.group(1) + ":" + _ZWSP, for_display(text))
+
+
+def write_atomic(path: str | Path, data: str) -> None:
+    """Write via a temp file + fsync + rename, so CI never reads half a report."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=str(target.parent))
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+# -------------------------------------------------------------------------------- JUnit
+
+
+def _case_seconds(case: Case) -> float:
+    total = sum((s.latency_ms or 0.0) for s in case.samples if not s.from_cache)
+    return total / 1000
+
+
+def junit_xml(
+    suite_name: str, cases: list[Case], rule_results: list[RuleResult] | None = None
+) -> str:
+    """One ``<testsuite>`` per model, one ``<testcase>`` per prompt × model.
+
+    An answer that did not finish is an ``<error>`` (infrastructure), a failed assertion a
+    ``<failure>``; the answer itself goes to ``<system-out>``. Triggered ``--fail-on`` rules
+    become test cases of a ``regression-rules`` suite so CI dashboards show them.
+    """
+    root = ET.Element("testsuites", name=xml_text(suite_name, 200))
+    by_model: dict[str, list[Case]] = {}
+    for case in cases:
+        by_model.setdefault(case.model_alias, []).append(case)
+    totals = {"tests": 0, "failures": 0, "errors": 0}
+    for alias, mine in by_model.items():
+        suite = ET.SubElement(root, "testsuite", name=xml_text(f"{suite_name}.{alias}", 300))
+        failures = errors = 0
+        seconds = 0.0
+        for case in mine:
+            seconds += _case_seconds(case)
+            tc = ET.SubElement(
+                suite,
+                "testcase",
+                name=xml_text(case.prompt_id, 300),
+                classname=xml_text(f"{suite_name}.{alias}", 300),
+                time=f"{_case_seconds(case):.3f}",
+            )
+            if case.errored:
+                errors += 1
+                bad = next(
+                    s for s in case.samples if s.state.value in ("error", "timeout", "cancelled")
+                )
+                el = ET.SubElement(
+                    tc,
+                    "error",
+                    message=xml_text(
+                        f"{bad.state.value}: {bad.error_type or ''} {bad.error or ''}".strip(), 500
+                    ),
+                    type=xml_text(bad.error_type or bad.state.value, 100),
+                )
+                el.text = xml_text(bad.error or "", 4000)
+            elif case.has_assertions and not case.passed:
+                failures += 1
+                reasons = [
+                    f"sample {i + 1}: {a.name} {a.expected}: {a.reason}"
+                    if len(case.samples) > 1
+                    else f"{a.name} {a.expected}: {a.reason}"
+                    for i, results in enumerate(case.assertions)
+                    for a in results
+                    if not a.passed
+                ]
+                el = ET.SubElement(
+                    tc, "failure", message=xml_text("; ".join(reasons), 1000), type="assertion"
+                )
+                el.text = xml_text("\n".join(reasons), 8000)
+            out = ET.SubElement(tc, "system-out")
+            out.text = xml_text(_case_output(case), MAX_OUTPUT_IN_REPORT)
+        suite.set("tests", str(len(mine)))
+        suite.set("failures", str(failures))
+        suite.set("errors", str(errors))
+        suite.set("skipped", "0")
+        suite.set("time", f"{seconds:.3f}")
+        totals["tests"] += len(mine)
+        totals["failures"] += failures
+        totals["errors"] += errors
+    evaluated = [r for r in rule_results or [] if r.evaluated]
+    if evaluated:
+        suite = ET.SubElement(root, "testsuite", name=xml_text(f"{suite_name}.regression-rules"))
+        failed = 0
+        for r in evaluated:
+            tc = ET.SubElement(
+                suite,
+                "testcase",
+                name=xml_text(f"{r.model}: {r.rule.text}", 300),
+                classname=xml_text(f"{suite_name}.regression-rules", 300),
+                time="0",
+            )
+            if r.triggered:
+                failed += 1
+                ET.SubElement(tc, "failure", message=xml_text(r.describe(), 500), type="rule")
+        suite.set("tests", str(len(evaluated)))
+        suite.set("failures", str(failed))
+        suite.set("errors", "0")
+        totals["tests"] += len(evaluated)
+        totals["failures"] += failed
+    for k, v in totals.items():
+        root.set(k, str(v))
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _case_output(case: Case) -> str:
+    if len(case.samples) == 1:
+        s = case.samples[0]
+        return s.text
+    lines = [f"{len(case.samples)} samples, {len(case.distinct_outputs())} distinct"]
+    if case.consistency is not None:
+        lines.append(f"consistency {case.consistency:.3f}")
+    for text, count in case.distinct_outputs():
+        lines.append(f"--- ×{count}")
+        lines.append(text)
+    return "\n".join(lines)
+
+
+# -------------------------------------------------------------------------------- Markdown
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|<>~@])")
+
+
+def md_text(text: str | None, limit: int = 200) -> str:
+    """Untrusted text as inert Markdown: one line, specials backslash-escaped, no mentions."""
+    return _MD_SPECIAL.sub(r"\\\1", one_line(text or "", limit))
+
+
+def _pct(x: float | None) -> str:
+    return "–" if x is None else f"{x * 100:.1f}%"
+
+
+def _num(x: float | None, digits: int = 3, unit: str = "") -> str:
+    if x is None:
+        return "–"
+    if math.isinf(x):
+        return "∞"
+    return f"{x:,.{digits}f}{unit}"
+
+
+def markdown(
+    title: str,
+    verdict: str,
+    stats: dict[str, ModelStats],
+    rule_results: list[RuleResult],
+    cases: list[Case],
+    *,
+    similarity_method: str | None = None,
+    run_id: int | None = None,
+    notes: list[str] | None = None,
+    max_cases: int = 25,
+) -> str:
+    icon = {"pass": "✅", "regression": "❌", "error": "⚠️", "interrupted": "⏸️"}.get(verdict, "")
+    lines = [f"## {icon} genaicompare: {md_text(title, 120)} — {verdict}", ""]
+    if run_id is not None:
+        lines.append(
+            f"Run {run_id}. "
+            + (f"Similarity: {md_text(similarity_method)}." if similarity_method else "")
+        )
+        lines.append("")
+    has_base = any(s.baseline for s in stats.values())
+    head = ["model", "cases", "errors", "assertions pass", "pass@k", "pass^k", "consistency"]
+    if has_base:
+        head += ["baseline", "similarity", "thumbs-up", "cost Δ", "p95 latency Δ"]
+    lines.append("| " + " | ".join(head) + " |")
+    lines.append("|" + "|".join("---" for _ in head) + "|")
+    for s in stats.values():
+        row = [
+            md_text(s.alias, 60),
+            str(s.cases),
+            str(s.errors),
+            f"{_pct(s.assert_pass_rate)} ({s.asserted_cases - s.failed_cases}/{s.asserted_cases})"
+            if s.asserted_cases
+            else "–",
+            _pct(s.pass_at_k),
+            _pct(s.pass_hat_k),
+            _num(s.consistency),
+        ]
+        if has_base:
+            thumbs = (
+                f"{_pct(s.thumbs_up_rate)} vs {_pct(s.baseline_thumbs_up_rate)}"
+                if s.thumbs_up_rate is not None or s.baseline_thumbs_up_rate is not None
+                else "–"
+            )
+            row += [
+                md_text(s.baseline or "–", 60),
+                _num(s.baseline_similarity),
+                thumbs,
+                _num(s.value("cost_increase"), 1, "%"),
+                _num(s.value("p95_latency_increase"), 1, "%"),
+            ]
+        lines.append("| " + " | ".join(row) + " |")
+    lines.append("")
+    if rule_results:
+        lines.append("**Rules**")
+        lines.append("")
+        for r in rule_results:
+            mark = "➖" if not r.evaluated else ("❌" if r.triggered else "✅")
+            lines.append(f"- {mark} {md_text(r.describe(), 300)}")
+        lines.append("")
+    for note in notes or []:
+        lines.append(f"> {md_text(note, 500)}")
+        lines.append("")
+    bad = [c for c in cases if c.errored or (c.has_assertions and not c.passed)]
+    if bad:
+        lines.append(f"<details><summary>{len(bad)} failing case(s)</summary>")
+        lines.append("")
+        lines.append("| prompt | model | problem |")
+        lines.append("|---|---|---|")
+        for c in bad[:max_cases]:
+            if c.errored:
+                s = next(x for x in c.samples if not x.ok)
+                problem = f"{s.state.value}: {s.error_type or ''} {s.error or ''}"
+            else:
+                problem = "; ".join(
+                    f"{a.name} {a.expected}: {a.reason}"
+                    for results in c.assertions
+                    for a in results
+                    if not a.passed
+                )
+            lines.append(
+                f"| {md_text(c.prompt_id, 80)} | {md_text(c.model_alias, 40)} | "
+                f"{md_text(problem, 300)} |"
+            )
+        if len(bad) > max_cases:
+            lines.append(f"| … | | {len(bad) - max_cases} more |")
+        lines.append("")
+        lines.append("</details>")
+        lines.append("")
+    return ci_safe("\n".join(lines))
+
+
+# -------------------------------------------------------------------------------- JSON
+
+
+def _clean_number(x: Any) -> Any:
+    if isinstance(x, float) and not math.isfinite(x):
+        return None if math.isnan(x) else ("inf" if x > 0 else "-inf")
+    return x
+
+
+def regression_json(
+    verdict: str,
+    exit_code: int,
+    stats: dict[str, ModelStats],
+    rule_results: list[RuleResult],
+    cases: list[Case],
+    similarity_method: str | None,
+) -> dict[str, Any]:
+    """The ``regression`` section of ``--json`` (texts as stored: JSON escaping makes them inert)."""
+    return {
+        "verdict": verdict,
+        "exit_code": exit_code,
+        "similarity_method": similarity_method,
+        "models": {
+            alias: {k: _clean_number(v) for k, v in vars(s).items()} for alias, s in stats.items()
+        },
+        "rules": [
+            {
+                "rule": r.rule.text,
+                "model": r.model,
+                "value": _clean_number(r.value),
+                "evaluated": r.evaluated,
+                "triggered": r.triggered,
+            }
+            for r in rule_results
+        ],
+        "cases": [
+            {
+                "prompt_id": c.prompt_id,
+                "model_alias": c.model_alias,
+                "passed": c.passed,
+                "errored": c.errored,
+                "samples": len(c.samples),
+                "distinct_outputs": [{"text": t, "count": n} for t, n in c.distinct_outputs()]
+                if len(c.samples) > 1
+                else None,
+                "consistency": c.consistency,
+                "pass_at_k": c.pass_at_k,
+                "pass_hat_k": c.pass_hat_k,
+                "baseline_similarity": c.baseline_similarity,
+                "assertions": [
+                    [
+                        {
+                            "name": a.name,
+                            "expected": a.expected,
+                            "passed": a.passed,
+                            "reason": a.reason,
+                            "value": _clean_number(a.value),
+                        }
+                        for a in results
+                    ]
+                    for results in c.assertions
+                ],
+            }
+            for c in cases
+        ],
+    }
+
+
+def dumps(obj: Any) -> str:
+    # ASCII: C1 controls and U+2028 would reach the terminal raw otherwise.
+    return json.dumps(obj, ensure_ascii=True, indent=2, default=str)
