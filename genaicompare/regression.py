@@ -496,7 +496,8 @@ def model_stats(
         s.errors += sum(
             1 for r in case.samples if r.state in (FinishState.error, FinishState.timeout)
         )
-        if case.has_assertions:
+        # An answer that never came is an infrastructure problem, not a failed assertion.
+        if case.has_assertions and not case.errored:
             s.asserted_cases += 1
             s.failed_cases += 0 if case.passed else 1
         for r in case.samples:
@@ -505,7 +506,7 @@ def model_stats(
                 if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
                     sums[case.model_alias][name].append(float(v))
     for alias, s in out.items():
-        mine = [c for c in cases if c.model_alias == alias]
+        mine = [c for c in cases if c.model_alias == alias and not c.errored]
         if s.asserted_cases:
             s.assert_pass_rate = (s.asserted_cases - s.failed_cases) / s.asserted_cases
             s.pass_at_k = statistics.fmean(c.pass_at_k for c in mine if c.pass_at_k is not None)

@@ -339,7 +339,13 @@ def judge(
     v.rules = rg.evaluate_rules(rules, [s for a, s in v.stats.items() if a in candidates])
 
     errored = [c for c in v.cases if c.errored]
-    if errored and len(errored) > max_errors:
+    unreachable = [a for a, s in v.stats.items() if s.responses and s.errors == s.responses]
+    if unreachable:
+        v.notes.append(
+            f"no answer at all from {', '.join(unreachable)}: provider unreachable or failing"
+        )
+        v.exit_code = EXIT_ERROR
+    elif errored and len(errored) > max_errors:
         v.notes.append(
             f"{len(errored)} answer(s) ended in error or timeout (tolerated: {max_errors}); "
             "the run cannot be judged"
