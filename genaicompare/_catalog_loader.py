@@ -350,7 +350,7 @@ def _build(
                     key = event.value
                     if key in frame[0]:
                         first = keys.get((*frame[3], key)) if keys is not None else None
-                        where = f" (first at line {first[0]})" if first else ""
+                        where = f" (first at {first[0]}:{first[1]})" if first else ""
                         raise _Problem(f"duplicate key '{key}'{where}", pos(event), here(key))
                     frame[2] = key
                     if keys is not None:
@@ -409,24 +409,35 @@ def _build(
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or "invalid YAML"
+        if mark is not None and _char_at(text, mark.line, mark.column) == "\t":
+            problem += " (a tab: indent with spaces)"
         message = f"{exc.context}: {problem}" if exc.context else problem
         raise _Problem(
             f"YAML syntax error: {message}",
             (mark.line + 1, mark.column + 1) if mark is not None else None,
         ) from None
     except YAMLError as exc:
-        # ReaderError (a control character) carries a character index, not a mark.
-        index = getattr(exc, "position", None)
+        # ReaderError (a control character) carries a byte offset, not a mark.
+        offset = getattr(exc, "position", None)
         character = getattr(exc, "character", None)
+        if isinstance(character, int):
+            character = chr(character)
         what = (
-            f"character {character!r} is not allowed in YAML"
-            if isinstance(character, str)
+            f"character {character!r} (U+{ord(character):04X}) is not allowed in YAML"
+            if isinstance(character, str) and len(character) == 1
             else f"invalid YAML ({type(exc).__name__})"
         )
-        raise _Problem(
-            what, _index_position(text, index) if isinstance(index, int) else None
-        ) from None
+        where = None
+        if isinstance(offset, int):
+            index = len(text.encode("utf-8")[:offset].decode("utf-8", "ignore"))
+            where = _index_position(text, index)
+        raise _Problem(what, where) from None
     return root, values, keys
+
+
+def _char_at(text: str, line: int, column: int) -> str:
+    lines = text.split("\n", line + 1)
+    return lines[line][column : column + 1] if line < len(lines) else ""
 
 
 def _plain_scalar(raw: str) -> Any:
@@ -508,7 +519,7 @@ def _jsonl_data(text: str, path: Path) -> tuple[Any, Callable[[Loc, bool], Posit
         except json.JSONDecodeError as exc:
             raise CatalogError(path, f"invalid JSON: {exc.msg}", number, exc.colno) from None
         except _DuplicateKey as exc:
-            col = _json_key_column(line, exc.key)
+            col = _json_key_column(line, exc.key, nth=2)
             raise CatalogError(path, f"duplicate key '{exc.key}'", number, col) from None
         except RecursionError:
             raise CatalogError(path, f"nesting deeper than {MAX_DEPTH} levels", number, 1) from None
@@ -593,9 +604,13 @@ def _depth(obj: Any) -> int:
     return deepest
 
 
-def _json_key_column(line: str, key: str) -> int:
-    index = line.find(json.dumps(key, ensure_ascii=False))
-    return index + 1 if index >= 0 else 1
+def _json_key_column(line: str, key: str, nth: int = 1) -> int:
+    needle, index = json.dumps(key, ensure_ascii=False), -1
+    for _ in range(nth):
+        index = line.find(needle, index + 1)
+        if index < 0:
+            return 1
+    return index + 1
 
 
 def _json_column(line: str, loc: Loc, at_key: bool) -> int:
@@ -683,11 +698,19 @@ def _message(error: Any, loc: Loc) -> str:
             )
         return f"unknown key '{name}'{hint}"
     if kind == "missing":
-        return "required key is missing"
+        return _MISSING_MESSAGES.get(loc, "required key is missing")
+    if kind == "too_short" and loc == ("prompts",):
+        return "a catalog needs at least one prompt"
     message = str(error["msg"])
     if kind in ("value_error", "assertion_error"):
         message = re.sub(r"^(Value|Assertion) error, ", "", message)
     return message
+
+
+_MISSING_MESSAGES: dict[Loc, str] = {
+    ("name",): "required key is missing: give the catalog a name",
+    ("prompts",): "required key is missing: a catalog needs a list of prompts",
+}
 
 
 def _allowed_keys(loc: Loc) -> list[str]:
@@ -722,7 +745,11 @@ def _inner_model(annotation: Any) -> Any:
 
 
 def _dotted(loc: Loc | None) -> str:
-    return ".".join(str(p) for p in loc) if loc else ""
+    if not loc:
+        return ""
+    if len(loc) > 8:  # deep-nesting errors: the start of the path says where
+        return ".".join(str(p) for p in loc[:6]) + ".…"
+    return ".".join(str(p) for p in loc)
 
 
 def _more(n: int) -> str:

@@ -103,13 +103,13 @@ class ModelSpec(_Strict):
         if v is None:
             return v
         if not re.match(r"^https?://", v):
-            raise ValueError("api_base must start with http:// or https://")
+            raise ValueError("must start with http:// or https://")
         if re.match(r"^https?://[^/?#]*@", v) or re.search(
             r"[?&](api[_-]?key|key|token)=", v, re.I
         ):
             raise ValueError(
-                "api_base must not carry credentials; keys come only from environment "
-                "variables (use api_key_env)"
+                "must not carry credentials; keys come only from environment variables "
+                "(use api_key_env)"
             )
         return v
 
@@ -299,7 +299,7 @@ class Catalog(_Strict):
             missing = [n for n in needed if n not in p.vars]
             if missing:
                 found.append(
-                    (("prompts", i, "vars"), f"template '{p.template}' needs {', '.join(missing)}")
+                    (("prompts", i, "vars"), f"missing for template '{p.template}': {', '.join(missing)}")
                 )
             unused = sorted(set(p.vars) - set(needed))
             if unused:
