@@ -206,14 +206,14 @@ class ResponseCollector:
         timeouts: Timeouts = DEFAULT_TIMEOUTS,
         on_event: OnEvent | None = None,
     ) -> ResponseRecord:
-        from genaicompare.providers.stream import stream
+        from genaicompare.providers.stream import _within, stream
 
         if is_local_model(self.request.model):
             # Start the clock once the server is up; a failure to start is reported by stream().
             from genaicompare.providers import local
 
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(local.ensure_started(), timeouts.first_token)
+                await _within(local.ensure_started(), timeouts.first_token)
         self.start()
         try:
             async with contextlib.aclosing(stream(self.request, timeouts)) as events:

@@ -22,7 +22,7 @@ from genaicompare.providers import (
     Usage,
 )
 from genaicompare.providers.collect import ResponseCollector, collect
-from genaicompare.providers.stream import stream
+from genaicompare.providers.stream import stream, warm_up
 from tests.support.fake_openai import FakeOpenAI
 
 MESSAGES = [{"role": "user", "content": "one two three four"}]
@@ -33,6 +33,7 @@ FAST = Timeouts(
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[FakeOpenAI]:
+    warm_up()  # a cold litellm import (4-20 s on a busy machine) is not what these tests time
     with FakeOpenAI() as fake:
         yield fake
 
@@ -210,7 +211,7 @@ async def test_retry_after_beyond_the_cap_is_not_waited_for(server: FakeOpenAI) 
     model = "fault/429?retry_after=300"
     started = time.perf_counter()
     events = await events_of(request(server, model))
-    assert time.perf_counter() - started < 3
+    assert time.perf_counter() - started < 10  # not 300 s
     assert events[-1].state is FinishState.error
     assert events[-1].error_type == "RateLimitError"
     assert server.requests[model] == 1
@@ -287,7 +288,7 @@ async def test_hang_before_first_byte_times_out(server: FakeOpenAI) -> None:
     record = await collect(request(server, "fault/hang_first?hang=30"), timeouts)
     assert record.state is FinishState.timeout
     assert record.error_type == "first_token"
-    assert 0.4 < time.perf_counter() - started < 3
+    assert 0.4 < time.perf_counter() - started < 10  # the server hangs for 30 s
     assert record.ttft_ms is None
 
 
@@ -304,7 +305,7 @@ async def test_hang_mid_stream_times_out_between_chunks(server: FakeOpenAI) -> N
     assert record.state is FinishState.timeout
     assert record.error_type == "between_chunks"
     assert record.text == "t0 t1 t2"
-    assert time.perf_counter() - started < 3
+    assert time.perf_counter() - started < 10  # the server hangs for 30 s
     assert record.tokens_estimated and record.tokens_out
 
 
