@@ -682,6 +682,8 @@ class DiffRow:
         )
 
 
+# Metrics that are neither better nor worse when they move.
+NEUTRAL_METRICS = frozenset({"chars", "words", "tokens_in", "tokens_out", "fk_grade"})
 # Metrics where lower is better: an increase is the regression.
 LOWER_IS_BETTER = frozenset(
     {
@@ -724,6 +726,8 @@ def diff_runs(
         if ra is not None and rb is not None and ra.id and rb.id:
             ma, mb = store.metrics_for(ra.id), store.metrics_for(rb.id)
             for name in set(ma) & set(mb):
+                if name in NEUTRAL_METRICS:
+                    continue
                 va, vb = ma[name]["value"], mb[name]["value"]
                 if va is None or vb is None:
                     continue

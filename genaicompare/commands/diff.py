@@ -1,15 +1,136 @@
-"""`genaicompare diff` — not implemented yet (see the issue that owns it)."""
+"""``genaicompare diff RUN_A RUN_B``: what changed between two stored runs, most changed first.
+
+Order: answers that had a thumbs-up in RUN_A and are different now; then the least similar; then the
+largest metric drops. Each changed answer is shown as a word-level diff. The data comes from
+:func:`genaicompare.regression.diff_runs` (the TUI's diff screen uses the same function).
+"""
 
 from __future__ import annotations
 
 import argparse
+import io
+import os
+import sys
 
+from genaicompare.commands._common import open_store
 from genaicompare.errors import UserError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("args", nargs="*")
+    parser.add_argument("run_a", type=int, metavar="RUN_A", help="the earlier run id")
+    parser.add_argument("run_b", type=int, metavar="RUN_B", help="the later run id")
+    parser.add_argument("--model", action="append", default=[], help="only these model aliases")
+    parser.add_argument("--limit", type=int, default=50, help="rows to show (default 50; 0 = all)")
+    parser.add_argument("--all", action="store_true", help="also list unchanged answers")
+    parser.add_argument("--json", action="store_true", help="machine-readable rows")
+    parser.add_argument(
+        "--lexical",
+        action="store_true",
+        help="use lexical similarity even when the embedding model is available",
+    )
 
 
 def main(args: argparse.Namespace) -> int:
-    raise UserError("'diff' is not available yet")
+    from genaicompare.regression import diff_runs, get_similarity
+
+    if args.limit < 0:
+        raise UserError("--limit must be 0 or more")
+    similarity = get_similarity(prefer_semantic=not args.lexical)
+    with open_store(args) as store:
+        rows = diff_runs(store, args.run_a, args.run_b, similarity)
+    if args.model:
+        rows = [r for r in rows if r.model_alias in set(args.model)]
+    if not args.all:
+        rows = [r for r in rows if r.changed]
+    if args.limit:
+        rows = rows[: args.limit]
+    if args.json:
+        from genaicompare.reports import dumps
+
+        print(
+            dumps(
+                {
+                    "run_a": args.run_a,
+                    "run_b": args.run_b,
+                    "similarity_method": similarity.method,
+                    "rows": [
+                        {
+                            "prompt_id": r.prompt_id,
+                            "model_alias": r.model_alias,
+                            "changed": r.changed,
+                            "thumbs_up_before": r.thumbs_up_before,
+                            "similarity": r.similarity,
+                            "metric_drops": r.metric_drops,
+                            "state_a": r.state_a,
+                            "state_b": r.state_b,
+                            "text_a": r.text_a,
+                            "text_b": r.text_b,
+                        }
+                        for r in rows
+                    ],
+                }
+            )
+        )
+        return 0
+    _print_table(rows, args.run_a, args.run_b, similarity.method)
+    return 0
+
+
+def _print_table(rows: list, run_a: int, run_b: int, method: str) -> None:  # type: ignore[type-arg]
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from genaicompare.regression import word_diff
+    from genaicompare.reports import ci_safe
+    from genaicompare.sanitize import for_display, one_line
+
+    tty = sys.stdout.isatty()
+    buffer = io.StringIO()
+    out = Console(
+        file=sys.stdout if tty else buffer,
+        highlight=False,
+        force_terminal=None if tty else False,
+        width=int(os.environ.get("COLUMNS", "0")) or (None if tty else 140),
+    )
+    table = Table(
+        title=Text(f"run {run_a} → run {run_b} · similarity: {method}"),
+        title_justify="left",
+        show_lines=True,
+    )
+    for col in ("prompt", "model", "was 👍", "similarity", "metric drops", "word diff"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        diff = Text()
+        if r.text_a is None or r.text_b is None:
+            diff.append("only in run " + (str(run_b) if r.text_a is None else str(run_a)))
+        else:
+            for op, seg in word_diff(r.text_a[:4000], r.text_b[:4000]):
+                # Untrusted text: sanitized, appended as plain Text (never parsed as markup).
+                seg = for_display(seg)
+                if op == "=":
+                    diff.append(seg)
+                elif op == "-":
+                    diff.append("[-" + seg + "-]" if not tty else seg, style="red strike")
+                else:
+                    diff.append("{+" + seg + "+}" if not tty else seg, style="green")
+        drops = ", ".join(
+            f"{k} −{v:.3g}" for k, v in sorted(r.metric_drops.items(), key=lambda kv: -kv[1])[:4]
+        )
+        states = "" if r.state_a == r.state_b else f" ({r.state_a} → {r.state_b})"
+        table.add_row(
+            Text(one_line(r.prompt_id, 60)),
+            Text(one_line(r.model_alias, 30) + states),
+            "yes" if r.thumbs_up_before else "",
+            "–" if r.similarity is None else f"{r.similarity:.3f}",
+            Text(drops),
+            diff,
+        )
+    out.print(table)
+    out.print(Text(f"{len(rows)} row(s)"))
+    if not tty:
+        sys.stdout.write(ci_safe(buffer.getvalue()))
+        sys.stdout.flush()
+
+
+__all__ = ["add_arguments", "main"]
