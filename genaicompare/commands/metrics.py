@@ -1,15 +1,156 @@
-"""`genaicompare metrics` — not implemented yet (see the issue that owns it)."""
+"""`genaicompare metrics PAIRS.jsonl` — score outputs produced elsewhere.
+
+Each input line is ``{"id", "output", "reference"?, "prompt"?, "context"?}``; each output line is
+``{"id", "metrics": {name: value}, "detail": {name: detail}}`` in input order, with every metric
+by the engine's names (reference-based ones absent when a line has no reference).
+``--metrics rougeL,bleu`` (or family names: lexical, semantic, toxicity, pii, readability)
+selects. Notices (a model not available offline, a substitute scorer) go to stderr.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, TextIO
 
 from genaicompare.errors import UserError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("args", nargs="*")
+    parser.add_argument(
+        "pairs",
+        metavar="PAIRS.jsonl",
+        help='JSONL input, one {"id", "output", "reference"?, "prompt"?, '
+        '"context"?} per line ("-" reads stdin)',
+    )
+    parser.add_argument(
+        "--metrics",
+        default=None,
+        help="comma-separated metric or family names (default: all available)",
+    )
+    parser.add_argument("-o", "--output", default=None, help="write JSONL here (default stdout)")
+    parser.add_argument(
+        "--stem",
+        action="store_true",
+        help="Porter-stem tokens for ROUGE (rouge-score's use_stemmer)",
+    )
+
+
+def _read_lines(source: TextIO, name: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    for lineno, line in enumerate(source, start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise UserError(f"{name}:{lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
+        if not isinstance(item, dict):
+            raise UserError(f"{name}:{lineno}: expected a JSON object")
+        if not isinstance(item.get("output"), str):
+            raise UserError(f"{name}:{lineno}: 'output' (a string) is required")
+        for key in ("reference", "prompt"):
+            if item.get(key) is not None and not isinstance(item[key], str):
+                raise UserError(f"{name}:{lineno}: '{key}' must be a string")
+        ctx = item.get("context")
+        if ctx is not None and not (
+            isinstance(ctx, str) or (isinstance(ctx, list) and all(isinstance(c, str) for c in ctx))
+        ):
+            raise UserError(f"{name}:{lineno}: 'context' must be a string or a list of strings")
+        yield lineno, item
+
+
+def _selection(raw: str | None) -> list[str] | None:
+    if raw is None:
+        return None
+    from genaicompare.metrics import FAMILIES, is_known_metric
+
+    names = [n.strip() for n in raw.split(",") if n.strip()]
+    unknown = [n for n in names if n not in FAMILIES and not is_known_metric(n)]
+    if unknown or not names:
+        raise UserError(
+            f"--metrics: unknown metric {', '.join(unknown) or '(none given)'}; families: "
+            + ", ".join(FAMILIES)
+        )
+    return names
 
 
 def main(args: argparse.Namespace) -> int:
-    raise UserError("'metrics' is not available yet")
+    names = _selection(args.metrics)
+    source_name = "<stdin>" if args.pairs == "-" else args.pairs
+    if args.pairs != "-" and not Path(args.pairs).is_file():
+        raise UserError(f"{args.pairs}: no such file")
+
+    from genaicompare.metrics import MetricsConfig, MetricsEngine
+
+    engine = MetricsEngine(MetricsConfig(stem=args.stem))
+    out_path = Path(args.output) if args.output else None
+    tmp_name = None
+    if out_path is not None:
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{out_path.name}.", dir=out_path.parent)
+        sink: TextIO = os.fdopen(fd, "w", encoding="utf-8")
+    else:
+        sink = sys.stdout
+    count = 0
+    try:
+        try:
+            source = (
+                sys.stdin
+                if args.pairs == "-"
+                else open(  # noqa: SIM115
+                    args.pairs, encoding="utf-8"
+                )
+            )
+        except OSError as exc:
+            raise UserError(f"{args.pairs}: {exc.strerror}") from None
+        with source if source is not sys.stdin else _nullcontext(source):
+            try:
+                for _lineno, item in _read_lines(source, source_name):
+                    ctx = item.get("context")
+                    values = engine.score_text(
+                        item["output"],
+                        reference=item.get("reference"),
+                        question=item.get("prompt"),
+                        context=[ctx] if isinstance(ctx, str) else (ctx or []),
+                        names=names,
+                    )
+                    record = {
+                        "id": item.get("id"),
+                        "metrics": {k: v.value for k, v in values.items()},
+                        "detail": {k: v.detail for k, v in values.items() if v.detail is not None},
+                    }
+                    sink.write(json.dumps(record, ensure_ascii=False) + "\n")
+                    count += 1
+            except UnicodeDecodeError as exc:
+                raise UserError(f"{source_name}: not UTF-8 ({exc.reason})") from None
+        sink.flush()
+        if out_path is not None:
+            sink.close()
+            assert tmp_name is not None
+            os.replace(tmp_name, out_path)
+            tmp_name = None
+    finally:
+        if tmp_name is not None:
+            sink.close()
+            Path(tmp_name).unlink(missing_ok=True)
+    for notice in engine.notices:
+        print(f"genaicompare: {notice}", file=sys.stderr)
+    if out_path is not None:
+        print(f"genaicompare: scored {count} lines → {out_path}", file=sys.stderr)
+    return 0
+
+
+class _nullcontext:
+    def __init__(self, value: TextIO) -> None:
+        self.value = value
+
+    def __enter__(self) -> TextIO:
+        return self.value
+
+    def __exit__(self, *exc: object) -> None:
+        return None

