@@ -299,7 +299,10 @@ class Catalog(_Strict):
             missing = [n for n in needed if n not in p.vars]
             if missing:
                 found.append(
-                    (("prompts", i, "vars"), f"missing for template '{p.template}': {', '.join(missing)}")
+                    (
+                        ("prompts", i, "vars"),
+                        f"missing for template '{p.template}': {', '.join(missing)}",
+                    )
                 )
             unused = sorted(set(p.vars) - set(needed))
             if unused:

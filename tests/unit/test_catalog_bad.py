@@ -334,15 +334,9 @@ def test_guarded_prints_one_line_and_exits_2(capsys: pytest.CaptureFixture[str])
     )
 
 
-CLI_CASES = [
-    "python_object_tag.yaml",
-    "alias_bomb.yaml",
-    "latin1.yaml",
-    "literal_api_key.yaml",
-    "syntax_bad_indent.yaml",
-    "bad_jsonl_syntax.jsonl",
-    "deep_nesting.yaml",
-]
+# Each run is a fresh interpreter (a few seconds here); three shapes of failure are enough:
+# a refused construct, a decode error, a JSONL syntax error.
+CLI_CASES = ["python_object_tag.yaml", "latin1.yaml", "bad_jsonl_syntax.jsonl"]
 
 
 @pytest.mark.parametrize("name", CLI_CASES)
