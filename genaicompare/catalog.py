@@ -169,10 +169,9 @@ class Prompt(_Strict):
     """Group label for fairness comparisons."""
     task: Task | None = None
     metrics: list[str] | None = None
-    assert_: dict[str, str | int | float | bool | list[str]] | None = Field(
-        default=None, alias="assert"
-    )
-    """Per-prompt assertions (``{rougeL: ">= 0.3"}``), evaluated by metrics / regression mode."""
+    assert_: dict[str, str | int | float | bool] | None = Field(default=None, alias="assert")
+    """Per-prompt assertions (``{rougeL: ">= 0.3", contains: Paris}``); the grammar and its
+    evaluation live in :mod:`genaicompare.metrics.assertions`."""
 
     @model_validator(mode="after")
     def _one_source(self) -> Prompt:
