@@ -1,0 +1,73 @@
+"""The response cache, counted at the test server: hits cost no request, misses do; --no-cache and
+--repeat always ask."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.support.fake_openai import FakeOpenAI
+from tests.support.headless import responses, run_cli, write_catalog
+
+PROMPTS = [{"id": f"p{i}", "prompt": f"question number {i}"} for i in range(3)]
+
+
+def test_cache_hits_and_misses_at_the_server(tmp_path: Path) -> None:
+    db = str(tmp_path / "r.db")
+    home = tmp_path / "home"
+    with FakeOpenAI() as server:
+        cat = write_catalog(
+            tmp_path / "c.yaml",
+            server.base_url,
+            {"a": "fake/echo", "b": "fake/tokens?n=3"},
+            PROMPTS,
+        )
+        first = run_cli(["run", str(cat), "--db", db, "--json"], home)
+        assert first.returncode == 0, first.stderr
+        assert server.requests == {"fake/echo": 3, "fake/tokens?n=3": 3}
+
+        # Same catalog again: every answer from the cache, not one request.
+        second = run_cli(["run", str(cat), "--db", db, "--json"], home)
+        assert second.returncode == 0, second.stderr
+        assert server.total_requests == 6
+        doc = json.loads(second.stdout)
+        assert all(r["from_cache"] for r in doc["responses"])
+        first_texts = {
+            (r["prompt_id"], r["model_alias"]): r["text"]
+            for r in json.loads(first.stdout)["responses"]
+        }
+        assert {
+            (r["prompt_id"], r["model_alias"]): r["text"] for r in doc["responses"]
+        } == first_texts
+
+        # One model changed (its params are part of the key): only that model is queried.
+        changed = write_catalog(
+            tmp_path / "c2.yaml",
+            server.base_url,
+            {"a": "fake/echo", "b": "fake/tokens?n=3"},
+            PROMPTS,
+        )
+        text = json.loads(changed.read_text())
+        text["models"][1]["params"] = {"temperature": 0.5}
+        changed.write_text(json.dumps(text))
+        third = run_cli(["run", str(changed), "--db", db], home)
+        assert third.returncode == 0, third.stderr
+        assert server.requests == {"fake/echo": 3, "fake/tokens?n=3": 6}
+
+        # --no-cache forces every call.
+        fourth = run_cli(["run", str(cat), "--db", db, "--no-cache"], home)
+        assert fourth.returncode == 0, fourth.stderr
+        assert server.requests == {"fake/echo": 6, "fake/tokens?n=3": 9}
+
+        # --repeat samples are never served from the cache (they exist to vary).
+        fifth = run_cli(["run", str(cat), "--db", db, "--repeat", "2", "--json"], home)
+        assert fifth.returncode == 0, fifth.stderr
+        assert server.requests == {"fake/echo": 12, "fake/tokens?n=3": 15}
+        reg = json.loads(fifth.stdout)["regression"]
+        case = next(c for c in reg["cases"] if c["model_alias"] == "a")
+        # Identical samples collapse into one output with its count; consistency is 1.
+        assert case["samples"] == 2 and case["distinct_outputs"][0]["count"] == 2
+        assert case["consistency"] == 1.0
+    rows = responses(Path(db))
+    # Second run: all 6 from the cache; third: the 3 answers of the unchanged model.
+    assert sum(r["from_cache"] for r in rows) == 9
