@@ -523,7 +523,16 @@ class CatalogError(Exception):
             where += f":{self.line}"
             if self.col is not None:
                 where += f":{self.col}"
-        return f"{where}: {self.field + ': ' if self.field else ''}{self.message}"
+        text = f"{where}: {self.field + ': ' if self.field else ''}{self.message}"
+        # Keys and values quoted in messages come from the file: keep the error one line.
+        return _UNPRINTABLE.sub(_escape, text)
+
+
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    return match.group().encode("unicode_escape", "backslashreplace").decode("ascii")
 
 
 def load_catalog(path: str | Path) -> Catalog:
