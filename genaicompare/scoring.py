@@ -1,0 +1,1317 @@
+"""Scores from ratings and metrics: rates with intervals, Bradley–Terry, agreement, fairness, trends.
+
+Two layers. The top half is pure functions over numpy arrays (every formula, testable against
+independent references). The bottom half, :func:`compute_scores`, aggregates in SQL — index scans
+over ``ratings_current``, bit masks instead of self-joins, ``group_concat`` to move value lists —
+so a million ratings become a few thousand rows before numpy sees them.
+
+Bradley–Terry follows FastChat's Chatbot Arena (``fastchat/serve/monitor/elo_analysis.py``):
+logistic MLE with logit ``ln(10)·(r_a − r_b)``, ties as half a win, L-BFGS from zero, rating =
+400·r + 1000, 95% interval from the 2.5/97.5% quantiles of multinomial bootstrap rounds over the
+aggregated battle counts with a fixed seed, rank = 1 + number of models whose lower bound exceeds
+this model's upper bound.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import sqlite3
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+Z95 = 1.959963984540054
+FloatArray = NDArray[np.float64]
+RATERS_PER_COLUMN = 21
+MAX_KAPPA_RATERS = 10 * RATERS_PER_COLUMN
+"""κ is computed among the 210 most active raters (3 bits each in SQLite 64-bit sums)."""
+SAFETY_METRIC = re.compile(r"(toxic|pii|unsafe|safety|jailbreak|refus)", re.I)
+"""Metric names counted as safety flags in trends (a flag is a value ≥ 0.5)."""
+
+
+# ============================================================================================
+# Pure functions
+# ============================================================================================
+def wilson_interval(successes: Any, n: Any, z: float = Z95) -> tuple[FloatArray, FloatArray]:
+    """Wilson score interval for a binomial proportion (vectorised; NaN where n = 0)."""
+    k = np.asarray(successes, dtype=np.float64)
+    nn = np.asarray(n, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = k / nn
+        z2 = z * z
+        denom = 1.0 + z2 / nn
+        centre = (p + z2 / (2.0 * nn)) / denom
+        half = z * np.sqrt(p * (1.0 - p) / nn + z2 / (4.0 * nn * nn)) / denom
+        lo = np.where(nn > 0, np.clip(centre - half, 0.0, 1.0), np.nan)
+        hi = np.where(nn > 0, np.clip(centre + half, 0.0, 1.0), np.nan)
+    return lo, hi
+
+
+def newcombe_difference(
+    k1: float, n1: float, k2: float, n2: float, z: float = Z95
+) -> tuple[float, float, float]:
+    """p1 − p2 with Newcombe's hybrid score interval (method 10, built from Wilson intervals)."""
+    if n1 <= 0 or n2 <= 0:
+        return math.nan, math.nan, math.nan
+    p1, p2 = k1 / n1, k2 / n2
+    (l1,), (u1,) = wilson_interval([k1], [n1], z)
+    (l2,), (u2,) = wilson_interval([k2], [n2], z)
+    d = p1 - p2
+    lo = d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
+    hi = d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+    return d, lo, hi
+
+
+def cohen_kappa(table: Any) -> float:
+    """Cohen's κ from a square confusion table (rows: rater 1, columns: rater 2)."""
+    t = np.asarray(table, dtype=np.float64)
+    n = t.sum()
+    if n <= 0:
+        return math.nan
+    po = np.trace(t) / n
+    pe = float((t.sum(axis=1) @ t.sum(axis=0)) / (n * n))
+    if pe >= 1.0:
+        # Both raters used a single, identical category: agreement is total but κ is undefined.
+        return math.nan
+    return float((po - pe) / (1.0 - pe))
+
+
+def auc(positive: Any, negative: Any) -> float:
+    """P(score of a thumbs-up answer > score of a thumbs-down answer), ties counting half.
+
+    The Mann–Whitney U statistic over n₁·n₂: 0.5 means the metric ignores human judgement.
+    """
+    from scipy.stats import rankdata
+
+    pos = np.asarray(positive, dtype=np.float64)
+    neg = np.asarray(negative, dtype=np.float64)
+    if pos.size == 0 or neg.size == 0:
+        return math.nan
+    ranks = rankdata(np.concatenate([pos, neg]))
+    u = ranks[: pos.size].sum() - pos.size * (pos.size + 1) / 2.0
+    return float(u / (pos.size * neg.size))
+
+
+def grouped_quantiles(
+    values: FloatArray, groups: NDArray[np.int64], n_groups: int, qs: Sequence[float]
+) -> FloatArray:
+    """Quantiles (linear interpolation, numpy's default) of ``values`` per group; NaN if empty."""
+    out = np.full((n_groups, len(qs)), np.nan)
+    keep = ~np.isnan(values)
+    values, groups = values[keep], groups[keep]
+    order = np.lexsort((values, groups))
+    values, groups = values[order], groups[order]
+    starts = np.searchsorted(groups, np.arange(n_groups), side="left")
+    ends = np.searchsorted(groups, np.arange(n_groups), side="right")
+    for g in range(n_groups):
+        if ends[g] > starts[g]:
+            out[g] = np.quantile(values[starts[g] : ends[g]], qs)
+    return out
+
+
+@dataclass
+class BattleCounts:
+    """Aggregated battles. ``wins[i, j]``: i beat j. ``ties`` is symmetric and includes
+    ``both_bad`` (also symmetric), which FastChat counts as a tie."""
+
+    models: list[str]
+    wins: FloatArray
+    ties: FloatArray
+    both_bad: FloatArray
+
+    @classmethod
+    def empty(cls, models: Sequence[str]) -> BattleCounts:
+        m = len(models)
+        return cls(list(models), np.zeros((m, m)), np.zeros((m, m)), np.zeros((m, m)))
+
+    def __add__(self, other: BattleCounts) -> BattleCounts:
+        assert self.models == other.models
+        return BattleCounts(
+            self.models,
+            self.wins + other.wins,
+            self.ties + other.ties,
+            self.both_bad + other.both_bad,
+        )
+
+    @property
+    def n_battles(self) -> int:
+        return round(float(self.wins.sum() + np.triu(self.ties, 1).sum()))
+
+    def per_model(self) -> NDArray[np.int64]:
+        return np.rint(self.wins.sum(1) + self.wins.sum(0) + self.ties.sum(1)).astype(np.int64)
+
+
+def battles_from_counts(models: Sequence[str], up: Any, down: Any, counts: Any) -> BattleCounts:
+    """Thumbs on one prompt by one rater as battles: up vs down = win, up/up = tie,
+    down/down = both bad. Row k of ``up``/``down`` holds how many of each model's answers a
+    (rater, prompt) group thumbed up/down; ``counts[k]`` is how many groups look like that.
+    Every up answer of model i meets every down answer of model j ≠ i."""
+    w = np.asarray(counts, dtype=np.float64)[:, None]
+    u = np.asarray(up, dtype=np.float64)
+    d = np.asarray(down, dtype=np.float64)
+    wins = (u * w).T @ d
+    ties = (u * w).T @ u
+    bad = (d * w).T @ d
+    for mat in (wins, ties, bad):
+        np.fill_diagonal(mat, 0.0)
+    return BattleCounts(list(models), wins, ties + bad, bad)
+
+
+def bt_design(counts: BattleCounts) -> tuple[NDArray[np.int64], FloatArray, FloatArray]:
+    """FastChat's ``preprocess_for_bt`` output from aggregated counts: unique (a, b, outcome)
+    rows with outcome 1 (a won), 0 (b won) or 0.5 (tie), and their counts as weights."""
+    m = len(counts.models)
+    ia, ib = np.triu_indices(m, 1)
+    rows_a = np.concatenate([ia, ia, ia])
+    rows_b = np.concatenate([ib, ib, ib])
+    outcomes = np.concatenate([np.ones(ia.size), np.zeros(ia.size), np.full(ia.size, 0.5)])
+    weights = np.concatenate([counts.wins[ia, ib], counts.wins[ib, ia], counts.ties[ia, ib]])
+    keep = weights > 0
+    matchups = np.column_stack([rows_a[keep], rows_b[keep]]).astype(np.int64)
+    return matchups, outcomes[keep], weights[keep]
+
+
+def bt_loss_and_grad(
+    ratings: FloatArray,
+    matchups: NDArray[np.int64],
+    outcomes: FloatArray,
+    weights: FloatArray,
+    alpha: float,
+) -> tuple[float, FloatArray]:
+    """Negative log-likelihood of the BT model and its gradient (FastChat's ``bt_loss_and_grad``).
+
+    Written with ``logaddexp`` instead of ``log(expit(·))`` so a lopsided matchup cannot give
+    ``log(0)``; the value is the same wherever FastChat's is finite.
+    """
+    logits = alpha * (ratings[matchups[:, 0]] - ratings[matchups[:, 1]])
+    probs = 0.5 * (1.0 + np.tanh(0.5 * logits))
+    loss = float(
+        (
+            (outcomes * np.logaddexp(0.0, -logits) + (1.0 - outcomes) * np.logaddexp(0.0, logits))
+            * weights
+        ).sum()
+    )
+    g = -alpha * (outcomes - probs) * weights
+    n = ratings.size
+    grad = np.bincount(matchups[:, 0], g, n) - np.bincount(matchups[:, 1], g, n)
+    return loss, grad
+
+
+def fit_bt(
+    matchups: NDArray[np.int64],
+    outcomes: FloatArray,
+    weights: FloatArray,
+    n_models: int,
+    alpha: float = math.log(10.0),
+    tol: float = 1e-6,
+) -> FloatArray:
+    """FastChat's ``fit_bt``: L-BFGS-B from zeros, at most 100 iterations, gtol ``tol``."""
+    from scipy.optimize import minimize
+
+    result = minimize(
+        fun=bt_loss_and_grad,
+        x0=np.zeros(n_models),
+        args=(matchups, outcomes, weights, alpha),
+        jac=True,
+        method="L-BFGS-B",
+        options={"maxiter": 100, "gtol": tol},
+    )
+    return np.asarray(result["x"], dtype=np.float64)
+
+
+def fit_bt_rounds(
+    matchups: NDArray[np.int64],
+    outcomes: FloatArray,
+    weights: FloatArray,
+    n_models: int,
+    alpha: float = math.log(10.0),
+    tol: float = 1e-6,
+) -> FloatArray:
+    """:func:`fit_bt` for many weight vectors at once (``weights``: rounds × matchups).
+
+    The rounds' likelihoods are independent, so their sum is minimised by one L-BFGS run over
+    the stacked ratings — one vectorised evaluation per step instead of one Python-level
+    optimisation per round (100 rounds: ~20× faster). Every gradient keeps each round's ratings
+    centred at zero, as FastChat's per-round fits do; the solutions agree to well under a rating
+    point (tested).
+    """
+    from scipy.optimize import minimize
+
+    rounds = weights.shape[0]
+    a, b = matchups[:, 0], matchups[:, 1]
+    offsets = (np.arange(rounds) * n_models)[:, None]
+    flat_a, flat_b = (a[None, :] + offsets).ravel(), (b[None, :] + offsets).ravel()
+    w = weights.ravel()
+    o = np.broadcast_to(outcomes, weights.shape).ravel()
+    size = rounds * n_models
+
+    def loss_and_grad(x: FloatArray) -> tuple[float, FloatArray]:
+        logits = alpha * (x[flat_a] - x[flat_b])
+        probs = 0.5 * (1.0 + np.tanh(0.5 * logits))
+        loss = float(
+            ((o * np.logaddexp(0.0, -logits) + (1.0 - o) * np.logaddexp(0.0, logits)) * w).sum()
+        )
+        g = -alpha * (o - probs) * w
+        return loss, np.bincount(flat_a, g, size) - np.bincount(flat_b, g, size)
+
+    result = minimize(
+        fun=loss_and_grad,
+        x0=np.zeros(size),
+        jac=True,
+        method="L-BFGS-B",
+        options={"maxiter": 100 * max(1, rounds), "gtol": tol * 1e-2, "ftol": 1e-15},
+    )
+    return np.asarray(result["x"], dtype=np.float64).reshape(rounds, n_models)
+
+
+@dataclass
+class BTResult:
+    models: list[str]
+    rating: list[float]
+    lower: list[float]
+    upper: list[float]
+    rank: list[int]
+    battles: list[int]
+    """Battles each model took part in."""
+    n_battles: int
+    rounds: int
+    seed: int
+
+    def rows(self) -> list[dict[str, Any]]:
+        order = np.argsort(-np.asarray(self.rating), kind="stable")
+        return [
+            {
+                "model": self.models[i],
+                "rating": self.rating[i],
+                "lower": self.lower[i],
+                "upper": self.upper[i],
+                "rank": self.rank[i],
+                "battles": self.battles[i],
+            }
+            for i in order
+        ]
+
+
+def bradley_terry(
+    counts: BattleCounts,
+    rounds: int = 100,
+    seed: int = 0,
+    scale: float = 400.0,
+    init_rating: float = 1000.0,
+    base: float = 10.0,
+) -> BTResult | None:
+    """Arena ratings with bootstrap intervals, over the models that took part in a battle."""
+    active = np.flatnonzero(counts.per_model() > 0)
+    if active.size < 2:
+        return None
+    sub = BattleCounts(
+        [counts.models[i] for i in active],
+        counts.wins[np.ix_(active, active)],
+        counts.ties[np.ix_(active, active)],
+        counts.both_bad[np.ix_(active, active)],
+    )
+    matchups, outcomes, weights = bt_design(sub)
+    m, alpha = active.size, math.log(base)
+    point = fit_bt(matchups, outcomes, weights, m, alpha) * scale + init_rating
+    total = weights.sum()
+    rng = np.random.default_rng(seed)
+    # FastChat resamples the unique outcomes' counts from one multinomial per round.
+    draws = rng.multinomial(round(float(total)), weights / total, size=rounds) / total
+    boot = fit_bt_rounds(matchups, outcomes, draws, m, alpha) * scale + init_rating
+    lower = np.quantile(boot, 0.025, axis=0)
+    upper = np.quantile(boot, 0.975, axis=0)
+    rank = 1 + (lower[None, :] > upper[:, None]).sum(axis=1)
+    return BTResult(
+        models=sub.models,
+        rating=point.tolist(),
+        lower=lower.tolist(),
+        upper=upper.tolist(),
+        rank=rank.astype(int).tolist(),
+        battles=sub.per_model().tolist(),
+        n_battles=sub.n_battles,
+        rounds=rounds,
+        seed=seed,
+    )
+
+
+def votes_to_separate(bt: BTResult) -> dict[str, Any] | None:
+    """How many more battles until the top two models' intervals stop overlapping.
+
+    Interval widths shrink like 1/√n; assuming the current gap holds, the intervals separate at
+    n' = n·((h₁ + h₂)/gap)², where h are the half-widths facing each other.
+    """
+    rows = bt.rows()
+    if len(rows) < 2:
+        return None
+    first, second = rows[0], rows[1]
+    gap = first["rating"] - second["rating"]
+    h1 = first["rating"] - first["lower"]
+    h2 = second["upper"] - second["rating"]
+    out: dict[str, Any] = {
+        "top": first["model"],
+        "second": second["model"],
+        "gap": gap,
+        "separated": first["lower"] > second["upper"],
+    }
+    if out["separated"]:
+        out["more_votes"] = 0
+    elif gap <= 0 or h1 + h2 <= 0:
+        out["more_votes"] = None
+    else:
+        needed = bt.n_battles * ((h1 + h2) / gap) ** 2
+        out["more_votes"] = max(0, math.ceil(needed - bt.n_battles))
+    return out
+
+
+# ============================================================================================
+# Result records
+# ============================================================================================
+@dataclass
+class ModelScore:
+    """One row of the scores table: a model, optionally within a group (tag / task / segment)."""
+
+    model: str
+    group: str | None = None
+    responses: int = 0
+    errors: int = 0
+    rated: int = 0
+    up: int = 0
+    up_rate: float | None = None
+    up_lower: float | None = None
+    up_upper: float | None = None
+    metrics: dict[str, dict[str, float | int | None]] = field(default_factory=dict)
+    """name → {mean, median, n}."""
+    latency_p50: float | None = None
+    latency_p95: float | None = None
+    ttft_p50: float | None = None
+    ttft_p95: float | None = None
+    cost_total: float | None = None
+    cost_per_answer: float | None = None
+    cost_unknown: int = 0
+
+
+@dataclass
+class Scores:
+    catalog: str | None
+    by: str | None
+    models: list[ModelScore]
+    groups: list[ModelScore]
+    pairwise: dict[str, Any]
+    bt: BTResult | None
+    battle_sources: dict[str, int]
+    """Battles from each source: explicit A/B ``preferences`` and same-prompt ``thumbs``."""
+    kappa: list[dict[str, Any]]
+    metric_agreement: list[dict[str, Any]]
+    separation: dict[str, Any] | None
+    fairness: dict[str, Any]
+    trends: dict[str, list[dict[str, Any]]]
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["bt"] = (
+            None
+            if self.bt is None
+            else {
+                "rows": self.bt.rows(),
+                "rounds": self.bt.rounds,
+                "seed": self.bt.seed,
+                "battles": self.bt.n_battles,
+                "method": "FastChat Bradley-Terry (L-BFGS, ln(10) logit, ties = half, 400r+1000)",
+            }
+        )
+        out.pop("timings")
+        return _finite(out)
+
+    def chart_data(self) -> list[dict[str, Any]]:
+        """Plain rows for a TUI chart: one bar per model with its interval, per measure."""
+        series: list[dict[str, Any]] = []
+        series.append(
+            {
+                "title": "thumbs-up rate (95% Wilson)",
+                "unit": "%",
+                "bars": [
+                    {
+                        "label": s.model,
+                        "value": None if s.up_rate is None else 100 * s.up_rate,
+                        "lower": None if s.up_lower is None else 100 * s.up_lower,
+                        "upper": None if s.up_upper is None else 100 * s.up_upper,
+                        "n": s.rated,
+                    }
+                    for s in self.models
+                ],
+            }
+        )
+        if self.bt is not None:
+            series.append(
+                {
+                    "title": f"Bradley-Terry rating (95% CI, {self.bt.rounds} bootstrap rounds)",
+                    "unit": "",
+                    "bars": [
+                        {
+                            "label": r["model"],
+                            "value": r["rating"],
+                            "lower": r["lower"],
+                            "upper": r["upper"],
+                            "n": r["battles"],
+                            "rank": r["rank"],
+                        }
+                        for r in self.bt.rows()
+                    ],
+                }
+            )
+        series.append(
+            {
+                "title": "latency p50 (ms)",
+                "unit": "ms",
+                "bars": [
+                    {
+                        "label": s.model,
+                        "value": s.latency_p50,
+                        "lower": None,
+                        "upper": s.latency_p95,
+                        "n": s.responses,
+                    }
+                    for s in self.models
+                ],
+            }
+        )
+        return [_finite(s) for s in series]
+
+
+def _finite(obj: Any) -> Any:
+    """JSON has no NaN: intervals that do not exist are null."""
+    if isinstance(obj, float):
+        return None if math.isnan(obj) or math.isinf(obj) else obj
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    if isinstance(obj, np.generic):
+        return _finite(obj.item())
+    return obj
+
+
+# ============================================================================================
+# Aggregation in SQL
+# ============================================================================================
+SEP = "\x1f"
+"""group_concat separator for text lists (dates); numbers use the default comma."""
+
+
+def _nums(concat: str | None, dtype: type = np.float64) -> NDArray[Any]:
+    """A group_concat'ed list of numbers (``nan`` for missing) as an array, parsed in C."""
+    if not concat:
+        return np.empty(0, dtype=dtype)
+    if dtype is np.float64:
+        return np.fromstring(concat, dtype=np.float64, sep=",")
+    return np.fromstring(concat, dtype=np.int64, sep=",").astype(dtype, copy=False)
+
+
+def _opt(x: Any) -> float | None:
+    if x is None:
+        return None
+    x = float(x)
+    return None if math.isnan(x) else x
+
+
+def _case(column: str, n: int) -> str:
+    """``CASE column WHEN ? THEN 0 WHEN ? THEN 1 … END`` — names travel as parameters."""
+    if n == 0:
+        return "NULL"
+    return f"CASE {column} " + " ".join(f"WHEN ? THEN {i}" for i in range(n)) + " END"
+
+
+FIELD_BITS = 8
+FIELDS_PER_COLUMN = 7
+"""Thumb battles: per-model answer counts packed in 8-bit fields, 7 to a 64-bit integer."""
+
+
+def _fields(column: str, n: int) -> str:
+    return (
+        f"CASE {column} "
+        + " ".join(f"WHEN ? THEN {1 << (FIELD_BITS * i)}" for i in range(n))
+        + " END"
+    )
+
+
+def _unpack(columns: NDArray[np.int64], n: int) -> FloatArray:
+    """Inverse of :func:`_fields` over several columns: rows × n counts."""
+    shifts = np.arange(FIELDS_PER_COLUMN, dtype=np.int64) * FIELD_BITS
+    parts = [
+        ((columns[:, c][:, None] >> shifts) & ((1 << FIELD_BITS) - 1))
+        for c in range(columns.shape[1])
+    ]
+    return np.concatenate(parts, axis=1)[:, :n].astype(np.float64)
+
+
+def _masks(column: str, n: int) -> str:
+    return f"CASE {column} " + " ".join(f"WHEN ? THEN {1 << i}" for i in range(n)) + " END"
+
+
+def compute_scores(
+    store: Any,
+    catalog_name: str | None,
+    by: str | None = None,
+    rounds: int = 100,
+    seed: int = 0,
+    segment_prefix: str = "segment:",
+) -> Scores:
+    """Every score for one catalog's ratings and responses (all catalogs when ``None``).
+
+    ``by``: ``tag`` or ``task`` adds per-group rows. Reads through its own connection inside one
+    read transaction, so the numbers come from one snapshot while others keep writing.
+    """
+    if by not in (None, "tag", "task"):
+        raise ValueError("by must be 'tag' or 'task'")
+    conn = sqlite3.connect(str(store.path), timeout=10.0, isolation_level=None)
+    try:
+        conn.execute("PRAGMA busy_timeout = 10000")
+        conn.execute("BEGIN")
+        try:
+            return _Scorer(conn, catalog_name, by, rounds, seed, segment_prefix).run()
+        finally:
+            conn.execute("ROLLBACK")
+    finally:
+        conn.close()
+
+
+@dataclass
+class _Arrays:
+    """The catalog's responses and metrics as parallel arrays (index = position in ``rid``)."""
+
+    rid: NDArray[np.int64]
+    model: NDArray[np.int64]
+    prompt: NDArray[np.int64]
+    """Code into the prompt table (−1: the prompt is not in the catalog)."""
+    run: NDArray[np.int64]
+    day: NDArray[np.int64]
+    days: list[str]
+    cached: NDArray[np.bool_]
+    ok: NDArray[np.bool_]
+    latency: FloatArray
+    ttft: FloatArray
+    cost: FloatArray
+    length: FloatArray
+    m_resp: NDArray[np.int64]
+    """Metric rows: index into the response arrays, metric name code, value."""
+    m_name: NDArray[np.int64]
+    m_value: FloatArray
+
+
+class _Scorer:
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        catalog: str | None,
+        by: str | None,
+        rounds: int,
+        seed: int,
+        segment_prefix: str,
+    ) -> None:
+        self.conn, self.catalog, self.by = conn, catalog, by
+        self.rounds, self.seed, self.prefix = rounds, seed, segment_prefix
+        self.timings: dict[str, float] = {}
+        self._t, self._cpu = time.perf_counter(), time.process_time()
+        if catalog is None:
+            self.rc_where, self.rc_params = "1", []
+            self.resp_where, self.resp_params = "1", []
+        else:
+            self.rc_where, self.rc_params = "catalog_name = ?", [catalog]
+            self.resp_where = "r.catalog_id IN (SELECT id FROM catalogs WHERE name = ?)"
+            self.resp_params = [catalog]
+
+    def _lap(self, name: str) -> None:
+        now, cpu = time.perf_counter(), time.process_time()
+        self.timings[name] = now - self._t
+        self.timings[f"cpu:{name}"] = cpu - self._cpu
+        self._t, self._cpu = now, cpu
+
+    def q(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return self.conn.execute(sql, list(params)).fetchall()
+
+    # -- the pipeline ---------------------------------------------------------------------------
+    def run(self) -> Scores:
+        self._prompt_meta()
+        self._codes()
+        a = self._arrays()
+        t_model, t_prompt, t_up, t_n = self._thumb_cells()
+        models = self._model_rows(
+            a,
+            t_model,
+            t_prompt,
+            t_up,
+            t_n,
+            key_resp=a.model,
+            key_thumb=t_model,
+            n_keys=len(self.models),
+        )
+        rows = [s for s in models if s.responses or s.rated]
+        self._lap("model_rows")
+        pair_counts, thumb_counts = self._battles()
+        counts = pair_counts + thumb_counts
+        bt = bradley_terry(counts, rounds=self.rounds, seed=self.seed)
+        self._lap("bradley_terry")
+        kappa = self._kappa()
+        self._lap("kappa")
+        agreement, per_run = self._agreement_and_runs(a)
+        self._lap("agreement_runs")
+        fairness = self._fairness(a, t_model, t_prompt, t_up, t_n)
+        trends = {"per_day": self._per_day(a), "per_run": per_run}
+        self._lap("fairness_trends")
+        groups = self._groups(a, t_model, t_prompt, t_up, t_n) if self.by else []
+        self._lap("groups")
+        return Scores(
+            catalog=self.catalog,
+            by=self.by,
+            models=rows,
+            groups=groups,
+            pairwise={
+                "models": counts.models,
+                "wins": counts.wins.astype(int).tolist(),
+                "ties": counts.ties.astype(int).tolist(),
+                "both_bad": counts.both_bad.astype(int).tolist(),
+            },
+            bt=bt,
+            battle_sources={"preferences": pair_counts.n_battles, "thumbs": thumb_counts.n_battles},
+            kappa=kappa,
+            metric_agreement=agreement,
+            separation=votes_to_separate(bt) if bt else None,
+            fairness=fairness,
+            trends=trends,
+            timings=self.timings,
+        )
+
+    # -- gathering ------------------------------------------------------------------------------
+    def _prompt_meta(self) -> None:
+        cat = "1" if self.catalog is None else "c.name = ?"
+        same = "" if self.catalog is None else " AND c2.name = c.name"
+        self.conn.execute("DROP TABLE IF EXISTS temp.gc_pm")
+        self.conn.execute(
+            "CREATE TEMP TABLE gc_pm (code INTEGER PRIMARY KEY, prompt_id TEXT UNIQUE, "
+            "segment TEXT, task TEXT, tags TEXT)"
+        )
+        # The newest catalog version wins for a prompt id. The segment is the prompt's own label,
+        # or the rest of its first tag that starts with the segment prefix.
+        self.conn.execute(
+            "INSERT INTO temp.gc_pm (prompt_id, segment, task, tags) SELECT p.prompt_id, "
+            "coalesce(p.segment, (SELECT substr(j.value, ?) FROM json_each(p.tags) j "
+            "WHERE substr(j.value, 1, ?) = ? LIMIT 1)), p.task, p.tags "
+            "FROM prompts p JOIN catalogs c ON c.id = p.catalog_id "
+            f"WHERE {cat} AND p.catalog_id = (SELECT max(p2.catalog_id) FROM prompts p2 "
+            f"JOIN catalogs c2 ON c2.id = p2.catalog_id WHERE p2.prompt_id = p.prompt_id{same}) "
+            "ORDER BY p.position",
+            [
+                len(self.prefix) + 1,
+                len(self.prefix),
+                self.prefix,
+                *([] if self.catalog is None else [self.catalog]),
+            ],
+        )
+        meta = self.q("SELECT code, segment, task, tags FROM temp.gc_pm ORDER BY code")
+        self.n_prompts = (meta[-1][0] + 1) if meta else 0
+        self.p_segment = [None] * self.n_prompts
+        self.p_task = [None] * self.n_prompts
+        self.p_tags: list[list[str]] = [[] for _ in range(self.n_prompts)]
+        for code, seg, task, tags in meta:
+            self.p_segment[code], self.p_task[code] = seg, task
+            try:
+                parsed = json.loads(tags or "[]")
+            except ValueError:
+                parsed = []
+            self.p_tags[code] = [str(t) for t in parsed] if isinstance(parsed, list) else []
+        self._lap("prompt_meta")
+
+    def _codes(self) -> None:
+        thumbs = self.q(
+            "SELECT model_alias, count(*) FROM ratings_current "
+            f"WHERE {self.rc_where} AND kind = 'thumb' GROUP BY model_alias",
+            self.rc_params,
+        )
+        pairs = self.q(
+            "SELECT model_alias, other_model_alias FROM ratings_current "
+            f"WHERE {self.rc_where} AND kind = 'pair' GROUP BY model_alias, other_model_alias",
+            self.rc_params,
+        )
+        resp = self.q(
+            f"SELECT DISTINCT model_alias FROM responses r WHERE {self.resp_where}",
+            self.resp_params,
+        )
+        names = {m for m, _n in thumbs} | {m for p in pairs for m in p} | {m for (m,) in resp}
+        self.models = sorted(n for n in names if n is not None)
+        self.thumb_n = {m: n for m, n in thumbs}
+        self.metric_names = [n for (n,) in self.q("SELECT DISTINCT name FROM metrics")]
+        self._lap("codes")
+
+    def _arrays(self) -> _Arrays:
+        m = self.models
+        row = self.q(
+            "SELECT group_concat(r.id), group_concat(" + _case("r.model_alias", len(m)) + "), "
+            "group_concat(coalesce(pm.code, -1)), group_concat(coalesce(r.run_id, -1)), "
+            f"group_concat(substr(r.created_at, 1, 10), '{SEP}'), group_concat(r.from_cache), "
+            "group_concat(r.state IN ('complete', 'length')), "
+            "group_concat(coalesce(r.latency_ms, 'nan')), group_concat(coalesce(r.ttft_ms, 'nan')), "
+            "group_concat(coalesce(r.cost_usd, 'nan')), group_concat(length(r.text)) "
+            "FROM responses r LEFT JOIN temp.gc_pm pm ON pm.prompt_id = r.prompt_id "
+            f"WHERE {self.resp_where}",
+            [*m, *self.resp_params],
+        )[0]
+        rid = _nums(row[0], np.int64)
+        order = np.argsort(rid, kind="stable")
+        days_raw = np.array(row[4].split(SEP)) if row[4] else np.empty(0, dtype="U10")
+        days, day = np.unique(days_raw, return_inverse=True)
+        arr = _Arrays(
+            rid=rid[order],
+            model=_nums(row[1], np.int64)[order],
+            prompt=_nums(row[2], np.int64)[order],
+            run=_nums(row[3], np.int64)[order],
+            day=day.astype(np.int64)[order] if day.size else day.astype(np.int64),
+            days=[str(d) for d in days],
+            cached=_nums(row[5], np.int64)[order].astype(bool),
+            ok=_nums(row[6], np.int64)[order].astype(bool),
+            latency=_nums(row[7])[order],
+            ttft=_nums(row[8])[order],
+            cost=_nums(row[9])[order],
+            length=_nums(row[10])[order],
+            m_resp=np.empty(0, np.int64),
+            m_name=np.empty(0, np.int64),
+            m_value=np.empty(0),
+        )
+        self._lap("responses")
+        names = self.metric_names
+        if names and rid.size:
+            mrow = self.q(
+                "SELECT group_concat(m.response_id), group_concat("
+                + _case("m.name", len(names))
+                + "), group_concat(m.value) FROM metrics m "
+                "WHERE m.value IS NOT NULL AND m.response_id IN "
+                f"(SELECT r.id FROM responses r WHERE {self.resp_where})",
+                [*names, *self.resp_params],
+            )[0]
+            arr.m_resp = np.searchsorted(arr.rid, _nums(mrow[0], np.int64))
+            arr.m_name = _nums(mrow[1], np.int64)
+            arr.m_value = _nums(mrow[2])
+        self._lap("metrics")
+        return arr
+
+    def _thumb_cells(self) -> tuple[NDArray[np.int64], ...]:
+        """Thumbs in force per (model, prompt): model code, prompt code, ups, n."""
+        row = self.q(
+            "SELECT group_concat(" + _case("t.model_alias", len(self.models)) + "), "
+            "group_concat(coalesce(pm.code, -1)), group_concat(t.ups), group_concat(t.n) FROM ("
+            "SELECT model_alias, prompt_id, sum(value = 'up') AS ups, count(*) AS n "
+            f"FROM ratings_current WHERE {self.rc_where} AND kind = 'thumb' "
+            "GROUP BY model_alias, other_model_alias, prompt_id) t "
+            "LEFT JOIN temp.gc_pm pm ON pm.prompt_id = t.prompt_id",
+            [*self.models, *self.rc_params],
+        )[0]
+        self._lap("thumbs")
+        return tuple(_nums(v, np.int64) for v in row)
+
+    # -- rows -----------------------------------------------------------------------------------
+    def _model_rows(
+        self,
+        a: _Arrays,
+        t_model: NDArray[np.int64],
+        t_prompt: NDArray[np.int64],
+        t_up: NDArray[np.int64],
+        t_n: NDArray[np.int64],
+        key_resp: NDArray[np.int64],
+        key_thumb: NDArray[np.int64],
+        n_keys: int,
+        resp_index: NDArray[np.int64] | None = None,
+        label: list[tuple[str, str | None]] | None = None,
+    ) -> list[ModelScore]:
+        """One :class:`ModelScore` per key. ``key_resp`` is aligned with ``resp_index`` (rows of
+        the response arrays; all of them by default), ``key_thumb`` with the thumb cells."""
+        idx = np.arange(a.rid.size) if resp_index is None else resp_index
+        ups = np.bincount(key_thumb, t_up, n_keys) if t_up.size else np.zeros(n_keys)
+        ns = np.bincount(key_thumb, t_n, n_keys) if t_n.size else np.zeros(n_keys)
+        lo, hi = wilson_interval(ups, ns)
+        live = ~a.cached[idx]  # a cached replay's latency and cost are not the model's
+        k_live = key_resp[live]
+        i_live = idx[live]
+        n_resp = np.bincount(k_live, minlength=n_keys)
+        errors = np.bincount(k_live, ~a.ok[i_live], n_keys)
+        lat = grouped_quantiles(a.latency[i_live], k_live, n_keys, (0.5, 0.95))
+        ttft = grouped_quantiles(a.ttft[i_live], k_live, n_keys, (0.5, 0.95))
+        cost = a.cost[i_live]
+        known = ~np.isnan(cost)
+        cost_sum = np.bincount(k_live[known], cost[known], n_keys)
+        cost_n = np.bincount(k_live[known], minlength=n_keys)
+        # Metrics: rows whose response is among ``idx`` (live, completed), keyed like it.
+        per_resp_key = np.full(a.rid.size, -1, dtype=np.int64)
+        ok_live = live & a.ok[idx]
+        per_resp_key[idx[ok_live]] = key_resp[ok_live]
+        if resp_index is not None and np.unique(resp_index).size != resp_index.size:
+            mk, mv, mn = self._exploded_metrics(a, idx, key_resp, ok_live)
+        else:
+            mk = per_resp_key[a.m_resp] if a.m_resp.size else np.empty(0, np.int64)
+            mv, mn = a.m_value, a.m_name
+            keep = mk >= 0
+            mk, mv, mn = mk[keep], mv[keep], mn[keep]
+        stats = _metric_stats(mk, mn, mv)
+        out = []
+        for k in range(n_keys):
+            model, group = label[k] if label else (self.models[k], None)
+            s = ModelScore(model=model, group=group)
+            s.up, s.rated = int(ups[k]), int(ns[k])
+            if s.rated:
+                s.up_rate = s.up / s.rated
+                s.up_lower, s.up_upper = float(lo[k]), float(hi[k])
+            s.responses, s.errors = int(n_resp[k]), int(errors[k])
+            s.latency_p50, s.latency_p95 = _opt(lat[k, 0]), _opt(lat[k, 1])
+            s.ttft_p50, s.ttft_p95 = _opt(ttft[k, 0]), _opt(ttft[k, 1])
+            s.cost_unknown = int(n_resp[k] - cost_n[k])
+            if cost_n[k]:
+                s.cost_total = float(cost_sum[k])
+                s.cost_per_answer = float(cost_sum[k] / cost_n[k])
+            s.metrics = {self.metric_names[n]: v for (kk, n), v in stats.items() if kk == k}
+            out.append(s)
+        return out
+
+    def _exploded_metrics(
+        self,
+        a: _Arrays,
+        idx: NDArray[np.int64],
+        key: NDArray[np.int64],
+        ok_live: NDArray[np.bool_],
+    ) -> tuple[NDArray[np.int64], FloatArray, NDArray[np.int64]]:
+        """Metric rows repeated once per (response, key) pair when a response has several keys
+        (a prompt with several tags)."""
+        order = np.argsort(a.m_resp, kind="stable")
+        m_resp, m_val, m_name = a.m_resp[order], a.m_value[order], a.m_name[order]
+        sel_idx, sel_key = idx[ok_live], key[ok_live]
+        starts = np.searchsorted(m_resp, sel_idx, "left")
+        ends = np.searchsorted(m_resp, sel_idx, "right")
+        counts = ends - starts
+        rows = np.repeat(starts, counts) + (
+            np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+        )
+        return np.repeat(sel_key, counts), m_val[rows], m_name[rows]
+
+    def _groups(
+        self,
+        a: _Arrays,
+        t_model: NDArray[np.int64],
+        t_prompt: NDArray[np.int64],
+        t_up: NDArray[np.int64],
+        t_n: NDArray[np.int64],
+    ) -> list[ModelScore]:
+        # prompt code → group codes (a prompt has one task, any number of tags).
+        groups: list[str] = []
+        gindex: dict[str, int] = {}
+        pairs_p: list[int] = []
+        pairs_g: list[int] = []
+        for p in range(self.n_prompts):
+            labels = (
+                self.p_tags[p] if self.by == "tag" else ([self.p_task[p]] if self.p_task[p] else [])
+            )
+            for lab in labels:
+                if lab not in gindex:
+                    gindex[lab] = len(groups)
+                    groups.append(lab)
+                pairs_p.append(p)
+                pairs_g.append(gindex[lab])
+        if not groups:
+            return []
+        pp, pg = np.array(pairs_p, np.int64), np.array(pairs_g, np.int64)
+        n_models, n_groups = len(self.models), len(groups)
+
+        def explode(prompt: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+            starts = np.searchsorted(pp, prompt, "left")
+            ends = np.searchsorted(pp, prompt, "right")
+            counts = np.where(prompt >= 0, ends - starts, 0)
+            rows = np.repeat(np.arange(prompt.size), counts)
+            pos = np.repeat(starts, counts) + (
+                np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+            )
+            return rows, pg[pos]
+
+        r_rows, r_group = explode(a.prompt)
+        t_rows, t_group = explode(t_prompt)
+        key_resp = a.model[r_rows] * n_groups + r_group
+        key_thumb = t_model[t_rows] * n_groups + t_group
+        label = [(m, g) for m in self.models for g in groups]
+        rows = self._model_rows(
+            a,
+            t_model[t_rows],
+            t_prompt[t_rows],
+            t_up[t_rows],
+            t_n[t_rows],
+            key_resp=key_resp,
+            key_thumb=key_thumb,
+            n_keys=n_models * n_groups,
+            resp_index=r_rows,
+            label=label,
+        )
+        rows = [s for s in rows if s.responses or s.rated]
+        rows.sort(key=lambda s: (s.group or "", s.model))
+        return rows
+
+    # -- battles --------------------------------------------------------------------------------
+    def _battles(self) -> tuple[BattleCounts, BattleCounts]:
+        names = self.models
+        index = {m: i for i, m in enumerate(names)}
+        pairs = BattleCounts.empty(names)
+        # One row per ordered model pair, in index order (no sort of the votes).
+        for a, b, wa, wb, tie, bad in self.q(
+            "SELECT model_alias, other_model_alias, sum(value = 'a'), sum(value = 'b'), "
+            "sum(value = 'tie'), sum(value = 'both_bad') FROM ratings_current "
+            f"WHERE {self.rc_where} AND kind = 'pair' GROUP BY model_alias, other_model_alias",
+            self.rc_params,
+        ):
+            if a not in index or b not in index or a == b:
+                continue
+            i, j = index[a], index[b]
+            pairs.wins[i, j] += wa
+            pairs.wins[j, i] += wb
+            pairs.ties[i, j] += tie + bad
+            pairs.ties[j, i] += tie + bad
+            pairs.both_bad[i, j] += bad
+            pairs.both_bad[j, i] += bad
+        self._lap("pairs")
+        # Same-prompt thumbs by one rater, as battles. Per (rater, prompt), SQL packs how many
+        # answers of each model got up (low nibble) and down (high nibble) into 8-bit fields of
+        # 64-bit sums, 7 models per column; identical rows are counted in SQL and numpy expands
+        # the few distinct patterns. (At most 15 thumbs per rater, prompt, model and direction.)
+        thumbs = BattleCounts.empty(names)
+        if names:
+            self.conn.execute("DROP TABLE IF EXISTS temp.gc_m")
+            self.conn.execute("CREATE TEMP TABLE gc_m (model TEXT PRIMARY KEY, col INT, shift INT)")
+            self.conn.executemany(
+                "INSERT INTO temp.gc_m VALUES (?, ?, ?)",
+                [
+                    (m, i // FIELDS_PER_COLUMN, FIELD_BITS * (i % FIELDS_PER_COLUMN))
+                    for i, m in enumerate(names)
+                ],
+            )
+            n_cols = (len(names) + FIELDS_PER_COLUMN - 1) // FIELDS_PER_COLUMN
+            cols = ", ".join(
+                f"coalesce(sum(CASE WHEN g.col = {k} THEN (CASE c.value WHEN 'up' THEN 1 "
+                f"ELSE 16 END) << g.shift END), 0) AS c{k}"
+                for k in range(n_cols)
+            )
+            cnames = ", ".join(f"c{k}" for k in range(n_cols))
+            where = self.rc_where.replace("catalog_name", "c.catalog_name")
+            rows = self.q(
+                f"SELECT {cnames}, count(*) FROM (SELECT {cols} FROM ratings_current c "
+                f"CROSS JOIN temp.gc_m g ON g.model = c.model_alias WHERE {where} "
+                "AND c.kind = 'thumb' GROUP BY c.rater, c.prompt_id HAVING count(*) > 1) "
+                f"GROUP BY {cnames}",
+                self.rc_params,
+            )
+            if rows:
+                arr = np.array(rows, dtype=np.int64)
+                fields = _unpack(arr[:, :n_cols], len(names))
+                sub = battles_from_counts(names, fields % 16, fields // 16, arr[:, -1])
+                thumbs = sub
+        self._lap("thumb_battles")
+        return pairs, thumbs
+
+    # -- agreement ------------------------------------------------------------------------------
+    def _kappa(self) -> list[dict[str, Any]]:
+        """Cohen's κ per pair of raters over the items both rated (thumbs and A/B in one table:
+        the two kinds never share an item, so the table is block-diagonal)."""
+        totals: dict[str, int] = {}
+        for rater, n in self.q(
+            f"SELECT rater, count(*) FROM ratings_current WHERE {self.rc_where} "
+            "GROUP BY kind, rater",
+            self.rc_params,
+        ):
+            totals[rater] = totals.get(rater, 0) + n
+        raters = sorted(totals, key=lambda r: (-totals[r], r))[:MAX_KAPPA_RATERS]
+        if len(raters) < 2:
+            return []
+        # Per item shared by ≥ 2 raters, each rater's category (1..6) goes in a 3-bit field of a
+        # 64-bit sum (21 raters per column; a rater has one rating in force per item). Identical
+        # rows are counted in SQL, so numpy sees distinct patterns, not items.
+        self.conn.execute("DROP TABLE IF EXISTS temp.gc_r")
+        self.conn.execute("CREATE TEMP TABLE gc_r (rater TEXT PRIMARY KEY, col INT, shift INT)")
+        self.conn.executemany(
+            "INSERT INTO temp.gc_r VALUES (?, ?, ?)",
+            [
+                (r, i // RATERS_PER_COLUMN, 3 * (i % RATERS_PER_COLUMN))
+                for i, r in enumerate(raters)
+            ],
+        )
+        n_cols = (len(raters) + RATERS_PER_COLUMN - 1) // RATERS_PER_COLUMN
+        cat = (
+            "CASE c.canon_value WHEN 'up' THEN 1 WHEN 'down' THEN 2 WHEN 'a' THEN 3 "
+            "WHEN 'b' THEN 4 WHEN 'tie' THEN 5 WHEN 'both_bad' THEN 6 ELSE 0 END"
+        )
+        cols = ", ".join(
+            f"coalesce(sum(CASE WHEN g.col = {k} THEN ({cat}) << g.shift END), 0) AS c{k}"
+            for k in range(n_cols)
+        )
+        names = ", ".join(f"c{k}" for k in range(n_cols))
+        where = self.rc_where.replace("catalog_name", "c.catalog_name")
+        # CROSS JOIN keeps ratings_current outermost: its index hands rows over item by item.
+        rows = self.q(
+            f"SELECT {names}, count(*) FROM (SELECT {cols} FROM ratings_current c "
+            f"CROSS JOIN temp.gc_r g ON g.rater = c.rater WHERE {where} "
+            f"GROUP BY c.kind, c.item HAVING count(*) > 1) GROUP BY {names}",
+            self.rc_params,
+        )
+        if not rows:
+            return []
+        arr = np.array(rows, dtype=np.int64)
+        w = arr[:, -1].astype(np.float64)
+        shifts = 3 * np.arange(RATERS_PER_COLUMN, dtype=np.int64)
+        codes = np.concatenate([(arr[:, k][:, None] >> shifts) & 7 for k in range(n_cols)], axis=1)[
+            :, : len(raters)
+        ]
+        out = []
+        for i in range(len(raters)):
+            for j in range(i + 1, len(raters)):
+                both = (codes[:, i] > 0) & (codes[:, j] > 0)
+                if not both.any():
+                    continue
+                t = np.bincount(
+                    (codes[both, i] - 1) * 6 + (codes[both, j] - 1), w[both], 36
+                ).reshape(6, 6)
+                n = int(t.sum())
+                out.append(
+                    {
+                        "rater_a": raters[i],
+                        "rater_b": raters[j],
+                        "shared": n,
+                        "kappa": cohen_kappa(t),
+                        "kappa_thumbs": cohen_kappa(t[:2, :2]) if t[:2, :2].sum() else None,
+                        "kappa_preferences": cohen_kappa(t[2:, 2:]) if t[2:, 2:].sum() else None,
+                        "agreement": float(np.trace(t) / n),
+                    }
+                )
+        return out
+
+    def _agreement_and_runs(self, a: _Arrays) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """Each metric against the human majority thumb per answer; per-run trends (a rating
+        counts in every run whose answers carry its content hash)."""
+        row = self.q(
+            "SELECT group_concat(t.k), group_concat(r.id), group_concat(t.ups), "
+            "group_concat(t.n) FROM (SELECT row_number() OVER () AS k, substr(item, 7) AS h, "
+            "ups, n FROM (SELECT item, sum(canon_value = 'up') AS ups, count(*) AS n "
+            f"FROM ratings_current WHERE {self.rc_where} AND kind = 'thumb' GROUP BY item)) t "
+            f"JOIN responses r ON r.content_hash = t.h WHERE {self.resp_where}",
+            [*self.rc_params, *self.resp_params],
+        )[0]
+        k, rid = _nums(row[0], np.int64), _nums(row[1], np.int64)
+        ups, n = _nums(row[2]), _nums(row[3])
+        pos = np.searchsorted(a.rid, rid)
+        # Metric agreement: one response per rated output (the first stored), majority thumb.
+        order = np.lexsort((rid, k))
+        _u, first = np.unique(k[order], return_index=True)
+        one = order[first]
+        resp_label = np.full(a.rid.size, -1, dtype=np.int64)
+        decided = ups[one] * 2 != n[one]
+        resp_label[pos[one][decided]] = (ups[one][decided] * 2 > n[one][decided]).astype(np.int64)
+        agreement = []
+        if a.m_resp.size:
+            lab = resp_label[a.m_resp]
+            for code, name in enumerate(self.metric_names):
+                sel = a.m_name == code
+                pos_v = a.m_value[sel & (lab == 1)]
+                neg_v = a.m_value[sel & (lab == 0)]
+                if pos_v.size + neg_v.size == 0:
+                    continue
+                agreement.append(_agreement(name, pos_v, neg_v))
+        # Per run.
+        runs = np.unique(a.run[a.run >= 0])
+        run_of = a.run[pos]
+        flagged = self._flagged(a)
+        per_run = []
+        for run in runs.tolist():
+            sel = a.run == run
+            live = sel & ~a.cached
+            u = float(ups[run_of == run].sum())
+            kk = float(n[run_of == run].sum())
+            (lo,), (hi,) = wilson_interval([u], [kk])
+            per_run.append(
+                {
+                    "run_id": int(run),
+                    "responses": int(sel.sum()),
+                    "mean_length": _opt(a.length[sel].mean()) if sel.any() else None,
+                    "mean_latency_ms": _opt(np.nanmean(a.latency[live]))
+                    if np.isfinite(a.latency[live]).any()
+                    else None,
+                    "rated": int(kk),
+                    "up_rate": (u / kk) if kk else None,
+                    "up_lower": _opt(lo),
+                    "up_upper": _opt(hi),
+                    "safety_flags": int(flagged[sel].sum()),
+                }
+            )
+        return agreement, per_run
+
+    def _flagged(self, a: _Arrays) -> NDArray[np.bool_]:
+        codes = [i for i, n in enumerate(self.metric_names) if SAFETY_METRIC.search(n)]
+        flagged = np.zeros(a.rid.size, dtype=bool)
+        if codes and a.m_resp.size:
+            hit = np.isin(a.m_name, codes) & (a.m_value >= 0.5)
+            flagged[a.m_resp[hit]] = True
+        return flagged
+
+    def _per_day(self, a: _Arrays) -> list[dict[str, Any]]:
+        days: dict[str, dict[str, Any]] = {}
+        for day, u, n in self.q(
+            "SELECT day, sum(value = 'up'), count(*) FROM ratings_current "
+            f"WHERE {self.rc_where} AND kind = 'thumb' GROUP BY day",
+            self.rc_params,
+        ):
+            (lo,), (hi,) = wilson_interval([u], [n])
+            days[day] = {
+                "day": day,
+                "rated": n,
+                "up_rate": u / n,
+                "up_lower": _opt(lo),
+                "up_upper": _opt(hi),
+            }
+        flagged = self._flagged(a)
+        live = ~a.cached
+        nd = len(a.days)
+        count = np.bincount(a.day[live], minlength=nd)
+        length = np.bincount(a.day[live], a.length[live], nd)
+        lat_ok = live & ~np.isnan(a.latency)
+        lat = np.bincount(a.day[lat_ok], a.latency[lat_ok], nd)
+        lat_n = np.bincount(a.day[lat_ok], minlength=nd)
+        flags = np.bincount(a.day[live], flagged[live], nd)
+        for i, day in enumerate(a.days):
+            if not count[i]:
+                continue
+            entry = days.setdefault(
+                day, {"day": day, "rated": 0, "up_rate": None, "up_lower": None, "up_upper": None}
+            )
+            entry.update(
+                responses=int(count[i]),
+                mean_length=float(length[i] / count[i]),
+                mean_latency_ms=float(lat[i] / lat_n[i]) if lat_n[i] else None,
+                safety_flags=int(flags[i]),
+            )
+        return [days[d] for d in sorted(days)]
+
+    def _fairness(
+        self,
+        a: _Arrays,
+        t_model: NDArray[np.int64],
+        t_prompt: NDArray[np.int64],
+        t_up: NDArray[np.int64],
+        t_n: NDArray[np.int64],
+    ) -> dict[str, Any]:
+        seg_names = sorted({s for s in self.p_segment if s is not None})
+        if not seg_names:
+            return {"segments": [], "models": []}
+        sindex = {s: i for i, s in enumerate(seg_names)}
+        seg_of_prompt = np.array(
+            [sindex[s] if s is not None else -1 for s in self.p_segment] or [-1], np.int64
+        )
+        n_s, n_m = len(seg_names), len(self.models)
+        t_seg = np.where(t_prompt >= 0, seg_of_prompt[np.maximum(t_prompt, 0)], -1)
+        keep = t_seg >= 0
+        key = t_model[keep] * n_s + t_seg[keep]
+        ups = np.bincount(key, t_up[keep], n_m * n_s).reshape(n_m, n_s)
+        ns = np.bincount(key, t_n[keep], n_m * n_s).reshape(n_m, n_s)
+        r_seg = np.where(a.prompt >= 0, seg_of_prompt[np.maximum(a.prompt, 0)], -1)
+        m_ok = (
+            (r_seg[a.m_resp] >= 0) & ~a.cached[a.m_resp] & a.ok[a.m_resp]
+            if (a.m_resp.size)
+            else np.zeros(0, bool)
+        )
+        m_key = (a.model[a.m_resp] * n_s + r_seg[a.m_resp])[m_ok] if a.m_resp.size else m_ok
+        stats = _metric_stats(
+            m_key.astype(np.int64),
+            a.m_name[m_ok] if a.m_resp.size else m_key,
+            a.m_value[m_ok] if a.m_resp.size else np.empty(0),
+        )
+        out = []
+        for mi, model in enumerate(self.models):
+            entries = []
+            for si, seg in enumerate(seg_names):
+                u, n = int(ups[mi, si]), int(ns[mi, si])
+                (lo,), (hi,) = wilson_interval([u], [n])
+                mets = {
+                    self.metric_names[name]: v["mean"]
+                    for (k, name), v in stats.items()
+                    if k == mi * n_s + si
+                }
+                entries.append(
+                    {
+                        "segment": seg,
+                        "rated": n,
+                        "up_rate": (u / n) if n else None,
+                        "up_lower": _opt(lo),
+                        "up_upper": _opt(hi),
+                        "metrics": mets,
+                    }
+                )
+            if not any(e["rated"] or e["metrics"] for e in entries):
+                continue
+            rated = [e for e in entries if e["rated"]]
+            gap = None
+            if len(rated) >= 2:
+                best = max(rated, key=lambda e: e["up_rate"])
+                worst = min(rated, key=lambda e: e["up_rate"])
+                bi, wi = sindex[best["segment"]], sindex[worst["segment"]]
+                d, lo_d, hi_d = newcombe_difference(
+                    ups[mi, bi], ns[mi, bi], ups[mi, wi], ns[mi, wi]
+                )
+                gap = {
+                    "high": best["segment"],
+                    "low": worst["segment"],
+                    "gap": d,
+                    "lower": lo_d,
+                    "upper": hi_d,
+                    "significant": bool(lo_d > 0),
+                }
+            out.append({"model": model, "segments": entries, "largest_gap": gap})
+        return {"segments": seg_names, "models": out}
+
+
+def _metric_stats(
+    keys: NDArray[np.int64], names: NDArray[np.int64], values: FloatArray
+) -> dict[tuple[int, int], dict[str, float | int | None]]:
+    """(key, metric code) → mean, median and n."""
+    if keys.size == 0:
+        return {}
+    order = np.lexsort((values, names, keys))
+    k, nm, v = keys[order], names[order], values[order]
+    change = np.flatnonzero(np.diff(k) | np.diff(nm)) + 1
+    starts = np.concatenate([[0], change])
+    ends = np.concatenate([change, [k.size]])
+    out: dict[tuple[int, int], dict[str, float | int | None]] = {}
+    for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
+        chunk = v[s:e]
+        out[(int(k[s]), int(nm[s]))] = {
+            "mean": float(chunk.mean()),
+            "median": float(np.median(chunk)),
+            "n": int(e - s),
+        }
+    return out
+
+
+def _agreement(name: str, pos: FloatArray, neg: FloatArray) -> dict[str, Any]:
+    both = np.concatenate([pos, neg])
+    entry: dict[str, Any] = {
+        "metric": name,
+        "n": int(both.size),
+        "n_up": int(pos.size),
+        "n_down": int(neg.size),
+    }
+    if np.isin(both, (0.0, 1.0)).all():
+        # An assertion or a pass/fail judge: how often it agrees with the thumb, and κ.
+        t = np.array(
+            [[np.sum(pos == 1), np.sum(pos == 0)], [np.sum(neg == 1), np.sum(neg == 0)]],
+            dtype=np.float64,
+        )
+        entry["kind"] = "pass/fail"
+        entry["agreement"] = float((t[0, 0] + t[1, 1]) / t.sum())
+        entry["kappa"] = cohen_kappa(t)
+    else:
+        entry["kind"] = "score"
+        entry["auc"] = auc(pos, neg) if pos.size and neg.size else None
+    return entry
