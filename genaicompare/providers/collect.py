@@ -7,7 +7,8 @@ Measured per response:
 * ``latency_ms`` — request start to the end of the stream (retries and their waits included).
 * ``tokens_in`` / ``tokens_out`` — the provider's usage. Only when the provider sent none are they
   estimated (litellm's token counter, or ≈4 characters per token if litellm cannot count that
-  model), and ``tokens_estimated`` says so.
+  model), and ``tokens_estimated`` says so. The local llama.cpp server never sends usage in a
+  stream; its ``tokens_out`` is the number of streamed chunks (one token each), flagged estimated.
 * ``tokens_per_s`` — decode speed after the first token: ``(tokens_out - 1) / (last chunk - first
   chunk)``; None when there is nothing to time (fewer than two tokens or one chunk).
 * ``cost_usd`` — catalog prices (``price_in_per_mtok``/``price_out_per_mtok``) win; else litellm's
@@ -178,6 +179,14 @@ class ResponseCollector:
         tokens_out = usage.completion_tokens if usage else None
         estimated = bool(usage and usage.estimated)
         produced = bool(record.text) or record.ok
+        # llama.cpp's server streams one token per chunk but sends no usage; the chunk count
+        # beats a tiktoken estimate of another model's tokenizer (still flagged estimated).
+        if (
+            self._chunks
+            and is_local_model(self.request.model)
+            and (usage is None or usage.estimated)
+        ):
+            tokens_out, estimated = self._chunks, True
         if tokens_out is None and produced:
             tokens_out, estimated = estimate_tokens(self.request.model, text=record.text), True
         if tokens_in is None and produced:

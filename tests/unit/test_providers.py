@@ -1,0 +1,213 @@
+"""Provider logic that needs no server: state mapping, retry policy, costs, the collector's maths."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from genaicompare.providers import Finished, FinishState, ModelRequest, TextDelta, Usage, local
+from genaicompare.providers.collect import ResponseCollector, cost_usd, estimate_tokens
+from genaicompare.providers.stream import finish_state, is_retryable, retry_after, warm_up
+
+MESSAGES = [{"role": "user", "content": "hello"}]
+
+
+def req(model: str = "openai/x", **kw: object) -> ModelRequest:
+    return ModelRequest(alias="a", model=model, messages=MESSAGES, **kw)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("reason", "state"),
+    [
+        ("stop", FinishState.complete),
+        ("tool_calls", FinishState.complete),
+        ("end_turn", FinishState.complete),
+        ("length", FinishState.length),
+        ("max_tokens", FinishState.length),
+        ("content_filter", FinishState.content_filter),
+        ("SAFETY", FinishState.content_filter),
+        ("error", FinishState.error),
+        (None, FinishState.error),
+    ],
+)
+def test_finish_reason_to_state(reason: str | None, state: FinishState) -> None:
+    assert finish_state(reason) is state
+
+
+def _litellm_error(cls_name: str, status: int, headers: dict[str, str] | None = None) -> Exception:
+    warm_up()
+    import litellm
+
+    response = httpx.Response(
+        status, headers=headers or {}, request=httpx.Request("POST", "http://127.0.0.1/v1")
+    )
+    cls = getattr(litellm, cls_name)
+    if cls_name == "APIConnectionError":
+        return cls(message="boom", llm_provider="openai", model="m", request=response.request)
+    return cls(message="boom", llm_provider="openai", model="m", response=response)
+
+
+@pytest.mark.parametrize(
+    ("cls_name", "status", "retry"),
+    [
+        ("RateLimitError", 429, True),
+        ("InternalServerError", 500, True),
+        ("ServiceUnavailableError", 503, True),
+        ("APIConnectionError", 500, True),
+        ("BadRequestError", 400, False),
+        ("AuthenticationError", 401, False),
+        ("NotFoundError", 404, False),
+        ("ContextWindowExceededError", 400, False),
+        ("ContentPolicyViolationError", 400, False),
+    ],
+)
+def test_retry_policy(cls_name: str, status: int, retry: bool) -> None:
+    assert is_retryable(_litellm_error(cls_name, status)) is retry
+
+
+def test_timeouts_are_not_retried() -> None:
+    warm_up()
+    import litellm
+
+    assert not is_retryable(litellm.Timeout(message="slow", model="m", llm_provider="openai"))
+
+
+def test_retry_after_forms() -> None:
+    assert retry_after(_litellm_error("RateLimitError", 429, {"retry-after": "7"})) == 7.0
+    assert retry_after(_litellm_error("RateLimitError", 429, {"retry-after-ms": "250"})) == 0.25
+    assert retry_after(_litellm_error("RateLimitError", 429)) is None
+    future = time.time() + 30
+    date = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(future))
+    waited = retry_after(_litellm_error("RateLimitError", 429, {"retry-after": date}))
+    assert waited is not None and 25 < waited <= 31
+
+
+def test_cost_unknown_is_none_never_zero() -> None:
+    warm_up()
+    assert cost_usd(req("openai/no-such-model-anywhere"), 10, 10) is None
+    assert cost_usd(req("openai/gpt-4o-mini"), None, 10) is None
+
+
+def test_cost_catalog_prices_and_local_is_free() -> None:
+    priced = req(price_in_per_mtok=2.0, price_out_per_mtok=8.0)
+    assert cost_usd(priced, 1_000_000, 500_000) == pytest.approx(2.0 + 4.0)
+    half_priced = req(price_in_per_mtok=2.0)
+    assert cost_usd(half_priced, 10, 10) is None  # half a price is not a price
+    assert cost_usd(req("local/smollm2"), 100, 20) == 0.0
+
+
+def test_cost_from_litellm_table() -> None:
+    warm_up()
+    import litellm
+
+    expected = sum(
+        litellm.cost_per_token(
+            model="openai/gpt-4o-mini", prompt_tokens=1000, completion_tokens=100
+        )
+    )
+    assert expected > 0
+    assert cost_usd(req("openai/gpt-4o-mini"), 1000, 100) == pytest.approx(expected)
+
+
+def test_token_estimate_heuristic_without_litellm() -> None:
+    code = (
+        "from genaicompare.providers.collect import estimate_tokens\n"
+        "import sys\n"
+        "print(estimate_tokens('m', text='x' * 40), estimate_tokens('m', text=''),"
+        " 'litellm' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["10", "0", "False"]
+    assert estimate_tokens("m", messages=[{"role": "user", "content": "abcd" * 5}]) > 0
+
+
+def test_stream_and_collect_modules_do_not_import_litellm() -> None:
+    code = (
+        "import json, sys\n"
+        "import genaicompare.providers.stream, genaicompare.providers.collect\n"
+        "import genaicompare.providers.local\n"
+        "print(json.dumps([m for m in ('litellm', 'llama_cpp', 'openai') if m in sys.modules]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == []
+
+
+def test_litellm_import_prints_nothing_on_stdout() -> None:
+    code = (
+        "from genaicompare.providers.stream import import_litellm\n"
+        "import logging\n"
+        "m = import_litellm()\n"
+        "logging.getLogger('LiteLLM').info('should not appear')\n"
+        "logging.getLogger('LiteLLM').debug('should not appear')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout == ""
+
+
+def test_collector_maths() -> None:
+    collector = ResponseCollector(req(price_in_per_mtok=1.0, price_out_per_mtok=1.0), prompt_id="p")
+    collector.start()
+    t0 = collector._started
+    assert t0 is not None
+    collector.feed(TextDelta("a", t0 + 0.100))
+    collector.feed(TextDelta("b", t0 + 0.200))
+    collector.feed(TextDelta("c", t0 + 0.300))
+    collector.feed(Usage(5, 3))
+    collector.feed(Finished(FinishState.complete, finish_reason="stop", reported_model="x-1"))
+    record = collector.record
+    assert record.text == "abc" and record.ok
+    assert record.ttft_ms == pytest.approx(100, abs=0.01)
+    assert record.tokens_per_s == pytest.approx(2 / 0.2)
+    assert (record.tokens_in, record.tokens_out, record.tokens_estimated) == (5, 3, False)
+    assert record.cost_usd == pytest.approx(8 / 1e6)
+    assert record.reported_model == "x-1"
+
+
+def test_collector_estimated_usage_is_flagged() -> None:
+    collector = ResponseCollector(req())
+    collector.start()
+    collector.feed(TextDelta("hello world", time.perf_counter()))
+    collector.feed(Usage(3, 2, estimated=True))
+    collector.feed(Finished(FinishState.complete, finish_reason="stop"))
+    assert collector.record.tokens_estimated is True
+    assert collector.record.tokens_per_s is None  # one chunk: nothing to time
+
+
+def test_collector_cancel_keeps_partial_text() -> None:
+    collector = ResponseCollector(req())
+    collector.start()
+    collector.feed(TextDelta("partial", time.perf_counter()))
+    final = collector.cancel()
+    assert final.state is FinishState.cancelled
+    assert collector.record.state is FinishState.cancelled
+    assert collector.record.text == "partial"
+    assert collector.record.tokens_estimated
+
+
+def test_local_model_names() -> None:
+    with pytest.raises(local.LocalModelError, match="unknown local model"):
+        local.resolve("local/gpt-9")
+    with pytest.raises(local.LocalModelError, match="not found"):
+        local.resolve("local/does/not/exist.gguf")
+
+
+def test_local_model_child_env_has_no_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-should-not-leak-123456")
+    monkeypatch.setenv("PORT", "1")
+    monkeypatch.setenv("API_KEY", "x")
+    env = local._child_env(1)
+    assert "OPENAI_API_KEY" not in env and "PORT" not in env and "API_KEY" not in env
+    assert env["OMP_NUM_THREADS"] == "1"
+
+
+def test_local_server_command_disables_interrupts_and_uses_one_thread(tmp_path) -> None:
+    server = local._Server("smollm2", tmp_path / "m.gguf", 0, threads=1, port=1234)
+    cmd = server.command()
+    assert cmd[cmd.index("--interrupt_requests") + 1] == "False"
+    assert cmd[cmd.index("--n_threads") + 1] == "1"
+    assert cmd[cmd.index("--host") + 1] == "127.0.0.1"
