@@ -1,0 +1,173 @@
+"""The lean OpenAI-compatible client (providers/openai_fast.py) against the litellm path: the same
+fault scenarios on the same real server must give the same events and states."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from genaicompare.providers import openai_fast
+from genaicompare.providers.collect import collect
+from genaicompare.providers.events import (
+    Finished,
+    ModelRequest,
+    Retrying,
+    TextDelta,
+    Timeouts,
+    Usage,
+)
+from genaicompare.providers.stream import stream, warm_up
+from tests.support.fake_openai import FakeOpenAI
+
+KEY_ENV = "GC_FAST_KEY"
+KEY = "sk-fastpath-secret-0123456789"
+T = Timeouts(
+    connect=2, first_token=1.5, between_chunks=1.0, total=20, max_retries=2, max_retry_after=5
+)
+SCENARIOS = [
+    "fake/echo",
+    "fake/tokens?n=40",
+    "fake/length",
+    "fake/content_filter",
+    "fault/429?retry_after=0.2",
+    "fault/429?fails=5&retry_after=0.1",
+    "fault/429?retry_after_ms=150",
+    "fault/500?fails=1",
+    "fault/500",
+    "fault/400",
+    "fault/context",
+    "fault/drop",
+    "fault/malformed",
+    "fault/hang_first",
+    "fault/hang_mid",
+    "fault/inband_error",
+    "fault/no_finish",
+    "fault/no_done",
+    "fault/echo_key",
+    "fake/tokens?n=3&reported=provider-model-v2",
+]
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[FakeOpenAI]:
+    warm_up()
+    with FakeOpenAI() as fake:
+        yield fake
+
+
+@pytest.fixture(autouse=True)
+def _key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(KEY_ENV, KEY)
+
+
+def req(server: FakeOpenAI, scenario: str, **kw: Any) -> ModelRequest:
+    return ModelRequest(
+        alias="m",
+        model=f"openai/{scenario}",
+        messages=[{"role": "user", "content": "one two three"}],
+        api_base=server.base_url,
+        api_key_env=KEY_ENV,
+        **kw,
+    )
+
+
+async def events(fn: Any, request: ModelRequest) -> list[Any]:
+    return [e async for e in fn(request, T)]
+
+
+def shape(evs: list[Any]) -> dict[str, Any]:
+    final = evs[-1]
+    assert isinstance(final, Finished)
+    assert sum(isinstance(e, Finished) for e in evs) == 1
+    usage = [e for e in evs if isinstance(e, Usage) and not e.estimated]
+    return {
+        "text": "".join(e.text for e in evs if isinstance(e, TextDelta)),
+        "retrying": [e.attempt for e in evs if isinstance(e, Retrying)],
+        "usage": [(u.prompt_tokens, u.completion_tokens) for u in usage],
+        "state": final.state,
+        "finish_reason": final.finish_reason,
+        "error_type": final.error_type,
+        "reported_model": final.reported_model,
+        "retries": final.retries,
+    }
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_same_events_as_litellm(server: FakeOpenAI, scenario: str) -> None:
+    request = req(server, scenario)
+    assert openai_fast.supports(request)
+    server.reset()
+    slow = shape(asyncio.run(events(stream, request)))
+    slow_requests = server.total_requests
+    server.reset()
+    fast_events = asyncio.run(events(openai_fast.stream, request))
+    fast = shape(fast_events)
+    assert fast == slow
+    assert server.total_requests == slow_requests  # the same retries on the wire
+    final = fast_events[-1]
+    if final.error:
+        assert KEY not in final.error  # echo_key: the key the server echoed is redacted
+
+
+def test_collected_records_match(server: FakeOpenAI) -> None:
+    request = req(server, "fake/tokens?n=30&ttft=0.05&delay=0.002&pace=1")
+    slow = asyncio.run(collect(request, T, prompt_id="p"))
+    fast = asyncio.run(openai_fast.collect(request, T, prompt_id="p"))
+    for name in (
+        "text",
+        "state",
+        "tokens_in",
+        "tokens_out",
+        "tokens_estimated",
+        "retries",
+        "reported_model",
+        "finish_reason",
+        "cost_usd",
+    ):
+        assert getattr(fast, name) == getattr(slow, name), name
+    # TTFT is measured on the fast path too (the server waits 50 ms before the first token).
+    assert fast.ttft_ms is not None and 40 <= fast.ttft_ms <= 2000
+    assert fast.tokens_per_s is not None and fast.latency_ms >= fast.ttft_ms
+
+
+def test_cancel_mid_stream_records_cancelled(server: FakeOpenAI) -> None:
+    request = req(server, "fake/tokens?n=100&delay=0.05")
+    seen: list[Any] = []
+
+    async def main() -> None:
+        task = asyncio.create_task(openai_fast.collect(request, T, on_event=seen.append))
+        while not any(isinstance(e, TextDelta) for e in seen):
+            await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(main())
+    assert not any(isinstance(e, Finished) for e in seen)
+
+
+def test_supports_only_exact_equivalents(
+    server: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert openai_fast.supports(req(server, "fake/echo", params={"temperature": 0.2, "seed": 1}))
+    assert not openai_fast.supports(req(server, "fake/echo", params={"mock_testing_x": 1}))
+    assert not openai_fast.supports(
+        ModelRequest(alias="m", model="anthropic/claude", messages=[], api_key_env=KEY_ENV)
+    )
+    assert not openai_fast.supports(
+        ModelRequest(alias="m", model="openai/gpt-4o-mini", messages=[], api_key_env=KEY_ENV)
+    )
+    monkeypatch.delenv(KEY_ENV)
+    assert not openai_fast.supports(req(server, "fake/echo"))  # litellm reports the missing key
+    monkeypatch.setenv(KEY_ENV, KEY)
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.invalid:3128")
+    monkeypatch.setenv("NO_PROXY", "")
+    monkeypatch.setenv("no_proxy", "")
+    assert not openai_fast.supports(req(server, "fake/echo"))  # proxies go through litellm
+    monkeypatch.setenv("no_proxy", "127.0.0.1")
+    assert openai_fast.supports(req(server, "fake/echo"))
+    monkeypatch.setenv("GENAICOMPARE_FAST_PATH", "0")
+    assert not openai_fast.supports(req(server, "fake/echo"))
