@@ -217,31 +217,25 @@ def _read_text(path: Path) -> str:
 # -- YAML --------------------------------------------------------------------------------------
 
 
-def _yaml_events(text: str) -> Callable[[], Any]:
-    """A function returning the next parse event of ``text``, then None."""
+class _PureEvents:
+    """The pure-Python parser behind the C parser's ``get_event`` interface."""
+
+    def __init__(self, text: str) -> None:
+        from ruamel.yaml import YAML
+
+        self._events = iter(YAML(typ="safe", pure=True).parse(text))
+
+    def get_event(self) -> Any:
+        return next(self._events)
+
+
+def _yaml_events(text: str) -> Any:
+    """An object whose ``get_event()`` returns the parse events of ``text`` in order."""
     try:
         from _ruamel_yaml_clibz import CParser
     except ImportError:  # the C parser is optional; the pure one gives the same events
-        from ruamel.yaml import YAML
-
-        events = iter(YAML(typ="safe", pure=True).parse(text))
-        return lambda: next(events, None)
-    from ruamel.yaml.events import StreamEndEvent
-
-    parser = CParser(text)
-    done = False
-
-    def next_event() -> Any:
-        nonlocal done
-        if done:
-            return None
-        event = parser.get_event()
-        if type(event) is StreamEndEvent:
-            done = True
-            parser.dispose()
-        return event
-
-    return next_event
+        return _PureEvents(text)
+    return CParser(text)
 
 
 def _yaml_data(text: str, path: Path) -> tuple[Any, Callable[[Loc, bool], Position | None]]:
@@ -286,7 +280,7 @@ _MISSING: Any = object()
 
 
 def _build(
-    next_event: Callable[[], Any], text: str, *, track: bool, scan_secrets: bool
+    parser: Any, text: str, *, track: bool, scan_secrets: bool
 ) -> tuple[Any, dict[Loc, Position] | None, dict[Loc, Position] | None]:
     """Events → plain data, enforcing the catalog's YAML rules.
 
@@ -301,6 +295,7 @@ def _build(
         ScalarEvent,
         SequenceEndEvent,
         SequenceStartEvent,
+        StreamEndEvent,
     )
 
     values: dict[Loc, Position] | None = {} if track else None
@@ -326,7 +321,9 @@ def _build(
         return (*base, len(frame[0]))
 
     try:
-        while (event := next_event()) is not None:
+        get_event = parser.get_event
+        while True:
+            event = get_event()
             kind = type(event)
             if kind is ScalarEvent or kind is MappingStartEvent or kind is SequenceStartEvent:
                 if event.anchor is not None:
@@ -399,6 +396,8 @@ def _build(
                     pos(event),
                     here(),
                 )
+            elif kind is StreamEndEvent:
+                break
             elif kind is DocumentStartEvent:
                 documents += 1
                 if documents > 1:
@@ -429,8 +428,10 @@ def _build(
         )
         where = None
         if isinstance(offset, int):
-            index = len(text.encode("utf-8")[:offset].decode("utf-8", "ignore"))
-            where = _index_position(text, index)
+            # The C reader counts UTF-8 bytes, the pure one characters.
+            if not isinstance(parser, _PureEvents):
+                offset = len(text.encode("utf-8")[:offset].decode("utf-8", "ignore"))
+            where = _index_position(text, offset)
         raise _Problem(what, where) from None
     return root, values, keys
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -381,3 +382,10 @@ def test_quickstart_compares_two_local_variants() -> None:
     assert a.system != b.system
     assert all(p.reference for p in cat.prompts)
     assert 8 <= len(cat.prompts) <= 14
+
+
+def test_pure_python_parser_reads_samples_identically(monkeypatch: pytest.MonkeyPatch) -> None:
+    fast = {p.name: load_catalog(p) for p in SAMPLE_FILES if p.suffix == ".yaml"}
+    monkeypatch.setitem(sys.modules, "_ruamel_yaml_clibz", None)
+    for name, catalog in fast.items():
+        assert load_catalog(SAMPLES / name) == catalog, name

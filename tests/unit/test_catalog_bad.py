@@ -354,3 +354,29 @@ def test_real_cli_exits_2_with_one_line(name: str, tmp_path: Path) -> None:
     assert proc.stderr == f"genaicompare: {path}{expected}\n"
     assert "Traceback" not in proc.stderr + proc.stdout
     assert not (tmp_path / "crashes").exists()
+
+
+SYNTAX = {
+    "syntax_bad_indent.yaml",
+    "syntax_colon_in_plain.yaml",
+    "syntax_tab_indent.yaml",
+    "syntax_unclosed_flow.yaml",
+}
+
+
+def test_pure_python_parser_gives_the_same_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Without the optional C parser the loader falls back to ruamel's pure one. Everything but
+    # the wording of YAML syntax errors (each parser words its own) must come out identical.
+    monkeypatch.setitem(sys.modules, "_ruamel_yaml_clibz", None)
+    for name, expected in EXPECTED:
+        if not name.endswith(".yaml") or name in SYNTAX:
+            continue
+        with pytest.raises(CatalogError) as info:
+            load_catalog(CORPUS / name)
+        assert str(info.value) == f"{CORPUS / name}{expected}", name
+    for name in SYNTAX:
+        with pytest.raises(CatalogError) as info:
+            load_catalog(CORPUS / name)
+        assert str(info.value).startswith(
+            f"{CORPUS / name}{dict(EXPECTED)[name].split(' error: ')[0]}"
+        )
