@@ -426,13 +426,13 @@ def _build(
             if isinstance(character, str) and len(character) == 1
             else f"invalid YAML ({type(exc).__name__})"
         )
-        where = None
+        at: Position | None = None
         if isinstance(offset, int):
             # The C reader counts UTF-8 bytes, the pure one characters.
             if not isinstance(parser, _PureEvents):
                 offset = len(text.encode("utf-8")[:offset].decode("utf-8", "ignore"))
-            where = _index_position(text, offset)
-        raise _Problem(what, where) from None
+            at = _index_position(text, offset)
+        raise _Problem(what, at) from None
     return root, values, keys
 
 
