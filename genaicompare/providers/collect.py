@@ -222,7 +222,7 @@ class ResponseCollector:
             from genaicompare.providers import local
 
             with contextlib.suppress(Exception):
-                await _within(local.ensure_started(), timeouts.first_token)
+                await _within(local.ensure_started(self.request.model), timeouts.first_token)
         self.start()
         try:
             async with contextlib.aclosing(stream(self.request, timeouts)) as events:

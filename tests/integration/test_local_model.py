@@ -1,0 +1,118 @@
+"""The real SmolLM2 through llama-cpp-python's server and the same litellm path as remote models.
+
+Short generations (max_tokens ≤ 16) keep this in the normal suite.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+
+from genaicompare.providers import FinishState, ModelRequest, TextDelta, Timeouts, local
+from genaicompare.providers.collect import collect
+from genaicompare.providers.stream import stream, warm_up
+
+pytestmark = [
+    pytest.mark.local_model,
+    pytest.mark.skipif(
+        bool(local.missing_packages()),
+        reason=f"local model extra not installed ({local.INSTALL_HINT})",
+    ),
+]
+
+TIMEOUTS = Timeouts(connect=10, first_token=120, between_chunks=60, total=300)
+QUESTION = [{"role": "user", "content": "What is the capital of France?"}]
+
+
+@pytest.fixture(scope="module")
+def servers() -> Iterator[local.LocalPool]:
+    warm_up()
+    pool = local.configure(servers=2, threads=1)
+    try:
+        yield pool
+    finally:
+        local.shutdown()
+
+
+def smollm(**params: object) -> ModelRequest:
+    return ModelRequest(
+        alias="smol", model="local/smollm2", messages=QUESTION, params={"max_tokens": 12, **params}
+    )
+
+
+async def test_real_generation_streams_through_the_litellm_path(servers: local.LocalPool) -> None:
+    deltas: list[TextDelta] = []
+    record = await collect(
+        smollm(temperature=0, seed=1),
+        TIMEOUTS,
+        lambda e: deltas.append(e) if isinstance(e, TextDelta) else None,
+    )
+    assert record.state in (FinishState.length, FinishState.complete), record.error
+    assert record.text.strip()
+    assert len(deltas) > 1  # token by token, not one blob
+    assert record.tokens_out and 1 < record.tokens_out <= 12
+    assert record.tokens_in and record.tokens_in > 0
+    assert record.tokens_estimated  # llama.cpp's server sends no usage while streaming
+    assert record.cost_usd == 0.0
+    assert record.ttft_ms is not None and record.latency_ms >= record.ttft_ms
+    assert record.reported_model == "smollm2"
+    assert local.status() == "ready"
+
+
+async def test_max_tokens_is_honoured(servers: local.LocalPool) -> None:
+    record = await collect(smollm(max_tokens=3, temperature=0), TIMEOUTS)
+    assert record.state is FinishState.length
+    assert record.tokens_out is not None and record.tokens_out <= 3
+
+
+async def test_seed_is_deterministic_at_temperature_zero_and_sampling_follows_seed(
+    servers: local.LocalPool,
+) -> None:
+    a = await collect(smollm(temperature=0, seed=7), TIMEOUTS)
+    b = await collect(smollm(temperature=0, seed=7), TIMEOUTS)
+    assert a.text == b.text and a.text
+    hot = [
+        await collect(smollm(temperature=1.5, seed=s, max_tokens=16), TIMEOUTS)
+        for s in (11, 11, 12)
+    ]
+    assert hot[0].text == hot[1].text  # same seed, same sample
+    assert hot[0].text != hot[2].text  # another seed, another sample
+
+
+async def test_two_streams_run_in_parallel_on_two_servers(servers: local.LocalPool) -> None:
+    # With interrupt_requests on, the second request would cut the first one short (no finish).
+    first, second = await asyncio.gather(
+        collect(smollm(temperature=0, max_tokens=10), TIMEOUTS),
+        collect(smollm(temperature=0, max_tokens=10), TIMEOUTS),
+    )
+    assert first.state is FinishState.length and second.state is FinishState.length
+    assert first.text == second.text
+
+
+async def test_more_streams_than_servers_all_finish(servers: local.LocalPool) -> None:
+    records = await asyncio.gather(
+        *(collect(smollm(max_tokens=4, temperature=0), TIMEOUTS) for _ in range(3))
+    )
+    assert [r.state for r in records] == [FinishState.length] * 3
+
+
+async def test_local_events_are_the_same_types(servers: local.LocalPool) -> None:
+    events = [e async for e in stream(smollm(max_tokens=4, temperature=0), TIMEOUTS)]
+    assert events[-1].state is FinishState.length
+    assert {type(e).__name__ for e in events} <= {"TextDelta", "Usage", "Finished"}
+
+
+def test_server_processes_stop(servers: local.LocalPool) -> None:
+    asyncio.run(local.ensure_started())
+    procs = [s.proc for group in local.pool()._servers.values() for s in group]
+    assert procs and all(p is not None and p.poll() is None for p in procs)
+    local.shutdown()
+    assert all(p is not None and p.poll() is not None for p in procs)
+
+
+async def test_unknown_local_model_is_an_error_state() -> None:
+    record = await collect(ModelRequest("x", "local/nope", QUESTION), TIMEOUTS)
+    assert record.state is FinishState.error
+    assert "unknown local model" in record.error
