@@ -1,17 +1,91 @@
-"""``genaicompare [CATALOG]``: the comparison TUI."""
+"""``genaicompare [CATALOG]``: the comparison TUI.
+
+Without a catalog it offers recent catalogs and the bundled samples (quickstart first).
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+from pathlib import Path
 
-from genaicompare.commands._common import add_model_arguments
+from genaicompare.commands._common import add_model_arguments, db_path, load_with_models
 from genaicompare.errors import UserError
+
+SAMPLES = Path(__file__).resolve().parent.parent.parent / "sample_catalogs"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("catalog", nargs="?", help="catalog file (.yaml or .jsonl)")
     add_model_arguments(parser)
+    parser.add_argument("--theme", help="theme name (remembered in the config file)")
+    parser.add_argument(
+        "--blind",
+        action="store_true",
+        default=None,
+        help="hide model names and shuffle panes until a prompt is rated",
+    )
+    parser.add_argument("--rater", help="name recorded with your ratings (remembered)")
+    parser.add_argument("--prefetch", type=int, help="prompts to stream ahead (default 2)")
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="stream in the UI process instead of a worker process",
+    )
+
+
+def _choices(recent: list[str]) -> list[tuple[str, str]]:
+    samples = sorted(SAMPLES.glob("*.yaml")) if SAMPLES.is_dir() else []
+    samples.sort(key=lambda p: (p.stem != "quickstart", p.name))
+    out = [(f"sample: {p.name}", str(p)) for p in samples]
+    out += [(f"recent: {p}", p) for p in recent if Path(p).exists()]
+    return out
 
 
 def main(args: argparse.Namespace) -> int:
-    raise UserError("the TUI is not available yet; use `genaicompare run CATALOG`")
+    from genaicompare.config import load_settings, remember_catalog, save_settings
+
+    saved = load_settings()
+    updates: dict[str, object] = {}
+    if args.theme:
+        updates["theme"] = args.theme
+    if args.rater:
+        updates["rater"] = args.rater
+    if args.prefetch is not None:
+        updates["prefetch"] = args.prefetch
+    if updates:
+        saved = saved.model_validate({**saved.model_dump(), **updates})
+
+    path = args.catalog
+    if path is None:
+        from genaicompare.app.app import pick_catalog
+
+        choices = _choices(saved.recent_catalogs)
+        if not choices:
+            raise UserError("no catalog given and no samples found: genaicompare CATALOG")
+        path = pick_catalog(choices)
+        if path is None:
+            return 0
+    catalog = load_with_models(path, args.models, args.replace_models)
+    if len(catalog.models) > 6:
+        raise UserError(
+            f"{path}: the TUI compares 2–6 models; this catalog has "
+            f"{len(catalog.models)} (use `genaicompare run` for more)"
+        )
+
+    from genaicompare.store import Store
+
+    store = Store(db_path(args))
+    saved = remember_catalog(saved, path)
+    with contextlib.suppress(OSError):  # an unwritable config dir must not stop the session
+        save_settings(saved)
+    # --blind is for this session; the `blind` key in the config makes it the default.
+    settings = saved.model_copy(update={"blind": True}) if args.blind else saved
+    from genaicompare.app.app import make_app
+
+    app = make_app(settings, catalog, store, in_process=args.in_process, catalog_path=path)
+    try:
+        app.run()
+    finally:
+        store.close()
+    return app.return_code or 0

@@ -1,0 +1,228 @@
+"""The Textual app and :func:`make_app`, the one factory the CLI and the tests share.
+
+First paint comes before anything heavy: litellm (and the local model, if a catalog uses it) is
+imported by the streaming engine — in a worker process for the CLI — never at import time here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from genaicompare.app.engine import Engine, InProcessEngine, ProcessEngine
+from genaicompare.app.screens.main import KEYS, MainScreen
+from genaicompare.app.services import MetricsService, RatingService
+from genaicompare.catalog import Catalog
+from genaicompare.comparison import Comparison
+from genaicompare.config import Settings, save_settings
+from genaicompare.sanitize import one_line, redact
+from genaicompare.store import Store
+
+
+class GenaiCompareApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "genaicompare"
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("question_mark", "toggle_keys", "All keys", id="app.help"),
+    ]
+
+    def __init__(
+        self,
+        settings: Settings,
+        catalog: Catalog,
+        store: Store,
+        *,
+        engine: Engine | None = None,
+        comparison: Comparison | None = None,
+        in_process: bool = False,
+        catalog_path: str | None = None,
+        save_config: bool = True,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.catalog = catalog
+        self.store = store
+        self.catalog_path = catalog_path
+        self.save_config = save_config
+        self.blind = settings.blind
+        self.comparison = comparison or Comparison(
+            catalog,
+            store,
+            timeouts=settings.timeouts.to_timeouts(),
+            concurrency=max(2, len(catalog.models) * (1 + settings.prefetch)),
+        )
+        if engine is None:
+            engine = (
+                InProcessEngine(self.comparison)
+                if in_process
+                else ProcessEngine(
+                    catalog,
+                    store,
+                    settings.timeouts.to_timeouts(),
+                    self.comparison.concurrency,
+                    log_path=_worker_log(),
+                    catalog_path=catalog_path,
+                )
+            )
+        self.engine: Engine = engine
+        self._rating_service: RatingService | None = None
+        self.metrics_service = MetricsService(
+            store, settings.metrics if settings.metrics is not None else catalog.defaults.metrics
+        )
+        self._theme_applied = False
+
+    # -- services -------------------------------------------------------------------------------
+    @property
+    def rating_service(self) -> RatingService:
+        if self._rating_service is None:
+            self._rating_service = RatingService(self.store)
+        return self._rating_service
+
+    def scores_table(self) -> tuple[str, Sequence[str], Sequence[Sequence[object]], str]:
+        """(title, columns, rows, note) from :mod:`genaicompare.scoring`."""
+        from genaicompare import scoring
+
+        table = scoring.scores_table(self.store, catalog_name=self.catalog.name)
+        return (
+            str(table.title),
+            list(table.columns),
+            [list(r) for r in table.rows],
+            str(getattr(table, "note", "") or ""),
+        )
+
+    def export_rated(self) -> str:
+        from genaicompare import export
+        from genaicompare.paths import data_dir
+
+        path = data_dir() / "exports" / f"{self.catalog.name}-rated.jsonl"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        export.export_rated(self.store, path, catalog_name=self.catalog.name)
+        return str(path)
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        from genaicompare.app.themes import discover_themes
+
+        for theme in discover_themes().values():
+            self.register_theme(theme)
+        if self.settings.theme in self.available_themes:
+            self.theme = self.settings.theme
+        keymap = {bid: keys for bid, keys in self.settings.keymap.items()}
+        if keymap:
+            self.set_keymap(keymap)
+        self._theme_applied = True
+        self.push_screen(MainScreen())
+
+    def watch_theme(self, theme: str) -> None:
+        # Remember a theme the user picked (command palette), not the one applied at start.
+        if self._theme_applied and theme != self.settings.theme:
+            self.settings = self.settings.model_copy(update={"theme": theme})
+            self._save_settings()
+
+    def _save_settings(self) -> None:
+        if self.save_config:
+            try:
+                save_settings(self.settings)
+            except OSError as exc:
+                self.notify(one_line(f"could not save settings: {exc}"), severity="warning")
+
+    async def on_unmount(self) -> None:
+        await self.engine.aclose()
+
+    async def action_quit(self) -> None:
+        self.exit()
+
+    def action_toggle_keys(self) -> None:
+        if self.screen.query("KeyPanel"):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        if isinstance(screen, MainScreen):
+            for bid, keys, action, description, _ in KEYS:
+                yield SystemCommand(
+                    description,
+                    f"{bid} ({keys.split(',')[0]})",
+                    lambda a=action: self.run_action(a, screen),
+                )
+
+    # -- a crash shows no locals and no secrets --------------------------------------------------
+    def _fatal_error(self) -> None:
+        from rich.segment import Segments
+        from rich.text import Text
+
+        from genaicompare.errors import write_crash_log
+
+        exc = self._exception
+        self.bell()
+        log = write_crash_log(exc) if exc is not None else None
+        message = (
+            f"genaicompare: internal error: {type(exc).__name__}: {one_line(redact(str(exc)), 300)}"
+            if exc is not None
+            else "genaicompare: internal error"
+        )
+        if log:
+            message += f"\ngenaicompare: details (no secrets, no local variables) in {log}"
+        self._exit_renderables.append(
+            Segments(self.console.render(Text(message), self.console.options))
+        )
+        self._close_messages_no_wait()
+
+
+def _worker_log() -> Any:
+    from genaicompare.paths import cache_dir
+
+    folder = cache_dir()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return folder / "stream-worker.log"
+
+
+def make_app(
+    settings: Settings,
+    catalog: Catalog,
+    store: Store,
+    *,
+    engine: Engine | None = None,
+    in_process: bool = False,
+    catalog_path: str | None = None,
+    save_config: bool = True,
+) -> GenaiCompareApp:
+    """Build the app. Tests pass ``in_process=True`` (or their own engine)."""
+    return GenaiCompareApp(
+        settings,
+        catalog,
+        store,
+        engine=engine,
+        in_process=in_process,
+        catalog_path=catalog_path,
+        save_config=save_config,
+    )
+
+
+class _PickerApp(App[str | None]):
+    CSS_PATH = "app.tcss"
+
+    def __init__(self, choices: Sequence[tuple[str, str]]) -> None:
+        super().__init__()
+        self.choices = choices
+
+    def on_mount(self) -> None:
+        from genaicompare.app.screens.modals import CatalogPicker
+
+        self.push_screen(CatalogPicker(self.choices), self.exit)
+
+
+def pick_catalog(choices: Sequence[tuple[str, str]]) -> str | None:
+    """``genaicompare`` alone: let the user pick a catalog (None when they quit)."""
+    return _PickerApp(choices).run()

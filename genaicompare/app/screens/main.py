@@ -1,0 +1,591 @@
+"""The comparison screen: prompt list, prompt, 2–6 answer panes, live metrics, rating keys.
+
+The screen renders and dispatches; streams run in the app's engine, ratings/metrics/scores go
+through :mod:`genaicompare.app.services` in threads. A rating is confirmed only after the service
+call returned (i.e. after COMMIT).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Collapsible, DataTable, Footer, Input, Markdown, Static
+
+from genaicompare.app.screens.modals import CommentScreen, ConfirmLink, DiffScreen, ScoresScreen
+from genaicompare.app.services import RatingContext, blind_order
+from genaicompare.app.slots import Slot
+from genaicompare.app.widgets.prompt_list import PromptList, Row
+from genaicompare.app.widgets.response_pane import ResponsePane
+from genaicompare.catalog import ModelSpec, Prompt
+from genaicompare.sanitize import for_display, one_line
+
+if TYPE_CHECKING:
+    from genaicompare.app.app import GenaiCompareApp
+
+LETTERS = "ABCDEF"
+THUMB_BADGE = {"up": "👍", "down": "👎"}
+PAIR_BADGE = {"a": "A better", "b": "B better", "tie": "tie", "both_bad": "both bad"}
+
+# (id, keys, action, description, shown in the footer)
+KEYS: list[tuple[str, str, str, str, bool]] = [
+    ("prompt.next", "n,j", "next_prompt", "Next prompt", True),
+    ("prompt.prev", "p,k", "prev_prompt", "Previous prompt", True),
+    ("pane.left", "left,h", "focus_pane(-1)", "Pane left", False),
+    ("pane.right", "right,l", "focus_pane(1)", "Pane right", False),
+    *[(f"pane.{i}", str(i), f"goto_pane({i - 1})", f"Pane {i}", False) for i in range(1, 7)],
+    ("rate.up", "u,plus", "thumb('up')", "👍", True),
+    ("rate.down", "d,minus", "thumb('down')", "👎", True),
+    ("pair.a", "a", "prefer('a')", "A better", False),
+    ("pair.b", "b", "prefer('b')", "B better", False),
+    ("pair.tie", "t", "prefer('tie')", "Tie", False),
+    ("pair.both_bad", "x", "prefer('both_bad')", "Both bad", False),
+    ("rate.comment", "c", "comment", "Comment", False),
+    ("rate.undo", "z", "undo", "Undo rating", True),
+    ("regen.pane", "r", "regenerate_pane", "Regenerate pane", False),
+    ("regen.prompt", "R", "regenerate_prompt", "Regenerate prompt", False),
+    ("stream.cancel", "s,escape", "cancel_streams", "Cancel streaming", False),
+    ("view.blind", "B", "toggle_blind", "Blind mode", False),
+    ("view.diff", "D", "toggle_diff", "Word diff", False),
+    ("view.prompt", "P", "toggle_prompt", "Show/hide prompt", False),
+    ("view.filter", "slash", "filter", "Filter", True),
+    ("screen.scores", "S", "scores", "Scores", False),
+    ("screen.export", "E", "export", "Export", False),
+]
+
+
+def screen_bindings() -> list[Binding]:
+    return [
+        Binding(keys, action, desc, show=show, id=bid) for bid, keys, action, desc, show in KEYS
+    ]
+
+
+class MainScreen(Screen[None]):
+    BINDINGS = screen_bindings()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.prompt_index = 0
+        self.current_slot = 0
+        self.order: list[int] = []
+        self.shuffle_seed: int | None = None
+        self.slots: dict[tuple[int, str], Slot] = {}
+        self.ratings: list[Any] = []
+        self.revealed = False
+        self.shown_at = time.perf_counter()
+        self.last_rating: Any = None
+        self._metrics_due: set[int] = set()
+
+    @property
+    def gapp(self) -> GenaiCompareApp:
+        return self.app  # type: ignore[return-value]
+
+    @property
+    def models(self) -> list[ModelSpec]:
+        return list(self.gapp.catalog.models)
+
+    @property
+    def prompt(self) -> Prompt:
+        return self.gapp.catalog.prompts[self.prompt_index]
+
+    # -- layout ---------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        rows = [
+            Row(
+                prompt_id=p.id,
+                tags=" ".join(p.tags),
+                haystack=f"{p.id} {' '.join(p.tags)} {(p.prompt or p.template or '')[:300]}".lower(),
+            )
+            for p in self.gapp.catalog.prompts
+        ]
+        n = max(1, len(self.models))
+        with Horizontal():
+            yield PromptList(rows, id="prompts")
+            with Vertical(id="main"):
+                yield Input(
+                    placeholder="filter: id, tags, text (Enter keeps, Esc clears)",
+                    id="filter",
+                    classes="-hidden",
+                )
+                with Collapsible(title="Prompt", collapsed=False, id="prompt-box"):
+                    yield Static(id="prompt-text", markup=False)
+                grid = Grid(id="panes")
+                grid.styles.grid_size_columns = min(n, 3)
+                grid.styles.grid_size_rows = (n + 2) // 3
+                with grid:
+                    for i in range(n):
+                        yield ResponsePane(i)
+                yield DataTable(id="metrics", cursor_type="none", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#metrics", DataTable)
+        table.add_columns(
+            "model", "state", "TTFT s", "tok/s", "tokens", "latency s", "cost", "metrics"
+        )
+        self.query_one(PromptList).focus()
+        self.show_prompt(0)
+        self._mark_rated()
+
+    @work(group="rated", exit_on_error=False)
+    async def _mark_rated(self) -> None:
+        rated = await asyncio.to_thread(
+            self.gapp.rating_service.rated_prompts,
+            self.gapp.catalog.name,
+            self.gapp.settings.rater,
+        )
+        prompts = self.query_one(PromptList)
+        for row in prompts.rows:
+            row.rated = row.prompt_id in rated
+        prompts.refresh()
+
+    # -- showing a prompt -----------------------------------------------------------------------
+    def panes(self) -> list[ResponsePane]:
+        return list(self.query(ResponsePane))
+
+    def pane_title(self, slot_index: int) -> str:
+        alias = self.models[self.order[slot_index]].id
+        if not self.gapp.blind:
+            return alias
+        letter = f"Model {LETTERS[slot_index]}"
+        return f"{letter} — {alias}" if self.revealed else letter
+
+    def show_prompt(self, index: int) -> None:
+        if not self.gapp.catalog.prompts:
+            return
+        index = max(0, min(len(self.gapp.catalog.prompts) - 1, index))
+        for pane in self.panes():
+            for slot in self.slots.values():
+                if slot.pane is pane:
+                    slot.pane = None
+        self.prompt_index = index
+        self.shown_at = time.perf_counter()
+        self.revealed = False
+        self.ratings = []
+        n = len(self.models)
+        if self.gapp.blind:
+            self.order, self.shuffle_seed = blind_order(self.prompt.id, n, self.gapp.settings.rater)
+        else:
+            self.order, self.shuffle_seed = list(range(n)), None
+        self.query_one("#prompt-text", Static).update(self._prompt_text())
+        for slot_index, pane in enumerate(self.panes()):
+            model = self.models[self.order[slot_index]]
+            slot = self.ensure_slot(index, model)
+            pane.attach(slot, self.pane_title(slot_index))
+        self.set_current_slot(min(self.current_slot, n - 1))
+        self.refresh_metrics()
+        self.load_ratings()
+        self.prefetch()
+
+    def _prompt_text(self) -> Text:
+        rendered = self.gapp.catalog.render(self.prompt, self.models[0] if self.models else None)
+        out = Text()
+        out.append(f"{self.prompt.id}", style="bold")
+        if self.prompt.tags:
+            out.append("  " + " ".join(self.prompt.tags), style="dim")
+        for message in rendered.messages:
+            out.append(f"\n{message['role']}: ", style="bold")
+            out.append(for_display(message["content"]))
+        if self.prompt.reference:
+            out.append("\nreference: ", style="bold italic")
+            out.append(for_display(self.prompt.reference))
+        return out
+
+    def ensure_slot(self, prompt_index: int, model: ModelSpec, *, fresh: bool = False) -> Slot:
+        key = (prompt_index, model.id)
+        slot = self.slots.get(key)
+        if slot is not None and not fresh:
+            return slot
+        if slot is not None:
+            slot.cancel()
+            slot.pane = None
+        slot = Slot(prompt_index, model.id, self._slot_finished)
+        self.slots[key] = slot
+        prompt = self.gapp.catalog.prompts[prompt_index]
+        self.set_row_state(prompt_index)
+        if fresh:
+            slot.job = self.gapp.engine.start(prompt, model, slot)
+        else:
+            self._open_slot(slot, prompt, model)
+        return slot
+
+    @work(group="cache", exit_on_error=False)
+    async def _open_slot(self, slot: Slot, prompt: Prompt, model: ModelSpec) -> None:
+        """Show a stored answer for the same request if there is one; otherwise stream."""
+        hit = await asyncio.to_thread(self.gapp.comparison.cached, prompt, model)
+        if self.slots.get((slot.prompt_index, slot.alias)) is not slot:
+            return
+        if hit is not None:
+            slot.show_cached(hit)
+        else:
+            slot.job = self.gapp.engine.start(prompt, model, slot)
+
+    def prefetch(self) -> None:
+        """Stream the next prompts in the background; cancel far-away streams to stay bounded."""
+        ahead = self.gapp.settings.prefetch
+        keep = range(self.prompt_index, self.prompt_index + ahead + 1)
+        for (p_index, _), slot in list(self.slots.items()):
+            if p_index not in keep and slot.busy and slot.pane is None:
+                slot.cancel()
+                del self.slots[(p_index, slot.alias)]
+        for p_index in keep:
+            if p_index == self.prompt_index or p_index >= len(self.gapp.catalog.prompts):
+                continue
+            for model in self.models:
+                self.ensure_slot(p_index, model)
+
+    def _slot_finished(self, slot: Slot) -> None:
+        self.set_row_state(slot.prompt_index)
+        if slot.prompt_index == self.prompt_index:
+            self.refresh_metrics()
+            if slot.record is not None and slot.record.id is not None:
+                self.compute_full_metrics(slot)
+
+    def set_row_state(self, prompt_index: int) -> None:
+        prompts = self.query_one(PromptList)
+        row = prompts.rows[prompt_index]
+        states = [s.state for (p, _), s in self.slots.items() if p == prompt_index]
+        if any(s in ("queued", "streaming") for s in states):
+            row.state = "…"
+        elif any(s in ("error", "timeout") for s in states):
+            row.state = "!"
+        elif states:
+            row.state = "✓"
+        prompts.refresh()
+
+    # -- panes ----------------------------------------------------------------------------------
+    def set_current_slot(self, slot_index: int) -> None:
+        panes = self.panes()
+        self.current_slot = max(0, min(len(panes) - 1, slot_index))
+        for i, pane in enumerate(panes):
+            pane.set_class(i == self.current_slot, "-current")
+
+    def current_pane_slot(self, slot_index: int | None = None) -> Slot | None:
+        i = self.current_slot if slot_index is None else slot_index
+        if not self.order or i >= len(self.order):
+            return None
+        return self.slots.get((self.prompt_index, self.models[self.order[i]].id))
+
+    def action_focus_pane(self, delta: int) -> None:
+        self.set_current_slot((self.current_slot + delta) % max(1, len(self.panes())))
+
+    def action_goto_pane(self, index: int) -> None:
+        if index < len(self.panes()):
+            self.set_current_slot(index)
+
+    # -- navigation -----------------------------------------------------------------------------
+    def action_next_prompt(self) -> None:
+        self.query_one(PromptList).move(1)
+
+    def action_prev_prompt(self) -> None:
+        self.query_one(PromptList).move(-1)
+
+    @on(PromptList.Selected)
+    def _selected(self, event: PromptList.Selected) -> None:
+        if event.prompt_index != self.prompt_index or not self.order:
+            self.show_prompt(event.prompt_index)
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.remove_class("-hidden")
+        box.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.query_one(PromptList).set_filter(event.value)
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self, event: Input.Submitted) -> None:
+        self.query_one(PromptList).focus()
+
+    def key_escape(self) -> None:
+        box = self.query_one("#filter", Input)
+        if box.has_focus:
+            box.value = ""
+            box.add_class("-hidden")
+            self.query_one(PromptList).focus()
+
+    def action_toggle_prompt(self) -> None:
+        box = self.query_one("#prompt-box", Collapsible)
+        box.collapsed = not box.collapsed
+
+    # -- streams --------------------------------------------------------------------------------
+    def action_regenerate_pane(self) -> None:
+        if not self.order:
+            return
+        model = self.models[self.order[self.current_slot]]
+        slot = self.ensure_slot(self.prompt_index, model, fresh=True)
+        self.panes()[self.current_slot].attach(slot, self.pane_title(self.current_slot))
+        self.refresh_metrics()
+
+    def action_regenerate_prompt(self) -> None:
+        for slot_index, pane in enumerate(self.panes()):
+            model = self.models[self.order[slot_index]]
+            slot = self.ensure_slot(self.prompt_index, model, fresh=True)
+            pane.attach(slot, self.pane_title(slot_index))
+        self.refresh_metrics()
+
+    def action_cancel_streams(self) -> None:
+        if self.query_one("#filter", Input).has_focus:
+            return
+        cancelled = 0
+        for (p_index, _), slot in self.slots.items():
+            if p_index == self.prompt_index and slot.busy:
+                slot.cancel()
+                cancelled += 1
+        if cancelled:
+            self.notify(f"cancelled {cancelled} stream(s)")
+
+    # -- ratings --------------------------------------------------------------------------------
+    def _rating_context(self) -> RatingContext:
+        return RatingContext(
+            rater=self.gapp.settings.rater,
+            catalog_name=self.gapp.catalog.name,
+            blind=self.gapp.blind,
+            pane_order=[self.models[i].id for i in self.order],
+            shuffle_seed=self.shuffle_seed,
+            time_to_rate_ms=(time.perf_counter() - self.shown_at) * 1000,
+        )
+
+    def action_thumb(self, value: str) -> None:
+        slot = self.current_pane_slot()
+        if slot is None or slot.record is None or slot.record.id is None:
+            self.notify("nothing to rate yet in this pane", severity="warning")
+            return
+        self._rate("thumb", value, [slot.record], self.prompt_index, self.current_slot)
+
+    def action_prefer(self, value: str) -> None:
+        if len(self.order) != 2:
+            self.notify("pairwise preference needs exactly two panes", severity="warning")
+            return
+        a, b = self.current_pane_slot(0), self.current_pane_slot(1)
+        if a is None or b is None or a.record is None or b.record is None:
+            self.notify("both answers must be finished before a preference", severity="warning")
+            return
+        self._rate("pair", value, [a.record, b.record], self.prompt_index, None)
+
+    @work(group="rate", exit_on_error=False)
+    async def _rate(
+        self, kind: str, value: str, records: list[Any], prompt_index: int, slot_index: int | None
+    ) -> None:
+        service = self.gapp.rating_service
+        ctx = self._rating_context()
+        if kind == "thumb":
+            rating = await asyncio.to_thread(service.thumb, records[0], value, ctx)
+        else:
+            rating = await asyncio.to_thread(service.prefer, records[0], records[1], value, ctx)
+        # Committed: only now the user sees it.
+        self.last_rating = rating
+        label = THUMB_BADGE[value] if kind == "thumb" else PAIR_BADGE[value]
+        self.notify(f"saved: {label}", timeout=2)
+        self.query_one(PromptList).rows[prompt_index].rated = True
+        self.query_one(PromptList).refresh()
+        if prompt_index == self.prompt_index:
+            await self._reload_ratings()
+
+    def action_undo(self) -> None:
+        self._undo()
+
+    @work(group="rate", exit_on_error=False)
+    async def _undo(self) -> None:
+        undone = await asyncio.to_thread(self.gapp.rating_service.undo, self.gapp.settings.rater)
+        if not undone:
+            self.notify("nothing to undo", severity="warning")
+            return
+        self.notify("rating undone", timeout=2)
+        await self._reload_ratings()
+        prompt_id = undone.prompt_id
+        rated = await asyncio.to_thread(
+            self.gapp.rating_service.for_prompt,
+            self.gapp.catalog.name,
+            prompt_id,
+            self.gapp.settings.rater,
+        )
+        rows = self.query_one(PromptList).rows
+        for i, row in enumerate(rows):
+            if row.prompt_id == (prompt_id):
+                rows[i].rated = bool(rated)
+        self.query_one(PromptList).refresh()
+
+    def action_comment(self) -> None:
+        if self.last_rating is None:
+            self.notify("rate first, then comment on that rating", severity="warning")
+            return
+        rating = self.last_rating
+
+        def save(text: str | None) -> None:
+            if text:
+                self._comment(rating, text)
+
+        self.app.push_screen(CommentScreen("the last rating"), save)
+
+    @work(group="rate", exit_on_error=False)
+    async def _comment(self, rating: Any, text: str) -> None:
+        await asyncio.to_thread(self.gapp.rating_service.comment, rating, text)
+        self.notify("comment saved", timeout=2)
+
+    def load_ratings(self) -> None:
+        self._load_ratings_worker()
+
+    @work(group="ratings-load", exclusive=True, exit_on_error=False)
+    async def _load_ratings_worker(self) -> None:
+        await self._reload_ratings()
+
+    async def _reload_ratings(self) -> None:
+        prompt_index = self.prompt_index
+        ratings = await asyncio.to_thread(
+            self.gapp.rating_service.for_prompt,
+            self.gapp.catalog.name,
+            self.prompt.id,
+            self.gapp.settings.rater,
+        )
+        if prompt_index != self.prompt_index:
+            return
+        self.ratings = ratings
+        self.query_one(PromptList).rows[prompt_index].rated = bool(ratings)
+        self.query_one(PromptList).refresh()
+        self.revealed = bool(ratings)
+        self._apply_badges()
+
+    def _apply_badges(self) -> None:
+        panes = self.panes()
+        badges: dict[str, list[str]] = {}
+        for r in self.ratings:
+            kind, value = r.kind, r.value
+            alias, other = r.model_alias, r.other_model_alias
+            if kind == "thumb" and alias:
+                badges.setdefault(alias, []).append(THUMB_BADGE.get(value, str(value)))
+            elif kind == "pair" and alias and other:
+                text = PAIR_BADGE.get(value, str(value))
+                badges.setdefault(alias, []).append(f"[pair: {text}]")
+                badges.setdefault(other, []).append(f"[pair: {text}]")
+        for slot_index, pane in enumerate(panes):
+            alias = self.models[self.order[slot_index]].id
+            pane.set_title(self.pane_title(slot_index))
+            pane.set_badge(" ".join(badges.get(alias, [])))
+
+    # -- blind / diff / prompt ------------------------------------------------------------------
+    def action_toggle_blind(self) -> None:
+        self.gapp.blind = not self.gapp.blind
+        self.notify("blind mode on" if self.gapp.blind else "blind mode off", timeout=2)
+        self.show_prompt(self.prompt_index)
+
+    def action_toggle_diff(self) -> None:
+        panes = self.panes()
+        if len(panes) >= 2:
+            left, right = self.current_pane_slot(0), self.current_pane_slot(1)
+            if left is None or right is None:
+                return
+            self.app.push_screen(
+                DiffScreen(
+                    self.pane_title(0),
+                    left.record.text if left.record else "".join(left.parts),
+                    self.pane_title(1),
+                    right.record.text if right.record else "".join(right.parts),
+                )
+            )
+        elif self.prompt.reference:
+            slot = self.current_pane_slot(0)
+            if slot is not None:
+                self.app.push_screen(
+                    DiffScreen(
+                        "reference",
+                        self.prompt.reference,
+                        self.pane_title(0),
+                        slot.record.text if slot.record else "".join(slot.parts),
+                    )
+                )
+
+    # -- metrics --------------------------------------------------------------------------------
+    def refresh_metrics(self) -> None:
+        table = self.query_one("#metrics", DataTable)
+        table.clear()
+        for slot_index, pane in enumerate(self.panes()):
+            slot = self.current_pane_slot(slot_index)
+            values = slot.metrics if slot is not None else {}
+            r = slot.record if slot is not None else None
+            shown = ", ".join(
+                f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}"
+                for k, v in sorted(values.items())
+                if v is not None
+            )
+            table.add_row(
+                Text(one_line(self.pane_title(slot_index), 40)),
+                Text(slot.state if slot else ""),
+                _num(r.ttft_ms / 1000 if r and r.ttft_ms is not None else None),
+                _num(r.tokens_per_s if r else None, 0),
+                Text(str(r.tokens_out) if r and r.tokens_out is not None else str(pane.chunks)),
+                _num(r.latency_ms / 1000 if r and r.latency_ms is not None else None),
+                Text(
+                    "unknown"
+                    if r is not None and r.cost_usd is None
+                    else (f"${r.cost_usd:.5f}" if r is not None and r.cost_usd is not None else "")
+                ),
+                Text(one_line(shown, 300)),
+            )
+
+    @on(ResponsePane.Progress)
+    def _progress(self, event: ResponsePane.Progress) -> None:
+        self._cheap_metrics(event.pane.slot)
+
+    @work(group="cheap-metrics", exclusive=True, thread=True, exit_on_error=False)
+    def _cheap_metrics(self, slot_index: int) -> None:
+        slot = self.current_pane_slot(slot_index)
+        if slot is None:
+            return
+        values = self.gapp.metrics_service.cheap("".join(slot.parts), self.prompt.reference)
+        if values:
+            slot.metrics = {**slot.metrics, **values}
+        self.app.call_from_thread(self.refresh_metrics)
+
+    @work(group="full-metrics", thread=True, exit_on_error=False)
+    def compute_full_metrics(self, slot: Slot) -> None:
+        assert slot.record is not None
+        prompt = self.gapp.catalog.prompts[slot.prompt_index]
+        others = {
+            s.alias: s.record.text
+            for (p, _), s in list(self.slots.items())
+            if p == slot.prompt_index and s is not slot and s.record is not None
+        }
+        slot.metrics = self.gapp.metrics_service.full(slot.record, prompt, others)
+        if slot.prompt_index == self.prompt_index:
+            self.app.call_from_thread(self.refresh_metrics)
+
+    # -- links, scores, export ------------------------------------------------------------------
+    @on(Markdown.LinkClicked)
+    def _link(self, event: Markdown.LinkClicked) -> None:
+        event.stop()
+        url = event.href
+
+        def maybe_open(ok: bool | None) -> None:
+            if ok:
+                self.app.open_url(url)
+
+        self.app.push_screen(ConfirmLink(url), maybe_open)
+
+    def action_scores(self) -> None:
+        self._scores()
+
+    @work(group="scores", exclusive=True, exit_on_error=False)
+    async def _scores(self) -> None:
+        title, columns, rows, note = await asyncio.to_thread(self.gapp.scores_table)
+        await self.app.push_screen(ScoresScreen(title, columns, rows, note))
+
+    def action_export(self) -> None:
+        self._export()
+
+    @work(group="export", exclusive=True, exit_on_error=False)
+    async def _export(self) -> None:
+        path = await asyncio.to_thread(self.gapp.export_rated)
+        self.notify(Text(f"exported rated answers to {path}").plain, timeout=5)
+
+
+def _num(value: float | None, digits: int = 2) -> Text:
+    return Text("" if value is None else f"{value:.{digits}f}")

@@ -1,0 +1,173 @@
+"""Small modal screens: link confirmation, rating comment, word diff, scores, catalog picker.
+
+Every piece of untrusted text here is rendered as ``rich.text.Text`` (never markup).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Sequence
+from urllib.parse import urlsplit
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, DataTable, Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from genaicompare.sanitize import for_display, one_line
+
+
+def safe_link(url: str) -> bool:
+    """Only http(s) links with a host may be opened (no file:, javascript:, custom schemes)."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+class ConfirmLink(ModalScreen[bool]):
+    """Shows the full URL; opens nothing unless the user says yes."""
+
+    BINDINGS = [Binding("escape,n", "dismiss(False)", "Cancel"), Binding("y", "yes", "Open")]
+
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        self.url = url
+        self.allowed = safe_link(url)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            if self.allowed:
+                yield Label("Open this link in your browser?")
+            else:
+                yield Label("This link will not be opened (only http and https links are).")
+            yield Static(Text(one_line(self.url, 4000), style="bold"), classes="url")
+            with Horizontal(classes="buttons"):
+                if self.allowed:
+                    yield Button("Open (y)", id="yes", variant="warning")
+                yield Button("Cancel (n)", id="no", variant="primary")
+
+    def action_yes(self) -> None:
+        self.dismiss(self.allowed)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes" and self.allowed)
+
+
+class CommentScreen(ModalScreen[str | None]):
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+
+    def __init__(self, what: str) -> None:
+        super().__init__()
+        self.what = what
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(Text(f"Comment on {one_line(self.what, 200)} (Enter saves, Esc cancels)"))
+            yield Input(placeholder="comment", id="comment")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value.strip() or None)
+
+
+def word_diff(left: str, right: str) -> Text:
+    """Word-level diff of two answers: removed words struck red, added words green."""
+    a = re.findall(r"\S+|\s+", for_display(left))
+    b = re.findall(r"\S+|\s+", for_display(right))
+    out = Text()
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if op == "equal":
+            out.append("".join(a[i1:i2]))
+        if op in ("delete", "replace"):
+            out.append("".join(a[i1:i2]), style="strike red")
+        if op in ("insert", "replace"):
+            out.append("".join(b[j1:j2]), style="bold green")
+    return out
+
+
+class DiffScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,q,D", "dismiss(None)", "Close")]
+
+    def __init__(self, left_title: str, left: str, right_title: str, right: str) -> None:
+        super().__init__()
+        self.left_title, self.left, self.right_title, self.right = (
+            left_title,
+            left,
+            right_title,
+            right,
+        )
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog wide"):
+            title = Text()
+            title.append(one_line(self.left_title, 80), style="strike red")
+            title.append("  →  ")
+            title.append(one_line(self.right_title, 80), style="bold green")
+            yield Label(title)
+            with VerticalScroll():
+                yield Static(word_diff(self.left, self.right))
+
+
+class ScoresScreen(ModalScreen[None]):
+    """A table of rows given by the scoring module (rendered as plain text cells)."""
+
+    BINDINGS = [Binding("escape,q,S", "dismiss(None)", "Close")]
+
+    def __init__(
+        self, title: str, columns: Sequence[str], rows: Sequence[Sequence[object]], note: str = ""
+    ) -> None:
+        super().__init__()
+        self.title_text = title
+        self.columns = list(columns)
+        self.rows = [list(r) for r in rows]
+        self.note = note
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog wide"):
+            yield Label(Text(self.title_text, style="bold"))
+            table: DataTable[Text] = DataTable(zebra_stripes=True, cursor_type="row")
+            yield table
+            if self.note:
+                yield Label(Text(self.note))
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns(*self.columns)
+        for row in self.rows:
+            table.add_row(*(Text(one_line(_fmt(c), 200)) for c in row))
+
+
+def _fmt(value: object) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return str(value)
+
+
+class CatalogPicker(ModalScreen[str | None]):
+    """``genaicompare`` alone: recent catalogs and the bundled samples (quickstart first)."""
+
+    BINDINGS = [Binding("escape,q", "dismiss(None)", "Quit")]
+
+    def __init__(self, choices: Sequence[tuple[str, str]]) -> None:
+        super().__init__()
+        self.choices = list(choices)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog wide"):
+            yield Label("Open a catalog (Enter), Esc quits")
+            yield OptionList(
+                *(
+                    Option(Text(one_line(label, 200)), id=str(i))
+                    for i, (label, _) in enumerate(self.choices)
+                ),
+            )
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(self.choices[int(event.option.id or 0)][1])

@@ -1,0 +1,131 @@
+"""The app's narrow doors into the domain (ratings, metrics, scores). No widgets here.
+
+Each call is synchronous and may touch SQLite or compute; the app runs them in threads. Keeping
+them in one module keeps the integration points with the domain packages small.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from genaicompare.catalog import Prompt
+from genaicompare.records import ResponseRecord
+from genaicompare.store import Store
+
+THUMB_VALUES = ("up", "down")
+PAIR_VALUES = ("a", "b", "tie", "both_bad")
+
+
+def blind_order(prompt_id: str, count: int, salt: str = "") -> tuple[list[int], int]:
+    """A per-prompt shuffle of ``range(count)`` and the seed that made it (recorded with ratings).
+
+    Seeded from the prompt id (and a salt) so reopening a prompt shows the same order.
+    """
+    seed = int(hashlib.sha256(f"{salt}\x00{prompt_id}".encode()).hexdigest()[:8], 16)
+    order = list(range(count))
+    random.Random(seed).shuffle(order)
+    return order, seed
+
+
+@dataclass(frozen=True)
+class RatingContext:
+    """What the UI showed when the rating was given."""
+
+    rater: str
+    catalog_name: str | None
+    blind: bool
+    pane_order: list[str]
+    shuffle_seed: int | None
+    time_to_rate_ms: float | None
+
+
+class RatingService:
+    """Thin wrapper over :class:`genaicompare.ratings.Ratings`; every method returns after COMMIT."""
+
+    def __init__(self, store: Store) -> None:
+        from genaicompare.ratings import Ratings
+
+        self.ratings = Ratings(store)
+
+    def thumb(self, record: ResponseRecord, value: str, ctx: RatingContext) -> Any:
+        assert value in THUMB_VALUES
+        return self.ratings.thumb(
+            record,
+            value,
+            rater=ctx.rater,
+            catalog_name=ctx.catalog_name,
+            blind=ctx.blind,
+            pane_order=ctx.pane_order,
+            shuffle_seed=ctx.shuffle_seed,
+            time_to_rate_ms=ctx.time_to_rate_ms,
+        )
+
+    def prefer(self, a: ResponseRecord, b: ResponseRecord, value: str, ctx: RatingContext) -> Any:
+        assert value in PAIR_VALUES
+        return self.ratings.prefer(
+            a,
+            b,
+            value,
+            rater=ctx.rater,
+            catalog_name=ctx.catalog_name,
+            blind=ctx.blind,
+            pane_order=ctx.pane_order,
+            shuffle_seed=ctx.shuffle_seed,
+            time_to_rate_ms=ctx.time_to_rate_ms,
+        )
+
+    def comment(self, rating: Any, text: str) -> Any:
+        return self.ratings.comment(rating.uid, text)
+
+    def undo(self, rater: str) -> Any:
+        return self.ratings.undo(rater)
+
+    def for_prompt(self, catalog_name: str | None, prompt_id: str, rater: str) -> list[Any]:
+        return list(self.ratings.for_prompt(catalog_name, prompt_id, rater=rater))
+
+    def rated_prompts(self, catalog_name: str | None, rater: str) -> set[str]:
+        """Prompt ids this rater has a rating in force on (marks in the prompt list)."""
+        rows = self.ratings.current("rater = ? AND catalog_name IS ?", [rater, catalog_name])
+        return {r.prompt_id for r in rows}
+
+
+class MetricsService:
+    """Live (cheap, lexical) and full metrics through :mod:`genaicompare.metrics`.
+
+    ``names``: metric or family names to compute (None = every available one). Full metrics are
+    saved to the store, so scores and exports see what the screen showed.
+    """
+
+    def __init__(self, store: Store, names: list[str] | None = None) -> None:
+        self.store = store
+        self.names = names
+        self._engine: Any = None
+        self._lock = threading.Lock()
+
+    def _get(self) -> Any:
+        with self._lock:
+            if self._engine is None:
+                from genaicompare.metrics import MetricsConfig, MetricsEngine
+
+                config = MetricsConfig(
+                    metrics=frozenset(self.names) if self.names is not None else None
+                )
+                self._engine = MetricsEngine(config)
+            return self._engine
+
+    def cheap(self, text: str, reference: str | None) -> dict[str, float | None]:
+        if reference is None:
+            return {}
+        return dict(self._get().cheap(text, reference))
+
+    def full(
+        self, record: ResponseRecord, prompt: Prompt, others: dict[str, str]
+    ) -> dict[str, float | None]:
+        values = self._get().full(record, prompt, others)
+        if record.id is not None and values:
+            self.store.save_metrics(record.id, {k: v.as_store() for k, v in values.items()})
+        return {k: v.value for k, v in values.items()}

@@ -1,0 +1,132 @@
+"""The streaming worker process behind :class:`genaicompare.app.engine.ProcessEngine`.
+
+No Textual: it runs the domain's :class:`Comparison` and writes JSON lines to stdout. Protocol:
+
+* stdin, first line: ``{"catalog": {...}, "db": path, "timeouts": {...}, "concurrency": n,
+  "interval": s}``; then ``{"op": "run", "job": j, "prompt": id, "model": alias}`` or
+  ``{"op": "cancel", "job": j}``. EOF cancels everything still running and exits.
+* stdout: ``{"t": "text", "job": j, "text": ..., "n": chunks}`` at most once per interval per
+  job, then exactly one of ``{"t": "done", "job": j, "id": response_id}``,
+  ``{"t": "cancelled", "job": j}`` or ``{"t": "error", "job": j, "message": ...}``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from typing import Any
+
+from genaicompare.sanitize import redact
+
+
+async def _main() -> int:
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader(limit=64 * 1024 * 1024)
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    out = sys.stdout.buffer
+
+    def send(message: dict[str, Any]) -> None:
+        out.write(json.dumps(message, ensure_ascii=False).encode("utf-8", "surrogatepass") + b"\n")
+        out.flush()
+
+    first = await reader.readline()
+    if not first:
+        return 0
+    hello = json.loads(first)
+
+    from genaicompare.catalog import Catalog
+    from genaicompare.comparison import Comparison
+    from genaicompare.providers.events import TextDelta, Timeouts
+    from genaicompare.store import Store
+
+    catalog = Catalog.model_validate(hello["catalog"])
+    store = Store(hello["db"])
+    # Recording the catalog (one row per prompt) happens here, off the UI process.
+    catalog_id = store.record_catalog(catalog, hello.get("catalog_path"))
+    run_id = store.start_run(catalog_id, catalog, "tui", int(hello.get("concurrency", 4)))
+    comparison = Comparison(
+        catalog,
+        store,
+        timeouts=Timeouts(**hello["timeouts"]),
+        concurrency=int(hello.get("concurrency", 4)),
+        run_id=run_id,
+        catalog_id=catalog_id,
+    )
+    interval = float(hello.get("interval", 0.05))
+    tasks: dict[int, asyncio.Task[None]] = {}
+
+    async def run(job: int, prompt_id: str, alias: str) -> None:
+        parts: list[str] = []
+        count = 0
+        handle: asyncio.TimerHandle | None = None
+
+        def flush() -> None:
+            nonlocal handle, count
+            handle = None
+            if parts:
+                send({"t": "text", "job": job, "text": "".join(parts), "n": count})
+                parts.clear()
+                count = 0
+
+        def on_event(event: object) -> None:
+            nonlocal handle, count
+            if isinstance(event, TextDelta) and event.text:
+                parts.append(event.text)
+                count += 1
+                if handle is None:
+                    handle = loop.call_later(interval, flush)
+
+        try:
+            record = await comparison.run_pair(
+                catalog.prompt(prompt_id), catalog.model_spec(alias), on_event, use_cache=False
+            )
+        except asyncio.CancelledError:
+            if handle is not None:
+                handle.cancel()
+            flush()
+            send({"t": "cancelled", "job": job})
+            return
+        except Exception as exc:
+            if handle is not None:
+                handle.cancel()
+            flush()
+            send({"t": "error", "job": job, "message": f"{type(exc).__name__}: {redact(str(exc))}"})
+            return
+        finally:
+            tasks.pop(job, None)
+        if handle is not None:
+            handle.cancel()
+        flush()
+        send({"t": "done", "job": job, "id": record.id})
+
+    while True:
+        line = await reader.readline()
+        if not line:
+            break
+        msg = json.loads(line)
+        if msg.get("op") == "run":
+            job = int(msg["job"])
+            tasks[job] = asyncio.create_task(run(job, msg["prompt"], msg["model"]))
+        elif msg.get("op") == "cancel":
+            task = tasks.get(int(msg["job"]))
+            if task is not None:
+                task.cancel()
+    for task in list(tasks.values()):
+        task.cancel()
+    if tasks:
+        await asyncio.gather(*tasks.values(), return_exceptions=True)
+    store.finish_run(run_id)
+    store.close()
+    return 0
+
+
+def main() -> int:
+    try:
+        return asyncio.run(_main())
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
