@@ -165,14 +165,18 @@ def synonyms_fn() -> Any:
 
 @lru_cache(maxsize=4)
 def _cached_synonyms(wn: Any) -> Any:
+    # nltk's reader shares open data files (seek + readline) between callers: not thread-safe.
+    read_lock = threading.Lock()
+
     @lru_cache(maxsize=131072)
     def synonyms(word: str) -> frozenset[str]:
-        names = {
-            lemma.name()
-            for synset in wn.synsets(word)
-            for lemma in synset.lemmas()
-            if lemma.name().find("_") < 0
-        }
+        with read_lock:
+            names = {
+                lemma.name()
+                for synset in wn.synsets(word)
+                for lemma in synset.lemmas()
+                if lemma.name().find("_") < 0
+            }
         names.add(word)
         return frozenset(names)
 
