@@ -1,15 +1,76 @@
-"""`genaicompare export` — not implemented yet (see the issue that owns it)."""
+"""``genaicompare export CATALOG --format rated|sft|dpo|kto -o FILE``: rated answers or training data."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 
+from genaicompare.commands._common import open_store
 from genaicompare.errors import UserError
+from genaicompare.sanitize import one_line
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("args", nargs="*")
+    parser.add_argument("catalog", help="catalog file, or the name of a catalog in the database")
+    parser.add_argument(
+        "--format",
+        "-f",
+        dest="fmt",
+        default="rated",
+        choices=["rated", "sft", "dpo", "kto"],
+        help="rated (default): every answer with its ratings, loads back as a "
+        "catalog; sft: thumbs-up chats; dpo: chosen/rejected; kto: thumbs",
+    )
+    parser.add_argument(
+        "-o", "--output", required=True, help="output file (written atomically), or - for stdout"
+    )
+    parser.add_argument(
+        "--openai", action="store_true", help="dpo in OpenAI's preference fine-tuning shape"
+    )
+    parser.add_argument(
+        "--model",
+        action="append",
+        default=[],
+        metavar="ALIAS",
+        help="only these models (repeatable)",
+    )
+    parser.add_argument("--tag", action="append", default=[], help="only prompts with a tag")
+    parser.add_argument("--rater", action="append", default=[], help="only these raters' ratings")
+    parser.add_argument("--since", help="only ratings (and, for rated, answers) from this date")
+    parser.add_argument("--until", help="only ratings (and answers) up to this date (inclusive)")
+    parser.add_argument(
+        "--redact-pii",
+        action="store_true",
+        help="mask detected PII (emails, phones, cards, IBANs, ...) in all text",
+    )
 
 
 def main(args: argparse.Namespace) -> int:
-    raise UserError("'export' is not available yet")
+    from genaicompare.commands.scores import catalog_name
+    from genaicompare.export import ExportError, ExportFilters, export
+
+    filters = ExportFilters(
+        models=args.model, tags=args.tag, raters=args.rater, since=args.since, until=args.until
+    )
+    with open_store(args) as store:
+        name = catalog_name(args.catalog, store)
+        try:
+            result = export(
+                store,
+                name,
+                args.fmt,
+                args.output,
+                openai=args.openai,
+                filters=filters,
+                redact_pii=args.redact_pii,
+            )
+        except ExportError as exc:
+            raise UserError(str(exc)) from None
+        except OSError as exc:
+            raise UserError(f"{args.output}: {exc.strerror or exc}") from None
+    where = "stdout" if result.path is None else one_line(result.path, 300)
+    print(
+        f"exported {result.lines} {args.fmt} line(s) to {where} (export #{result.export_id})",
+        file=sys.stderr,
+    )
+    return 0
