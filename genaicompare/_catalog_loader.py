@@ -155,10 +155,87 @@ def load(path: Path) -> Catalog:
     """Load the catalog at ``path`` (``.jsonl`` is JSONL; anything else is YAML)."""
     text = _read_text(path)
     if path.suffix.lower() == ".jsonl":
+        fast = _jsonl_fast(text, path)
+        if fast is not None:
+            catalog = _validate_quietly(fast)
+            if catalog is not None:
+                return catalog
+        # Something is wrong (or unusual): the line-by-line reader finds it and says where.
         data, locate = _jsonl_data(text, path)
-    else:
-        data, locate = _yaml_data(text, path)
-    return _validate(data, path, locate)
+        return _validate(data, path, locate)
+    key = _cache_key(text) if len(text) >= CACHE_MIN_CHARS else None
+    if key is not None:
+        cached = _cache_read(key)
+        if cached is not None:
+            catalog = _validate_quietly(cached)
+            if catalog is not None:
+                return catalog
+    data, locate = _yaml_data(text, path)
+    catalog = _validate(data, path, locate)
+    if key is not None:
+        _cache_write(key, data)
+    return catalog
+
+
+def _validate_quietly(data: dict[str, Any]) -> Catalog | None:
+    """The catalog, or None when anything is wrong (the caller then finds out what, and where)."""
+    try:
+        catalog = Catalog.model_validate(data, context={CROSS_CHECKS_DEFERRED: True})
+    except ValidationError:
+        return None
+    return None if catalog.problems() else catalog
+
+
+# -- cache for large YAML files ---------------------------------------------------------------
+
+CACHE_MIN_CHARS = 1_000_000
+"""YAML files at least this large keep their checked data in the cache directory (JSON, keyed by
+content), because reading YAML costs several times more than reading JSON."""
+CACHE_ENTRIES = 8
+_CACHE_FORMAT = "1"  # bump when the reading rules change, so old entries are never used
+
+
+def _cache_key(text: str) -> str:
+    import hashlib
+
+    from genaicompare import __version__
+
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    return hashlib.sha256(f"{_CACHE_FORMAT}:{__version__}:{digest}".encode()).hexdigest()[:40]
+
+
+def _cache_folder() -> Path:
+    from genaicompare.paths import cache_dir
+
+    return cache_dir() / "catalogs"
+
+
+def _cache_read(key: str) -> dict[str, Any] | None:
+    try:
+        raw = (_cache_folder() / f"{key}.json").read_text(encoding="utf-8")
+        data = json.loads(raw)
+    except (OSError, ValueError, RecursionError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _cache_write(key: str, data: dict[str, Any]) -> None:
+    import os
+    import tempfile
+
+    # Best effort: a read-only or full cache directory only costs speed next time.
+    try:
+        folder = _cache_folder()
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, ensure_ascii=False, separators=(",", ":"))
+        os.replace(tmp, folder / f"{key}.json")
+        entries = sorted(folder.glob("*.json"), key=lambda e: e.stat().st_mtime, reverse=True)
+        for old in entries[CACHE_ENTRIES:]:
+            old.unlink(missing_ok=True)
+    except (OSError, ValueError, TypeError):
+        return
 
 
 def _fail(path: Path, problem: _Problem) -> NoReturn:
@@ -501,6 +578,45 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
                 raise _DuplicateKey(key)
             seen.add(key)
     return out
+
+
+def _jsonl_fast(text: str, path: Path) -> dict[str, Any] | None:
+    """The whole file in one ``json.loads`` call, or None to take the line-by-line reader.
+
+    Returns data only when every check passes; any doubt (a parse error, a duplicate key, a line
+    that is not exactly one object, a possible secret, a deep header) means None.
+    """
+    lines = [line for line in text.split("\n") if line.strip()]
+    if not lines:
+        return None
+    try:
+        objs = json.loads("[" + ",".join(lines) + "]", object_pairs_hook=_no_duplicates)
+    except (ValueError, RecursionError):
+        return None
+    if len(objs) != len(lines) or not all(type(o) is dict for o in objs):
+        return None  # a line held zero or several values
+    header: dict[str, Any] | None = None
+    first = objs[0]
+    if "id" not in first and _HEADER_KEYS & first.keys():
+        if "prompts" in first or _depth(first) > MAX_DEPTH:
+            return None
+        header, objs = first, objs[1:]
+    scan = _may_hold_secret_value(text)
+    for line, obj in zip(lines[1:] if header is not None else lines, objs, strict=True):
+        if _may_hold_secret(line):
+            try:
+                _check_secrets(obj, (), scan)
+            except _Problem:
+                return None
+    if header is not None and _may_hold_secret(lines[0]):
+        try:
+            _check_secrets(header, (), scan)
+        except _Problem:
+            return None
+    data: dict[str, Any] = dict(header or {})
+    data.setdefault("name", path.stem)
+    data["prompts"] = objs
+    return data
 
 
 def _jsonl_data(text: str, path: Path) -> tuple[Any, Callable[[Loc, bool], Position | None]]:

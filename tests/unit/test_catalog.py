@@ -389,3 +389,65 @@ def test_pure_python_parser_reads_samples_identically(monkeypatch: pytest.Monkey
     monkeypatch.setitem(sys.modules, "_ruamel_yaml_clibz", None)
     for name, catalog in fast.items():
         assert load_catalog(SAMPLES / name) == catalog, name
+
+
+def _big_yaml(path: Path, n: int, extra: str = "") -> None:
+    rows = "".join(
+        f'  - id: q{i}\n    prompt: "Question number {i}: what is the capital of country {i}?"\n'
+        f"    reference: City {i}\n    tags: [geo, batch-{i % 9}]\n"
+        for i in range(n)
+    )
+    path.write_text(
+        f"name: big\nmodels: [local/smollm2]\n{extra}prompts:\n{rows}", encoding="utf-8"
+    )
+
+
+def test_large_yaml_is_cached_by_content(
+    tmp_path: Path, isolated_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import genaicompare._catalog_loader as loader
+
+    path = tmp_path / "big.yaml"
+    _big_yaml(path, 9000)
+    assert path.stat().st_size >= loader.CACHE_MIN_CHARS
+    first = load_catalog(path)
+    entries = list((isolated_home / "cache" / "catalogs").glob("*.json"))
+    assert len(entries) == 1
+
+    def no_yaml(*args: object, **kwargs: object) -> None:
+        raise AssertionError("YAML was parsed although the cache holds this content")
+
+    with monkeypatch.context() as m:
+        m.setattr(loader, "_yaml_data", no_yaml)
+        assert load_catalog(path) == first
+    # Other bytes, other key: an edited file is read afresh, never served stale.
+    _big_yaml(path, 9000, extra="version: '2'\n")
+    assert load_catalog(path).version == "2"
+    assert len(list((isolated_home / "cache" / "catalogs").glob("*.json"))) == 2
+    # A damaged entry is ignored and rewritten.
+    for entry in (isolated_home / "cache" / "catalogs").glob("*.json"):
+        entry.write_text("{not json", encoding="utf-8")
+    assert load_catalog(path).version == "2"
+    # Errors are never cached: a bad large file fails every time, with its position.
+    _big_yaml(path, 9000, extra="colour: red\n")
+    for _ in range(2):
+        with pytest.raises(CatalogError, match=r"big\.yaml:3:1: colour: unknown key 'colour'"):
+            load_catalog(path)
+
+
+def test_jsonl_fast_path_equals_line_by_line_reader(tmp_path: Path) -> None:
+    import genaicompare._catalog_loader as loader
+
+    for path in [SAMPLES / "capitals.jsonl"]:
+        text = path.read_text(encoding="utf-8")
+        assert loader._jsonl_fast(text, path) == loader._jsonl_data(text, path)[0]
+    headerless = tmp_path / "h.jsonl"
+    headerless.write_text('{"id": 1, "prompt": "x"}\n\n{"id": "b", "prompt": "a key idea"}\n')
+    text = headerless.read_text()
+    assert loader._jsonl_fast(text, headerless) == loader._jsonl_data(text, headerless)[0]
+    # Two values on one line must not slip through the one-call reader.
+    two = tmp_path / "two.jsonl"
+    two.write_text('{"id": "a", "prompt": "x"}, {"id": "b", "prompt": "y"}\n')
+    assert loader._jsonl_fast(two.read_text(), two) is None
+    with pytest.raises(CatalogError, match=r"two\.jsonl:1:27: invalid JSON: Extra data"):
+        load_catalog(two)
