@@ -407,3 +407,51 @@ async def test_key_under_a_name_that_does_not_look_secret_is_still_redacted(
     assert server.last_headers["authorization"] == f"Bearer {sentinel}"
     assert sentinel not in repr(events)
     assert events[-1].state is FinishState.error
+
+
+async def test_no_silent_fallback_to_another_model(server: FakeOpenAI) -> None:
+    params = {
+        "fallbacks": ["openai/fake/echo"],
+        "num_retries": 5,
+        "max_retries": 5,
+        "context_window_fallback_dict": {"openai/fault/context": "openai/fake/echo"},
+    }
+    for model in ("fault/400", "fault/context"):
+        record = await collect(request(server, model, params=params), FAST)
+        assert record.state is FinishState.error
+    assert server.requests == {"fault/400": 1, "fault/context": 1}
+    assert "fallbacks" not in server.last_body and "num_retries" not in server.last_body
+
+
+async def test_server_counts_requests_over_http(server: FakeOpenAI) -> None:
+    import httpx
+
+    await collect(request(server, "fake/echo"), FAST)
+    async with httpx.AsyncClient() as client:
+        stats = (await client.get(f"{server.base_url}/stats")).json()
+    assert stats == {"requests": {"fake/echo": 1}, "total": 1}
+
+
+def test_fake_server_runs_as_a_subprocess() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import httpx
+
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.support.fake_openai", "--port", "0"],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        port = int(proc.stdout.readline().split()[1])
+        body = {"model": "fake/tokens?n=3", "messages": MESSAGES}
+        reply = httpx.post(f"http://127.0.0.1:{port}/v1/chat/completions", json=body).json()
+        assert reply["choices"][0]["message"]["content"] == "t0 t1 t2"
+    finally:
+        proc.terminate()
+        proc.wait(5)

@@ -211,3 +211,52 @@ def test_local_server_command_disables_interrupts_and_uses_one_thread(tmp_path) 
     assert cmd[cmd.index("--interrupt_requests") + 1] == "False"
     assert cmd[cmd.index("--n_threads") + 1] == "1"
     assert cmd[cmd.index("--host") + 1] == "127.0.0.1"
+
+
+def test_local_pool_routes_to_the_least_busy_server(
+    monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    import asyncio
+
+    pool = local.LocalPool(size=2, threads=1)
+    servers = [local._Server("smollm2", tmp_path / "m.gguf", i, 1, port=1000 + i) for i in range(2)]
+    monkeypatch.setattr(pool, "_start_blocking", lambda model: servers)
+
+    async def scenario() -> list[int]:
+        a = await pool.acquire("local/smollm2")
+        b = await pool.acquire("local/smollm2")
+        c = await pool.acquire("local/smollm2")  # both busy: shares one
+        a.release()
+        d = await pool.acquire("local/smollm2")  # goes to the server a freed
+        a.release()  # releasing twice is harmless
+        ports = [lease.server.port for lease in (a, b, c, d)]
+        for lease in (b, c, d):
+            lease.release()
+        return ports
+
+    ports = asyncio.run(scenario())
+    assert ports[0] != ports[1]
+    assert ports[3] == ports[0]
+    assert [s.busy for s in servers] == [0, 0]
+    assert servers[0].api_base == "http://127.0.0.1:1000/v1"
+
+
+def test_local_model_not_installed_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    monkeypatch.setattr(local, "missing_packages", lambda: ["llama-cpp-python"])
+    pool = local.LocalPool(size=1)
+    with pytest.raises(local.LocalModelError, match=r"pip install 'genaicompare\[local\]'"):
+        asyncio.run(pool.ensure_started())
+
+
+def test_background_import_of_litellm() -> None:
+    code = (
+        "import sys\n"
+        "from genaicompare.providers import stream\n"
+        "t = stream.import_litellm_in_background()\n"
+        "t.join(120)\n"
+        "print(stream._litellm is not None and 'litellm' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "True"
