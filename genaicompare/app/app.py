@@ -118,6 +118,8 @@ class GenaiCompareApp(App[None]):
             self.set_keymap(keymap)
         self._theme_applied = True
         self.push_screen(MainScreen())
+        # Heavy imports (litellm, in a worker process for the CLI) start once the screen is up.
+        self.call_after_refresh(self.engine.warm)
 
     def watch_theme(self, theme: str) -> None:
         # Remember a theme the user picked (command palette), not the one applied at start.

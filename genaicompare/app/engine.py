@@ -60,6 +60,9 @@ class Job:
 
 
 class Engine(Protocol):
+    def warm(self) -> None:
+        """Start loading what streaming needs (called after the first paint)."""
+
     def start(self, prompt: Prompt, model: ModelSpec, sink: Sink) -> Job: ...
     async def aclose(self) -> None: ...
 
@@ -97,6 +100,11 @@ class InProcessEngine:
         self.interval = interval
         self._next_id = 0
         self._tasks: set[asyncio.Task[None]] = set()
+
+    def warm(self) -> None:
+        from genaicompare.providers.stream import import_litellm_in_background
+
+        import_litellm_in_background()
 
     def start(self, prompt: Prompt, model: ModelSpec, sink: Sink) -> Job:
         self._next_id += 1
@@ -169,6 +177,9 @@ class ProcessEngine:
         self._starting: asyncio.Task[None] | None = None
         self._queue: list[dict[str, Any]] = []
         self._dead: str | None = None
+
+    def warm(self) -> None:
+        self._ensure_started()
 
     def _ensure_started(self) -> None:
         if self._starting is None:

@@ -1,0 +1,231 @@
+"""Pilot tests: every key and flow of the comparison screen, against the fake server and a real
+SQLite file. Ratings are checked in the database, not only on screen."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from genaicompare.app.screens.main import MainScreen
+from genaicompare.app.widgets.prompt_list import PromptList
+from genaicompare.app.widgets.response_pane import ResponsePane
+from genaicompare.store import Store
+from tests.app.conftest import SIZE, finished, make_catalog, wait_for
+
+PROMPTS = [{"id": f"p{i}", "prompt": f"say number {i}", "tags": ["demo"]} for i in range(4)]
+
+
+def main_screen(app) -> MainScreen:
+    return next(s for s in app.screen_stack if isinstance(s, MainScreen))
+
+
+def ratings(db: Path) -> list[dict]:
+    with Store(db) as store:
+        return store.query("SELECT * FROM ratings ORDER BY id")
+
+
+def two_models(server, **extra):
+    return make_catalog(
+        server.base_url,
+        {"echo": "fake/echo", "counter": "fake/tokens?n=12"},
+        extra.pop("prompts", PROMPTS),
+        **extra,
+    )
+
+
+async def test_thumb_up_and_down_are_committed(server, build, db_path):
+    app = build(two_models(server))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: finished(app))
+        await pilot.press("u")
+        await wait_for(pilot, lambda: len(ratings(db_path)) == 1)
+        await pilot.press("l", "d")
+        await wait_for(pilot, lambda: len(ratings(db_path)) == 2)
+        rows = ratings(db_path)
+        assert [(r["kind"], r["value"], r["model_alias"]) for r in rows] == [
+            ("thumb", "up", "echo"),
+            ("thumb", "down", "counter"),
+        ]
+        assert rows[0]["rater"] == "tester" and rows[0]["time_to_rate_ms"] > 0
+        panes = list(app.screen.query(ResponsePane))
+        await wait_for(pilot, lambda: "👍" in panes[0].badge and "👎" in panes[1].badge)
+
+
+async def test_pairwise_preference_and_comment_and_undo(server, build, db_path):
+    app = build(two_models(server))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: finished(app))
+        await pilot.press("b")
+        await wait_for(pilot, lambda: len(ratings(db_path)) == 1)
+        row = ratings(db_path)[0]
+        assert (row["kind"], row["value"]) == ("pair", "b")
+        assert (row["model_alias"], row["other_model_alias"]) == ("echo", "counter")
+        await pilot.press("c")
+        await pilot.press(*"too terse", "enter")
+        await wait_for(pilot, lambda: ratings(db_path)[0]["comment"] == "too terse")
+        await pilot.press("z")
+        await wait_for(pilot, lambda: len(ratings(db_path)) == 2)
+        assert ratings(db_path)[1]["kind"] == "retract"
+        screen = main_screen(app)
+        await wait_for(pilot, lambda: not screen.ratings)
+        assert not main_screen(app).query_one(PromptList).rows[0].rated
+
+
+async def test_navigation_prefetch_and_reopen_from_database(server, build, db_path):
+    server.reset()
+    catalog = two_models(server, name="navtest")
+    app = build(catalog, prefetch=1)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: finished(app, 0) and finished(app, 1))
+        # prefetch: prompt 1 streamed while prompt 0 was shown, prompt 2 not yet
+        assert "say number 1" in main_screen(app).slots[(1, "echo")].record.text
+        assert (2, "echo") not in main_screen(app).slots
+        await pilot.press("n")
+        assert main_screen(app).prompt_index == 1
+        await pilot.press("u")
+        await wait_for(pilot, lambda: len(ratings(db_path)) == 1)
+        await pilot.press("k")
+        assert main_screen(app).prompt_index == 0
+        await pilot.press("j", "j")
+        await wait_for(pilot, lambda: finished(app, 2))
+    requests = server.total_requests
+
+    # A new session on the same database: answers come from the store, ratings are shown.
+    again = build(catalog, prefetch=0)
+    async with again.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: finished(again, 0))
+        await pilot.press("n")
+        await wait_for(pilot, lambda: finished(again, 1))
+        screen = main_screen(again)
+        assert all(s.cached for (p, _), s in screen.slots.items() if p == 1)
+        await wait_for(pilot, lambda: bool(screen.ratings))
+        panes = list(screen.query(ResponsePane))
+        assert "👍" in panes[0].badge
+        assert main_screen(again).query_one(PromptList).rows[1].rated
+    assert server.total_requests == requests
+
+
+async def test_regenerate_pane_and_prompt(server, build, db_path):
+    server.reset()
+    app = build(two_models(server), prefetch=0)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: finished(app))
+        assert server.total_requests == 2
+        await pilot.press("2", "r")
+        await wait_for(pilot, lambda: server.total_requests == 3 and finished(app))
+        assert server.requests["fake/tokens?n=12"] == 2
+        await pilot.press("R")
+        await wait_for(pilot, lambda: server.total_requests == 5 and finished(app))
+
+
+async def test_cancel_streaming(server, build, db_path):
+    catalog = make_catalog(
+        server.base_url,
+        {"slow": "fake/tokens?n=400&delay=0.05", "fast": "fake/tokens?n=5"},
+        PROMPTS[:1],
+    )
+    app = build(catalog, prefetch=0)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = main_screen(app)
+        await wait_for(pilot, lambda: screen.slots[(0, "slow")].chunks > 3)
+        await pilot.press("s")
+        await wait_for(pilot, lambda: finished(app))
+        assert screen.slots[(0, "slow")].state == "cancelled"
+        assert screen.slots[(0, "fast")].state == "complete"
+    with Store(db_path) as store:
+        states = {r["model_alias"]: r["state"] for r in store.query("SELECT * FROM responses")}
+    assert states == {"slow": "cancelled", "fast": "complete"}
+
+
+async def test_error_pane_while_others_finish(server, build, db_path):
+    catalog = make_catalog(
+        server.base_url, {"broken": "fault/400", "fine": "fake/tokens?n=8"}, PROMPTS[:1]
+    )
+    app = build(catalog, prefetch=0)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: finished(app))
+        broken, fine = app.screen.query(ResponsePane)
+        assert broken.state == "error" and broken.has_class("-error")
+        assert "Invalid parameter" in broken.status_text()
+        assert fine.state == "complete"
+
+
+async def test_ui_answers_keys_while_a_stream_hangs(server, build, db_path):
+    catalog = make_catalog(
+        server.base_url, {"hang": "fault/hang_first?hang=30", "fine": "fake/tokens?n=3"}, PROMPTS
+    )
+    app = build(catalog, prefetch=0)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = main_screen(app)
+        await wait_for(pilot, lambda: screen.slots[(0, "fine")].finished)
+        for expected in (1, 2, 3):
+            await pilot.press("n")
+            assert screen.prompt_index == expected
+        await pilot.press("2", "u")
+        await wait_for(pilot, lambda: len(ratings(db_path)) == 1)
+
+
+async def test_filter_fuzzy(server, build, db_path):
+    prompts = [
+        {"id": "capital-france", "prompt": "What is the capital of France?", "tags": ["geo"]},
+        {"id": "haiku", "prompt": "Write a haiku about rain", "tags": ["poetry"]},
+        {"id": "capital-peru", "prompt": "Capital of Peru?", "tags": ["geo"]},
+    ]
+    app = build(two_models(server, prompts=prompts), prefetch=0)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("slash", *"poetry")
+        plist = main_screen(app).query_one(PromptList)
+        assert [plist.rows[i].prompt_id for i in plist.shown] == ["haiku"]
+        await pilot.press("enter")
+        assert plist.has_focus
+        await wait_for(pilot, lambda: main_screen(app).prompt_index == 1)
+        await pilot.press("slash", "escape")
+        assert len(plist.shown) == 3
+
+
+async def test_blind_mode_hides_names_until_rated(server, build, db_path):
+    app = build(two_models(server), blind=True, prefetch=0)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: finished(app))
+        panes = list(app.screen.query(ResponsePane))
+        assert [p.title for p in panes] == ["Model A", "Model B"]
+        shown_aliases = [p.alias for p in panes]
+        await pilot.press("a")
+        await wait_for(pilot, lambda: len(ratings(db_path)) == 1)
+        row = ratings(db_path)[0]
+        assert row["blind"] == 1
+        assert json.loads(row["pane_order"]) == shown_aliases
+        assert row["shuffle_seed"] is not None
+        assert row["model_alias"] == shown_aliases[0]
+        await wait_for(pilot, lambda: panes[0].title == f"Model A — {shown_aliases[0]}")
+        await pilot.press("B")
+        assert [p.title for p in app.screen.query(ResponsePane)] == ["echo", "counter"]
+
+
+async def test_keymap_remaps_rating_key(server, build, db_path):
+    app = build(two_models(server), prefetch=0, keymap={"rate.up": "y"})
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: finished(app))
+        await pilot.press("u")
+        await pilot.pause(0.3)
+        assert ratings(db_path) == []
+        await pilot.press("y")
+        await wait_for(pilot, lambda: len(ratings(db_path)) == 1)
+
+
+async def test_help_and_diff_and_prompt_toggle(server, build, db_path):
+    app = build(two_models(server), prefetch=0)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: finished(app))
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert app.screen.query("KeyPanel")
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert not app.screen.query("KeyPanel")
+        await pilot.press("D")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "DiffScreen"
+        await pilot.press("escape")
+        await pilot.press("P")
+        assert app.screen.query_one("#prompt-box").collapsed
