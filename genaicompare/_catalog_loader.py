@@ -397,26 +397,27 @@ def _build(
             return (*base, frame[2]) if frame[2] is not _MISSING else base
         return (*base, len(frame[0]))
 
+    frame: list[Any] | None = None  # the innermost open container (stack[-1])
     try:
         get_event = parser.get_event
         while True:
             event = get_event()
             kind = type(event)
             if kind is ScalarEvent or kind is MappingStartEvent or kind is SequenceStartEvent:
-                if event.anchor is not None:
-                    raise _Problem(
-                        f"anchors (&{event.anchor}) are not allowed in a catalog: write the "
-                        "value out",
-                        pos(event),
-                        here(),
-                    )
-                if event.ctag is not None and str(event.ctag) != "!":
-                    raise _Problem(
-                        f"tags ({_short_tag(str(event.ctag))}) are not allowed in a catalog",
-                        pos(event),
-                        here(),
-                    )
-                frame = stack[-1] if stack else None
+                if event.anchor is not None or event.ctag is not None:
+                    if event.anchor is not None:
+                        raise _Problem(
+                            f"anchors (&{event.anchor}) are not allowed in a catalog: write the "
+                            "value out",
+                            pos(event),
+                            here(),
+                        )
+                    if str(event.ctag) != "!":
+                        raise _Problem(
+                            f"tags ({_short_tag(str(event.ctag))}) are not allowed in a catalog",
+                            pos(event),
+                            here(),
+                        )
                 if frame is not None and frame[1] and frame[2] is _MISSING:
                     # A mapping key.
                     if kind is not ScalarEvent:
@@ -426,6 +427,8 @@ def _build(
                         first = keys.get((*frame[3], key)) if keys is not None else None
                         where = f" (first at {first[0]}:{first[1]})" if first else ""
                         raise _Problem(f"duplicate key '{key}'{where}", pos(event), here(key))
+                    if scan_secrets and _SECRET_VALUE.search(key):
+                        raise _Problem(_SECRET_MESSAGE, pos(event), here())  # not echoing it
                     frame[2] = key
                     if keys is not None:
                         keys[(*frame[3], key)] = pos(event)
@@ -464,9 +467,11 @@ def _build(
                 else:
                     frame[0].append(value)
                 if kind is not ScalarEvent:
-                    stack.append([value, kind is MappingStartEvent, _MISSING, loc])
+                    frame = [value, kind is MappingStartEvent, _MISSING, loc]
+                    stack.append(frame)
             elif kind is MappingEndEvent or kind is SequenceEndEvent:
                 stack.pop()
+                frame = stack[-1] if stack else None
             elif kind is AliasEvent:
                 raise _Problem(
                     f"aliases (*{event.anchor}) are not allowed in a catalog: write the value out",
@@ -646,15 +651,20 @@ def _jsonl_data(text: str, path: Path) -> tuple[Any, Callable[[Loc, bool], Posit
             )
         if line.count("[") + line.count("{") > MAX_DEPTH and _depth(obj) > MAX_DEPTH:
             raise CatalogError(path, f"nesting deeper than {MAX_DEPTH} levels", number, 1)
+        is_header = (
+            header is None and not prompts and "id" not in obj and bool(_HEADER_KEYS & obj.keys())
+        )
         try:
             # Walk the object only when the line could hold a credential at all.
             if _may_hold_secret(line):
-                _check_secrets(obj, (), scan_secrets)
+                _check_secrets(obj, () if is_header else ("prompts", len(prompts)), scan_secrets)
         except _Problem as problem:
-            field = _dotted(problem.loc) if problem.loc else None
-            col = _json_key_column(line, str(problem.loc[-1])) if problem.loc else 1
+            loc = problem.loc or ()
+            field = _dotted(loc) or None
+            inner = loc if is_header else loc[2:]
+            col = _json_key_column(line, str(inner[-1])) if inner else 1
             raise CatalogError(path, problem.message, number, col, field) from None
-        if header is None and not prompts and "id" not in obj and _HEADER_KEYS & obj.keys():
+        if is_header:
             if "prompts" in obj:
                 raise CatalogError(
                     path,
@@ -695,6 +705,9 @@ def _check_secrets(obj: Any, loc: Loc, scan: bool) -> None:
     while stack:
         value, where, name = stack.pop()
         if isinstance(value, dict):
+            for k in value:
+                if scan and isinstance(k, str) and _SECRET_VALUE.search(k):
+                    raise _Problem(_SECRET_MESSAGE, None, where)  # never echo the key itself
             stack.extend((v, (*where, k), k) for k, v in value.items())
         elif isinstance(value, list):
             stack.extend((v, (*where, i), name) for i, v in enumerate(value))

@@ -20,6 +20,14 @@ from genaicompare.errors import guarded
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "bad_catalogs"
 
 EXPECTED: list[tuple[str, str]] = [
+    (
+        "secret_as_key.yaml",
+        ":6:7: prompts.0.vars: looks like a literal API key; keys come only from environment variables (name the variable with api_key_env)",
+    ),
+    (
+        "bad_jsonl_secret_as_key.jsonl",
+        ":1:29: prompts.0.vars: looks like a literal API key; keys come only from environment variables (name the variable with api_key_env)",
+    ),
     ("alias_bomb.yaml", ":1:4: a: anchors (&a) are not allowed in a catalog: write the value out"),
     (
         "alias_reuse.yaml",
@@ -238,6 +246,8 @@ def test_secret_never_echoed() -> None:
         "secret_under_keyish_name.yaml",
         "key_shaped_token.yaml",
         "api_base_with_key.yaml",
+        "secret_as_key.yaml",
+        "bad_jsonl_secret_as_key.jsonl",
     ):
         with pytest.raises(CatalogError) as info:
             load_catalog(CORPUS / name)
