@@ -57,6 +57,13 @@ class GenaiCompareApp(App[None]):
             timeouts=settings.timeouts.to_timeouts(),
             concurrency=max(2, len(catalog.models) * (1 + settings.prefetch)),
         )
+        if in_process and comparison is None:
+            # The worker process records these for the CLI; in-process (tests, --in-process)
+            # the app does it, so responses link to their catalog and run either way.
+            self.comparison.catalog_id = store.record_catalog(catalog, catalog_path)
+            self.comparison.run_id = store.start_run(
+                self.comparison.catalog_id, catalog, "tui", self.comparison.concurrency
+            )
         if engine is None:
             engine = (
                 InProcessEngine(self.comparison)
@@ -85,25 +92,54 @@ class GenaiCompareApp(App[None]):
         return self._rating_service
 
     def scores_table(self) -> tuple[str, Sequence[str], Sequence[Sequence[object]], str]:
-        """(title, columns, rows, note) from :mod:`genaicompare.scoring`."""
-        from genaicompare import scoring
+        """(title, columns, rows, note) for the scores screen, from :mod:`genaicompare.scoring`."""
+        from genaicompare.scoring import compute_scores
 
-        table = scoring.scores_table(self.store, catalog_name=self.catalog.name)
-        return (
-            str(table.title),
-            list(table.columns),
-            [list(r) for r in table.rows],
-            str(getattr(table, "note", "") or ""),
-        )
+        scores = compute_scores(self.store, self.catalog.name)
+        bt = {r["model"]: r for r in scores.bt.rows()} if scores.bt is not None else {}
+        columns = [
+            "model",
+            "answers",
+            "errors",
+            "rated",
+            "👍 rate",
+            "95% CI",
+            "BT rating",
+            "latency p50 ms",
+            "cost total",
+        ]
+        rows = []
+        for m in scores.models:
+            ci = (
+                f"{m.up_lower:.2f}–{m.up_upper:.2f}"
+                if m.up_lower is not None and m.up_upper is not None
+                else None
+            )
+            rows.append(
+                [
+                    m.model,
+                    m.responses,
+                    m.errors,
+                    m.rated,
+                    m.up_rate,
+                    ci,
+                    bt.get(m.model, {}).get("rating"),
+                    m.latency_p50,
+                    m.cost_total,
+                ]
+            )
+        note = "Bradley-Terry from A/B preferences and same-prompt thumbs." if bt else ""
+        return f"Scores — {self.catalog.name}", columns, rows, note
 
     def export_rated(self) -> str:
-        from genaicompare import export
+        """Write the rated answers of this catalog as JSONL; return the file's path."""
+        from genaicompare.export import export
         from genaicompare.paths import data_dir
 
         path = data_dir() / "exports" / f"{self.catalog.name}-rated.jsonl"
         path.parent.mkdir(parents=True, exist_ok=True)
-        export.export_rated(self.store, path, catalog_name=self.catalog.name)
-        return str(path)
+        result = export(self.store, self.catalog.name, "rated", path)
+        return f"{result.path} ({result.lines} lines)"
 
     # -- lifecycle ------------------------------------------------------------------------------
     def on_mount(self) -> None:

@@ -125,6 +125,10 @@ class MetricsService:
     def full(
         self, record: ResponseRecord, prompt: Prompt, others: dict[str, str]
     ) -> dict[str, float | None]:
+        if record.id is not None:
+            stored = self.store.metrics_for(record.id)
+            if stored:  # a stored answer keeps the numbers it was scored with
+                return {k: v["value"] for k, v in stored.items()}
         values = self._get().full(record, prompt, others)
         if record.id is not None and values:
             self.store.save_metrics(record.id, {k: v.as_store() for k, v in values.items()})

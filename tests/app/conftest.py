@@ -31,8 +31,9 @@ def server() -> Iterator[FakeOpenAI]:
         yield srv
 
 
-def make_catalog(base_url: str, models: dict[str, str], prompts: list[dict[str, Any]],
-                 name: str = "apptest") -> Catalog:
+def make_catalog(
+    base_url: str, models: dict[str, str], prompts: list[dict[str, Any]], name: str = "apptest"
+) -> Catalog:
     return Catalog.model_validate(
         {
             "name": name,

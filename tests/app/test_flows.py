@@ -9,6 +9,7 @@ from pathlib import Path
 from genaicompare.app.screens.main import MainScreen
 from genaicompare.app.widgets.prompt_list import PromptList
 from genaicompare.app.widgets.response_pane import ResponsePane
+from genaicompare.paths import data_dir
 from genaicompare.store import Store
 from tests.app.conftest import SIZE, finished, make_catalog, wait_for
 
@@ -229,3 +230,21 @@ async def test_help_and_diff_and_prompt_toggle(server, build, db_path):
         await pilot.press("escape")
         await pilot.press("P")
         assert app.screen.query_one("#prompt-box").collapsed
+
+
+async def test_scores_and_export_screens(server, build, db_path):
+    app = build(two_models(server), prefetch=0)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: finished(app))
+        await pilot.press("u")
+        await wait_for(pilot, lambda: len(ratings(db_path)) == 1)
+        await pilot.press("S")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "ScoresScreen")
+        table = app.screen.query_one("DataTable")
+        assert table.row_count == 2
+        await pilot.press("escape")
+        out = data_dir() / "exports" / "apptest-rated.jsonl"
+        await pilot.press("E")
+        await wait_for(pilot, out.exists)
+    rated = [json.loads(line) for line in out.read_text().splitlines()]
+    assert rated and all("[@click" not in json.dumps(r) for r in rated)
