@@ -6,6 +6,7 @@ Each runs once, in order, inside a transaction; applied names are kept in ``_mig
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 
 import sqlite_utils
@@ -246,3 +247,69 @@ RATINGS_CURRENT_SELECT = """
                 ELSE r.value END,
            r.content_hash, substr(r.created_at, 1, 10)
     FROM ratings r"""
+
+
+@migration
+def m003_rating_aggregates(db: sqlite_utils.Database) -> None:
+    # Running totals over ratings_current, kept in step by genaicompare.ratings in the same
+    # transaction as each rating. Scores read these few thousand rows instead of grouping and
+    # self-joining a million ratings. Derived data: rebuild_rating_aggregates() recomputes them.
+    # catalog is '' for ratings of answers outside any catalog.
+    db.execute(
+        """CREATE TABLE agg_thumb_cells (
+            catalog TEXT NOT NULL, model_alias TEXT NOT NULL, prompt_id TEXT NOT NULL,
+            ups INTEGER NOT NULL, n INTEGER NOT NULL,
+            PRIMARY KEY (catalog, model_alias, prompt_id)) WITHOUT ROWID"""
+    )
+    db.execute(
+        """CREATE TABLE agg_thumb_items (
+            catalog TEXT NOT NULL, content_hash TEXT NOT NULL,
+            ups INTEGER NOT NULL, n INTEGER NOT NULL,
+            PRIMARY KEY (catalog, content_hash)) WITHOUT ROWID"""
+    )
+    # Same-prompt thumbs by one rater as battles, model_a < model_b.
+    db.execute(
+        """CREATE TABLE agg_thumb_battles (
+            catalog TEXT NOT NULL, model_a TEXT NOT NULL, model_b TEXT NOT NULL,
+            a_wins INTEGER NOT NULL, b_wins INTEGER NOT NULL, ties INTEGER NOT NULL,
+            both_bad INTEGER NOT NULL,
+            PRIMARY KEY (catalog, model_a, model_b)) WITHOUT ROWID"""
+    )
+    # Two raters' judgements of one item (canonical categories), rater_a < rater_b.
+    db.execute(
+        """CREATE TABLE agg_rater_pairs (
+            catalog TEXT NOT NULL, rater_a TEXT NOT NULL, rater_b TEXT NOT NULL,
+            cat_a TEXT NOT NULL, cat_b TEXT NOT NULL, n INTEGER NOT NULL,
+            PRIMARY KEY (catalog, rater_a, rater_b, cat_a, cat_b)) WITHOUT ROWID"""
+    )
+    rebuild_rating_aggregates(db.conn)
+
+
+def rebuild_rating_aggregates(conn: sqlite3.Connection) -> None:
+    """Recompute the agg_* tables from ratings_current (caller holds the write transaction)."""
+    for table in ("agg_thumb_cells", "agg_thumb_items", "agg_thumb_battles", "agg_rater_pairs"):
+        conn.execute(f"DELETE FROM {table}")
+    conn.execute(
+        "INSERT INTO agg_thumb_cells SELECT coalesce(catalog_name, ''), model_alias, prompt_id, "
+        "sum(value = 'up'), count(*) FROM ratings_current WHERE kind = 'thumb' "
+        "AND model_alias IS NOT NULL GROUP BY 1, 2, 3"
+    )
+    conn.execute(
+        "INSERT INTO agg_thumb_items SELECT coalesce(catalog_name, ''), content_hash, "
+        "sum(value = 'up'), count(*) FROM ratings_current WHERE kind = 'thumb' GROUP BY 1, 2"
+    )
+    conn.execute(
+        "INSERT INTO agg_thumb_battles SELECT coalesce(a.catalog_name, ''), a.model_alias, "
+        "b.model_alias, sum(a.value = 'up' AND b.value = 'down'), "
+        "sum(a.value = 'down' AND b.value = 'up'), sum(a.value = 'up' AND b.value = 'up'), "
+        "sum(a.value = 'down' AND b.value = 'down') FROM ratings_current a "
+        "JOIN ratings_current b ON b.catalog_name IS a.catalog_name AND b.kind = 'thumb' "
+        "AND b.rater = a.rater AND b.prompt_id = a.prompt_id AND b.model_alias > a.model_alias "
+        "WHERE a.kind = 'thumb' GROUP BY 1, 2, 3"
+    )
+    conn.execute(
+        "INSERT INTO agg_rater_pairs SELECT coalesce(a.catalog_name, ''), a.rater, b.rater, "
+        "a.canon_value, b.canon_value, count(*) FROM ratings_current a "
+        "JOIN ratings_current b ON b.catalog_name IS a.catalog_name AND b.kind = a.kind "
+        "AND b.item = a.item AND b.rater > a.rater GROUP BY 1, 2, 3, 4, 5"
+    )

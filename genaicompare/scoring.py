@@ -1,9 +1,11 @@
 """Scores from ratings and metrics: rates with intervals, Bradley–Terry, agreement, fairness, trends.
 
 Two layers. The top half is pure functions over numpy arrays (every formula, testable against
-independent references). The bottom half, :func:`compute_scores`, aggregates in SQL — index scans
-over ``ratings_current``, bit masks instead of self-joins, ``group_concat`` to move value lists —
-so a million ratings become a few thousand rows before numpy sees them.
+independent references). The bottom half, :func:`compute_scores`, aggregates in SQL: the running
+totals kept with every rating (``agg_*`` tables: per model × prompt, per answer, per model pair,
+per rater pair — see genaicompare.ratings), index scans over ``ratings_current``, and
+``group_concat`` to move value lists, so a million ratings become a few thousand rows before numpy
+sees them.
 
 Bradley–Terry follows FastChat's Chatbot Arena (``fastchat/serve/monitor/elo_analysis.py``):
 logistic MLE with logit ``ln(10)·(r_a − r_b)``, ties as half a win, L-BFGS from zero, rating =
@@ -28,9 +30,6 @@ from numpy.typing import NDArray
 
 Z95 = 1.959963984540054
 FloatArray = NDArray[np.float64]
-RATERS_PER_COLUMN = 21
-MAX_KAPPA_RATERS = 10 * RATERS_PER_COLUMN
-"""κ is computed among the 210 most active raters (3 bits each in SQLite 64-bit sums)."""
 SAFETY_METRIC = re.compile(r"(toxic|pii|unsafe|safety|jailbreak|refus)", re.I)
 """Metric names counted as safety flags in trends (a flag is a value ≥ 0.5)."""
 
@@ -528,33 +527,6 @@ def _case(column: str, n: int) -> str:
     return f"CASE {column} " + " ".join(f"WHEN ? THEN {i}" for i in range(n)) + " END"
 
 
-FIELD_BITS = 8
-FIELDS_PER_COLUMN = 7
-"""Thumb battles: per-model answer counts packed in 8-bit fields, 7 to a 64-bit integer."""
-
-
-def _fields(column: str, n: int) -> str:
-    return (
-        f"CASE {column} "
-        + " ".join(f"WHEN ? THEN {1 << (FIELD_BITS * i)}" for i in range(n))
-        + " END"
-    )
-
-
-def _unpack(columns: NDArray[np.int64], n: int) -> FloatArray:
-    """Inverse of :func:`_fields` over several columns: rows × n counts."""
-    shifts = np.arange(FIELDS_PER_COLUMN, dtype=np.int64) * FIELD_BITS
-    parts = [
-        ((columns[:, c][:, None] >> shifts) & ((1 << FIELD_BITS) - 1))
-        for c in range(columns.shape[1])
-    ]
-    return np.concatenate(parts, axis=1)[:, :n].astype(np.float64)
-
-
-def _masks(column: str, n: int) -> str:
-    return f"CASE {column} " + " ".join(f"WHEN ? THEN {1 << i}" for i in range(n)) + " END"
-
-
 def compute_scores(
     store: Any,
     catalog_name: str | None,
@@ -621,9 +593,11 @@ class _Scorer:
         self._t, self._cpu = time.perf_counter(), time.process_time()
         if catalog is None:
             self.rc_where, self.rc_params = "1", []
+            self.agg_where = "1"
             self.resp_where, self.resp_params = "1", []
         else:
             self.rc_where, self.rc_params = "catalog_name = ?", [catalog]
+            self.agg_where = "catalog = ?"
             self.resp_where = "r.catalog_id IN (SELECT id FROM catalogs WHERE name = ?)"
             self.resp_params = [catalog]
 
@@ -730,8 +704,8 @@ class _Scorer:
 
     def _codes(self) -> None:
         thumbs = self.q(
-            "SELECT model_alias, count(*) FROM ratings_current "
-            f"WHERE {self.rc_where} AND kind = 'thumb' GROUP BY model_alias",
+            "SELECT model_alias, sum(n) FROM agg_thumb_cells "
+            f"WHERE {self.agg_where} GROUP BY model_alias",
             self.rc_params,
         )
         pairs = self.q(
@@ -805,9 +779,8 @@ class _Scorer:
         row = self.q(
             "SELECT group_concat(" + _case("t.model_alias", len(self.models)) + "), "
             "group_concat(coalesce(pm.code, -1)), group_concat(t.ups), group_concat(t.n) FROM ("
-            "SELECT model_alias, prompt_id, sum(value = 'up') AS ups, count(*) AS n "
-            f"FROM ratings_current WHERE {self.rc_where} AND kind = 'thumb' "
-            "GROUP BY model_alias, other_model_alias, prompt_id) t "
+            "SELECT model_alias, prompt_id, sum(ups) AS ups, sum(n) AS n FROM agg_thumb_cells "
+            f"WHERE {self.agg_where} GROUP BY model_alias, prompt_id HAVING sum(n) > 0) t "
             "LEFT JOIN temp.gc_pm pm ON pm.prompt_id = t.prompt_id",
             [*self.models, *self.rc_params],
         )[0]
@@ -977,41 +950,22 @@ class _Scorer:
             pairs.both_bad[i, j] += bad
             pairs.both_bad[j, i] += bad
         self._lap("pairs")
-        # Same-prompt thumbs by one rater, as battles. Per (rater, prompt), SQL packs how many
-        # answers of each model got up (low nibble) and down (high nibble) into 8-bit fields of
-        # 64-bit sums, 7 models per column; identical rows are counted in SQL and numpy expands
-        # the few distinct patterns. (At most 15 thumbs per rater, prompt, model and direction.)
+        # Same-prompt thumbs by one rater, as battles: kept as running totals per model pair.
         thumbs = BattleCounts.empty(names)
-        if names:
-            self.conn.execute("DROP TABLE IF EXISTS temp.gc_m")
-            self.conn.execute("CREATE TEMP TABLE gc_m (model TEXT PRIMARY KEY, col INT, shift INT)")
-            self.conn.executemany(
-                "INSERT INTO temp.gc_m VALUES (?, ?, ?)",
-                [
-                    (m, i // FIELDS_PER_COLUMN, FIELD_BITS * (i % FIELDS_PER_COLUMN))
-                    for i, m in enumerate(names)
-                ],
-            )
-            n_cols = (len(names) + FIELDS_PER_COLUMN - 1) // FIELDS_PER_COLUMN
-            cols = ", ".join(
-                f"coalesce(sum(CASE WHEN g.col = {k} THEN (CASE c.value WHEN 'up' THEN 1 "
-                f"ELSE 16 END) << g.shift END), 0) AS c{k}"
-                for k in range(n_cols)
-            )
-            cnames = ", ".join(f"c{k}" for k in range(n_cols))
-            where = self.rc_where.replace("catalog_name", "c.catalog_name")
-            rows = self.q(
-                f"SELECT {cnames}, count(*) FROM (SELECT {cols} FROM ratings_current c "
-                f"CROSS JOIN temp.gc_m g ON g.model = c.model_alias WHERE {where} "
-                "AND c.kind = 'thumb' GROUP BY c.rater, c.prompt_id HAVING count(*) > 1) "
-                f"GROUP BY {cnames}",
-                self.rc_params,
-            )
-            if rows:
-                arr = np.array(rows, dtype=np.int64)
-                fields = _unpack(arr[:, :n_cols], len(names))
-                sub = battles_from_counts(names, fields % 16, fields // 16, arr[:, -1])
-                thumbs = sub
+        for a, b, a_wins, b_wins, ties, bad in self.q(
+            "SELECT model_a, model_b, sum(a_wins), sum(b_wins), sum(ties), sum(both_bad) "
+            f"FROM agg_thumb_battles WHERE {self.agg_where} GROUP BY model_a, model_b",
+            self.rc_params,
+        ):
+            if a not in index or b not in index:
+                continue
+            i, j = index[a], index[b]
+            thumbs.wins[i, j] += a_wins
+            thumbs.wins[j, i] += b_wins
+            thumbs.ties[i, j] += ties + bad
+            thumbs.ties[j, i] += ties + bad
+            thumbs.both_bad[i, j] += bad
+            thumbs.both_bad[j, i] += bad
         self._lap("thumb_battles")
         return pairs, thumbs
 
@@ -1019,75 +973,31 @@ class _Scorer:
     def _kappa(self) -> list[dict[str, Any]]:
         """Cohen's κ per pair of raters over the items both rated (thumbs and A/B in one table:
         the two kinds never share an item, so the table is block-diagonal)."""
-        totals: dict[str, int] = {}
-        for rater, n in self.q(
-            f"SELECT rater, count(*) FROM ratings_current WHERE {self.rc_where} "
-            "GROUP BY kind, rater",
+        cats = ["up", "down", "a", "b", "tie", "both_bad"]
+        index = {c: i for i, c in enumerate(cats)}
+        tables: dict[tuple[str, str], NDArray[np.float64]] = {}
+        for ra, rb, ca, cb, n in self.q(
+            "SELECT rater_a, rater_b, cat_a, cat_b, sum(n) FROM agg_rater_pairs "
+            f"WHERE {self.agg_where} GROUP BY rater_a, rater_b, cat_a, cat_b",
             self.rc_params,
         ):
-            totals[rater] = totals.get(rater, 0) + n
-        raters = sorted(totals, key=lambda r: (-totals[r], r))[:MAX_KAPPA_RATERS]
-        if len(raters) < 2:
-            return []
-        # Per item shared by ≥ 2 raters, each rater's category (1..6) goes in a 3-bit field of a
-        # 64-bit sum (21 raters per column; a rater has one rating in force per item). Identical
-        # rows are counted in SQL, so numpy sees distinct patterns, not items.
-        self.conn.execute("DROP TABLE IF EXISTS temp.gc_r")
-        self.conn.execute("CREATE TEMP TABLE gc_r (rater TEXT PRIMARY KEY, col INT, shift INT)")
-        self.conn.executemany(
-            "INSERT INTO temp.gc_r VALUES (?, ?, ?)",
-            [
-                (r, i // RATERS_PER_COLUMN, 3 * (i % RATERS_PER_COLUMN))
-                for i, r in enumerate(raters)
-            ],
-        )
-        n_cols = (len(raters) + RATERS_PER_COLUMN - 1) // RATERS_PER_COLUMN
-        cat = (
-            "CASE c.canon_value WHEN 'up' THEN 1 WHEN 'down' THEN 2 WHEN 'a' THEN 3 "
-            "WHEN 'b' THEN 4 WHEN 'tie' THEN 5 WHEN 'both_bad' THEN 6 ELSE 0 END"
-        )
-        cols = ", ".join(
-            f"coalesce(sum(CASE WHEN g.col = {k} THEN ({cat}) << g.shift END), 0) AS c{k}"
-            for k in range(n_cols)
-        )
-        names = ", ".join(f"c{k}" for k in range(n_cols))
-        where = self.rc_where.replace("catalog_name", "c.catalog_name")
-        # CROSS JOIN keeps ratings_current outermost: its index hands rows over item by item.
-        rows = self.q(
-            f"SELECT {names}, count(*) FROM (SELECT {cols} FROM ratings_current c "
-            f"CROSS JOIN temp.gc_r g ON g.rater = c.rater WHERE {where} "
-            f"GROUP BY c.kind, c.item HAVING count(*) > 1) GROUP BY {names}",
-            self.rc_params,
-        )
-        if not rows:
-            return []
-        arr = np.array(rows, dtype=np.int64)
-        w = arr[:, -1].astype(np.float64)
-        shifts = 3 * np.arange(RATERS_PER_COLUMN, dtype=np.int64)
-        codes = np.concatenate([(arr[:, k][:, None] >> shifts) & 7 for k in range(n_cols)], axis=1)[
-            :, : len(raters)
-        ]
+            if n and ca in index and cb in index:
+                t = tables.setdefault((ra, rb), np.zeros((6, 6)))
+                t[index[ca], index[cb]] += n
         out = []
-        for i in range(len(raters)):
-            for j in range(i + 1, len(raters)):
-                both = (codes[:, i] > 0) & (codes[:, j] > 0)
-                if not both.any():
-                    continue
-                t = np.bincount(
-                    (codes[both, i] - 1) * 6 + (codes[both, j] - 1), w[both], 36
-                ).reshape(6, 6)
-                n = int(t.sum())
-                out.append(
-                    {
-                        "rater_a": raters[i],
-                        "rater_b": raters[j],
-                        "shared": n,
-                        "kappa": cohen_kappa(t),
-                        "kappa_thumbs": cohen_kappa(t[:2, :2]) if t[:2, :2].sum() else None,
-                        "kappa_preferences": cohen_kappa(t[2:, 2:]) if t[2:, 2:].sum() else None,
-                        "agreement": float(np.trace(t) / n),
-                    }
-                )
+        for (ra, rb), t in sorted(tables.items()):
+            n = int(t.sum())
+            out.append(
+                {
+                    "rater_a": ra,
+                    "rater_b": rb,
+                    "shared": n,
+                    "kappa": cohen_kappa(t),
+                    "kappa_thumbs": cohen_kappa(t[:2, :2]) if t[:2, :2].sum() else None,
+                    "kappa_preferences": cohen_kappa(t[2:, 2:]) if t[2:, 2:].sum() else None,
+                    "agreement": float(np.trace(t) / n),
+                }
+            )
         return out
 
     def _agreement_and_runs(self, a: _Arrays) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -1095,9 +1005,9 @@ class _Scorer:
         counts in every run whose answers carry its content hash)."""
         row = self.q(
             "SELECT group_concat(t.k), group_concat(r.id), group_concat(t.ups), "
-            "group_concat(t.n) FROM (SELECT row_number() OVER () AS k, substr(item, 7) AS h, "
-            "ups, n FROM (SELECT item, sum(canon_value = 'up') AS ups, count(*) AS n "
-            f"FROM ratings_current WHERE {self.rc_where} AND kind = 'thumb' GROUP BY item)) t "
+            "group_concat(t.n) FROM (SELECT row_number() OVER () AS k, content_hash AS h, "
+            "ups, n FROM (SELECT content_hash, sum(ups) AS ups, sum(n) AS n FROM agg_thumb_items "
+            f"WHERE {self.agg_where} GROUP BY content_hash HAVING sum(n) > 0)) t "
             f"JOIN responses r ON r.content_hash = t.h WHERE {self.resp_where}",
             [*self.rc_params, *self.resp_params],
         )[0]
