@@ -65,15 +65,26 @@ _KEY_PATTERNS = [
 REDACTED = "[REDACTED]"
 
 
+_SECRET_ENV_NAMES: set[str] = set()
+
+
+def register_secret_env(name: str) -> None:
+    """Treat environment variable ``name`` as a credential whatever its name looks like (a catalog's
+    ``api_key_env`` can be any name; :class:`~genaicompare.providers.events.ModelRequest` calls this)."""
+    _SECRET_ENV_NAMES.add(name)
+
+
 @lru_cache(maxsize=8)
-def _env_secrets(snapshot: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
-    values = {v for k, v in snapshot if _KEY_ENV_HINT.search(k) and len(v) >= 8}
+def _env_secrets(
+    snapshot: tuple[tuple[str, str], ...], names: frozenset[str] = frozenset()
+) -> tuple[str, ...]:
+    values = {v for k, v in snapshot if (k in names or _KEY_ENV_HINT.search(k)) and len(v) >= 8}
     return tuple(sorted(values, key=len, reverse=True))
 
 
 def secret_values() -> tuple[str, ...]:
-    """Values of environment variables whose names look like credentials (≥ 8 chars)."""
-    return _env_secrets(tuple(sorted(os.environ.items())))
+    """Values of environment variables whose names look like credentials or were registered."""
+    return _env_secrets(tuple(sorted(os.environ.items())), frozenset(_SECRET_ENV_NAMES))
 
 
 def redact(text: str, extra: tuple[str, ...] = ()) -> str:

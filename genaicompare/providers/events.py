@@ -56,6 +56,13 @@ class ModelRequest:
     price_in_per_mtok: float | None = None
     price_out_per_mtok: float | None = None
 
+    def __post_init__(self) -> None:
+        # Whatever the variable is called, its value is a key: redact it wherever it is echoed.
+        if self.api_key_env:
+            from genaicompare.sanitize import register_secret_env
+
+            register_secret_env(self.api_key_env)
+
 
 @dataclass(frozen=True, slots=True)
 class TextDelta:
