@@ -8,6 +8,8 @@ call returned (i.e. after COMMIT).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import threading
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -81,7 +83,7 @@ class MainScreen(Screen[None]):
         self.revealed = False
         self.shown_at = time.perf_counter()
         self.last_rating: Any = None
-        self._metrics_due: set[int] = set()
+        self._metrics_busy = False
 
     @property
     def gapp(self) -> GenaiCompareApp:
@@ -535,28 +537,51 @@ class MainScreen(Screen[None]):
     def _progress(self, event: ResponsePane.Progress) -> None:
         self._cheap_metrics(event.pane.slot)
 
-    @work(group="cheap-metrics", exclusive=True, thread=True, exit_on_error=False)
     def _cheap_metrics(self, slot_index: int) -> None:
         slot = self.current_pane_slot(slot_index)
-        if slot is None:
+        if slot is None or self._metrics_busy:
             return
-        values = self.gapp.metrics_service.cheap("".join(slot.parts), self.prompt.reference)
-        if values:
-            slot.metrics = {**slot.metrics, **values}
-        self.app.call_from_thread(self.refresh_metrics)
+        self._metrics_busy = True
+        text, reference = "".join(slot.parts), self.prompt.reference
 
-    @work(group="full-metrics", thread=True, exit_on_error=False)
+        def job() -> None:
+            try:
+                values = self.gapp.metrics_service.cheap(text, reference)
+                if values and slot.record is None:
+                    slot.metrics = {**slot.metrics, **values}
+            finally:
+                self._metrics_busy = False
+            self._from_thread(self.refresh_metrics)
+
+        _daemon(job)
+
+    def _from_thread(self, fn: Any) -> None:
+        # The app may have quit while a metric was computing: then there is nothing to update.
+        with contextlib.suppress(Exception):
+            self.app.call_from_thread(fn)
+
     def compute_full_metrics(self, slot: Slot) -> None:
+        """Heavy metrics on a daemon thread: a model still loading never delays quitting."""
         assert slot.record is not None
+        record = slot.record
         prompt = self.gapp.catalog.prompts[slot.prompt_index]
         others = {
             s.alias: s.record.text
             for (p, _), s in list(self.slots.items())
             if p == slot.prompt_index and s is not slot and s.record is not None
         }
-        slot.metrics = self.gapp.metrics_service.full(slot.record, prompt, others)
-        if slot.prompt_index == self.prompt_index:
-            self.app.call_from_thread(self.refresh_metrics)
+
+        def job() -> None:
+            try:
+                slot.metrics = self.gapp.metrics_service.full(record, prompt, others)
+            except Exception as exc:  # a metric failing must not take the UI down
+                message = one_line(f"metrics failed: {type(exc).__name__}: {exc}", 200)
+                self._from_thread(lambda: self.notify(message, severity="warning"))
+                return
+            if slot.prompt_index == self.prompt_index:
+                self._from_thread(self.refresh_metrics)
+
+        _daemon(job)
 
     # -- links, scores, export ------------------------------------------------------------------
     @on(Markdown.LinkClicked)
@@ -585,6 +610,10 @@ class MainScreen(Screen[None]):
     async def _export(self) -> None:
         path = await asyncio.to_thread(self.gapp.export_rated)
         self.notify(Text(f"exported rated answers to {path}").plain, timeout=5)
+
+
+def _daemon(fn: Any) -> None:
+    threading.Thread(target=fn, daemon=True, name="genaicompare-metrics").start()
 
 
 def _num(value: float | None, digits: int = 2) -> Text:
