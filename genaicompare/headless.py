@@ -28,6 +28,10 @@ from genaicompare.providers.events import FinishState, Timeouts
 from genaicompare.records import ResponseRecord
 from genaicompare.store import Store
 
+# Headless default when the catalog names no metrics: the families that cost ≈1 ms of CPU per
+# answer. Embeddings and toxicity (≈0.3–0.5 s per answer here) and readability (its dictionary
+# takes 4–12 s to load) run when the catalog or an assertion names them, or with --metrics.
+DEFAULT_HEADLESS_METRICS = frozenset({"lexical", "ops", "pii"})
 # States a resumed run keeps; anything else (error, timeout, cancelled) is asked again.
 KEEP_ON_RESUME = frozenset({FinishState.complete, FinishState.length, FinishState.content_filter})
 
@@ -107,6 +111,8 @@ class RunOutcome:
     resumed: int = 0
     """Answers kept from the interrupted run (``--resume``)."""
     metrics_error: str | None = None
+    notices: list[str] = field(default_factory=list)
+    """The metrics engine's one-time notices (a model unavailable offline, a substitute used)."""
 
 
 ProgressCallback = Callable[[ResponseRecord, int, int], None]
@@ -119,10 +125,19 @@ class MetricsWorker:
     safe to call concurrently; the event loop only submits and never waits.
     """
 
-    def __init__(self, catalog: Catalog, store: Store, enabled: bool = True) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        store: Store,
+        enabled: bool = True,
+        selection: frozenset[str] | None = None,
+    ) -> None:
         self.catalog = catalog
         self.store = store
         self.enabled = enabled
+        self.selection = selection
+        """Metric or family names computed when the catalog names none (None: every one)."""
+        self.notices: list[str] = []
         self.values: dict[int, dict[str, Any]] = {}
         self.error: str | None = None
         self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="metrics")
@@ -175,15 +190,23 @@ def compute_metrics(
     if not record.ok and record.state is not FinishState.content_filter:
         return {}
     try:
-        from genaicompare.metrics import MetricsEngine
+        from genaicompare.metrics import MetricsConfig, MetricsEngine
     except ImportError:
         return operational_metrics(record)
     if worker._engine is None:
-        worker._engine = MetricsEngine()
-    names = prompt.metrics or worker.catalog.defaults.metrics
+        worker._engine = MetricsEngine(MetricsConfig(metrics=worker.selection))
+    named = prompt.metrics or worker.catalog.defaults.metrics
+    names: set[str] | None = set(named) if named is not None else None
     if prompt.assert_:
-        names = None if names is None else sorted({*names, *prompt.assert_})
-    results = worker._engine.compute_for_record(record, prompt, names=names)
+        # Whatever the assertions test is computed, whatever the selection says.
+        # (Text-check keys such as ``contains: Paris`` name no metric; the engine ignores them.)
+        wanted = set(prompt.assert_)
+        base = names if names is not None else set(worker.selection or ())
+        names = None if (names is None and worker.selection is None) else base | wanted
+    results = worker._engine.full(record, prompt, names=names)
+    for notice in getattr(worker._engine, "notices", ()):
+        if notice not in worker.notices:
+            worker.notices.append(notice)
     out: dict[str, tuple[float | None, Any, str]] = {}
     for name, result in results.items():
         if isinstance(result, tuple):
@@ -210,6 +233,7 @@ def run_headless(
     options: dict[str, Any] | None = None,
     resume_run: int | None = None,
     metrics: bool = True,
+    metric_selection: frozenset[str] | None = DEFAULT_HEADLESS_METRICS,
 ) -> RunOutcome:
     """Run the whole catalog; Ctrl-C keeps every finished response (the run is ``interrupted``)."""
     catalog_id = store.record_catalog(catalog, catalog_path)
@@ -230,7 +254,7 @@ def run_headless(
         catalog_id=catalog_id,
     )
     summaries = {m.id: ModelSummary(m.id, m.model) for m in catalog.models}
-    worker = MetricsWorker(catalog, store, enabled=metrics)
+    worker = MetricsWorker(catalog, store, enabled=metrics, selection=metric_selection)
     records: list[ResponseRecord] = list(kept)
     for r in kept:
         summaries[r.model_alias].add(r)
@@ -270,6 +294,7 @@ def run_headless(
         metrics=worker.values,
         resumed=len(kept),
         metrics_error=worker.error,
+        notices=list(worker.notices),
     )
 
 

@@ -146,10 +146,27 @@ def evaluate_assertions(
         ]
     try:
         from genaicompare.metrics import evaluate_assertions as metrics_evaluate
+        from genaicompare.metrics import is_known_metric
     except ImportError:
         return fallback_assertions(spec, metrics, record.text if record else "")
-    raw = metrics_evaluate(spec, metrics)
+    raw = metrics_evaluate(
+        spec, metrics, output=record.text if record else None, known=is_known_metric
+    )
     return [_normalise(item, spec) for item in _iter_results(raw)]
+
+
+def check_assert_specs(prompts: Iterable[Any]) -> None:
+    """Reject malformed ``assert`` blocks before any model is called (raises ``ValueError``)."""
+    try:
+        from genaicompare.metrics import is_known_metric, parse_assertions
+    except ImportError:
+        return
+    for p in prompts:
+        if p.assert_:
+            try:
+                parse_assertions(p.assert_, is_known_metric)
+            except ValueError as exc:
+                raise ValueError(f"prompt {p.id!r}: {exc}") from None
 
 
 _COMPARISON = re.compile(r"^\s*(<=|>=|==|!=|<|>)\s*([-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?)\s*$", re.I)

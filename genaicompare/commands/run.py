@@ -94,6 +94,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--resume", type=int, metavar="RUN_ID", help="continue an interrupted run of this catalog"
     )
+    parser.add_argument(
+        "--metrics",
+        metavar="LIST",
+        help="metrics (or families: lexical, semantic, toxicity, pii, readability, ops) computed "
+        "for every answer when the catalog names none; 'all' for every one. Default: "
+        "lexical,ops,pii (≈1 ms per answer); embeddings and toxicity cost ≈0.3–0.5 s of CPU per "
+        "answer and readability's dictionary seconds to load, so they run when the catalog, an "
+        "assertion or this option asks for them",
+    )
     parser.add_argument("--no-metrics", action="store_true", help="store answers only")
     parser.add_argument(
         "--timeout-first-token",
@@ -136,6 +145,10 @@ def main(args: argparse.Namespace) -> int:
     except regression.RuleError as exc:
         raise UserError(str(exc)) from None
     catalog = load_with_models(args.catalog, args.models, args.replace_models)
+    try:
+        regression.check_assert_specs(catalog.prompts)
+    except ValueError as exc:
+        raise UserError(f"{args.catalog}: {exc}") from None
     timeouts = Timeouts(
         connect=args.timeout_connect,
         first_token=args.timeout_first_token,
@@ -237,6 +250,7 @@ def _run(args: argparse.Namespace, catalog: Any, store: Any, timeouts: Timeouts)
         "options": options,
         "resume_run": args.resume,
         "metrics": not args.no_metrics,
+        "metric_selection": _metric_selection(args.metrics),
     }
     if not show_progress:
         return run_headless(catalog, store, **kwargs)
@@ -266,6 +280,22 @@ def _run(args: argparse.Namespace, catalog: Any, store: Any, timeouts: Timeouts)
             on_progress=lambda r, n, t: progress.update(task, completed=n),
             **kwargs,
         )
+
+
+def _metric_selection(spec: str | None) -> frozenset[str] | None:
+    from genaicompare.headless import DEFAULT_HEADLESS_METRICS
+
+    if spec is None:
+        return DEFAULT_HEADLESS_METRICS
+    names = frozenset(n.strip() for n in spec.split(",") if n.strip())
+    if names == {"all"}:
+        return None
+    from genaicompare.metrics import FAMILIES, is_known_metric
+
+    unknown = sorted(n for n in names if n not in FAMILIES and not is_known_metric(n))
+    if unknown:
+        raise UserError(f"--metrics: unknown metric(s) {', '.join(unknown)}")
+    return names
 
 
 class Verdict:
@@ -310,6 +340,7 @@ def judge(
         assertions_unavailable = True
         v.notes.append(f"assertions could not be evaluated: {type(exc).__name__}: {exc}")
         v.cases = rg.build_cases(outcome.records, {}, outcome.metrics)
+    v.notes.extend(outcome.notices)
     if outcome.metrics_error and specs:
         v.notes.append(outcome.metrics_error)
         assertions_unavailable = True
