@@ -104,6 +104,7 @@ def test_echoed_keys_reach_no_file_and_no_output(
             "--markdown",
             str(markdown),
             "--no-progress",
+            "--no-metrics",
         ],
         cwd=ROOT,
         env=env,
