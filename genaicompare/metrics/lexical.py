@@ -63,15 +63,70 @@ REFERENCE_METRICS: tuple[str, ...] = (
 # -- tokenisers -------------------------------------------------------------------------------
 
 _ROUGE_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+_ROUGE_TOKEN = re.compile(r"[a-z0-9]+")
 
-# sacrebleu's 13a tokenizer (mteval-v13a), the same rules in the same order. The first rule
-# matches single characters (every space among them), so it is a str.translate table: the same
-# output without a Python-level template expansion per match (the bulk of sacrebleu's time).
+# sacrebleu's 13a tokenizer (mteval-v13a), rule for rule. Rule 1 puts spaces around every
+# character of a class (space included): ``" ".join(pattern.split(line))`` with a capturing
+# group is exactly ``pattern.sub(r" \1 ", line)`` without a Python-level template expansion per
+# match (the bulk of sacrebleu's tokenizer time). Rules 2–4 (``([^0-9])([\.,])`` → ``\1 \2 ``,
+# ``([\.,])([^0-9])`` → `` \1 \2``, ``([0-9])(-)`` → ``\1 \2 ``) replace two-character windows
+# around a ``.``, ``,`` or ``-``; they are applied by visiting only those characters, left to
+# right and non-overlapping, which is the regex engine's own matching order.
 _13A_FIRST = re.compile(r"([\{-\~\[-\` -\&\(-\+\:-\@\/])")
-_13A_TABLE = {c: f" {chr(c)} " for c in range(128) if _13A_FIRST.fullmatch(chr(c))}
-_13A_DOT_AFTER_NONDIGIT = re.compile(r"([^0-9])([\.,])")
-_13A_DOT_BEFORE_NONDIGIT = re.compile(r"([\.,])([^0-9])")
-_13A_DASH_AFTER_DIGIT = re.compile(r"([0-9])(-)")
+_DOT_COMMA = re.compile(r"[.,]")
+
+
+def _is_ascii_digit(ch: str) -> bool:
+    return "0" <= ch <= "9"
+
+
+def _replace_windows(line: str, spans: list[tuple[int, str]]) -> str:
+    """Replace each 2-character window starting at ``start`` with its replacement."""
+    if not spans:
+        return line
+    out: list[str] = []
+    pos = 0
+    for start, repl in spans:
+        out.append(line[pos:start])
+        out.append(repl)
+        pos = start + 2
+    out.append(line[pos:])
+    return "".join(out)
+
+
+def _rule_dot_after_nondigit(line: str) -> str:
+    spans: list[tuple[int, str]] = []
+    free = 0  # first index not consumed by the previous match
+    for m in _DOT_COMMA.finditer(line):
+        j = m.start()
+        if j >= 1 and j - 1 >= free and not _is_ascii_digit(line[j - 1]):
+            spans.append((j - 1, f"{line[j - 1]} {line[j]} "))
+            free = j + 1
+    return _replace_windows(line, spans)
+
+
+def _rule_dot_before_nondigit(line: str) -> str:
+    spans: list[tuple[int, str]] = []
+    free, size = 0, len(line)
+    for m in _DOT_COMMA.finditer(line):
+        j = m.start()
+        if j >= free and j + 1 < size and not _is_ascii_digit(line[j + 1]):
+            spans.append((j, f" {line[j]} {line[j + 1]}"))
+            free = j + 2
+    return _replace_windows(line, spans)
+
+
+def _rule_dash_after_digit(line: str) -> str:
+    spans: list[tuple[int, str]] = []
+    free = 0
+    j = line.find("-")
+    while j != -1:
+        if j >= 1 and j - 1 >= free and _is_ascii_digit(line[j - 1]):
+            spans.append((j - 1, f"{line[j - 1]} - "))
+            free = j + 1
+        j = line.find("-", j + 1)
+    return _replace_windows(line, spans)
+
 
 _SQUAD_PUNCT = frozenset(string.punctuation)
 _SQUAD_ARTICLES = re.compile(r"\b(a|an|the)\b", re.UNICODE)
@@ -79,7 +134,8 @@ _SQUAD_ARTICLES = re.compile(r"\b(a|an|the)\b", re.UNICODE)
 
 def rouge_tokens(text: str, stemmer: Callable[[str], str] | None = None) -> list[str]:
     """rouge-score's default tokenizer (``rouge_score.tokenize.tokenize``)."""
-    tokens = _ROUGE_NON_ALNUM.sub(" ", text.lower()).split()
+    # Maximal [a-z0-9] runs: the same tokens as rouge-score's sub-then-split.
+    tokens = _ROUGE_TOKEN.findall(text.lower())
     if stemmer is not None:
         tokens = [stemmer(t) if len(t) > 3 else t for t in tokens]
         tokens = [t for t in tokens if t and _ROUGE_NON_ALNUM.search(t) is None]
@@ -97,12 +153,11 @@ def tokenize_13a(line: str) -> list[str]:
             .replace("&lt;", "<")
             .replace("&gt;", ">")
         )
-    line = f" {line} ".translate(_13A_TABLE)
+    line = " ".join(_13A_FIRST.split(f" {line} "))
     if "." in line or "," in line:
-        line = _13A_DOT_AFTER_NONDIGIT.sub(r"\1 \2 ", line)
-        line = _13A_DOT_BEFORE_NONDIGIT.sub(r" \1 \2", line)
+        line = _rule_dot_before_nondigit(_rule_dot_after_nondigit(line))
     if "-" in line:
-        line = _13A_DASH_AFTER_DIGIT.sub(r"\1 \2 ", line)
+        line = _rule_dash_after_digit(line)
     return line.split()
 
 
@@ -141,26 +196,24 @@ class Prepared:
     def __init__(self, text: str, stemmer: Callable[[str], str] | None = None) -> None:
         self.text = text
         self._stemmer = stemmer
-        self._rouge: tuple[list[str], Counter[str], Counter[Any]] | None = None
-        self._bleu: tuple[int, tuple[Counter[Any], ...]] | None = None
+        self._rouge: list[str] | None = None
+        self._bleu: list[str] | None = None
         self._chrf: tuple[str, Any] | None = None
         self._squad: tuple[str, list[str]] | None = None
         self._words: list[str] | None = None
 
     @property
-    def rouge(self) -> tuple[list[str], Counter[str], Counter[Any]]:
-        """rouge-score tokens, their unigram and bigram counts."""
+    def rouge(self) -> list[str]:
+        """rouge-score's tokens."""
         if self._rouge is None:
-            toks = rouge_tokens(self.text, self._stemmer)
-            self._rouge = (toks, Counter(toks), _ngram_counts(toks, 2))
+            self._rouge = rouge_tokens(self.text, self._stemmer)
         return self._rouge
 
     @property
-    def bleu(self) -> tuple[int, tuple[Counter[Any], ...]]:
-        """13a token count and 1..4-gram counts."""
+    def bleu(self) -> list[str]:
+        """sacrebleu's 13a tokens."""
         if self._bleu is None:
-            toks = tokenize_13a(self.text)
-            self._bleu = (len(toks), tuple(_ngram_counts(toks, n) for n in range(1, 5)))
+            self._bleu = tokenize_13a(self.text)
         return self._bleu
 
     @property
@@ -198,7 +251,97 @@ def _prepare_cached(text: str, stem: bool) -> Prepared:
     return prepare(text, porter_stem if stem else None)
 
 
-# -- metric kernels ---------------------------------------------------------------------------
+# -- n-gram matching --------------------------------------------------------------------------
+#
+# Every n-gram family a pair needs — ROUGE 1–2 and BLEU 1–4 on word tokens, chrF 1–6 on
+# characters — is matched in one numpy sort. Per family, the hypothesis and the reference become
+# one id sequence ``hyp + [0] + ref`` (ids start at 1; 0 is a separator, so a window that spans
+# it matches nothing), an n-gram is its ids packed into a uint64 with its side in bit 0 and its
+# group above bit 56. After sorting, each run of equal n-grams holds both sides' copies, and the
+# clipped match count is sum(min(count_h, count_r)) per group: exactly what ``Counter``
+# intersection gives, with a few dozen array operations instead of a Python loop per n-gram.
+
+ROUGE_GROUPS = (1, 2)  # rouge1, rouge2
+BLEU_GROUPS = (3, 4, 5, 6)  # bleu 1..4
+CHRF_GROUPS = (7, 8, 9, 10, 11, 12)  # chrf 1..6
+CHRF_ORDER = 6
+_N_GROUPS = 13
+_PAYLOAD_BITS = 55  # bit 0 is the side, bits 56–63 the group
+_GROUP_SHIFT = np.uint64(56)
+_ONE = np.uint64(1)
+
+
+def _family_keys(hyp_ids: Any, ref_ids: Any, bits: int, groups: Sequence[int]) -> list[Any]:
+    """Tagged keys of orders 1..len(groups) for one family (``groups[n - 1]`` is order n's)."""
+    nh = hyp_ids.size
+    seq = np.zeros(nh + 1 + ref_ids.size, dtype=np.uint64)
+    seq[:nh] = hyp_ids
+    seq[nh + 1 :] = ref_ids
+    side = np.zeros(seq.size, dtype=np.uint64)
+    side[nh + 1 :] = _ONE
+    width = np.uint64(bits)
+    code = seq
+    keys = []
+    for n, group in enumerate(groups, start=1):
+        if n > 1:
+            if code.size < 2:
+                break
+            code = (code[:-1] << width) | seq[n - 1 :]
+        keys.append((code << _ONE) | (side[: code.size] | (np.uint64(group) << _GROUP_SHIFT)))
+    return keys
+
+
+def _word_ids(a: list[str], b: list[str]) -> tuple[Any, Any, int]:
+    vocab: dict[str, int] = {}
+    ia = [vocab.setdefault(t, len(vocab) + 1) for t in a]
+    ib = [vocab.setdefault(t, len(vocab) + 1) for t in b]
+    return np.array(ia, dtype=np.uint64), np.array(ib, dtype=np.uint64), len(vocab)
+
+
+def _char_ids(hyp: Prepared, ref: Prepared) -> tuple[Any, Any, int]:
+    (hc, hcodes), (rc, rcodes) = hyp.chrf, ref.chrf
+    top = max(int(hcodes.max()) if hcodes.size else 0, int(rcodes.max()) if rcodes.size else 0)
+    if top < 511:  # Latin-1 and a bit more: code points are ids already
+        return hcodes.astype(np.uint64) + _ONE, rcodes.astype(np.uint64) + _ONE, top + 1
+    alphabet = np.array(sorted(map(ord, set(hc) | set(rc))), dtype=np.uint32)
+    hi = np.searchsorted(alphabet, hcodes).astype(np.uint64) + _ONE
+    ri = np.searchsorted(alphabet, rcodes).astype(np.uint64) + _ONE
+    return hi, ri, int(alphabet.size)
+
+
+def ngram_matches(
+    hyp: Prepared, ref: Prepared, rouge: bool = True, bleu: bool = True, chrf: bool = True
+) -> list[int] | None:
+    """Clipped match counts indexed by group (see the ``*_GROUPS`` constants); None when a
+    pair's vocabulary or alphabet is too large to pack (the Counter path is used then)."""
+    parts: list[Any] = []
+    if rouge:
+        h, r, size = _word_ids(hyp.rouge, ref.rouge)
+        if 2 * size.bit_length() > _PAYLOAD_BITS:
+            return None
+        parts += _family_keys(h, r, size.bit_length(), ROUGE_GROUPS)
+    if bleu:
+        h, r, size = _word_ids(hyp.bleu, ref.bleu)
+        if 4 * size.bit_length() > _PAYLOAD_BITS:
+            return None
+        parts += _family_keys(h, r, size.bit_length(), BLEU_GROUPS)
+    if chrf:
+        h, r, size = _char_ids(hyp, ref)
+        if CHRF_ORDER * size.bit_length() > _PAYLOAD_BITS:
+            return None
+        parts += _family_keys(h, r, size.bit_length(), CHRF_GROUPS)
+    if not parts:
+        return [0] * _N_GROUPS
+    keys = np.concatenate(parts)
+    keys.sort()
+    gram = keys >> _ONE
+    starts = np.flatnonzero(np.concatenate(([True], gram[1:] != gram[:-1])))
+    ends = np.append(starts[1:], keys.size)
+    on_ref = np.concatenate(([0], np.cumsum(keys & _ONE, dtype=np.int64)))
+    n_ref = on_ref[ends] - on_ref[starts]
+    clipped = np.minimum(ends - starts - n_ref, n_ref)
+    groups = (gram[starts] >> (_GROUP_SHIFT - _ONE)).astype(np.intp)
+    return [int(x) for x in np.bincount(groups, weights=clipped, minlength=_N_GROUPS)]
 
 
 def _overlap(a: Counter[Any], b: Counter[Any]) -> int:
@@ -212,6 +355,34 @@ def _overlap(a: Counter[Any], b: Counter[Any]) -> int:
     return total
 
 
+def _counter_matches(
+    hyp: Prepared, ref: Prepared, rouge: bool = True, bleu: bool = True, chrf: bool = True
+) -> list[int]:
+    """The same counts with Counters (huge vocabularies or alphabets)."""
+    out = [0] * _N_GROUPS
+    if rouge:
+        for n, group in ((1, ROUGE_GROUPS[0]), (2, ROUGE_GROUPS[1])):
+            out[group] = _overlap(_ngram_counts(hyp.rouge, n), _ngram_counts(ref.rouge, n))
+    if bleu:
+        for n in range(1, 5):
+            out[BLEU_GROUPS[n - 1]] = _overlap(
+                _ngram_counts(hyp.bleu, n), _ngram_counts(ref.bleu, n)
+            )
+    if chrf:
+        hc, rc = hyp.chrf[0], ref.chrf[0]
+        for n in range(1, CHRF_ORDER + 1):
+            out[CHRF_GROUPS[n - 1]] = _overlap(_char_ngrams(hc, n), _char_ngrams(rc, n))
+    return out
+
+
+def _all_matches(hyp: Prepared, ref: Prepared, rouge: bool, bleu: bool, chrf: bool) -> list[int]:
+    counts = ngram_matches(hyp, ref, rouge, bleu, chrf)
+    return counts if counts is not None else _counter_matches(hyp, ref, rouge, bleu, chrf)
+
+
+# -- metric formulas --------------------------------------------------------------------------
+
+
 def _f1(precision: float, recall: float) -> float:
     # rouge_score.scoring.fmeasure
     if precision + recall > 0:
@@ -219,10 +390,9 @@ def _f1(precision: float, recall: float) -> float:
     return 0.0
 
 
-def _rouge_n(hyp: Counter[Any], ref: Counter[Any]) -> float:
-    matches = _overlap(hyp, ref)
-    precision = matches / max(sum(hyp.values()), 1)
-    recall = matches / max(sum(ref.values()), 1)
+def _rouge_n(matches: int, hyp_len: int, ref_len: int, n: int) -> float:
+    precision = matches / max(max(hyp_len - n + 1, 0), 1)
+    recall = matches / max(max(ref_len - n + 1, 0), 1)
     return _f1(precision, recall)
 
 
@@ -237,10 +407,8 @@ def _my_log(num: float) -> float:
     return -9999999999 if num == 0.0 else math.log(num)
 
 
-def bleu_from_prepared(hyp: Prepared, ref: Prepared) -> float:
+def bleu_score(correct: list[int], sys_len: int, ref_len: int) -> float:
     """sacrebleu ``BLEU(effective_order=True)`` sentence score, default ``exp`` smoothing."""
-    (sys_len, hyp_ngrams), (ref_len, ref_ngrams) = hyp.bleu, ref.bleu
-    correct = [_overlap(h, r) for h, r in zip(hyp_ngrams, ref_ngrams, strict=True)]
     total = [max(sys_len - n, 0) for n in range(4)]
     bp = 1.0
     if sys_len < ref_len:
@@ -262,65 +430,12 @@ def bleu_from_prepared(hyp: Prepared, ref: Prepared) -> float:
     return bp * math.exp(sum([_my_log(p) for p in precisions[:eff_order]]) / eff_order)
 
 
-CHRF_ORDER = 6
-
-
-def _chrf_matches_numpy(hyp: Any, ref: Any) -> list[int] | None:
-    """Clipped character n-gram matches for n = 1..6, counted on integer codes.
-
-    Characters get dense ids over the pair's alphabet; an n-gram is the ids packed into one
-    uint64 (plus 3 bits for n). A hypothesis n-gram's k-th occurrence is matched when the
-    reference has more than k of it — exactly ``sum(min(count_h, count_r))``. Returns None when
-    the alphabet is too large to pack (then the Counter path is used).
-    """
-    both = np.concatenate((hyp, ref))
-    if both.size == 0:
-        return [0] * CHRF_ORDER
-    uniq, inverse = np.unique(both, return_inverse=True)
-    bits = max(1, (len(uniq) - 1).bit_length())
-    if CHRF_ORDER * bits + 3 > 64:
-        return None
-    ids = inverse.astype(np.uint64)
-    shift, nbits = np.uint64(3), np.uint64(bits)
-
-    def keys(seq: Any) -> Any:
-        parts = [(seq << shift) | np.uint64(1)]
-        code = seq
-        for n in range(2, CHRF_ORDER + 1):
-            if seq.size < n:
-                break
-            code = (code[:-1] << nbits) | seq[n - 1 :]
-            parts.append((code << shift) | np.uint64(n))
-        return np.sort(np.concatenate(parts))
-
-    kh, kr = keys(ids[: hyp.size]), keys(ids[hyp.size :])
-    if kh.size == 0 or kr.size == 0:
-        return [0] * CHRF_ORDER
-    starts = np.empty(kh.size, dtype=bool)
-    starts[0] = True
-    np.not_equal(kh[1:], kh[:-1], out=starts[1:])
-    index = np.arange(kh.size)
-    occurrence = index - np.maximum.accumulate(np.where(starts, index, 0))
-    in_ref = np.searchsorted(kr, kh, "right") - np.searchsorted(kr, kh, "left")
-    matched = kh[occurrence < in_ref] & np.uint64(7)
-    counts = np.bincount(matched.astype(np.int64), minlength=CHRF_ORDER + 1)
-    return [int(c) for c in counts[1:]]
-
-
-def _chrf_matches_counter(hyp: str, ref: str) -> list[int]:
-    return [_overlap(_char_ngrams(hyp, n), _char_ngrams(ref, n)) for n in range(1, CHRF_ORDER + 1)]
-
-
-def chrf_from_prepared(hyp: Prepared, ref: Prepared) -> float:
-    """sacrebleu ``CHRF()`` sentence score (char order 6, β = 2, no eps smoothing)."""
-    (hyp_chars, hyp_codes), (ref_chars, ref_codes) = hyp.chrf, ref.chrf
-    matches = _chrf_matches_numpy(hyp_codes, ref_codes)
-    if matches is None:
-        matches = _chrf_matches_counter(hyp_chars, ref_chars)
+def chrf_score(matches: list[int], len_h: int, len_r: int) -> float:
+    """sacrebleu ``CHRF()`` sentence score (char order 6, β = 2, no eps smoothing) from the
+    clipped matches per order and the whitespace-free lengths."""
     factor = 4  # beta ** 2
     avg_prec = avg_rec = 0.0
     effective_order = 0
-    len_h, len_r = len(hyp_chars), len(ref_chars)
     for n in range(1, CHRF_ORDER + 1):
         # sacrebleu counts hypothesis n-grams only when the reference has some of that order.
         n_ref = max(len_r - n + 1, 0)
@@ -490,16 +605,21 @@ def lexical_scores(
         for key, val in (("token_precision", p), ("token_recall", r), ("token_f1", f)):
             if want(key):
                 out[key] = val
-    if want("rouge1"):
-        out["rouge1"] = _rouge_n(hyp.rouge[1], ref.rouge[1])
-    if want("rouge2"):
-        out["rouge2"] = _rouge_n(hyp.rouge[2], ref.rouge[2])
+    rouge_n, bleu, chrf = want("rouge1") or want("rouge2"), want("bleu"), want("chrf")
+    if rouge_n or bleu or chrf:
+        counts = _all_matches(hyp, ref, rouge_n, bleu, chrf)
+        if want("rouge1"):
+            out["rouge1"] = _rouge_n(counts[ROUGE_GROUPS[0]], len(hyp.rouge), len(ref.rouge), 1)
+        if want("rouge2"):
+            out["rouge2"] = _rouge_n(counts[ROUGE_GROUPS[1]], len(hyp.rouge), len(ref.rouge), 2)
+        if bleu:
+            correct = [counts[g] for g in BLEU_GROUPS]
+            out["bleu"] = bleu_score(correct, len(hyp.bleu), len(ref.bleu))
+        if chrf:
+            matches = [counts[g] for g in CHRF_GROUPS]
+            out["chrf"] = chrf_score(matches, len(hyp.chrf[0]), len(ref.chrf[0]))
     if want("rougeL"):
-        out["rougeL"] = rouge_l(hyp.rouge[0], ref.rouge[0])
-    if want("bleu"):
-        out["bleu"] = bleu_from_prepared(hyp, ref)
-    if want("chrf"):
-        out["chrf"] = chrf_from_prepared(hyp, ref)
+        out["rougeL"] = rouge_l(hyp.rouge, ref.rouge)
     if want("meteor") or want("meteor_nosyn"):
         value = meteor(hyp.words_lower, ref.words_lower, synonyms)
         out["meteor" if synonyms is not None else "meteor_nosyn"] = value

@@ -175,12 +175,45 @@ def test_bleu_and_chrf_match_sacrebleu() -> None:
         assert got["chrf"] == pytest.approx(chrf, abs=TOL), (output, reference)
 
 
+def test_large_alphabets_and_vocabularies_take_the_counter_path() -> None:
+    # > 511 distinct characters or > 8191 distinct words cannot be packed into one uint64 key;
+    # the Counter path must give the same numbers.
+    r = random.Random(3)
+    cjk = [chr(0x4E00 + i) for i in range(700)]
+    hyp_c = "".join(r.choice(cjk) for _ in range(900))
+    ref_c = hyp_c[:400] + "".join(r.choice(cjk) for _ in range(500))
+    words = [f"w{i}" for i in range(9000)]
+    hyp_w = " ".join(words)
+    ref_w = " ".join(words[:5000] + [f"x{i}" for i in range(4000)])
+    for hyp, ref in ((hyp_c, ref_c), (hyp_w, ref_w)):
+        assert lexical.ngram_matches(lexical.prepare(hyp), lexical.prepare(ref)) is None
+        got = lexical.lexical_scores(hyp, ref, names=frozenset({"bleu", "chrf", "rouge1"}))
+        assert got["bleu"] == pytest.approx(sacrebleu.sentence_bleu(hyp, [ref]).score, abs=TOL)
+        assert got["chrf"] == pytest.approx(sacrebleu.sentence_chrf(hyp, [ref]).score, abs=TOL)
+        expected = rouge_scorer.RougeScorer(["rouge1"]).score(ref, hyp)["rouge1"].fmeasure
+        assert got["rouge1"] == pytest.approx(expected, abs=TOL)
+
+
 def test_13a_tokenizer_matches_sacrebleu() -> None:
     from sacrebleu.tokenizers.tokenizer_13a import Tokenizer13a
 
     tok = Tokenizer13a()
     for output, _ in PAIRS:
         assert lexical.tokenize_13a(output) == tok(output.rstrip()).split()
+
+
+def test_tokenizers_on_punctuation_heavy_fuzz() -> None:
+    # 13a's rules 2-4 overlap on runs like "a.,-1"; the fast path must match the regex engine.
+    from rouge_score import tokenize as rouge_tokenize
+    from sacrebleu.tokenizers.tokenizer_13a import Tokenizer13a
+
+    tok = Tokenizer13a()
+    r = random.Random(13)
+    alphabet = "ab1 2.,-.,-9x\n\t&;é{}()<>'\"/:K\u00a0"
+    for _ in range(20000):
+        text = "".join(r.choice(alphabet) for _ in range(r.randint(0, 30)))
+        assert lexical.tokenize_13a(text) == tok(text.rstrip()).split(), repr(text)
+        assert lexical.rouge_tokens(text) == rouge_tokenize.tokenize(text, None), repr(text)
 
 
 @pytest.fixture(scope="module")
