@@ -287,8 +287,11 @@ def m003_rating_aggregates(db: sqlite_utils.Database) -> None:
 
 def rebuild_rating_aggregates(conn: sqlite3.Connection) -> None:
     """Recompute the agg_* tables from ratings_current (caller holds the write transaction)."""
-    for table in ("agg_thumb_cells", "agg_thumb_items", "agg_thumb_battles", "agg_rater_pairs"):
-        conn.execute(f"DELETE FROM {table}")
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    for table in ("agg_thumb_cells", "agg_thumb_items", "agg_thumb_battles", "agg_rater_pairs",
+                  "agg_pairs", "agg_thumb_days"):
+        if table in tables:
+            conn.execute(f"DELETE FROM {table}")
     conn.execute(
         "INSERT INTO agg_thumb_cells SELECT coalesce(catalog_name, ''), model_alias, prompt_id, "
         "sum(value = 'up'), count(*) FROM ratings_current WHERE kind = 'thumb' "
@@ -313,3 +316,31 @@ def rebuild_rating_aggregates(conn: sqlite3.Connection) -> None:
         "JOIN ratings_current b ON b.catalog_name IS a.catalog_name AND b.kind = a.kind "
         "AND b.item = a.item AND b.rater > a.rater GROUP BY 1, 2, 3, 4, 5"
     )
+    if "agg_pairs" in tables:  # m004 onwards (m003 runs this function before they exist)
+        conn.execute(
+            "INSERT INTO agg_pairs SELECT coalesce(catalog_name, ''), model_alias, "
+            "other_model_alias, value, count(*) FROM ratings_current WHERE kind = 'pair' "
+            "AND model_alias IS NOT NULL AND other_model_alias IS NOT NULL GROUP BY 1, 2, 3, 4"
+        )
+        conn.execute(
+            "INSERT INTO agg_thumb_days SELECT coalesce(catalog_name, ''), day, "
+            "sum(value = 'up'), count(*) FROM ratings_current WHERE kind = 'thumb' GROUP BY 1, 2"
+        )
+
+
+@migration
+def m004_rating_aggregates_pairs_days(db: sqlite_utils.Database) -> None:
+    # Two more running totals (see m003): A/B votes per ordered model pair and value, and thumbs
+    # per day — the last scores that still scanned every rating in force.
+    db.execute(
+        """CREATE TABLE agg_pairs (
+            catalog TEXT NOT NULL, model_a TEXT NOT NULL, model_b TEXT NOT NULL,
+            value TEXT NOT NULL, n INTEGER NOT NULL,
+            PRIMARY KEY (catalog, model_a, model_b, value)) WITHOUT ROWID"""
+    )
+    db.execute(
+        """CREATE TABLE agg_thumb_days (
+            catalog TEXT NOT NULL, day TEXT NOT NULL, ups INTEGER NOT NULL, n INTEGER NOT NULL,
+            PRIMARY KEY (catalog, day)) WITHOUT ROWID"""
+    )
+    rebuild_rating_aggregates(db.conn)

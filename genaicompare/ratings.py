@@ -75,9 +75,20 @@ def _apply(conn: sqlite3.Connection, row: dict[str, Any], sign: int) -> None:
     """Add (``sign`` = 1) or remove (−1) one rating in force from the running totals. The other
     ratings it pairs with are read without it (its own item is excluded)."""
     cat = row["catalog_name"] or ""
+    if row["kind"] == "pair" and row["model_alias"] and row["other_model_alias"]:
+        conn.execute(
+            "INSERT INTO agg_pairs VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE "
+            "SET n = n + excluded.n",
+            [cat, row["model_alias"], row["other_model_alias"], row["value"], sign],
+        )
     if row["kind"] == "thumb":
         up = sign if row["value"] == "up" else 0
         model = row["model_alias"]
+        conn.execute(
+            "INSERT INTO agg_thumb_days VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE "
+            "SET ups = ups + excluded.ups, n = n + excluded.n",
+            [cat, row["day"], up, sign],
+        )
         if model is not None:
             conn.execute(
                 "INSERT INTO agg_thumb_cells VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE "

@@ -3,8 +3,8 @@
 Two layers. The top half is pure functions over numpy arrays (every formula, testable against
 independent references). The bottom half, :func:`compute_scores`, aggregates in SQL: the running
 totals kept with every rating (``agg_*`` tables: per model × prompt, per answer, per model pair,
-per rater pair — see genaicompare.ratings), index scans over ``ratings_current``, and
-``group_concat`` to move value lists, so a million ratings become a few thousand rows before numpy
+per rater pair, per A/B pair, per day — see genaicompare.ratings), and ``group_concat`` to move
+value lists, so a million ratings become a few thousand rows before numpy
 sees them.
 
 Bradley–Terry follows FastChat's Chatbot Arena (``fastchat/serve/monitor/elo_analysis.py``):
@@ -198,7 +198,9 @@ def bt_loss_and_grad(
     )
     g = -alpha * (outcomes - probs) * weights
     n = ratings.size
-    grad = np.bincount(matchups[:, 0], g, n) - np.bincount(matchups[:, 1], g, n)
+    grad = np.asarray(
+        np.bincount(matchups[:, 0], g, n) - np.bincount(matchups[:, 1], g, n), np.float64
+    )
     return loss, grad
 
 
@@ -257,7 +259,8 @@ def fit_bt_rounds(
             ((o * np.logaddexp(0.0, -logits) + (1.0 - o) * np.logaddexp(0.0, logits)) * w).sum()
         )
         g = -alpha * (o - probs) * w
-        return loss, np.bincount(flat_a, g, size) - np.bincount(flat_b, g, size)
+        grad = np.asarray(np.bincount(flat_a, g, size) - np.bincount(flat_b, g, size), np.float64)
+        return loss, grad
 
     result = minimize(
         fun=loss_and_grad,
@@ -592,12 +595,10 @@ class _Scorer:
         self.timings: dict[str, float] = {}
         self._t, self._cpu = time.perf_counter(), time.process_time()
         if catalog is None:
-            self.rc_where, self.rc_params = "1", []
-            self.agg_where = "1"
+            self.agg_where, self.agg_params = "1", []
             self.resp_where, self.resp_params = "1", []
         else:
-            self.rc_where, self.rc_params = "catalog_name = ?", [catalog]
-            self.agg_where = "catalog = ?"
+            self.agg_where, self.agg_params = "catalog = ?", [catalog]
             self.resp_where = "r.catalog_id IN (SELECT id FROM catalogs WHERE name = ?)"
             self.resp_params = [catalog]
 
@@ -690,8 +691,8 @@ class _Scorer:
         )
         meta = self.q("SELECT code, segment, task, tags FROM temp.gc_pm ORDER BY code")
         self.n_prompts = (meta[-1][0] + 1) if meta else 0
-        self.p_segment = [None] * self.n_prompts
-        self.p_task = [None] * self.n_prompts
+        self.p_segment: list[str | None] = [None] * self.n_prompts
+        self.p_task: list[str | None] = [None] * self.n_prompts
         self.p_tags: list[list[str]] = [[] for _ in range(self.n_prompts)]
         for code, seg, task, tags in meta:
             self.p_segment[code], self.p_task[code] = seg, task
@@ -706,12 +707,12 @@ class _Scorer:
         thumbs = self.q(
             "SELECT model_alias, sum(n) FROM agg_thumb_cells "
             f"WHERE {self.agg_where} GROUP BY model_alias",
-            self.rc_params,
+            self.agg_params,
         )
         pairs = self.q(
-            "SELECT model_alias, other_model_alias FROM ratings_current "
-            f"WHERE {self.rc_where} AND kind = 'pair' GROUP BY model_alias, other_model_alias",
-            self.rc_params,
+            "SELECT model_a, model_b FROM agg_pairs "
+            f"WHERE {self.agg_where} GROUP BY model_a, model_b HAVING sum(n) > 0",
+            self.agg_params,
         )
         resp = self.q(
             f"SELECT DISTINCT model_alias FROM responses r WHERE {self.resp_where}",
@@ -782,7 +783,7 @@ class _Scorer:
             "SELECT model_alias, prompt_id, sum(ups) AS ups, sum(n) AS n FROM agg_thumb_cells "
             f"WHERE {self.agg_where} GROUP BY model_alias, prompt_id HAVING sum(n) > 0) t "
             "LEFT JOIN temp.gc_pm pm ON pm.prompt_id = t.prompt_id",
-            [*self.models, *self.rc_params],
+            [*self.models, *self.agg_params],
         )[0]
         self._lap("thumbs")
         return tuple(_nums(v, np.int64) for v in row)
@@ -883,9 +884,8 @@ class _Scorer:
         pairs_p: list[int] = []
         pairs_g: list[int] = []
         for p in range(self.n_prompts):
-            labels = (
-                self.p_tags[p] if self.by == "tag" else ([self.p_task[p]] if self.p_task[p] else [])
-            )
+            task = self.p_task[p]
+            labels = self.p_tags[p] if self.by == "tag" else ([task] if task else [])
             for lab in labels:
                 if lab not in gindex:
                     gindex[lab] = len(groups)
@@ -911,7 +911,7 @@ class _Scorer:
         t_rows, t_group = explode(t_prompt)
         key_resp = a.model[r_rows] * n_groups + r_group
         key_thumb = t_model[t_rows] * n_groups + t_group
-        label = [(m, g) for m in self.models for g in groups]
+        label: list[tuple[str, str | None]] = [(m, g) for m in self.models for g in groups]
         rows = self._model_rows(
             a,
             t_model[t_rows],
@@ -935,10 +935,10 @@ class _Scorer:
         pairs = BattleCounts.empty(names)
         # One row per ordered model pair, in index order (no sort of the votes).
         for a, b, wa, wb, tie, bad in self.q(
-            "SELECT model_alias, other_model_alias, sum(value = 'a'), sum(value = 'b'), "
-            "sum(value = 'tie'), sum(value = 'both_bad') FROM ratings_current "
-            f"WHERE {self.rc_where} AND kind = 'pair' GROUP BY model_alias, other_model_alias",
-            self.rc_params,
+            "SELECT model_a, model_b, sum(n * (value = 'a')), sum(n * (value = 'b')), "
+            "sum(n * (value = 'tie')), sum(n * (value = 'both_bad')) FROM agg_pairs "
+            f"WHERE {self.agg_where} GROUP BY model_a, model_b",
+            self.agg_params,
         ):
             if a not in index or b not in index or a == b:
                 continue
@@ -955,7 +955,7 @@ class _Scorer:
         for a, b, a_wins, b_wins, ties, bad in self.q(
             "SELECT model_a, model_b, sum(a_wins), sum(b_wins), sum(ties), sum(both_bad) "
             f"FROM agg_thumb_battles WHERE {self.agg_where} GROUP BY model_a, model_b",
-            self.rc_params,
+            self.agg_params,
         ):
             if a not in index or b not in index:
                 continue
@@ -979,7 +979,7 @@ class _Scorer:
         for ra, rb, ca, cb, n in self.q(
             "SELECT rater_a, rater_b, cat_a, cat_b, sum(n) FROM agg_rater_pairs "
             f"WHERE {self.agg_where} GROUP BY rater_a, rater_b, cat_a, cat_b",
-            self.rc_params,
+            self.agg_params,
         ):
             if n and ca in index and cb in index:
                 t = tables.setdefault((ra, rb), np.zeros((6, 6)))
@@ -1009,7 +1009,7 @@ class _Scorer:
             "ups, n FROM (SELECT content_hash, sum(ups) AS ups, sum(n) AS n FROM agg_thumb_items "
             f"WHERE {self.agg_where} GROUP BY content_hash HAVING sum(n) > 0)) t "
             f"JOIN responses r ON r.content_hash = t.h WHERE {self.resp_where}",
-            [*self.rc_params, *self.resp_params],
+            [*self.agg_params, *self.resp_params],
         )[0]
         k, rid = _nums(row[0], np.int64), _nums(row[1], np.int64)
         ups, n = _nums(row[2]), _nums(row[3])
@@ -1070,9 +1070,9 @@ class _Scorer:
     def _per_day(self, a: _Arrays) -> list[dict[str, Any]]:
         days: dict[str, dict[str, Any]] = {}
         for day, u, n in self.q(
-            "SELECT day, sum(value = 'up'), count(*) FROM ratings_current "
-            f"WHERE {self.rc_where} AND kind = 'thumb' GROUP BY day",
-            self.rc_params,
+            "SELECT day, sum(ups), sum(n) FROM agg_thumb_days "
+            f"WHERE {self.agg_where} GROUP BY day HAVING sum(n) > 0",
+            self.agg_params,
         ):
             (lo,), (hi,) = wilson_interval([u], [n])
             days[day] = {
@@ -1127,17 +1127,10 @@ class _Scorer:
         ups = np.bincount(key, t_up[keep], n_m * n_s).reshape(n_m, n_s)
         ns = np.bincount(key, t_n[keep], n_m * n_s).reshape(n_m, n_s)
         r_seg = np.where(a.prompt >= 0, seg_of_prompt[np.maximum(a.prompt, 0)], -1)
-        m_ok = (
-            (r_seg[a.m_resp] >= 0) & ~a.cached[a.m_resp] & a.ok[a.m_resp]
-            if (a.m_resp.size)
-            else np.zeros(0, bool)
-        )
-        m_key = (a.model[a.m_resp] * n_s + r_seg[a.m_resp])[m_ok] if a.m_resp.size else m_ok
-        stats = _metric_stats(
-            m_key.astype(np.int64),
-            a.m_name[m_ok] if a.m_resp.size else m_key,
-            a.m_value[m_ok] if a.m_resp.size else np.empty(0),
-        )
+        # Metric rows of live, completed answers to prompts with a segment.
+        m_ok = (r_seg[a.m_resp] >= 0) & ~a.cached[a.m_resp] & a.ok[a.m_resp]
+        m_key = (a.model[a.m_resp] * n_s + r_seg[a.m_resp])[m_ok]
+        stats = _metric_stats(m_key.astype(np.int64), a.m_name[m_ok], a.m_value[m_ok])
         out = []
         for mi, model in enumerate(self.models):
             entries = []
@@ -1161,18 +1154,22 @@ class _Scorer:
                 )
             if not any(e["rated"] or e["metrics"] for e in entries):
                 continue
-            rated = [e for e in entries if e["rated"]]
+            rated = [
+                (int(ups[mi, si]) / int(ns[mi, si]), seg)
+                for si, seg in enumerate(seg_names)
+                if ns[mi, si]
+            ]
             gap = None
             if len(rated) >= 2:
-                best = max(rated, key=lambda e: e["up_rate"])
-                worst = min(rated, key=lambda e: e["up_rate"])
-                bi, wi = sindex[best["segment"]], sindex[worst["segment"]]
+                _hi_rate, best = max(rated)
+                _lo_rate, worst = min(rated)
+                bi, wi = sindex[best], sindex[worst]
                 d, lo_d, hi_d = newcombe_difference(
                     ups[mi, bi], ns[mi, bi], ups[mi, wi], ns[mi, wi]
                 )
                 gap = {
-                    "high": best["segment"],
-                    "low": worst["segment"],
+                    "high": best,
+                    "low": worst,
                     "gap": d,
                     "lower": lo_d,
                     "upper": hi_d,
