@@ -125,16 +125,40 @@ def import_litellm() -> Any:
     return _litellm
 
 
-def import_litellm_in_background() -> threading.Thread:
-    """Start importing litellm on a daemon thread (call after the first paint)."""
-    thread = threading.Thread(target=import_litellm, name="import-litellm", daemon=True)
-    thread.start()
-    return thread
+# Modules litellm imports lazily on its first completion call (≈2-4 s here): its proxy types,
+# logging callbacks and the tiktoken encoding it counts tokens with. Names may drift between
+# litellm versions; a missing one only means that part is imported on first use instead.
+_FIRST_CALL_MODULES = (
+    "litellm.proxy._types",
+    "litellm.litellm_core_utils.logging_callback_manager",
+    "litellm.litellm_core_utils.default_encoding",
+    "litellm.types.litellm_core_utils.streaming_chunk_builder_utils",
+    "litellm.llms.openai_like.dynamic_config",
+    "litellm.integrations.generic_api.generic_api_callback",
+    "litellm._service_logger",
+    "litellm.llms.litellm_proxy.chat",
+    "litellm.llms.github_copilot.authenticator",
+    "litellm.proxy.guardrails.exception_utils",
+    "litellm.proxy.openai_files_endpoints.common_utils",
+    "anyio._backends._asyncio",
+)
 
 
 def warm_up() -> None:
-    """Import litellm now (for headless runs and benchmarks that want it off the timed path)."""
+    """Import litellm and what its first call needs, so no request pays for it (blocking)."""
+    import importlib
+
     import_litellm()
+    for name in _FIRST_CALL_MODULES:
+        with contextlib.suppress(Exception):
+            importlib.import_module(name)
+
+
+def import_litellm_in_background() -> threading.Thread:
+    """Warm litellm up on a daemon thread (UIs call this right after their first paint)."""
+    thread = threading.Thread(target=warm_up, name="import-litellm", daemon=True)
+    thread.start()
+    return thread
 
 
 # ------------------------------------------------------------------------------------------------
