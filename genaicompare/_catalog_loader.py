@@ -19,7 +19,8 @@ JSONL: one JSON object per line; blank lines are skipped. The first object may b
 holding the catalog-level keys (``name``, ``version``, ``description``, ``models``, ``defaults``,
 ``templates``, ``judge``; never ``prompts``): it is a header when it has no ``id`` and at least one
 of those keys. Every other line is one prompt. Without a header the catalog's name is the file's
-stem. Errors name the physical line of the file.
+stem. Errors name the physical line of the file. A ``rated`` export (lines carrying a ``rated``
+key, one per answer) reads back as its prompts.
 """
 
 from __future__ import annotations
@@ -620,8 +621,18 @@ def _jsonl_fast(text: str, path: Path) -> dict[str, Any] | None:
             return None
     data: dict[str, Any] = dict(header or {})
     data.setdefault("name", path.stem)
-    data["prompts"] = objs
+    data["prompts"], _ = _fold_rated(objs, list(range(len(objs))))
     return data
+
+
+def _fold_rated(prompts: list[Any], lines: list[int]) -> tuple[list[Any], list[int]]:
+    """A ``genaicompare export --format rated`` file repeats each prompt once per answer, with
+    the answer under ``rated``: read it back as its prompts (first occurrence of each id)."""
+    if not any(type(p) is dict and "rated" in p for p in prompts):
+        return prompts, lines
+    from genaicompare.export import fold_rated_prompts  # only for exported files: heavy import
+
+    return fold_rated_prompts(prompts, lines)
 
 
 def _jsonl_data(text: str, path: Path) -> tuple[Any, Callable[[Loc, bool], Position | None]]:
@@ -682,6 +693,7 @@ def _jsonl_data(text: str, path: Path) -> tuple[Any, Callable[[Loc, bool], Posit
 
     if header is None and not prompts:
         raise CatalogError(path, "the file is empty; a JSONL catalog has one prompt per line", 1, 1)
+    prompts, prompt_lines = _fold_rated(prompts, prompt_lines)
     data: dict[str, Any] = dict(header or {})
     data.setdefault("name", path.stem)
     data["prompts"] = prompts
