@@ -13,9 +13,13 @@ with the YAML 1.2 core schema (``no`` and ``on`` stay strings; ``true``/``false`
 ``null``/``~``/empty are typed).
 
 That pass keeps no positions, which keeps a 50,000-prompt file fast. Positions are needed only
-for an error, so the same pass runs a second time with position tracking when one happens.
+for an error, so the same pass runs a second time with position tracking when one happens. A YAML
+file of :data:`CACHE_MIN_CHARS` or more keeps its checked data, as JSON keyed by its content, in
+the cache directory: reopening it skips the YAML parse, the costliest step.
 
-JSONL: one JSON object per line; blank lines are skipped. The first object may be a header
+JSONL: one JSON object per line; blank lines are skipped. The file is first read with a single
+``json.loads`` call; only when that or validation fails does a line-by-line reader run, to say
+which line is wrong. The first object may be a header
 holding the catalog-level keys (``name``, ``version``, ``description``, ``models``, ``defaults``,
 ``templates``, ``judge``; never ``prompts``): it is a header when it has no ``id`` and at least one
 of those keys. Every other line is one prompt. Without a header the catalog's name is the file's
