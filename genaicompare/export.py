@@ -27,9 +27,10 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-from genaicompare.store import Store, now_iso
+if TYPE_CHECKING:  # the catalog loader imports fold_rated_prompts: keep this module light
+    from genaicompare.store import Store
 
 FORMATS = ("rated", "sft", "dpo", "kto")
 _UNSAFE_IN_LINE = re.compile("[\u2028\u2029\u0085\ud800-\udfff]")
@@ -186,16 +187,16 @@ def _load(
                 )
     from genaicompare.ratings import Ratings
 
-    for r in Ratings(store, rater="-").current("r.catalog_name = ?", [catalog]):
-        if filters.raters and r.rater not in filters.raters:
+    for rating in Ratings(store, rater="-").current("r.catalog_name = ?", [catalog]):
+        if filters.raters and rating.rater not in filters.raters:
             continue
-        if (filters.since or filters.until) and not filters._in_range(r.created_at):
+        if (filters.since or filters.until) and not filters._in_range(rating.created_at):
             continue
-        entry = r.to_json()
-        if r.kind == "thumb" and r.content_hash in answers:
-            answers[r.content_hash].thumbs.append(entry)
-        elif r.kind == "pair":
-            for h in (r.content_hash, r.other_content_hash):
+        entry = rating.to_json()
+        if rating.kind == "thumb" and rating.content_hash in answers:
+            answers[rating.content_hash].thumbs.append(entry)
+        elif rating.kind == "pair":
+            for h in (rating.content_hash, rating.other_content_hash):
                 if h in answers:
                     answers[h].prefs.append(entry)
     return list(answers.values()), {"version": version}
@@ -439,6 +440,8 @@ def export(
         target = str(path.resolve())
     if fmt == "rated":
         n -= 1  # the header line is not a record
+    from genaicompare.store import now_iso
+
     chosen = list(used.values())
     raters = sorted({r["rater"] for a in chosen for r in (*a.thumbs, *a.prefs)})
     row = {
@@ -512,6 +515,8 @@ def forget(
         raise ExportError("give exactly one of --prompt, --model or --rater")
     from genaicompare.ratings import rebuild_current
 
+    resp_params: list[Any]
+    rating_params: list[Any]
     if prompt is not None:
         resp_where, resp_params = "prompt_id = ?", [prompt]
         rating_where, rating_params = "prompt_id = ?", [prompt]

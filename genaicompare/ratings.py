@@ -592,6 +592,8 @@ def _read_ratings(path: Path) -> Iterator[Rating]:
                 raise UserError(f"{path}:{lineno}:{exc.colno}: not JSON: {exc.msg}") from None
             if not isinstance(obj, dict):
                 raise UserError(f"{path}:{lineno}:1: expected a JSON object")
+            if "kind" not in obj and "rated" not in obj and "id" not in obj and "name" in obj:
+                continue  # the catalog header line of a rated export
             try:
                 if isinstance(obj.get("rated"), dict):
                     yield from _ratings_from_rated_line(obj)

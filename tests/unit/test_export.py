@@ -239,20 +239,6 @@ def test_fold_rated_prompts_merges_repeated_ids() -> None:
     assert out == [{"id": "a", "prompt": "x"}, {"id": "b", "prompt": "y"}] and pos == [2, 4]
 
 
-def _loader_reads_rated_files() -> bool:
-    import inspect
-
-    from genaicompare import _catalog_loader
-
-    return "fold_rated_prompts" in inspect.getsource(_catalog_loader)
-
-
-@pytest.mark.xfail(
-    not _loader_reads_rated_files(),
-    strict=True,
-    reason="the JSONL catalog loader does not yet fold rated lines "
-    "(see /work/notes/rated_jsonl_format.md)",
-)
 def test_rated_file_loads_back_as_a_catalog(db: Store, tmp_path: Path) -> None:
     from genaicompare.catalog import load_catalog
 
@@ -264,6 +250,12 @@ def test_rated_file_loads_back_as_a_catalog(db: Store, tmp_path: Path) -> None:
     assert [p.reference for p in cat.prompts] == ["hi " + HOSTILE, "Paris", MARKER]
     assert cat.prompt("p1").prompt == "Say hi " + HOSTILE
     assert {m.id for m in cat.models} == {"old", "new"}
+    # The same file carries the ratings: another database imports them, idempotently.
+    with Store(tmp_path / "elsewhere.db") as other:
+        first = Ratings(other).import_jsonl(out)
+        again = Ratings(other).import_jsonl(out)
+        assert (first.added, again.added, again.skipped) == (6, 0, again.read)
+        assert len(Ratings(other).current()) == 6
 
 
 def _raw_bytes(store: Store) -> bytes:
