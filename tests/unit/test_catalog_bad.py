@@ -363,7 +363,7 @@ def test_real_cli_exits_2_with_one_line(name: str, tmp_path: Path) -> None:
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr == f"genaicompare: {path}{expected}\n"
     assert "Traceback" not in proc.stderr + proc.stdout
-    assert not (tmp_path / "crashes").exists()
+    assert not (tmp_path / "cache" / "crashes").exists()  # no internal error was logged
 
 
 SYNTAX = {
