@@ -12,6 +12,7 @@ the whole process, and peak RSS.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -112,6 +113,35 @@ def report(label: str, r: dict[str, float]) -> None:
     )
 
 
+def bad_corpus() -> None:
+    """Every bad catalog must fail fast: slowest in-process time to CatalogError, and the CLI."""
+    import time
+
+    from genaicompare.catalog import CatalogError, load_catalog
+
+    corpus = Path(__file__).resolve().parents[1] / "tests" / "data" / "bad_catalogs"
+    worst = (0.0, "")
+    for path in sorted(corpus.iterdir()):
+        started = time.perf_counter()
+        with contextlib.suppress(CatalogError):
+            load_catalog(path)
+        worst = max(worst, (time.perf_counter() - started, path.name))
+    print(
+        f"bad corpus: {len(list(corpus.iterdir()))} files, slowest error in-process "
+        f"{worst[0] * 1000:.1f} ms ({worst[1]})"
+    )
+    started = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "genaicompare", "run", str(corpus / "alias_bomb.yaml")],
+        capture_output=True,
+        text=True,
+    )
+    print(
+        f"bad corpus: `genaicompare run alias_bomb.yaml` exit {proc.returncode} in "
+        f"{time.perf_counter() - started:.2f} s (goal ≤ 1 s; mostly interpreter and imports)"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--prompts", type=int, default=50_000)
@@ -133,6 +163,7 @@ def main() -> int:
         measure(yaml_path, n, 1, warm_home)
         report(f"{n} prompts yaml (warm)", measure(yaml_path, n, args.repeat, warm_home))
         report(f"{n} prompts jsonl", measure(jsonl_path, n, args.repeat, Path(tmp) / "home-jl"))
+    bad_corpus()
     return 0
 
 
