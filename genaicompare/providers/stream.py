@@ -341,6 +341,22 @@ async def stream(
     request: ModelRequest, timeouts: Timeouts = DEFAULT_TIMEOUTS
 ) -> AsyncGenerator[Event, None]:
     """Stream one request; see the module docstring for the event contract."""
+    finished = False
+    try:
+        async with contextlib.aclosing(_stream(request, timeouts)) as events:
+            async for event in events:
+                finished = finished or isinstance(event, Finished)
+                yield event
+    except Exception as exc:
+        # An unexpected failure (a library bug, a broken install) still ends in exactly one state.
+        if not finished:
+            key = os.environ.get(request.api_key_env) if request.api_key_env else None
+            yield Finished(
+                FinishState.error, error_type=type(exc).__name__, error=_error_message(exc, key)
+            )
+
+
+async def _stream(request: ModelRequest, timeouts: Timeouts) -> AsyncGenerator[Event, None]:
     started = time.perf_counter()
     key = os.environ.get(request.api_key_env) if request.api_key_env else None
     model, api_base = request.model, request.api_base

@@ -260,3 +260,39 @@ def test_background_import_of_litellm() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "True"
+
+
+def test_an_unexpected_failure_still_ends_in_one_error_state(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import asyncio
+
+    from genaicompare.providers import stream as stream_module
+
+    def broken() -> None:
+        raise ImportError("litellm is broken: sk-brokeninstall0123456789")
+
+    monkeypatch.setattr(stream_module, "_litellm", None)
+    monkeypatch.setattr(stream_module, "import_litellm", broken)
+
+    async def events() -> list[object]:
+        return [e async for e in stream_module.stream(req())]
+
+    got = asyncio.run(events())
+    assert len(got) == 1 and isinstance(got[0], Finished)
+    assert got[0].state is FinishState.error and got[0].error_type == "ImportError"
+    assert "sk-brokeninstall" not in got[0].error
+
+
+def test_unknown_provider_is_an_error_state_not_an_exception() -> None:
+    import asyncio
+
+    from genaicompare.providers.stream import stream
+
+    warm_up()
+
+    async def events() -> list[object]:
+        return [e async for e in stream(req("no-provider-model-xyz"))]
+
+    got = asyncio.run(events())
+    assert got[-1].state is FinishState.error and got[-1].retries == 0
