@@ -524,10 +524,11 @@ def _opt(x: Any) -> float | None:
 
 
 def _case(column: str, n: int) -> str:
-    """``CASE column WHEN ? THEN 0 WHEN ? THEN 1 … END`` — names travel as parameters."""
+    """``CASE column WHEN ? THEN 0 WHEN ? THEN 1 … ELSE -1 END`` — names travel as parameters;
+    −1 marks a name unknown to this snapshot (dropped, never misaligned)."""
     if n == 0:
-        return "NULL"
-    return f"CASE {column} " + " ".join(f"WHEN ? THEN {i}" for i in range(n)) + " END"
+        return "-1"
+    return f"CASE {column} " + " ".join(f"WHEN ? THEN {i}" for i in range(n)) + " ELSE -1 END"
 
 
 def compute_scores(
@@ -537,24 +538,32 @@ def compute_scores(
     rounds: int = 100,
     seed: int = 0,
     segment_prefix: str = "segment:",
+    parallel: bool = True,
 ) -> Scores:
     """Every score for one catalog's ratings and responses (all catalogs when ``None``).
 
-    ``by``: ``tag`` or ``task`` adds per-group rows. Reads through its own connection inside one
-    read transaction, so the numbers come from one snapshot while others keep writing.
+    ``by``: ``tag`` or ``task`` adds per-group rows. Reads through its own connections, each in a
+    read transaction, while others keep writing. With ``parallel`` the answers and the ratings are
+    read on two connections at once; a rating committed between their first reads can then show
+    in one part and not yet in the other (ids are matched, never misaligned).
     """
     if by not in (None, "tag", "task"):
         raise ValueError("by must be 'tag' or 'task'")
-    conn = sqlite3.connect(str(store.path), timeout=10.0, isolation_level=None)
+    conns = [
+        sqlite3.connect(
+            str(store.path), timeout=10.0, isolation_level=None, check_same_thread=False
+        )
+        for _ in range(2 if parallel else 1)
+    ]
     try:
-        conn.execute("PRAGMA busy_timeout = 10000")
-        conn.execute("BEGIN")
-        try:
-            return _Scorer(conn, catalog_name, by, rounds, seed, segment_prefix).run()
-        finally:
-            conn.execute("ROLLBACK")
+        for conn in conns:
+            conn.execute("PRAGMA busy_timeout = 10000")
+            conn.execute("BEGIN")
+        scorer = _Scorer(conns[0], catalog_name, by, rounds, seed, segment_prefix)
+        return scorer.run(side=conns[1] if parallel else None)
     finally:
-        conn.close()
+        for conn in conns:
+            conn.close()
 
 
 @dataclass
@@ -612,11 +621,24 @@ class _Scorer:
         return self.conn.execute(sql, list(params)).fetchall()
 
     # -- the pipeline ---------------------------------------------------------------------------
-    def run(self) -> Scores:
+    def run(self, side: sqlite3.Connection | None = None) -> Scores:
         self._prompt_meta()
         self._codes()
-        a = self._arrays()
-        t_model, t_prompt, t_up, t_n = self._thumb_cells()
+        if side is None:
+            a = self._arrays()
+            t_model, t_prompt, t_up, t_n = self._thumb_cells()
+            answer_thumbs = self._answer_thumbs()
+        else:
+            # The answers' arrays (the costliest reads) come from a second connection on a
+            # thread while this one reads the ratings' totals: sqlite3 releases the GIL while a
+            # query runs, so two cores work at once.
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                future = pool.submit(self._side_arrays, side)
+                t_model, t_prompt, t_up, t_n = self._thumb_cells()
+                answer_thumbs = self._answer_thumbs()
+                a = future.result()
         models = self._model_rows(
             a,
             t_model,
@@ -635,7 +657,7 @@ class _Scorer:
         self._lap("bradley_terry")
         kappa = self._kappa()
         self._lap("kappa")
-        agreement, per_run = self._agreement_and_runs(a)
+        agreement, per_run = self._agreement_and_runs(a, answer_thumbs)
         self._lap("agreement_runs")
         fairness = self._fairness(a, t_model, t_prompt, t_up, t_n)
         trends = {"per_day": self._per_day(a), "per_run": per_run}
@@ -662,6 +684,17 @@ class _Scorer:
             trends=trends,
             timings=self.timings,
         )
+
+    def _side_arrays(self, conn: sqlite3.Connection) -> _Arrays:
+        other = _Scorer(conn, self.catalog, self.by, self.rounds, self.seed, self.prefix)
+        other.models, other.metric_names = self.models, self.metric_names
+        conn.execute("DROP TABLE IF EXISTS temp.gc_pm")
+        conn.execute("CREATE TEMP TABLE gc_pm (code INTEGER PRIMARY KEY, prompt_id TEXT UNIQUE)")
+        conn.executemany("INSERT INTO temp.gc_pm VALUES (?, ?)", self.pm_rows)
+        arrays = other._arrays()
+        for name, seconds in other.timings.items():
+            self.timings[f"parallel:{name}"] = seconds
+        return arrays
 
     # -- gathering ------------------------------------------------------------------------------
     def _prompt_meta(self) -> None:
@@ -690,6 +723,7 @@ class _Scorer:
             ],
         )
         meta = self.q("SELECT code, segment, task, tags FROM temp.gc_pm ORDER BY code")
+        self.pm_rows = self.q("SELECT code, prompt_id FROM temp.gc_pm")
         self.n_prompts = (meta[-1][0] + 1) if meta else 0
         self.p_segment: list[str | None] = [None] * self.n_prompts
         self.p_task: list[str | None] = [None] * self.n_prompts
@@ -739,6 +773,7 @@ class _Scorer:
         )[0]
         rid = _nums(row[0], np.int64)
         order = np.argsort(rid, kind="stable")
+        order = order[_nums(row[1], np.int64)[order] >= 0]
         days_raw = np.array(row[4].split(SEP)) if row[4] else np.empty(0, dtype="U10")
         days, day = np.unique(days_raw, return_inverse=True)
         arr = _Arrays(
@@ -769,9 +804,12 @@ class _Scorer:
                 f"(SELECT r.id FROM responses r WHERE {self.resp_where})",
                 [*names, *self.resp_params],
             )[0]
-            arr.m_resp = np.searchsorted(arr.rid, _nums(mrow[0], np.int64))
-            arr.m_name = _nums(mrow[1], np.int64)
-            arr.m_value = _nums(mrow[2])
+            ids = _nums(mrow[0], np.int64)
+            pos = np.searchsorted(arr.rid, ids)
+            name = _nums(mrow[1], np.int64)
+            valid = (pos < arr.rid.size) & (name >= 0)
+            valid[valid] &= arr.rid[pos[valid]] == ids[valid]
+            arr.m_resp, arr.m_name, arr.m_value = pos[valid], name[valid], _nums(mrow[2])[valid]
         self._lap("metrics")
         return arr
 
@@ -1000,9 +1038,9 @@ class _Scorer:
             )
         return out
 
-    def _agreement_and_runs(self, a: _Arrays) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        """Each metric against the human majority thumb per answer; per-run trends (a rating
-        counts in every run whose answers carry its content hash)."""
+    def _answer_thumbs(self) -> tuple[NDArray[Any], ...]:
+        """Thumbs in force per rated output, once per stored answer carrying it: output number,
+        answer id, ups, n."""
         row = self.q(
             "SELECT group_concat(t.k), group_concat(r.id), group_concat(t.ups), "
             "group_concat(t.n) FROM (SELECT row_number() OVER () AS k, content_hash AS h, "
@@ -1011,9 +1049,19 @@ class _Scorer:
             f"JOIN responses r ON r.content_hash = t.h WHERE {self.resp_where}",
             [*self.agg_params, *self.resp_params],
         )[0]
-        k, rid = _nums(row[0], np.int64), _nums(row[1], np.int64)
-        ups, n = _nums(row[2]), _nums(row[3])
+        self._lap("answer_thumbs")
+        return (_nums(row[0], np.int64), _nums(row[1], np.int64), _nums(row[2]), _nums(row[3]))
+
+    def _agreement_and_runs(
+        self, a: _Arrays, answer_thumbs: tuple[NDArray[Any], ...]
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """Each metric against the human majority thumb per answer; per-run trends (a rating
+        counts in every run whose answers carry its content hash)."""
+        k, rid, ups, n = answer_thumbs
         pos = np.searchsorted(a.rid, rid)
+        found = pos < a.rid.size
+        found[found] &= a.rid[pos[found]] == rid[found]
+        k, rid, ups, n, pos = k[found], rid[found], ups[found], n[found], pos[found]
         # Metric agreement: one response per rated output (the first stored), majority thumb.
         order = np.lexsort((rid, k))
         _u, first = np.unique(k[order], return_index=True)

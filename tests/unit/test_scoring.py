@@ -304,3 +304,11 @@ def test_scores_see_an_empty_catalog_without_failing(tmp_path: Path) -> None:
     with Store(tmp_path / "e.db") as store:
         s = compute_scores(store, "nothing")
     assert s.models == [] and s.bt is None and s.kappa == []
+
+
+def test_parallel_and_sequential_reads_agree(tmp_path: Path) -> None:
+    store = _db(tmp_path)
+    for by in (None, "tag"):
+        one = compute_scores(store, "c", by=by, rounds=20, parallel=False).to_json()
+        two = compute_scores(store, "c", by=by, rounds=20, parallel=True).to_json()
+        assert one == two
