@@ -6,21 +6,24 @@ imported by the streaming engine — in a worker process for the CLI — never a
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any
+import asyncio
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from genaicompare.app.engine import Engine, InProcessEngine, ProcessEngine
 from genaicompare.app.screens.main import KEYS, MainScreen
-from genaicompare.app.services import MetricsService, RatingService
 from genaicompare.catalog import Catalog
-from genaicompare.comparison import Comparison
 from genaicompare.config import Settings, save_settings
 from genaicompare.sanitize import one_line, redact
-from genaicompare.store import Store
+
+if TYPE_CHECKING:
+    from genaicompare.app.engine import Engine
+    from genaicompare.app.services import MetricsService, RatingService
+    from genaicompare.comparison import Comparison
+    from genaicompare.store import Store
 
 
 class GenaiCompareApp(App[None]):
@@ -36,10 +39,9 @@ class GenaiCompareApp(App[None]):
         self,
         settings: Settings,
         catalog: Catalog,
-        store: Store,
+        store: Store | Callable[[], Store],
         *,
         engine: Engine | None = None,
-        comparison: Comparison | None = None,
         in_process: bool = False,
         catalog_path: str | None = None,
         save_config: bool = True,
@@ -47,47 +49,69 @@ class GenaiCompareApp(App[None]):
         super().__init__()
         self.settings = settings
         self.catalog = catalog
-        self.store = store
         self.catalog_path = catalog_path
         self.save_config = save_config
         self.blind = settings.blind
-        self.comparison = comparison or Comparison(
+        self.in_process = in_process
+        self._store_source = store
+        self._engine_given = engine
+        # Set by _open_services, after the first paint (sqlite-utils drags in pandas: ≈1 s).
+        self.store: Store = None  # type: ignore[assignment]
+        self.comparison: Comparison = None  # type: ignore[assignment]
+        self.engine: Engine = None  # type: ignore[assignment]
+        self.metrics_service: MetricsService = None  # type: ignore[assignment]
+        self.ready = asyncio.Event()
+        """Set once the store, the comparison runner and the engine exist."""
+        self._rating_service: RatingService | None = None
+        self._theme_applied = False
+
+    async def _open_services(self) -> None:
+        source = self._store_source
+        store = source if not callable(source) else await asyncio.to_thread(source)
+        from genaicompare.app.engine import InProcessEngine, ProcessEngine
+        from genaicompare.app.services import MetricsService
+        from genaicompare.comparison import Comparison
+
+        settings, catalog = self.settings, self.catalog
+        comparison = Comparison(
             catalog,
             store,
             timeouts=settings.timeouts.to_timeouts(),
             concurrency=max(2, len(catalog.models) * (1 + settings.prefetch)),
         )
-        if in_process and comparison is None:
+        engine = self._engine_given
+        if engine is None and self.in_process:
             # The worker process records these for the CLI; in-process (tests, --in-process)
             # the app does it, so responses link to their catalog and run either way.
-            self.comparison.catalog_id = store.record_catalog(catalog, catalog_path)
-            self.comparison.run_id = store.start_run(
-                self.comparison.catalog_id, catalog, "tui", self.comparison.concurrency
+            comparison.catalog_id = await asyncio.to_thread(
+                store.record_catalog, catalog, self.catalog_path
             )
-        if engine is None:
-            engine = (
-                InProcessEngine(self.comparison)
-                if in_process
-                else ProcessEngine(
-                    catalog,
-                    store,
-                    settings.timeouts.to_timeouts(),
-                    self.comparison.concurrency,
-                    log_path=_worker_log(),
-                    catalog_path=catalog_path,
-                )
+            comparison.run_id = await asyncio.to_thread(
+                store.start_run, comparison.catalog_id, catalog, "tui", comparison.concurrency
             )
-        self.engine: Engine = engine
-        self._rating_service: RatingService | None = None
+            engine = InProcessEngine(comparison)
+        elif engine is None:
+            engine = ProcessEngine(
+                catalog,
+                store,
+                settings.timeouts.to_timeouts(),
+                comparison.concurrency,
+                log_path=_worker_log(),
+                catalog_path=self.catalog_path,
+            )
+        self.store, self.comparison, self.engine = store, comparison, engine
         self.metrics_service = MetricsService(
             store, settings.metrics if settings.metrics is not None else catalog.defaults.metrics
         )
-        self._theme_applied = False
+        self.ready.set()
+        engine.warm()
 
     # -- services -------------------------------------------------------------------------------
     @property
     def rating_service(self) -> RatingService:
         if self._rating_service is None:
+            from genaicompare.app.services import RatingService
+
             self._rating_service = RatingService(self.store)
         return self._rating_service
 
@@ -154,8 +178,8 @@ class GenaiCompareApp(App[None]):
             self.set_keymap(keymap)
         self._theme_applied = True
         self.push_screen(MainScreen())
-        # Heavy imports (litellm, in a worker process for the CLI) start once the screen is up.
-        self.call_after_refresh(self.engine.warm)
+        # The store, and litellm (in a worker process for the CLI), load once the screen is up.
+        self.call_after_refresh(lambda: self.run_worker(self._open_services(), group="open"))
 
     def watch_theme(self, theme: str) -> None:
         # Remember a theme the user picked (command palette), not the one applied at start.
@@ -171,7 +195,8 @@ class GenaiCompareApp(App[None]):
                 self.notify(one_line(f"could not save settings: {exc}"), severity="warning")
 
     async def on_unmount(self) -> None:
-        await self.engine.aclose()
+        if self.engine is not None:
+            await self.engine.aclose()
 
     async def action_quit(self) -> None:
         self.exit()
@@ -229,14 +254,17 @@ def _worker_log() -> Any:
 def make_app(
     settings: Settings,
     catalog: Catalog,
-    store: Store,
+    store: Store | Callable[[], Store],
     *,
     engine: Engine | None = None,
     in_process: bool = False,
     catalog_path: str | None = None,
     save_config: bool = True,
 ) -> GenaiCompareApp:
-    """Build the app. Tests pass ``in_process=True`` (or their own engine)."""
+    """Build the app. ``store`` may be a factory, called in a thread after the first paint.
+
+    Tests pass ``in_process=True`` (or their own engine); the CLI streams in a worker process.
+    """
     return GenaiCompareApp(
         settings,
         catalog,

@@ -23,14 +23,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from genaicompare.catalog import Catalog, ModelSpec, Prompt
-from genaicompare.comparison import Comparison
 from genaicompare.providers.events import TextDelta, Timeouts
 from genaicompare.records import ResponseRecord
 from genaicompare.sanitize import redact
-from genaicompare.store import Store
+
+if TYPE_CHECKING:
+    from genaicompare.comparison import Comparison
+    from genaicompare.store import Store
 
 FLUSH_INTERVAL = 0.05
 

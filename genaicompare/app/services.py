@@ -10,11 +10,13 @@ import hashlib
 import random
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from genaicompare.catalog import Prompt
 from genaicompare.records import ResponseRecord
-from genaicompare.store import Store
+
+if TYPE_CHECKING:
+    from genaicompare.store import Store
 
 THUMB_VALUES = ("up", "down")
 PAIR_VALUES = ("a", "b", "tie", "both_bad")

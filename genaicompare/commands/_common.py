@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from genaicompare.catalog import Catalog, load_catalog
 from genaicompare.errors import UserError
 from genaicompare.paths import default_db_path
-from genaicompare.store import Store
+
+if TYPE_CHECKING:  # sqlite-utils imports pandas (≈1 s): the TUI opens the store after first paint
+    from genaicompare.store import Store
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
@@ -32,6 +35,8 @@ def db_path(args: argparse.Namespace) -> Path:
 
 
 def open_store(args: argparse.Namespace) -> Store:
+    from genaicompare.store import Store
+
     return Store(db_path(args))
 
 

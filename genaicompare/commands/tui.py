@@ -8,9 +8,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from genaicompare.commands._common import add_model_arguments, db_path, load_with_models
 from genaicompare.errors import UserError
+
+if TYPE_CHECKING:
+    from genaicompare.store import Store
 
 SAMPLES = Path(__file__).resolve().parent.parent.parent / "sample_catalogs"
 
@@ -73,9 +77,13 @@ def main(args: argparse.Namespace) -> int:
             f"{len(catalog.models)} (use `genaicompare run` for more)"
         )
 
-    from genaicompare.store import Store
+    database = db_path(args)
 
-    store = Store(db_path(args))
+    def open_store() -> Store:
+        from genaicompare.store import Store
+
+        return Store(database)
+
     saved = remember_catalog(saved, path)
     with contextlib.suppress(OSError):  # an unwritable config dir must not stop the session
         save_settings(saved)
@@ -83,9 +91,10 @@ def main(args: argparse.Namespace) -> int:
     settings = saved.model_copy(update={"blind": True}) if args.blind else saved
     from genaicompare.app.app import make_app
 
-    app = make_app(settings, catalog, store, in_process=args.in_process, catalog_path=path)
+    app = make_app(settings, catalog, open_store, in_process=args.in_process, catalog_path=path)
     try:
         app.run()
     finally:
-        store.close()
+        if app.store is not None:
+            app.store.close()
     return app.return_code or 0

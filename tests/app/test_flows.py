@@ -128,7 +128,7 @@ async def test_cancel_streaming(server, build, db_path):
     app = build(catalog, prefetch=0)
     async with app.run_test(size=SIZE) as pilot:
         screen = main_screen(app)
-        await wait_for(pilot, lambda: screen.slots[(0, "slow")].chunks > 3)
+        await wait_for(pilot, lambda: getattr(screen.slots.get((0, "slow")), "chunks", 0) > 3)
         await pilot.press("s")
         await wait_for(pilot, lambda: finished(app))
         assert screen.slots[(0, "slow")].state == "cancelled"
@@ -158,7 +158,7 @@ async def test_ui_answers_keys_while_a_stream_hangs(server, build, db_path):
     app = build(catalog, prefetch=0)
     async with app.run_test(size=SIZE) as pilot:
         screen = main_screen(app)
-        await wait_for(pilot, lambda: screen.slots[(0, "fine")].finished)
+        await wait_for(pilot, lambda: getattr(screen.slots.get((0, "fine")), "finished", False))
         for expected in (1, 2, 3):
             await pilot.press("n")
             assert screen.prompt_index == expected

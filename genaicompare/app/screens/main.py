@@ -20,6 +20,7 @@ from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Collapsible, DataTable, Footer, Input, Markdown, Static
+from textual.worker import Worker, WorkerState
 
 from genaicompare.app.screens.modals import CommentScreen, ConfirmLink, DiffScreen, ScoresScreen
 from genaicompare.app.services import RatingContext, blind_order
@@ -27,7 +28,7 @@ from genaicompare.app.slots import Slot
 from genaicompare.app.widgets.prompt_list import PromptList, Row
 from genaicompare.app.widgets.response_pane import ResponsePane
 from genaicompare.catalog import ModelSpec, Prompt
-from genaicompare.sanitize import for_display, one_line
+from genaicompare.sanitize import for_display, one_line, redact
 
 if TYPE_CHECKING:
     from genaicompare.app.app import GenaiCompareApp
@@ -133,7 +134,23 @@ class MainScreen(Screen[None]):
             "model", "state", "TTFT s", "tok/s", "tokens", "latency s", "cost", "metrics"
         )
         self.query_one(PromptList).focus()
-        self.show_prompt(0)
+        self._preview(0)
+        self._start()
+
+    def _preview(self, index: int) -> None:
+        """What can be shown before the store is open: the prompt and the pane headers."""
+        self.prompt_index = index
+        self.query_one("#prompt-text", Static).update(self._prompt_text())
+        for slot_index, pane in enumerate(self.panes()):
+            title = (
+                f"Model {LETTERS[slot_index]}" if self.gapp.blind else self.models[slot_index].id
+            )
+            pane.set_title(title)
+
+    @work(group="start", exit_on_error=False)
+    async def _start(self) -> None:
+        await self.gapp.ready.wait()
+        self.show_prompt(self.prompt_index)
         self._mark_rated()
 
     @work(group="rated", exit_on_error=False)
@@ -153,6 +170,8 @@ class MainScreen(Screen[None]):
         return list(self.query(ResponsePane))
 
     def pane_title(self, slot_index: int) -> str:
+        if slot_index >= len(self.order):
+            return self.models[slot_index].id if not self.gapp.blind else LETTERS[slot_index]
         alias = self.models[self.order[slot_index]].id
         if not self.gapp.blind:
             return alias
@@ -291,6 +310,9 @@ class MainScreen(Screen[None]):
 
     @on(PromptList.Selected)
     def _selected(self, event: PromptList.Selected) -> None:
+        if not self.gapp.ready.is_set():
+            self._preview(event.prompt_index)
+            return
         if event.prompt_index != self.prompt_index or not self.order:
             self.show_prompt(event.prompt_index)
 
@@ -582,6 +604,17 @@ class MainScreen(Screen[None]):
                 self._from_thread(self.refresh_metrics)
 
         _daemon(job)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """One place for every background failure: a message in the UI, never a traceback."""
+        if event.state is WorkerState.ERROR and event.worker.error is not None:
+            error = event.worker.error
+            self.notify(
+                one_line(f"{type(error).__name__}: {redact(str(error))}", 300),
+                title="failed",
+                severity="error",
+                markup=False,
+            )
 
     # -- links, scores, export ------------------------------------------------------------------
     @on(Markdown.LinkClicked)

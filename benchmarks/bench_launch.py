@@ -1,0 +1,163 @@
+"""P1 / P7: launch → first paint of the real CLI in a pseudo-terminal, and a 50,000-prompt catalog.
+
+    python benchmarks/bench_launch.py [--runs 5] [--json]
+
+Each row spawns a process in a fresh pty (140 × 40) and times from spawn until the screen's
+marker text has been written (Textual writes a frame at once, so the marker arriving is the first
+paint). Rows:
+  1. a trivial Textual app (Static + Footer): the floor on this machine;
+  2. ``genaicompare sample_catalogs/quickstart.yaml`` (goal ≤ 0.3 s and ≤ 1.5× the trivial app);
+  3. ``genaicompare`` on a generated 50,000-prompt JSONL catalog (goal ≤ 2 s).
+Median of ``--runs``; each run uses a new GENAICOMPARE_HOME and database (cold catalog cache).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pexpect
+
+ROOT = Path(__file__).resolve().parent.parent
+TRIVIAL = """
+from textual.app import App
+from textual.widgets import Footer, Static
+
+class Trivial(App):
+    BINDINGS = [("q", "quit", "Quit")]
+    def compose(self):
+        yield Static("trivial-ready")
+        yield Footer()
+
+Trivial().run()
+"""
+
+
+def first_paint(argv: list[str], marker: bytes, env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    child = pexpect.spawn(argv[0], argv[1:], env=env, dimensions=(40, 140), timeout=60)
+    try:
+        child.expect(marker)
+        elapsed = time.perf_counter() - start
+        child.send("q")
+        child.expect(pexpect.EOF, timeout=30)
+    finally:
+        child.close(force=True)
+    return elapsed
+
+
+def write_big_catalog(path: Path, n: int) -> None:
+    with path.open("w", encoding="utf-8") as out:
+        out.write(
+            json.dumps(
+                {
+                    "name": "big",
+                    "models": [
+                        {
+                            "id": "a",
+                            "model": "openai/fake/echo",
+                            "api_base": "http://127.0.0.1:9/v1",
+                        },
+                        {
+                            "id": "b",
+                            "model": "openai/fake/tokens",
+                            "api_base": "http://127.0.0.1:9/v1",
+                        },
+                    ],
+                }
+            )
+            + "\n"
+        )
+        for i in range(n):
+            out.write(
+                json.dumps(
+                    {
+                        "id": f"p{i:05d}",
+                        "prompt": f"Question number {i}?",
+                        "tags": ["bulk", f"g{i % 7}"],
+                    }
+                )
+                + "\n"
+            )
+
+
+def measure(runs: int) -> list[dict[str, object]]:
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        trivial = tmp / "trivial.py"
+        trivial.write_text(TRIVIAL, encoding="utf-8")
+        big = tmp / "big.jsonl"
+        write_big_catalog(big, 50_000)
+        cases = [
+            ("trivial Textual app", [sys.executable, str(trivial)], b"trivial-ready"),
+            (
+                "genaicompare quickstart.yaml",
+                [
+                    sys.executable,
+                    "-m",
+                    "genaicompare",
+                    str(ROOT / "sample_catalogs" / "quickstart.yaml"),
+                ],
+                b"Next prompt",
+            ),
+            (
+                "genaicompare 50,000-prompt catalog",
+                [sys.executable, "-m", "genaicompare", str(big)],
+                b"Next prompt",
+            ),
+        ]
+        for name, argv, marker in cases:
+            times = []
+            for i in range(runs):
+                home = tmp / f"home-{len(rows)}-{i}"
+                env = dict(os.environ, GENAICOMPARE_HOME=str(home), TERM="xterm-256color")
+                if argv[-1].endswith((".yaml", ".jsonl")):
+                    argv_run = [*argv, "--db", str(home / "bench.db")]
+                else:
+                    argv_run = argv
+                times.append(first_paint(argv_run, marker, env))
+            rows.append(
+                {
+                    "case": name,
+                    "median_s": statistics.median(times),
+                    "min_s": min(times),
+                    "runs": runs,
+                }
+            )
+    base = float(rows[0]["median_s"])  # type: ignore[arg-type]
+    for row in rows:
+        row["ratio_vs_trivial"] = float(row["median_s"]) / base  # type: ignore[arg-type]
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    rows = measure(args.runs)
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
+    print(f"{'case':38} {'median s':>9} {'min s':>7} {'× trivial':>10}")
+    for row in rows:
+        print(
+            f"{row['case']:38} {row['median_s']:9.3f} {row['min_s']:7.3f} "
+            f"{row['ratio_vs_trivial']:10.2f}"
+        )
+    print("goals: quickstart ≤ 0.3 s and ≤ 1.5× trivial; 50,000 prompts ≤ 2 s")
+
+
+if __name__ == "__main__":
+    main()
