@@ -50,6 +50,9 @@ class Comparison:
     use_cache: bool = True
     run_id: int | None = None
     catalog_id: int | None = None
+    save: Callable[[ResponseRecord], Awaitable[None]] | None = None
+    """Stores a record (setting its id); default: one transaction per record in a thread. The
+    headless run passes a batch writer (one transaction, one fsync, per ≈20 ms of answers)."""
 
     def __post_init__(self) -> None:
         self._slots = asyncio.Semaphore(max(1, self.concurrency))
@@ -81,7 +84,7 @@ class Comparison:
                 hit.from_cache = True
                 hit.sample_index = sample_index
                 hit.template_hash = rendered.template_hash
-                await asyncio.to_thread(self.store.save_response, hit, self.run_id, self.catalog_id)
+                await self._save(hit)
                 return hit
         from genaicompare.providers import openai_fast
         from genaicompare.providers.collect import collect
@@ -108,15 +111,17 @@ class Comparison:
                     template_hash=rendered.template_hash,
                     state=FinishState.cancelled,
                 )
-                await asyncio.shield(
-                    asyncio.to_thread(
-                        self.store.save_response, record, self.run_id, self.catalog_id
-                    )
-                )
+                await asyncio.shield(self._save(record))
                 raise
         record.sample_index = sample_index
-        await asyncio.to_thread(self.store.save_response, record, self.run_id, self.catalog_id)
+        await self._save(record)
         return record
+
+    async def _save(self, record: ResponseRecord) -> None:
+        if self.save is not None:
+            await self.save(record)
+        else:
+            await asyncio.to_thread(self.store.save_response, record, self.run_id, self.catalog_id)
 
     async def run_many(
         self,

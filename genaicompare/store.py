@@ -198,6 +198,32 @@ class Store:
         record.created_at = row["created_at"]
         return rid
 
+    def save_responses(self, records: list[ResponseRecord], run_id: int | None = None,
+                       catalog_id: int | None = None) -> list[int]:
+        """Insert many responses in ONE transaction (one fsync): the headless batch writer."""
+        rows = []
+        for record in records:
+            row = record.to_row()
+            row["run_id"] = run_id if run_id is not None else record.run_id
+            row["catalog_id"] = catalog_id
+            row["created_at"] = record.created_at or now_iso()
+            rows.append(row)
+
+        def do(conn: sqlite3.Connection) -> list[int]:
+            ids = []
+            for row in rows:
+                cols = ", ".join(row)
+                marks = ", ".join("?" for _ in row)
+                cur = conn.execute(f"INSERT INTO responses ({cols}) VALUES ({marks})",
+                                   list(row.values()))
+                ids.append(int(cur.lastrowid or 0))
+            return ids
+
+        ids = self.write(do) if rows else []
+        for record, row, rid in zip(records, rows, ids):
+            record.id, record.run_id, record.created_at = rid, row["run_id"], row["created_at"]
+        return ids
+
     def cached_response(self, req_hash: str) -> ResponseRecord | None:
         """The newest complete (or length-capped) response for this exact request, if any."""
         rows = self.query(
@@ -227,6 +253,21 @@ class Store:
         self.write(lambda c: c.executemany(
             "INSERT OR REPLACE INTO metrics (response_id, name, value, detail, version, "
             "created_at) VALUES (?, ?, ?, ?, ?, ?)", rows))
+
+    def save_metrics_many(
+        self, items: list[tuple[int, dict[str, tuple[float | None, Any, str]]]]
+    ) -> None:
+        """:meth:`save_metrics` for many responses in one transaction."""
+        created = now_iso()
+        rows = [
+            (rid, name, value, None if detail is None else json.dumps(detail), version, created)
+            for rid, values in items
+            for name, (value, detail, version) in values.items()
+        ]
+        if rows:
+            self.write(lambda c: c.executemany(
+                "INSERT OR REPLACE INTO metrics (response_id, name, value, detail, version, "
+                "created_at) VALUES (?, ?, ?, ?, ?, ?)", rows))
 
     def metrics_for(self, response_id: int) -> dict[str, dict[str, Any]]:
         rows = self.query("SELECT * FROM metrics WHERE response_id=?", [response_id])

@@ -180,28 +180,49 @@ def _error_type(status: int, body: bytes) -> str:
 
 
 class _Deadline:
-    """A resettable deadline that cancels the streaming task when it passes.
+    """A deadline that cancels the streaming task when it passes, checked by one ticking timer.
 
-    One timer per stream, moved before each wait for bytes: far cheaper than ``wait_for`` per
-    chunk (a task per chunk), and it never fires while the consumer handles an event.
+    Moving it (before each wait for bytes) is two attribute writes: per-chunk ``call_at`` +
+    ``cancel`` (let alone ``wait_for``, a task per chunk) cost more CPU than parsing the chunk.
+    It fires at most ``tick`` late, and never while the consumer handles an event.
     """
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, task: asyncio.Task[Any]) -> None:
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, task: asyncio.Task[Any], tick: float = 0.1
+    ) -> None:
         self._loop = loop
         self._task = task
+        self._tick = tick
         self._handle: asyncio.TimerHandle | None = None
+        self.when = float("inf")
+        self.what = ""
         self.fired: str | None = None
 
     def set(self, when: float, what: str) -> None:
-        if self._handle is not None:
-            self._handle.cancel()
-        self._handle = self._loop.call_at(when, self._fire, what)
+        self.when, self.what = when, what
+        if self._handle is None:
+            self._arm()
 
-    def _fire(self, what: str) -> None:
-        self.fired = what
-        self._task.cancel()
+    def _arm(self) -> None:
+        self._handle = self._loop.call_at(
+            min(self.when, self._loop.time() + self._tick), self._check
+        )
+
+    def _check(self) -> None:
+        self._handle = None
+        if self.when == float("inf"):
+            return  # cleared: re-armed by the next set()
+        if self._loop.time() >= self.when:
+            self.fired = self.what
+            self._task.cancel()
+        else:
+            self._arm()
 
     def clear(self) -> None:
+        self.when = float("inf")
+
+    def close(self) -> None:
+        self.when = float("inf")
         if self._handle is not None:
             self._handle.cancel()
             self._handle = None
@@ -464,7 +485,7 @@ async def stream(request: ModelRequest, timeouts: Timeouts | None = None) -> Asy
                 )
         except asyncio.CancelledError:
             if deadline.fired is None:
-                deadline.clear()
+                deadline.close()
                 raise  # a real cancellation (Ctrl-C, the user): the collector records it
             if sys.version_info >= (3, 11):
                 task.uncancel()
@@ -494,7 +515,7 @@ async def stream(request: ModelRequest, timeouts: Timeouts | None = None) -> Asy
         finally:
             if response is not None:
                 response.close()
-    deadline.clear()
+    deadline.close()
     yield finished
 
 
