@@ -338,6 +338,18 @@ def _pii_redactor() -> Callable[[str], str]:
     return redact
 
 
+def _without(secrets: tuple[str, ...]) -> Callable[[str], str]:
+    from genaicompare.sanitize import REDACTED
+
+    def strip(text: str) -> str:
+        for value in secrets:
+            if value in text:
+                text = text.replace(value, REDACTED)
+        return text
+
+    return strip
+
+
 def _map_strings(obj: Any, fn: Callable[[str], str], skip: frozenset[str]) -> Any:
     if isinstance(obj, str):
         return fn(obj)
@@ -395,6 +407,11 @@ def export(
     filters = filters or ExportFilters()
     redact = _pii_redactor() if redact_pii else None
     answers, meta = _load(store, catalog, filters, for_rated=fmt == "rated")
+    from genaicompare.sanitize import secret_values
+
+    # A model can echo a key it saw: the values of credential-like environment variables never
+    # reach an export. (Key-shaped patterns are left alone: they would alter legitimate text.)
+    secrets = secret_values()
     used: dict[int, _Answer] = {}
 
     def produce() -> Iterator[str]:
@@ -422,6 +439,8 @@ def export(
                 used[a.row["id"]] = a
             if redact is not None:
                 obj = _map_strings(obj, redact, _NOT_TEXT)
+            if secrets:
+                obj = _map_strings(obj, _without(secrets), frozenset())
             yield dumps_line(obj)
 
     target: str | None

@@ -340,3 +340,18 @@ def test_cli_export_scores_forget_and_ratings(db: Store, tmp_path: Path) -> None
         assert r.returncode == 0 and expected in r.stdout, r.stdout + r.stderr
     r = _cli("forget", "--prompt", "p3", "--db", dbp, env_home=tmp_path)
     assert r.returncode == 0 and "deleted 2 answer(s)" in r.stdout, r.stdout + r.stderr
+
+
+def test_secret_values_from_the_environment_never_reach_an_export(
+    db: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sentinel = "sk-SENTINEL-0123456789abcdef"
+    monkeypatch.setenv("OPENAI_API_KEY", sentinel)
+    rec = db.recs[("old", "p2")]  # type: ignore[attr-defined]
+    db.conn.execute("UPDATE responses SET text = ? WHERE id = ?", [f"Paris {sentinel}", rec.id])
+    for fmt in ("rated", "sft", "dpo", "kto"):
+        out = tmp_path / f"{fmt}.jsonl"
+        export(db, "exp", fmt, out)
+        text = out.read_text(encoding="utf-8")
+        assert sentinel not in text
+    assert "Paris [REDACTED]" in (tmp_path / "sft.jsonl").read_text(encoding="utf-8")
