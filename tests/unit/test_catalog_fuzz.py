@@ -14,6 +14,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import genaicompare._catalog_loader as loader
 from genaicompare.catalog import Catalog, CatalogError, load_catalog
 
 GOOD = """\
@@ -174,3 +175,12 @@ def test_random_trees_as_yaml_and_jsonl(tmp_path: Path, tree: dict) -> None:  # 
     lines = [json.dumps(p, ensure_ascii=False) for p in prompts]
     jsonl_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     _check(jsonl_path)
+    # The one-call JSONL reader and the line-by-line one agree whenever both accept the file.
+    text = jsonl_path.read_text(encoding="utf-8")
+    fast = loader._jsonl_fast(text, jsonl_path)
+    try:
+        slow = loader._jsonl_data(text, jsonl_path)[0]
+    except CatalogError:
+        return
+    if fast is not None:
+        assert fast == slow
