@@ -2,9 +2,9 @@
 
 Measured per response:
 
-* ``ttft_ms`` — request start to the first text chunk. For ``local/…`` models the clock starts
-  after the local server is up, so a cold start is not billed to the model's TTFT.
-* ``latency_ms`` — request start to the end of the stream (retries and their waits included).
+* ``ttft_ms`` — request sent (the stream's :class:`Started`) to the first text chunk. Importing
+  litellm, starting the local server and waiting for a free one are not billed to the model.
+* ``latency_ms`` — request sent to the end of the stream (retries and their waits included).
 * ``tokens_in`` / ``tokens_out`` — the provider's usage. Only when the provider sent none are they
   estimated (litellm's token counter, or ≈4 characters per token if litellm cannot count that
   model), and ``tokens_estimated`` says so. The local llama.cpp server never sends usage in a
@@ -36,6 +36,7 @@ from genaicompare.providers.events import (
     FinishState,
     ModelRequest,
     Retrying,
+    Started,
     TextDelta,
     Timeouts,
     Usage,
@@ -128,6 +129,7 @@ class ResponseCollector:
         self._first_at: float | None = None
         self._last_at: float | None = None
         self._chunks = 0
+        self._sent = False
 
     @property
     def text(self) -> str:
@@ -137,7 +139,11 @@ class ResponseCollector:
         self._started = time.perf_counter()
 
     def feed(self, event: Event) -> None:
-        if isinstance(event, TextDelta):
+        if isinstance(event, Started):
+            if not self._sent:  # retries keep the first send time: their waits are latency
+                self._sent = True
+                self._started = event.at
+        elif isinstance(event, TextDelta):
             if self._first_at is None:
                 self._first_at = event.at
             self._last_at = event.at
@@ -215,15 +221,9 @@ class ResponseCollector:
         timeouts: Timeouts = DEFAULT_TIMEOUTS,
         on_event: OnEvent | None = None,
     ) -> ResponseRecord:
-        from genaicompare.providers.stream import _within, stream
+        from genaicompare.providers.stream import stream
 
-        if is_local_model(self.request.model):
-            # Start the clock once the server is up; a failure to start is reported by stream().
-            from genaicompare.providers import local
-
-            with contextlib.suppress(Exception):
-                await _within(local.ensure_started(self.request.model), timeouts.first_token)
-        self.start()
+        self.start()  # provisional: the stream's Started event moves it to the actual send
         try:
             async with contextlib.aclosing(stream(self.request, timeouts)) as events:
                 async for event in events:

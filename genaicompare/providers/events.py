@@ -1,6 +1,6 @@
 """Typed events every provider stream yields, and the request that starts one.
 
-A stream yields any number of :class:`TextDelta` (and a :class:`Retrying` before each retry, which
+A stream yields one :class:`Started` when the request goes out, any number of :class:`TextDelta` (and a :class:`Retrying` before each retry, which
 only ever happens before the first token) and at most one :class:`Usage`, then exactly one
 :class:`Finished` — always last, always present, whatever went wrong. The one exception is
 cancellation: a cancelled stream stops where it is, and the collector records ``cancelled``.
@@ -65,6 +65,15 @@ class ModelRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class Started:
+    """The request is being sent now (litellm loaded, a local server free). TTFT and latency are
+    measured from here, so waiting in our own queues is not billed to the model."""
+
+    at: float
+    """``time.perf_counter()`` when the request went out."""
+
+
+@dataclass(frozen=True, slots=True)
 class TextDelta:
     text: str
     at: float
@@ -103,6 +112,6 @@ class Finished:
     retries: int = 0
 
 
-Event = TextDelta | Usage | Retrying | Finished
+Event = Started | TextDelta | Usage | Retrying | Finished
 
 DEFAULT_TIMEOUTS = Timeouts()

@@ -352,12 +352,19 @@ class LocalPool:
         """Start the servers for ``model`` if needed, without blocking the event loop."""
         await asyncio.to_thread(self._start_blocking, model)
 
-    async def acquire(self, model: str) -> Lease:
+    async def acquire(self, model: str, wait: bool = True) -> Lease:
+        """The least-busy server for ``model``. With ``wait`` (the default), wait for an idle one:
+        a llama.cpp server answers one request at a time, and queueing here rather than inside the
+        server keeps the wait out of the request's TTFT and first-token timeout."""
         servers = await asyncio.to_thread(self._start_blocking, model)
-        with self._lock:
-            server = min(servers, key=lambda s: (s.busy, s.index))
-            server.busy += 1
-        return Lease(server, self)
+        while True:
+            with self._lock:
+                server = min(servers, key=lambda s: (s.busy, s.index))
+                if server.busy == 0 or not wait:
+                    server.busy += 1
+                    return Lease(server, self)
+            # Polling (not an asyncio.Condition) keeps the pool usable from any event loop.
+            await asyncio.sleep(0.01)
 
     def _release(self, server: _Server) -> None:
         with self._lock:

@@ -35,6 +35,7 @@ from genaicompare.providers.events import (
     FinishState,
     ModelRequest,
     Retrying,
+    Started,
     TextDelta,
     Timeouts,
     Usage,
@@ -368,12 +369,13 @@ async def _stream(request: ModelRequest, timeouts: Timeouts) -> AsyncGenerator[E
             from genaicompare.providers import local
 
             try:
-                lease = await _within(local.acquire(model), timeouts.first_token)
+                # Waiting for a free server is queueing, not the model's time: bounded by total.
+                lease = await _within(local.acquire(model), timeouts.total)
             except asyncio.TimeoutError:
                 yield Finished(
                     FinishState.timeout,
-                    error_type="local_start_timeout",
-                    error=f"the local model did not start within {timeouts.first_token:g} s",
+                    error_type="local_queue_timeout",
+                    error=f"no local model server was free within {timeouts.total:g} s",
                 )
                 return
             except local.LocalModelError as exc:
@@ -383,8 +385,9 @@ async def _stream(request: ModelRequest, timeouts: Timeouts) -> AsyncGenerator[E
                 return
             model, api_base, key = lease.litellm_model, lease.api_base, lease.api_key
         litellm = await asyncio.to_thread(import_litellm) if _litellm is None else _litellm
-        started = time.perf_counter()  # a cold litellm import is not the provider's time
         kwargs = _call_kwargs(request, timeouts, model, api_base, key)
+        started = time.perf_counter()  # a cold litellm import is not the provider's time
+        yield Started(started)
 
         while True:
             attempt = _Attempt()

@@ -101,7 +101,7 @@ async def test_more_streams_than_servers_all_finish(servers: local.LocalPool) ->
 async def test_local_events_are_the_same_types(servers: local.LocalPool) -> None:
     events = [e async for e in stream(smollm(max_tokens=4, temperature=0), TIMEOUTS)]
     assert events[-1].state is FinishState.length
-    assert {type(e).__name__ for e in events} <= {"TextDelta", "Usage", "Finished"}
+    assert {type(e).__name__ for e in events} <= {"Started", "TextDelta", "Usage", "Finished"}
 
 
 def test_server_processes_stop(servers: local.LocalPool) -> None:

@@ -17,6 +17,7 @@ from genaicompare.providers import (
     FinishState,
     ModelRequest,
     Retrying,
+    Started,
     TextDelta,
     Timeouts,
     Usage,
@@ -70,6 +71,7 @@ async def test_incremental_chunks_usage_and_exactly_one_finished_last(server: Fa
     events = await events_of(request(server, "fake/tokens?n=5&reported=gpt-fake-2025"))
     deltas = [e for e in events if isinstance(e, TextDelta)]
     assert [d.text for d in deltas] == ["t0", " t1", " t2", " t3", " t4"]
+    assert type(events[0]) is Started
     assert [type(e) for e in events[-2:]] == [Usage, Finished]
     assert sum(isinstance(e, Finished) for e in events) == 1
     usage, finished = events[-2], events[-1]
@@ -99,7 +101,7 @@ async def test_collect_measures_ttft_latency_tokens_and_speed(server: FakeOpenAI
     # 10 tokens after the first, ~20 ms apart → ~50 tok/s (loose bounds: a loaded CI machine)
     assert 5 < record.tokens_per_s < 60
     assert record.cost_usd is None  # the fake model has no price anywhere: unknown, never 0
-    assert isinstance(seen[-1], Finished) and len(seen) == 13
+    assert isinstance(seen[-1], Finished) and len(seen) == 14  # Started, 11 deltas, Usage, Finished
 
 
 async def test_cost_from_litellm_price_table(server: FakeOpenAI) -> None:

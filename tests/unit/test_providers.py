@@ -224,19 +224,22 @@ def test_local_pool_routes_to_the_least_busy_server(
 
     async def scenario() -> list[int]:
         a = await pool.acquire("local/smollm2")
-        b = await pool.acquire("local/smollm2")
-        c = await pool.acquire("local/smollm2")  # both busy: shares one
+        b = await pool.acquire("local/smollm2")  # the other, idle server
+        c = await pool.acquire("local/smollm2", wait=False)  # both busy: shares the first
+        waiting = asyncio.create_task(pool.acquire("local/smollm2"))
+        await asyncio.sleep(0.05)
+        assert not waiting.done()  # waits for an idle server rather than queueing in one
+        b.release()
+        e = await asyncio.wait_for(waiting, 2)  # the server b freed
         a.release()
-        d = await pool.acquire("local/smollm2")  # goes to the server a freed
         a.release()  # releasing twice is harmless
-        ports = [lease.server.port for lease in (a, b, c, d)]
-        for lease in (b, c, d):
-            lease.release()
+        ports = [lease.server.port for lease in (a, b, c, e)]
+        c.release()
+        e.release()
         return ports
 
     ports = asyncio.run(scenario())
-    assert ports[0] != ports[1]
-    assert ports[3] == ports[0]
+    assert ports == [1000, 1001, 1000, 1001]
     assert [s.busy for s in servers] == [0, 0]
     assert servers[0].api_base == "http://127.0.0.1:1000/v1"
 
@@ -296,3 +299,16 @@ def test_unknown_provider_is_an_error_state_not_an_exception() -> None:
 
     got = asyncio.run(events())
     assert got[-1].state is FinishState.error and got[-1].retries == 0
+
+
+def test_clock_starts_when_the_request_is_sent() -> None:
+    from genaicompare.providers import Started
+
+    collector = ResponseCollector(req())
+    collector.start()  # e.g. then 5 s importing litellm or waiting for a free local server
+    sent = time.perf_counter() + 5.0
+    collector.feed(Started(sent))
+    collector.feed(Started(sent + 1.0))  # a retry does not restart the clock
+    collector.feed(TextDelta("a", sent + 0.25))
+    collector.feed(Finished(FinishState.complete, finish_reason="stop"))
+    assert collector.record.ttft_ms == pytest.approx(250, abs=0.01)
