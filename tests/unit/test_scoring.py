@@ -312,3 +312,23 @@ def test_parallel_and_sequential_reads_agree(tmp_path: Path) -> None:
         one = compute_scores(store, "c", by=by, rounds=20, parallel=False).to_json()
         two = compute_scores(store, "c", by=by, rounds=20, parallel=True).to_json()
         assert one == two
+
+
+def test_scores_table_shows_hostile_names_as_inert_text(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from genaicompare.commands.scores import print_scores
+    from genaicompare.ratings import Ratings
+    from genaicompare.store import Store
+
+    monkeypatch.setenv("COLUMNS", "300")  # wide enough that no cell is cut
+    store = _db(tmp_path)
+    evil = "eve\x1b]52;c;cHduZWQ=\x07[bold red]x[/]\x9b2J"
+    rec = store.response(1)
+    assert rec is not None
+    Ratings(store, rater=evil).thumb(rec, "down")
+    print_scores(compute_scores(store, "c", rounds=10))
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x9b" not in out and "\x07" not in out
+    assert "[bold red]x[/]" in out  # markup shown literally, not applied
+    assert isinstance(store, Store)
