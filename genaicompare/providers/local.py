@@ -313,28 +313,30 @@ class LocalPool:
         with self._lock:
             start_lock = self._start_locks.setdefault(path, threading.Lock())
         with start_lock:
-            servers = self._servers.get(path)
-            if servers and all(s.alive for s in servers):
+            servers = self._servers.get(path) or [
+                _Server(name, path, i, self.threads) for i in range(self.size)
+            ]
+            # Only dead servers are (re)started: a crashed one must not take its healthy
+            # neighbours' in-flight streams down with it.
+            dead = [s for s in servers if not s.alive]
+            if not dead:
                 return servers
-            if servers:
-                for server in servers:
-                    server.stop()
-            servers = [_Server(name, path, i, self.threads) for i in range(self.size)]
             errors: list[BaseException] = []
 
             def start(server: _Server) -> None:
                 try:
+                    server.stop()
                     server.start()
                 except BaseException as exc:  # collected and re-raised below
                     errors.append(exc)
 
-            threads = [threading.Thread(target=start, args=(s,), daemon=True) for s in servers]
+            threads = [threading.Thread(target=start, args=(s,), daemon=True) for s in dead]
             for thread in threads:
                 thread.start()
             for thread in threads:
                 thread.join()
             if errors:
-                for server in servers:
+                for server in dead:
                     server.stop()
                 self.error = str(errors[0])
                 raise (

@@ -104,6 +104,24 @@ async def test_local_events_are_the_same_types(servers: local.LocalPool) -> None
     assert {type(e).__name__ for e in events} <= {"Started", "TextDelta", "Usage", "Finished"}
 
 
+async def test_a_crashed_server_is_restarted_alone(servers: local.LocalPool) -> None:
+    import os
+    import signal
+
+    await local.ensure_started()
+    group = next(iter(local.pool()._servers.values()))
+    victim, survivor = group
+    survivor_pid = survivor.proc.pid
+    os.killpg(victim.proc.pid, signal.SIGKILL)
+    victim.proc.wait(10)
+    assert not victim.alive
+    records = await asyncio.gather(
+        *(collect(smollm(max_tokens=4, temperature=0), TIMEOUTS) for _ in range(2))
+    )
+    assert [r.state for r in records] == [FinishState.length] * 2
+    assert victim.alive and survivor.proc.pid == survivor_pid  # the healthy one kept running
+
+
 def test_server_processes_stop(servers: local.LocalPool) -> None:
     asyncio.run(local.ensure_started())
     procs = [s.proc for group in local.pool()._servers.values() for s in group]
