@@ -231,12 +231,14 @@ class MetricsEngine:
         """Every selected metric for a finished response. ``prompt`` gives the reference, the
         context and the selection (a bare string is taken as the reference); ``others`` maps the
         other models' aliases to their answers for ``similarity_to:<alias>``."""
-        reference, context, prompt_names = None, (), None
+        reference: str | None = None
+        context: list[str] = []
+        prompt_names: list[str] | None = None
         if isinstance(prompt, Prompt):
             reference, context, prompt_names = (
                 prompt.reference,
                 prompt.context_passages,
-                (prompt.metrics),
+                prompt.metrics,
             )
         elif isinstance(prompt, str):
             reference = prompt
@@ -349,16 +351,16 @@ class MetricsEngine:
                     out[f"prompt_{label}"] = MetricValue(value, None, version)
 
         if want("pii_count", "pii_types"):
-            for name, (value, detail) in pii.pii_metrics(output).items():
-                out[name] = MetricValue(value, detail, pii.VERSION)
+            for name, (count, spans) in pii.pii_metrics(output).items():
+                out[name] = MetricValue(count, spans, pii.VERSION)
             if question:
-                for name, (value, detail) in _prompt_pii(question).items():
-                    out[f"prompt_{name}"] = MetricValue(value, detail, pii.VERSION)
+                for name, (count, spans) in _prompt_pii(question).items():
+                    out[f"prompt_{name}"] = MetricValue(count, spans, pii.VERSION)
 
         if want(*readability.READABILITY_METRICS):
-            for name, (value, detail) in readability.readability(output).items():
+            for name, (score, extra) in readability.readability(output).items():
                 if want(name):
-                    out[name] = MetricValue(value, detail, readability.VERSION)
+                    out[name] = MetricValue(score, extra, readability.VERSION)
         return out
 
     # -- assertions -----------------------------------------------------------------------------

@@ -108,7 +108,7 @@ def _open_reader(folder: Path) -> Any:
     import nltk.data
     from nltk.corpus.reader.wordnet import WordNetCorpusReader
 
-    class _WordNet30(WordNetCorpusReader):  # type: ignore[misc]
+    class _WordNet30(WordNetCorpusReader):
         def map_wn(self, version: str = "wordnet") -> None:
             # The sense map is only for multilingual (OMW) lookups, which METEOR never makes;
             # building it reads index.sense twice and would need nltk's own corpus.
