@@ -86,11 +86,11 @@ def _registry() -> dict[str, MetricInfo]:
         "judge_detail",
         "judge_score",
         "judge_pairwise",
+        "judge_groundedness",
         "judge_error",
     ):
-        reg[name] = MetricInfo(
-            "judge", "1-10" if name != "judge_pairwise" else "-1..1", True, "judge"
-        )
+        scale = {"judge_pairwise": "-1..1", "judge_groundedness": "0-1"}.get(name, "1-10")
+        reg[name] = MetricInfo("judge", scale, True, "judge")
     return reg
 
 
