@@ -7,8 +7,9 @@ Measured per response:
 * ``latency_ms`` — request sent to the end of the stream (retries and their waits included).
 * ``tokens_in`` / ``tokens_out`` — the provider's usage. Only when the provider sent none are they
   estimated (litellm's token counter, or ≈4 characters per token if litellm cannot count that
-  model), and ``tokens_estimated`` says so. The local llama.cpp server never sends usage in a
-  stream; its ``tokens_out`` is the number of streamed chunks (one token each), flagged estimated.
+  model), and ``tokens_estimated`` says so. The local model's launcher adds real usage to its
+  streams; should it ever be missing, ``tokens_out`` is the number of streamed chunks (llama.cpp
+  streams one token per chunk), flagged estimated.
 * ``tokens_per_s`` — decode speed after the first token: ``(tokens_out - 1) / (last chunk - first
   chunk)``; None when there is nothing to time (fewer than two tokens or one chunk).
 * ``cost_usd`` — catalog prices (``price_in_per_mtok``/``price_out_per_mtok``) win; else litellm's

@@ -1,7 +1,8 @@
 """The embedded local model: SmolLM2-135M-Instruct served by llama-cpp-python on 127.0.0.1.
 
 ``local/smollm2`` (or ``local/<path/to/model.gguf>``) is served by a small pool of
-``python -m llama_cpp.server`` processes that genaicompare starts on free loopback ports and stops at
+``python -m llama_cpp.server`` processes (via :mod:`._llama_server`, which adds token usage to
+streamed answers) that genaicompare starts on free loopback ports and stops at
 exit. :func:`acquire` hands a request the least-busy server and the ``openai/<name>`` model string +
 ``api_base`` to use, so local answers go through exactly the same litellm path, events and states
 as remote ones.
@@ -137,6 +138,9 @@ def _child_env(threads: int) -> dict[str, str]:
             "HF_HUB_OFFLINE": "1",
             "NO_PROXY": "127.0.0.1,localhost",
             "PYTHONUNBUFFERED": "1",
+            # The launcher is genaicompare.providers._llama_server: make it importable from a
+            # plain checkout too, not only from an installed package.
+            "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
         }
     )
     return env
@@ -161,7 +165,7 @@ class _Server:
         return [
             sys.executable,
             "-m",
-            "llama_cpp.server",
+            "genaicompare.providers._llama_server",
             "--model",
             str(self.path),
             "--model_alias",

@@ -52,9 +52,12 @@ async def test_real_generation_streams_through_the_litellm_path(servers: local.L
     assert record.state in (FinishState.length, FinishState.complete), record.error
     assert record.text.strip()
     assert len(deltas) > 1  # token by token, not one blob
-    assert record.tokens_out and 1 < record.tokens_out <= 12
-    assert record.tokens_in and record.tokens_in > 0
-    assert record.tokens_estimated  # llama.cpp's server sends no usage while streaming
+    # Usage comes from the server (our launcher counts what llama.cpp consumed and produced).
+    assert not record.tokens_estimated
+    assert record.tokens_in and record.tokens_in > 10  # chat template + the question
+    if record.state is FinishState.length:
+        assert record.tokens_out == 12
+        assert len(deltas) <= 12
     assert record.cost_usd == 0.0
     assert record.ttft_ms is not None and record.latency_ms >= record.ttft_ms
     assert record.reported_model == "smollm2"
