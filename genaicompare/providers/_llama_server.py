@@ -43,7 +43,7 @@ def _patch() -> bool:
             return result
         return _with_usage(self, result)
 
-    Llama.generate = generate  # type: ignore[method-assign]
+    Llama.generate = generate  # type: ignore[method-assign,assignment]
     Llama.create_chat_completion = create_chat_completion  # type: ignore[method-assign]
     return True
 
