@@ -24,6 +24,7 @@ import asyncio
 import json
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -84,6 +85,7 @@ def run_cli(catalog: Path, db: Path, jobs: int, home: Path, **env_extra: str) ->
         **env_extra,
     }
     started = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -107,6 +109,8 @@ def run_cli(catalog: Path, db: Path, jobs: int, home: Path, **env_extra: str) ->
     )
     out, err = proc.communicate()
     wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if proc.returncode not in (0, 1):
         raise SystemExit(f"run failed ({proc.returncode}): {err[-2000:]}")
     doc = json.loads(out)
@@ -115,6 +119,7 @@ def run_cli(catalog: Path, db: Path, jobs: int, home: Path, **env_extra: str) ->
     return {
         "seconds": doc["seconds"],
         "wall": wall,
+        "cpu_s": cpu,
         "responses": len(doc["responses"]),
         "states": sorted(states),
         "mean_ttft_ms": sum(ttfts) / len(ttfts) if ttfts else None,
@@ -253,12 +258,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         f"P3 headless batch: {args.prompts} prompts × 2 models, 0.2 s/request, -j {args.jobs}; "
         f"ideal {ideal:.2f} s  ({result['machine']}, load {os.getloadavg()[0]:.1f})"
     )
-    print(f"{'':34} {'run s':>7} {'× ideal':>8} {'TTFT ms':>8} {'process s':>10}")
+    print(f"{'':34} {'run s':>7} {'× ideal':>8} {'TTFT ms':>8} {'process s':>10} {'CPU s':>6}")
     for r in rows:
         print(
             f"{r['what']:34} {r['seconds']:7.2f} {r['ratio']:8.2f} "
-            f"{r['mean_ttft_ms']:8.1f} {r.get('wall', float('nan')):10.2f}"
+            f"{r['mean_ttft_ms']:8.1f} {r.get('wall', float('nan')):10.2f} "
+            f"{r.get('cpu_s', float('nan')):6.2f}"
         )
+    print(
+        "process s: the whole CLI process (interpreter start, imports, catalog load included); "
+        "CPU s: its user + system CPU time"
+    )
     if memory:
         print(
             f"peak RSS: {memory['prompts']} prompts {memory['rss_mb']:.0f} MB, "

@@ -31,7 +31,7 @@ import operator
 import re
 import statistics
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -129,7 +129,7 @@ class AssertionResult:
 
 
 def evaluate_assertions(
-    spec: dict[str, Any] | None, metrics: dict[str, Any], record: ResponseRecord | None = None
+    spec: Mapping[str, Any] | None, metrics: dict[str, Any], record: ResponseRecord | None = None
 ) -> list[AssertionResult]:
     """The prompt's ``assert`` block against one response's metrics.
 
@@ -173,7 +173,7 @@ _COMPARISON = re.compile(r"^\s*(<=|>=|==|!=|<|>)\s*([-+]?\d+(?:\.\d+)?(?:e[-+]?\
 
 
 def fallback_assertions(
-    spec: dict[str, Any], metrics: dict[str, Any], text: str
+    spec: Mapping[str, Any], metrics: dict[str, Any], text: str
 ) -> list[AssertionResult]:
     """Assertions without the metrics package: ``"OP NUMBER"`` on a metric, a bare string on
     ``contains`` / ``not_contains`` (case-insensitive substring of the answer), a bare number or
@@ -211,7 +211,7 @@ def _iter_results(raw: Any) -> Iterable[Any]:
         yield from raw
 
 
-def _normalise(item: Any, spec: dict[str, Any]) -> AssertionResult:
+def _normalise(item: Any, spec: Mapping[str, Any]) -> AssertionResult:
     if isinstance(item, AssertionResult):
         return item
     if isinstance(item, tuple):
@@ -437,7 +437,7 @@ def evaluate_rules(rules: Sequence[Rule], stats: Iterable[ModelStats]) -> list[R
 
 def build_cases(
     records: Iterable[ResponseRecord],
-    assert_specs: dict[str, dict[str, Any] | None],
+    assert_specs: Mapping[str, Mapping[str, Any] | None],
     metrics: dict[int, dict[str, Any]],
 ) -> list[Case]:
     """Group records by prompt × model (latest row per sample wins: resumed runs redo some)."""

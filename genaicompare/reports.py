@@ -267,8 +267,11 @@ def markdown(
         lines.append("|---|---|---|")
         for c in bad[:max_cases]:
             if c.errored:
-                s = next(x for x in c.samples if not x.ok)
-                problem = f"{s.state.value}: {s.error_type or ''} {s.error or ''}"
+                bad_sample = next(x for x in c.samples if not x.ok)
+                problem = (
+                    f"{bad_sample.state.value}: {bad_sample.error_type or ''} "
+                    f"{bad_sample.error or ''}"
+                )
             else:
                 problem = "; ".join(
                     f"{a.name} {a.expected}: {a.reason}"

@@ -11,6 +11,7 @@ import argparse
 import io
 import os
 import sys
+from typing import Any
 
 from genaicompare.commands._common import open_store
 from genaicompare.errors import UserError
@@ -76,7 +77,7 @@ def main(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_table(rows: list, run_a: int, run_b: int, method: str) -> None:  # type: ignore[type-arg]
+def _print_table(rows: list[Any], run_a: int, run_b: int, method: str) -> None:
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text

@@ -25,7 +25,7 @@ import random
 import ssl
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -36,6 +36,7 @@ from genaicompare.providers.events import (
     FinishState,
     ModelRequest,
     Retrying,
+    Started,
     TextDelta,
     Timeouts,
     Usage,
@@ -331,7 +332,9 @@ async def _post(url: str, payload: bytes, headers: dict[str, str], connect: floa
     return _Response(status, response_headers, reader, writer)
 
 
-async def stream(request: ModelRequest, timeouts: Timeouts | None = None) -> AsyncIterator[Event]:
+async def stream(
+    request: ModelRequest, timeouts: Timeouts | None = None
+) -> AsyncGenerator[Event, None]:
     """Yield :class:`TextDelta` …, at most one :class:`Usage`, then exactly one :class:`Finished`."""
     timeouts = timeouts or Timeouts()
     loop = asyncio.get_running_loop()
@@ -349,6 +352,7 @@ async def stream(request: ModelRequest, timeouts: Timeouts | None = None) -> Asy
     payload = json.dumps(_body(request), ensure_ascii=False).encode()
     got_text = False
     finished: Finished | None = None
+    yield Started(time.perf_counter())  # TTFT and latency count from the send, as on litellm's path
 
     def fail(state: FinishState, etype: str, message: str) -> Finished:
         return Finished(

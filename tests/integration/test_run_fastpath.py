@@ -15,6 +15,7 @@ from genaicompare.providers.events import (
     Finished,
     ModelRequest,
     Retrying,
+    Started,
     TextDelta,
     Timeouts,
     Usage,
@@ -86,6 +87,7 @@ def shape(evs: list[Any]) -> dict[str, Any]:
     return {
         "text": "".join(e.text for e in evs if isinstance(e, TextDelta)),
         "retrying": [e.attempt for e in evs if isinstance(e, Retrying)],
+        "started": sum(isinstance(e, Started) for e in evs),
         "usage": [(u.prompt_tokens, u.completion_tokens) for u in usage],
         "state": final.state,
         "finish_reason": final.finish_reason,
