@@ -421,16 +421,19 @@ def export(
                 "version": meta["version"] or "1",
                 "description": f"genaicompare rated export of '{catalog}'",
             }
+            from genaicompare.sanitize import redact as redact_keys
+
             models: dict[str, dict[str, Any]] = {}
             for a in answers:
-                models.setdefault(
-                    a.row["model_alias"],
-                    {
-                        "id": a.row["model_alias"],
-                        "model": a.row["model"],
-                        "params": json.loads(a.row["params"] or "{}"),
-                    },
-                )
+                spec = {
+                    "id": a.row["model_alias"],
+                    "model": a.row["model"],
+                    "params": json.loads(a.row["params"] or "{}"),
+                }
+                if a.row["api_base"]:
+                    # The endpoint makes the file runnable again; a key in its URL never leaves.
+                    spec["api_base"] = redact_keys(a.row["api_base"])
+                models.setdefault(a.row["model_alias"], spec)
             if models:
                 header["models"] = list(models.values())
             yield dumps_line(header)
