@@ -24,11 +24,13 @@ async def _main() -> int:
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=64 * 1024 * 1024)
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-    out = sys.stdout.buffer
+    # A non-blocking writer: if the UI reads slowly, lines queue in memory here instead of
+    # stalling this loop (a stalled loop would trip the streams' between-chunk timeouts).
+    transport, _ = await loop.connect_write_pipe(asyncio.Protocol, sys.stdout)
 
     def send(message: dict[str, Any]) -> None:
-        out.write(json.dumps(message, ensure_ascii=False).encode("utf-8", "surrogatepass") + b"\n")
-        out.flush()
+        line = json.dumps(message, ensure_ascii=False).encode("utf-8", "surrogatepass")
+        transport.write(line + b"\n")
 
     first = await reader.readline()
     if not first:
@@ -118,6 +120,7 @@ async def _main() -> int:
         await asyncio.gather(*tasks.values(), return_exceptions=True)
     store.finish_run(run_id)
     store.close()
+    transport.close()
     return 0
 
 

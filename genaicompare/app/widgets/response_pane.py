@@ -25,6 +25,7 @@ from genaicompare.sanitize import for_display, one_line
 # Introducers of escape sequences that may be split across batches (ESC and 8-bit C1 forms).
 _INTRODUCERS = "\x1b\x9b\x9d\x90\x98\x9e\x9f"
 _MAX_CARRY = 4096
+FLUSH_INTERVAL = 0.05
 
 STATE_LABELS = {
     "idle": "waiting",
@@ -95,6 +96,7 @@ class ResponsePane(Vertical):
         self._generation = 0
         self._writer: asyncio.Task[None] | None = None
         self._last_progress = 0.0
+        self._appending = False
 
     def compose(self) -> ComposeResult:
         yield Static(classes="pane-header", markup=False)
@@ -207,6 +209,9 @@ class ResponsePane(Vertical):
 
     # -- rendering ------------------------------------------------------------------------------
     async def _write_loop(self) -> None:
+        # Markdown re-parses the last block on each append, so a long paragraph costs more each
+        # time: wait at least 3× the last append's cost (and one flush interval) before the next,
+        # so rendering never takes more than about a quarter of the UI's time per pane.
         while True:
             await self._wake.wait()
             self._wake.clear()
@@ -215,8 +220,21 @@ class ResponsePane(Vertical):
             generation = self._generation
             batch = "".join(self._pending)
             self._pending.clear()
-            if generation == self._generation:
+            if generation != self._generation:
+                continue
+            self._appending = True
+            started = time.perf_counter()
+            try:
                 await self.markdown.append(batch)
+            finally:
+                self._appending = False
+            cost = time.perf_counter() - started
+            await asyncio.sleep(max(FLUSH_INTERVAL, 3 * cost))
+
+    @property
+    def idle(self) -> bool:
+        """Nothing waiting to be rendered (tests and benchmarks wait for this)."""
+        return not self._pending and not self._appending
 
     def _refresh_header(self) -> None:
         header = Text(no_wrap=True, overflow="ellipsis")

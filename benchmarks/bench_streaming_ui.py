@@ -1,0 +1,221 @@
+"""P2: streaming through the TUI vs litellm alone; CPU share of the app at 3 × 100 tok/s.
+
+    python benchmarks/bench_streaming_ui.py [--tokens 5000] [--panes 3] [--json] [--fast-path]
+
+The local test server runs in its own process. Every stream goes through litellm
+(``GENAICOMPARE_FAST_PATH=0``; ``--fast-path`` measures the lean OpenAI-compatible client instead).
+
+1. litellm alone: ``collect()`` of the same ``--panes`` requests concurrently, nothing else.
+2. the app (``make_app``, as the CLI builds it: streaming in the worker process, batched text to
+   the UI), headless at 140 × 40: time from pressing ``n`` to every pane finished. The answer shown
+   in each pane and the one stored must both equal the server's text: 0 tokens lost.
+   Ratio = 2 ÷ 1 (goal ≤ 1.2).
+3. CPU share: 3 panes at 100 tok/s (delay 0.01 s) for ``--paced-tokens`` tokens; CPU seconds of
+   the UI process and of the worker process ÷ wall seconds (goal ≤ 25 % of one core).
+Each figure is measured after one warm-up request (litellm imported, connections open).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+CLK = os.sysconf("SC_CLK_TCK")
+
+
+def start_server() -> tuple[subprocess.Popen[str], str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.support.fake_openai", "--port", "0"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    port = int(proc.stdout.readline().split()[1])
+    return proc, f"http://127.0.0.1:{port}/v1"
+
+
+def words(n: int) -> str:
+    return " ".join(f"w{i}" for i in range(n))
+
+
+def make_catalog(base: str, panes: int, tokens: int, delay: float) -> Any:
+    from genaicompare.catalog import Catalog
+
+    scenario = "fake/echo" + (f"?delay={delay}" if delay else "")
+    return Catalog.model_validate(
+        {
+            "name": f"bench-ui-{tokens}-{delay}",
+            "models": [
+                # Distinct params: three different requests, so no pane is answered from the cache.
+                {
+                    "id": f"m{i}",
+                    "model": f"openai/{scenario}",
+                    "api_base": base,
+                    "params": {"temperature": round(0.1 * i, 1)},
+                }
+                for i in range(panes)
+            ],
+            "prompts": [
+                {"id": "warm-up", "prompt": "warm up"},
+                {"id": "timed", "prompt": words(tokens)},
+            ],
+        }
+    )
+
+
+async def litellm_alone(catalog: Any) -> float:
+    from genaicompare.comparison import build_request
+    from genaicompare.providers.collect import collect
+
+    warm, timed = catalog.prompts
+    await collect(build_request(catalog, warm, catalog.models[0])[0])
+    requests = [build_request(catalog, timed, m)[0] for m in catalog.models]
+    start = time.perf_counter()
+    records = await asyncio.gather(*(collect(r) for r in requests))
+    elapsed = time.perf_counter() - start
+    for r in records:
+        if r.text != timed.prompt:
+            raise SystemExit(
+                f"litellm alone: {r.model_alias} ended {r.state.value} "
+                f"({r.error_type}) with {len(r.text.split())} words"
+            )
+    return elapsed
+
+
+def _proc_cpu(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK
+
+
+def _self_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+async def through_app(catalog: Any, db: Path) -> dict[str, float]:
+    from genaicompare.app.app import make_app
+    from genaicompare.app.screens.main import MainScreen
+    from genaicompare.app.widgets.response_pane import ResponsePane
+    from genaicompare.config import Settings
+    from genaicompare.store import Store
+
+    store = Store(db)
+    app = make_app(
+        Settings(rater="bench", prefetch=0, metrics=["lexical"]), catalog, store, save_config=False
+    )
+    expected = catalog.prompts[1].prompt
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = next(s for s in app.screen_stack if isinstance(s, MainScreen))
+
+        def done(index: int) -> bool:
+            slots = [s for (p, _), s in screen.slots.items() if p == index]
+            return len(slots) == len(catalog.models) and all(s.finished for s in slots)
+
+        while not done(0):
+            await pilot.pause(0.05)
+        worker_pid = app.engine._proc.pid  # type: ignore[attr-defined]
+        cpu_ui, cpu_worker = _self_cpu(), _proc_cpu(worker_pid)
+        start = time.perf_counter()
+        await pilot.press("n")
+        while not done(1):
+            await pilot.pause(0.01)
+        elapsed = time.perf_counter() - start
+        cpu_ui, cpu_worker = _self_cpu() - cpu_ui, _proc_cpu(worker_pid) - cpu_worker
+        panes = list(screen.query(ResponsePane))
+        while not all(p.idle for p in panes):
+            await pilot.pause(0.05)
+        lost = 0
+        for pane in panes:
+            shown = pane.markdown.source
+            slot = screen.slots[(1, pane.alias)]
+            streamed, stored = "".join(slot.parts), slot.record
+            if stored is None or stored.state.value != "complete":
+                state = stored.state.value if stored else slot.state
+                raise SystemExit(f"pane {pane.alias} ended in state {state}, not complete")
+            for got in (streamed, stored.text, shown):
+                # Count missing or extra words (and any other difference as one).
+                lost += abs(len(expected.split()) - len(got.split())) + (got != expected)
+    store.close()
+    return {"seconds": elapsed, "cpu_ui": cpu_ui, "cpu_worker": cpu_worker, "lost": lost}
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    server, base = start_server()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            os.environ["GENAICOMPARE_HOME"] = tmp
+            fast = make_catalog(base, args.panes, args.tokens, 0)
+            alone = await litellm_alone(fast)
+            ui = await through_app(fast, Path(tmp) / "fast.db")
+            paced = make_catalog(base, args.panes, args.paced_tokens, 0.01)
+            ui_paced = await through_app(paced, Path(tmp) / "paced.db")
+    finally:
+        server.terminate()
+        server.wait()
+    return {
+        "panes": args.panes,
+        "tokens_per_pane": args.tokens,
+        "litellm_alone_s": alone,
+        "app_s": ui["seconds"],
+        "ratio": ui["seconds"] / alone,
+        "tokens_lost": ui["lost"],
+        "app_cpu_ui_s": ui["cpu_ui"],
+        "app_cpu_worker_s": ui["cpu_worker"],
+        "paced_tok_per_s_per_pane": 100,
+        "paced_wall_s": ui_paced["seconds"],
+        "paced_cpu_share_ui": ui_paced["cpu_ui"] / ui_paced["seconds"],
+        "paced_cpu_share_worker": ui_paced["cpu_worker"] / ui_paced["seconds"],
+        "paced_cpu_share_total": (ui_paced["cpu_ui"] + ui_paced["cpu_worker"])
+        / ui_paced["seconds"],
+        "paced_tokens_lost": ui_paced["lost"],
+        "litellm_path": "fast path" if args.fast_path else "litellm",
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tokens", type=int, default=5000)
+    parser.add_argument("--paced-tokens", type=int, default=1000)
+    parser.add_argument("--panes", type=int, default=3)
+    parser.add_argument("--fast-path", action="store_true")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    os.environ["GENAICOMPARE_FAST_PATH"] = "1" if args.fast_path else "0"
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    result = asyncio.run(run(args))
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return
+    print(
+        f"{result['panes']} panes × {result['tokens_per_pane']} tokens, zero delay "
+        f"({result['litellm_path']}):"
+    )
+    print(f"  litellm alone        {result['litellm_alone_s']:8.2f} s")
+    print(
+        f"  through the app      {result['app_s']:8.2f} s   ratio {result['ratio']:.2f} "
+        f"(goal ≤ 1.2)   tokens lost: {result['tokens_lost']}"
+    )
+    print(f"  CPU: UI {result['app_cpu_ui_s']:.2f} s, worker {result['app_cpu_worker_s']:.2f} s")
+    print(f"{result['panes']} panes × 100 tok/s for {result['paced_wall_s']:.1f} s:")
+    print(
+        f"  CPU share UI {100 * result['paced_cpu_share_ui']:.1f} %, worker "
+        f"{100 * result['paced_cpu_share_worker']:.1f} %, total "
+        f"{100 * result['paced_cpu_share_total']:.1f} % of one core (goal ≤ 25 %)   "
+        f"tokens lost: {result['paced_tokens_lost']}"
+    )
+
+
+if __name__ == "__main__":
+    main()
