@@ -622,6 +622,7 @@ class _Scorer:
 
     # -- the pipeline ---------------------------------------------------------------------------
     def run(self, side: sqlite3.Connection | None = None) -> Scores:
+        started = time.thread_time()
         self._prompt_meta()
         self._codes()
         if side is None:
@@ -664,6 +665,9 @@ class _Scorer:
         self._lap("fairness_trends")
         groups = self._groups(a, t_model, t_prompt, t_up, t_n) if self.by else []
         self._lap("groups")
+        # CPU of this thread alone: with the side thread on another core, the wall time an
+        # unloaded machine needs is about this (the side thread's is in thread_cpu:side).
+        self.timings["thread_cpu:main"] = time.thread_time() - started
         return Scores(
             catalog=self.catalog,
             by=self.by,
@@ -686,6 +690,7 @@ class _Scorer:
         )
 
     def _side_arrays(self, conn: sqlite3.Connection) -> _Arrays:
+        started = time.thread_time()
         other = _Scorer(conn, self.catalog, self.by, self.rounds, self.seed, self.prefix)
         other.models, other.metric_names = self.models, self.metric_names
         conn.execute("DROP TABLE IF EXISTS temp.gc_pm")
@@ -694,6 +699,7 @@ class _Scorer:
         arrays = other._arrays()
         for name, seconds in other.timings.items():
             self.timings[f"parallel:{name}"] = seconds
+        self.timings["thread_cpu:side"] = time.thread_time() - started
         return arrays
 
     # -- gathering ------------------------------------------------------------------------------
