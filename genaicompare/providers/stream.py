@@ -43,6 +43,7 @@ from genaicompare.providers.events import (
 from genaicompare.sanitize import redact, safe_error
 
 _litellm: Any = None
+_warmed = False
 _import_lock = threading.Lock()
 
 # litellm fetches these from the network at import time unless told to use its bundled copies.
@@ -149,10 +150,13 @@ def warm_up() -> None:
     """Import litellm and what its first call needs, so no request pays for it (blocking)."""
     import importlib
 
+    global _warmed
     import_litellm()
-    for name in _FIRST_CALL_MODULES:
-        with contextlib.suppress(Exception):
-            importlib.import_module(name)
+    if not _warmed:
+        for name in _FIRST_CALL_MODULES:
+            with contextlib.suppress(Exception):
+                importlib.import_module(name)
+        _warmed = True
 
 
 def import_litellm_in_background() -> threading.Thread:
@@ -384,7 +388,9 @@ async def _stream(request: ModelRequest, timeouts: Timeouts) -> AsyncGenerator[E
                 )
                 return
             model, api_base, key = lease.litellm_model, lease.api_base, lease.api_key
-        litellm = await asyncio.to_thread(import_litellm) if _litellm is None else _litellm
+        if not _warmed:  # a cold start is not the provider's time: do it before Started
+            await asyncio.to_thread(warm_up)
+        litellm = import_litellm()
         kwargs = _call_kwargs(request, timeouts, model, api_base, key)
         started = time.perf_counter()  # a cold litellm import is not the provider's time
         yield Started(started)
