@@ -108,7 +108,7 @@ class Store:
         with self._lock:
             cur = self.conn.execute(sql, params)
             cols = [c[0] for c in cur.description or ()]
-            return [dict(zip(cols, row)) for row in cur.fetchall()]
+            return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
 
     # -- catalogs -------------------------------------------------------------------------------
     def record_catalog(self, catalog: Catalog, path: str | Path | None = None) -> int:
