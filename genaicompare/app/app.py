@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual.app import App, SystemCommand
@@ -26,8 +27,11 @@ if TYPE_CHECKING:
     from genaicompare.store import Store
 
 
+STYLESHEET = Path(__file__).resolve().parent / "app.tcss"
+
+
 class GenaiCompareApp(App[None]):
-    CSS_PATH = "app.tcss"
+    CSS_PATH = STYLESHEET  # absolute: subclasses elsewhere (tests) find it too
     TITLE = "genaicompare"
     ENABLE_COMMAND_PALETTE = True
     BINDINGS = [
@@ -277,7 +281,7 @@ def make_app(
 
 
 class _PickerApp(App[str | None]):
-    CSS_PATH = "app.tcss"
+    CSS_PATH = STYLESHEET
 
     def __init__(self, choices: Sequence[tuple[str, str]]) -> None:
         super().__init__()
