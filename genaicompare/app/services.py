@@ -91,7 +91,7 @@ class RatingService:
 
     def rated_prompts(self, catalog_name: str | None, rater: str) -> set[str]:
         """Prompt ids this rater has a rating in force on (marks in the prompt list)."""
-        rows = self.ratings.current("rater = ? AND catalog_name IS ?", [rater, catalog_name])
+        rows = self.ratings.current("r.rater = ? AND r.catalog_name IS ?", [rater, catalog_name])
         return {r.prompt_id for r in rows}
 
 

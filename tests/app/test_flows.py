@@ -248,3 +248,19 @@ async def test_scores_and_export_screens(server, build, db_path):
         await wait_for(pilot, out.exists)
     rated = [json.loads(line) for line in out.read_text().splitlines()]
     assert rated and all("[@click" not in json.dumps(r) for r in rated)
+
+
+async def test_rated_marks_shown_on_reopen(server, build, db_path):
+    catalog = two_models(server, name="marks")
+    app = build(catalog, prefetch=0)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n", "n")
+        await wait_for(pilot, lambda: finished(app, 2))
+        await pilot.press("u")
+        await wait_for(pilot, lambda: len(ratings(db_path)) == 1)
+    again = build(catalog, prefetch=0)
+    async with again.run_test(size=SIZE) as pilot:
+        plist = main_screen(again).query_one(PromptList)
+        # Prompt 2 is never opened in this session: its mark comes from the database.
+        await wait_for(pilot, lambda: plist.rows[2].rated)
+        assert not plist.rows[0].rated and not plist.rows[1].rated
