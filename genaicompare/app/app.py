@@ -172,11 +172,21 @@ class GenaiCompareApp(App[None]):
     # -- lifecycle ------------------------------------------------------------------------------
     def on_mount(self) -> None:
         from genaicompare.app.themes import discover_themes
+        from genaicompare.errors import UserError
 
-        for theme in discover_themes().values():
-            self.register_theme(theme)
+        try:
+            for theme in discover_themes().values():
+                self.register_theme(theme)
+        except UserError as exc:  # a broken user theme is reported, the bundled ones still work
+            self.notify(one_line(str(exc), 300), severity="error", markup=False, timeout=10)
         if self.settings.theme in self.available_themes:
             self.theme = self.settings.theme
+        else:
+            self.notify(
+                one_line(f"unknown theme {self.settings.theme!r}", 200),
+                severity="warning",
+                markup=False,
+            )
         keymap = {bid: keys for bid, keys in self.settings.keymap.items()}
         if keymap:
             self.set_keymap(keymap)

@@ -102,7 +102,7 @@ async def _settled(pilot) -> None:
                 and (all(s.metrics for s in slots))
             ):
                 await pilot.pause(0.2)
-                screen.refresh_metrics()  # from the final values, whatever order threads ended
+                screen._draw_metrics()  # from the final values, whatever order threads ended
                 break
         await pilot.pause(0.05)
     await pilot.pause(0.3)

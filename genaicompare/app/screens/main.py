@@ -85,6 +85,8 @@ class MainScreen(Screen[None]):
         self.shown_at = time.perf_counter()
         self.last_rating: Any = None
         self._metrics_busy = False
+        self._metrics_drawn = 0.0
+        self._metrics_timer: Any = None
 
     @property
     def gapp(self) -> GenaiCompareApp:
@@ -529,6 +531,16 @@ class MainScreen(Screen[None]):
 
     # -- metrics --------------------------------------------------------------------------------
     def refresh_metrics(self) -> None:
+        """Rebuild the metrics table now if it was not rebuilt in the last 0.5 s, else soon."""
+        now = time.perf_counter()
+        if now - self._metrics_drawn >= 0.5:
+            self._metrics_timer = None
+            self._metrics_drawn = now
+            self._draw_metrics()
+        elif self._metrics_timer is None:
+            self._metrics_timer = self.set_timer(0.5, self.refresh_metrics)
+
+    def _draw_metrics(self) -> None:
         table = self.query_one("#metrics", DataTable)
         table.clear()
         for slot_index, pane in enumerate(self.panes()):
@@ -561,7 +573,7 @@ class MainScreen(Screen[None]):
 
     def _cheap_metrics(self, slot_index: int) -> None:
         slot = self.current_pane_slot(slot_index)
-        if slot is None or self._metrics_busy:
+        if slot is None or self._metrics_busy or not self.prompt.reference:
             return
         self._metrics_busy = True
         text, reference = "".join(slot.parts), self.prompt.reference
