@@ -9,6 +9,7 @@ than the stream, batches merge instead of queueing one repaint each. Model outpu
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from typing import Any
 
@@ -16,7 +17,8 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import Markdown, Static
+from textual.widget import Widget
+from textual.widgets import Markdown
 
 from genaicompare.providers.events import FinishState
 from genaicompare.records import ResponseRecord
@@ -26,6 +28,7 @@ from genaicompare.sanitize import for_display, one_line
 _INTRODUCERS = "\x1b\x9b\x9d\x90\x98\x9e\x9f"
 _MAX_CARRY = 4096
 FLUSH_INTERVAL = 0.05
+RENDER_BACKOFF = float(os.environ.get("GENAICOMPARE_RENDER_BACKOFF", "3"))
 
 STATE_LABELS = {
     "idle": "waiting",
@@ -57,6 +60,24 @@ class DisplayText:
             # Possibly an unfinished sequence: hold it until the next batch shows where it ends.
             text, self._carry = text[:cut], text[cut:]
         return for_display(text)
+
+
+class Line(Widget):
+    """One line of sanitized text. Updating repaints it without a layout pass (unlike Static,
+    whose ``update`` re-lays out the screen: several times a second per pane adds up)."""
+
+    DEFAULT_CSS = "Line { height: 1; }"
+
+    def __init__(self, classes: str) -> None:
+        super().__init__(classes=classes)
+        self._text = Text()
+
+    def set_text(self, text: Text) -> None:
+        self._text = text
+        self.refresh()
+
+    def render(self) -> Text:
+        return self._text
 
 
 class ResponsePane(Vertical):
@@ -99,10 +120,10 @@ class ResponsePane(Vertical):
         self._appending = False
 
     def compose(self) -> ComposeResult:
-        yield Static(classes="pane-header", markup=False)
+        yield Line(classes="pane-header")
         with VerticalScroll():
             yield Markdown(open_links=False)
-        yield Static(classes="pane-status", markup=False)
+        yield Line(classes="pane-status")
 
     @property
     def markdown(self) -> Markdown:
@@ -229,7 +250,7 @@ class ResponsePane(Vertical):
             finally:
                 self._appending = False
             cost = time.perf_counter() - started
-            await asyncio.sleep(max(FLUSH_INTERVAL, 3 * cost))
+            await asyncio.sleep(max(FLUSH_INTERVAL, RENDER_BACKOFF * cost))
 
     @property
     def idle(self) -> bool:
@@ -242,7 +263,7 @@ class ResponsePane(Vertical):
         header.append(one_line(self.title, 80))
         if self.badge:
             header.append("  " + self.badge, style="bold")
-        self.query_one(".pane-header", Static).update(header)
+        self.query_one(".pane-header", Line).set_text(header)
 
     def status_text(self) -> str:
         parts = [STATE_LABELS.get(self.state, self.state)]
@@ -267,6 +288,6 @@ class ResponsePane(Vertical):
         return " · ".join(parts)
 
     def _refresh_status(self) -> None:
-        self.query_one(".pane-status", Static).update(
+        self.query_one(".pane-status", Line).set_text(
             Text(self.status_text(), no_wrap=True, overflow="ellipsis")
         )
