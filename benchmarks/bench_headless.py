@@ -12,7 +12,8 @@ The server runs in its own process (as a real one would), the run is the real CL
 run's own ``seconds`` (catalog loading and interpreter start excluded; printed separately).
 Rows:
   1. a raw asyncio client doing nothing but read the streams: what this server + machine allow;
-  2. ``genaicompare run`` (the lean OpenAI-compatible client, the default for openai/ + api_base);
+  2. ``genaicompare run`` (the lean OpenAI-compatible client, the default for openai/ + api_base),
+     then the same prompts with references (the lexical metrics and their WordNet load);
   3. the same with ``GENAICOMPARE_FAST_PATH=0`` (every chunk through litellm), for comparison;
   4. peak RSS of a run with N and 10 × N prompts (zero-latency server; goal: +< 100 MB).
 """
@@ -49,7 +50,9 @@ def start_server() -> tuple[subprocess.Popen[str], int]:
     return proc, int(line.split()[1])
 
 
-def write_catalog(path: Path, port: int, prompts: int, scenario: str) -> Path:
+def write_catalog(
+    path: Path, port: int, prompts: int, scenario: str, references: bool = False
+) -> Path:
     base = f"http://127.0.0.1:{port}/v1"
     doc = {
         "name": "bench-headless",
@@ -67,7 +70,7 @@ def write_catalog(path: Path, port: int, prompts: int, scenario: str) -> Path:
             {
                 "id": f"p{i:05d}",
                 "prompt": f"Question {i}: summarise the quarterly report.",
-                "reference": f"t0 t1 t2 answer {i}",
+                **({"reference": f"t0 t1 t2 answer {i}"} if references else {}),
             }
             for i in range(prompts)
         ],
@@ -217,6 +220,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             fast = run_cli(cat, tmp / "fast.db", args.jobs, tmp / "home")
             rows.append(
                 {"what": "genaicompare run (lean client)", **fast, "ratio": fast["seconds"] / ideal}
+            )
+            refs = write_catalog(tmp / "r.yaml", port, args.prompts, PACED, references=True)
+            lexical = run_cli(refs, tmp / "refs.db", args.jobs, tmp / "home")
+            rows.append(
+                {
+                    "what": "  + references (lexical metrics)",
+                    **lexical,
+                    "ratio": lexical["seconds"] / ideal,
+                }
             )
             if not args.skip_litellm:
                 slow = run_cli(
