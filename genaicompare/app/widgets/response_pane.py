@@ -28,6 +28,7 @@ from genaicompare.sanitize import for_display, one_line
 _INTRODUCERS = "\x1b\x9b\x9d\x90\x98\x9e\x9f"
 _MAX_CARRY = 4096
 FLUSH_INTERVAL = 0.05
+CHARS_PER_SECOND = float(os.environ.get("GENAICOMPARE_RENDER_CHARS", "20000"))
 RENDER_BACKOFF = float(os.environ.get("GENAICOMPARE_RENDER_BACKOFF", "3"))
 
 STATE_LABELS = {
@@ -118,6 +119,7 @@ class ResponsePane(Vertical):
         self._writer: asyncio.Task[None] | None = None
         self._last_progress = 0.0
         self._appending = False
+        self._shown_chars = 0
 
     def compose(self) -> ComposeResult:
         yield Line(classes="pane-header")
@@ -158,6 +160,7 @@ class ResponsePane(Vertical):
         self.started = time.perf_counter()
         self._display = DisplayText()
         self._pending.clear()
+        self._shown_chars = 0
         self.remove_class("-error")
         self.markdown.update("")
         self._refresh_header()
@@ -250,7 +253,12 @@ class ResponsePane(Vertical):
             finally:
                 self._appending = False
             cost = time.perf_counter() - started
-            await asyncio.sleep(max(FLUSH_INTERVAL, RENDER_BACKOFF * cost))
+            # Re-rendering the growing last block also costs in the compositor, outside the
+            # append: space appends out in proportion to the text's size as well.
+            self._shown_chars += len(batch)
+            await asyncio.sleep(
+                max(FLUSH_INTERVAL, RENDER_BACKOFF * cost, self._shown_chars / CHARS_PER_SECOND)
+            )
 
     @property
     def idle(self) -> bool:
