@@ -11,11 +11,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Container, Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from genaicompare.catalog import Catalog, ModelSpec, Prompt, RenderedPrompt
-from genaicompare.providers.events import Event, FinishState, ModelRequest, Timeouts
+from genaicompare.providers.events import Event, ModelRequest, Timeouts
 from genaicompare.records import ResponseRecord, request_hash
-from genaicompare.store import Store
+
+if TYPE_CHECKING:  # the store pulls sqlite-utils (and pandas): not before a catalog error
+    from genaicompare.store import Store
 
 DEFAULT_CONCURRENCY = 4
 
@@ -87,31 +90,22 @@ class Comparison:
                 await self._save(hit)
                 return hit
         from genaicompare.providers import openai_fast
-        from genaicompare.providers.collect import collect
+        from genaicompare.providers.collect import ResponseCollector
 
+        collector = ResponseCollector(
+            request,
+            prompt_id=prompt.id,
+            template_hash=rendered.template_hash,
+            sample_index=sample_index,
+        )
         # OpenAI-compatible endpoints take the lean client (same events, a fraction of the CPU).
-        collect_fn = openai_fast.collect if openai_fast.supports(request) else collect
+        source = openai_fast.stream if openai_fast.supports(request) else None
         async with self._slots:
             try:
-                record = await collect_fn(
-                    request,
-                    self.timeouts,
-                    on_event=on_event,
-                    prompt_id=prompt.id,
-                    template_hash=rendered.template_hash,
-                )
+                record = await collector.run(self.timeouts, on_event, source=source)
             except asyncio.CancelledError:
-                record = ResponseRecord(
-                    prompt_id=prompt.id,
-                    model_alias=model.id,
-                    model=model.model,
-                    params=request.params,
-                    messages=request.messages,
-                    api_base=request.api_base,
-                    template_hash=rendered.template_hash,
-                    state=FinishState.cancelled,
-                )
-                await asyncio.shield(self._save(record))
+                # The collector kept the text so far, in state ``cancelled``: store that.
+                await asyncio.shield(self._save(collector.record))
                 raise
         record.sample_index = sample_index
         await self._save(record)

@@ -18,9 +18,15 @@ class UserError(Exception):
     """A problem the user can fix (bad option, missing file). Printed as is; exit code 2."""
 
 
+class StoreError(Exception):
+    """The database could not be opened or written (message is user-facing); exit code 2.
+
+    Defined here, not in ``store``, so that handling an error never imports sqlite-utils.
+    """
+
+
 def _known() -> tuple[type[BaseException], ...]:
     from genaicompare.catalog import CatalogError
-    from genaicompare.store import StoreError
 
     return (UserError, CatalogError, StoreError)
 

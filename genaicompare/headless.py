@@ -20,14 +20,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from genaicompare.catalog import Catalog, Prompt
 from genaicompare.comparison import Comparison
 from genaicompare.errors import UserError
 from genaicompare.providers.events import FinishState, Timeouts
 from genaicompare.records import ResponseRecord
-from genaicompare.store import Store
+
+if TYPE_CHECKING:  # the store pulls sqlite-utils (and pandas): not before a catalog error
+    from genaicompare.store import Store
 
 # Headless default when the catalog names no metrics: the families that cost ≈1 ms of CPU per
 # answer. Embeddings and toxicity (≈0.3–0.5 s per answer here) and readability (its dictionary

@@ -23,6 +23,7 @@ import sqlite_utils
 
 from genaicompare import __version__
 from genaicompare.catalog import Catalog, content_hash
+from genaicompare.errors import StoreError
 from genaicompare.migrations import migrate
 from genaicompare.records import ResponseRecord
 
@@ -33,10 +34,6 @@ WRITE_ATTEMPTS = 8
 
 def now_iso() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")
-
-
-class StoreError(Exception):
-    """The database could not be opened or written (message is user-facing)."""
 
 
 class Store:
@@ -220,7 +217,7 @@ class Store:
             return ids
 
         ids = self.write(do) if rows else []
-        for record, row, rid in zip(records, rows, ids):
+        for record, row, rid in zip(records, rows, ids, strict=True):
             record.id, record.run_id, record.created_at = rid, row["run_id"], row["created_at"]
         return ids
 

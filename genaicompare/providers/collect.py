@@ -28,7 +28,7 @@ import asyncio
 import contextlib
 import inspect
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from genaicompare.providers.events import (
     DEFAULT_TIMEOUTS,
@@ -45,6 +45,8 @@ from genaicompare.providers.events import (
 from genaicompare.records import ResponseRecord
 
 OnEvent = Callable[[Event], "Awaitable[None] | None"]
+# A provider stream: litellm's (providers.stream) or the lean OpenAI-compatible client's.
+StreamSource = Callable[[ModelRequest, Timeouts], AsyncIterator[Event]]
 
 _CHARS_PER_TOKEN = 4
 
@@ -221,12 +223,19 @@ class ResponseCollector:
         self,
         timeouts: Timeouts = DEFAULT_TIMEOUTS,
         on_event: OnEvent | None = None,
+        source: StreamSource | None = None,
     ) -> ResponseRecord:
-        from genaicompare.providers.stream import stream
+        """Consume ``source(request, timeouts)`` (default: the litellm stream) into :attr:`record`.
+
+        On cancellation :attr:`record` keeps the text so far in state ``cancelled`` and the
+        cancellation propagates.
+        """
+        if source is None:
+            from genaicompare.providers.stream import stream as source
 
         self.start()  # provisional: the stream's Started event moves it to the actual send
         try:
-            async with contextlib.aclosing(stream(self.request, timeouts)) as events:
+            async with contextlib.aclosing(source(self.request, timeouts)) as events:
                 async for event in events:
                     self.feed(event)
                     if on_event is not None:
@@ -273,4 +282,11 @@ async def collect(
     return await collector.run(timeouts, on_event)
 
 
-__all__ = ["OnEvent", "ResponseCollector", "collect", "cost_usd", "estimate_tokens"]
+__all__ = [
+    "OnEvent",
+    "ResponseCollector",
+    "StreamSource",
+    "collect",
+    "cost_usd",
+    "estimate_tokens",
+]

@@ -537,24 +537,9 @@ async def collect(
     The providers' :class:`ResponseCollector` does all the measuring, so TTFT, tok/s, token
     estimates and cost are computed exactly as on the litellm path.
     """
-    import contextlib
-    import inspect
-
-    from genaicompare.providers.collect import ResponseCollector
+    from genaicompare.providers.collect import DEFAULT_TIMEOUTS, ResponseCollector
 
     collector = ResponseCollector(
         request, prompt_id=prompt_id, template_hash=template_hash, sample_index=sample_index
     )
-    collector.start()
-    try:
-        async with contextlib.aclosing(stream(request, timeouts)) as events:
-            async for event in events:
-                collector.feed(event)
-                if on_event is not None:
-                    result = on_event(event)
-                    if inspect.isawaitable(result):
-                        await result
-    except asyncio.CancelledError:
-        collector.cancel()
-        raise
-    return collector.record
+    return await collector.run(timeouts or DEFAULT_TIMEOUTS, on_event, source=stream)

@@ -13,6 +13,7 @@ from genaicompare.providers import openai_fast
 from genaicompare.providers.collect import collect
 from genaicompare.providers.events import (
     Finished,
+    FinishState,
     ModelRequest,
     Retrying,
     Started,
@@ -148,7 +149,10 @@ def test_cancel_mid_stream_records_cancelled(server: FakeOpenAI) -> None:
             await task
 
     asyncio.run(main())
-    assert not any(isinstance(e, Finished) for e in seen)
+    # As on the litellm path: the one final event is Finished(cancelled), delivered on the way out.
+    finals = [e for e in seen if isinstance(e, Finished)]
+    assert len(finals) == 1 and seen[-1] is finals[0]
+    assert finals[0].state is FinishState.cancelled
 
 
 def test_supports_only_exact_equivalents(
