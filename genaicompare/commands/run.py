@@ -26,14 +26,14 @@ exit codes:
        error/timeout (an unreachable provider is always 2, never 0 or 1); see --max-errors
   130  interrupted (Ctrl-C): finished answers are kept; continue with --resume RUN_ID
 
---fail-on RULE (repeatable, or comma-separated): NAME OP NUMBER[%%], OP one of < <= > >= == !=.
+--fail-on RULE (repeatable, or comma-separated): NAME OP NUMBER[%], OP one of < <= > >= == !=.
 A rule that holds for a candidate model is a regression. Names:
   assert_pass_rate       share of prompt x model cases whose assertions all pass (0-1)
   assert_failures        failed cases                    e.g. "assert_failures > 0"
   baseline_similarity    mean similarity to the baseline's answers (0-1)
   thumbs_up_drop         thumbs-up rate drop vs baseline, in points (needs ratings)
-  cost_increase          cost vs baseline on the same prompts, in %%   e.g. "cost_increase > 20%%"
-  p95_latency_increase   p95 latency vs baseline, in %%
+  cost_increase          cost vs baseline on the same prompts, in %   e.g. "cost_increase > 20%"
+  p95_latency_increase   p95 latency vs baseline, in %
   error_rate             share of answers in error/timeout (0-1)
   pass_at_k, pass_hat_k  with --repeat: mean pass@k / pass^k (0-1)
   consistency            with --repeat: mean pairwise similarity of samples (0-1)
