@@ -28,7 +28,8 @@ from genaicompare.sanitize import for_display, one_line
 _INTRODUCERS = "\x1b\x9b\x9d\x90\x98\x9e\x9f"
 _MAX_CARRY = 4096
 FLUSH_INTERVAL = 0.05
-CHARS_PER_SECOND = float(os.environ.get("GENAICOMPARE_RENDER_CHARS", "20000"))
+CHARS_PER_SECOND = float(os.environ.get("GENAICOMPARE_RENDER_CHARS", "8000"))
+MAX_SIZE_DELAY = 1.0
 RENDER_BACKOFF = float(os.environ.get("GENAICOMPARE_RENDER_BACKOFF", "3"))
 
 STATE_LABELS = {
@@ -256,9 +257,8 @@ class ResponsePane(Vertical):
             # Re-rendering the growing last block also costs in the compositor, outside the
             # append: space appends out in proportion to the text's size as well.
             self._shown_chars += len(batch)
-            await asyncio.sleep(
-                max(FLUSH_INTERVAL, RENDER_BACKOFF * cost, self._shown_chars / CHARS_PER_SECOND)
-            )
+            by_size = min(MAX_SIZE_DELAY, self._shown_chars / CHARS_PER_SECOND)
+            await asyncio.sleep(max(FLUSH_INTERVAL, RENDER_BACKOFF * cost, by_size))
 
     @property
     def idle(self) -> bool:
