@@ -1,27 +1,55 @@
-"""The domain imports without Textual, litellm or torch (harlequin's test_import_hygiene idea)."""
+"""Import boundaries (harlequin's test_import_hygiene idea), checked in fresh interpreters.
+
+* The domain imports without Textual, litellm or torch.
+* The TUI's modules import without litellm, torch or the embedding/toxicity stacks: those load in
+  the background after the first paint, never on the path to it.
+"""
 
 import json
 import subprocess
 import sys
 
+import pytest
+
 DOMAIN = [
     "genaicompare",
     "genaicompare.catalog",
     "genaicompare.providers",
+    "genaicompare.providers.collect",
+    "genaicompare.providers.stream",
+    "genaicompare.providers.openai_fast",
+    "genaicompare.comparison",
+    "genaicompare.headless",
     "genaicompare.store",
     "genaicompare.records",
     "genaicompare.sanitize",
     "genaicompare.paths",
+    "genaicompare.metrics",
+    "genaicompare.ratings",
+    "genaicompare.scoring",
+    "genaicompare.export",
+    "genaicompare.regression",
+    "genaicompare.reports",
     "genaicompare.cli",
 ]
-HEAVY = ["textual", "litellm", "torch", "sentence_transformers", "detoxify", "llama_cpp"]
+HEAVY = ["litellm", "torch", "sentence_transformers", "detoxify", "llama_cpp", "transformers"]
+APP = ["genaicompare.app.app", "genaicompare.commands.tui"]
+
+
+def loaded_after_import(modules: list[str], watch: list[str]) -> list[str]:
+    code = (
+        "import importlib, json, sys\n"
+        f"for m in {modules!r}: importlib.import_module(m)\n"
+        f"print(json.dumps([h for h in {watch!r} if h in sys.modules]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def test_domain_imports_without_textual_litellm_or_torch():
-    code = (
-        "import importlib, json, sys\n"
-        f"for m in {DOMAIN!r}: importlib.import_module(m)\n"
-        f"print(json.dumps([h for h in {HEAVY!r} if h in sys.modules]))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+    assert loaded_after_import(DOMAIN, ["textual", *HEAVY]) == []
+
+
+@pytest.mark.parametrize("module", APP)
+def test_tui_modules_import_without_litellm_or_torch(module):
+    assert loaded_after_import([module], HEAVY) == []
