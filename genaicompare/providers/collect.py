@@ -28,7 +28,7 @@ import asyncio
 import contextlib
 import inspect
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 
 from genaicompare.providers.events import (
     DEFAULT_TIMEOUTS,
@@ -46,7 +46,7 @@ from genaicompare.records import ResponseRecord
 
 OnEvent = Callable[[Event], "Awaitable[None] | None"]
 # A provider stream: litellm's (providers.stream) or the lean OpenAI-compatible client's.
-StreamSource = Callable[[ModelRequest, Timeouts], AsyncIterator[Event]]
+StreamSource = Callable[[ModelRequest, Timeouts], AsyncGenerator[Event, None]]
 
 _CHARS_PER_TOKEN = 4
 
@@ -231,8 +231,9 @@ class ResponseCollector:
         cancellation propagates.
         """
         if source is None:
-            from genaicompare.providers.stream import stream as source
+            from genaicompare.providers.stream import stream as litellm_stream
 
+            source = litellm_stream
         self.start()  # provisional: the stream's Started event moves it to the actual send
         try:
             async with contextlib.aclosing(source(self.request, timeouts)) as events:
