@@ -2,13 +2,17 @@
 
     python benchmarks/bench_launch.py [--runs 5] [--json]
 
-Each row spawns a process in a fresh pty (140 × 40) and times from spawn until the screen's
-marker text has been written (Textual writes a frame at once, so the marker arriving is the first
-paint). Rows:
+Each case spawns a process in a fresh pty (140 × 40) and times from spawn until a marker text has
+been written (Textual writes a frame at once, so a marker arriving is that frame's paint). The
+app's first frame is its loading screen ("Loading <file> …"); the main screen (its footer's "Next
+prompt") follows once settings and catalog are read. Rows:
   1. a trivial Textual app (Static + Footer): the floor on this machine;
-  2. ``genaicompare sample_catalogs/quickstart.yaml`` (goal ≤ 0.3 s and ≤ 1.5× the trivial app);
-  3. ``genaicompare`` on a generated 50,000-prompt JSONL catalog (goal ≤ 2 s).
+  2. ``genaicompare sample_catalogs/quickstart.yaml``, first paint (goal ≤ 0.3 s and ≤ 1.5× the
+     trivial app) and main screen;
+  3. ``genaicompare`` on a generated 50,000-prompt JSONL catalog, first paint and main screen
+     (goal: open ≤ 2 s).
 Median of ``--runs``; each run uses a new GENAICOMPARE_HOME and database (cold catalog cache).
+The cases take turns within a run, so background load on the machine hits them alike.
 """
 
 from __future__ import annotations
@@ -40,17 +44,20 @@ Trivial().run()
 """
 
 
-def first_paint(argv: list[str], marker: bytes, env: dict[str, str]) -> float:
+def paints(argv: list[str], markers: list[bytes], env: dict[str, str]) -> list[float]:
+    """Seconds from spawn until each marker (in order) has been written."""
     start = time.perf_counter()
     child = pexpect.spawn(argv[0], argv[1:], env=env, dimensions=(40, 140), timeout=60)
+    out = []
     try:
-        child.expect(marker)
-        elapsed = time.perf_counter() - start
+        for marker in markers:
+            child.expect(marker)
+            out.append(time.perf_counter() - start)
         child.send("q")
         child.expect(pexpect.EOF, timeout=30)
     finally:
         child.close(force=True)
-    return elapsed
+    return out
 
 
 def write_big_catalog(path: Path, n: int) -> None:
@@ -96,39 +103,38 @@ def measure(runs: int) -> list[dict[str, object]]:
         trivial.write_text(TRIVIAL, encoding="utf-8")
         big = tmp / "big.jsonl"
         write_big_catalog(big, 50_000)
-        cases = [
-            ("trivial Textual app", [sys.executable, str(trivial)], b"trivial-ready"),
+        quickstart = ROOT / "sample_catalogs" / "quickstart.yaml"
+        app = [sys.executable, "-m", "genaicompare"]
+        loaded = b"Next prompt"
+        # (name of each marker's row, argv, markers)
+        cases: list[tuple[list[str], list[str], list[bytes]]] = [
+            (["trivial Textual app"], [sys.executable, str(trivial)], [b"trivial-ready"]),
             (
-                "genaicompare quickstart.yaml",
-                [
-                    sys.executable,
-                    "-m",
-                    "genaicompare",
-                    str(ROOT / "sample_catalogs" / "quickstart.yaml"),
-                ],
-                b"Next prompt",
+                ["quickstart: first paint", "quickstart: main screen"],
+                [*app, str(quickstart)],
+                [b"Loading quickstart.yaml", loaded],
             ),
             (
-                "genaicompare 50,000-prompt catalog",
-                [sys.executable, "-m", "genaicompare", str(big)],
-                b"Next prompt",
+                ["50,000 prompts: first paint", "50,000 prompts: main screen"],
+                [*app, str(big)],
+                [b"Loading big.jsonl", loaded],
             ),
         ]
-        for name, argv, marker in cases:
-            times = []
-            for i in range(runs):
-                home = tmp / f"home-{len(rows)}-{i}"
+        times: dict[str, list[float]] = {name: [] for names, _, _ in cases for name in names}
+        for i in range(runs):
+            for n, (names, argv, markers) in enumerate(cases):
+                home = tmp / f"home-{n}-{i}"
                 env = dict(os.environ, GENAICOMPARE_HOME=str(home), TERM="xterm-256color")
-                if argv[-1].endswith((".yaml", ".jsonl")):
-                    argv_run = [*argv, "--db", str(home / "bench.db")]
-                else:
-                    argv_run = argv
-                times.append(first_paint(argv_run, marker, env))
+                if n:
+                    argv = [*argv, "--db", str(home / "bench.db")]
+                for name, seconds in zip(names, paints(argv, markers, env), strict=True):
+                    times[name].append(seconds)
+        for name, values in times.items():
             rows.append(
                 {
                     "case": name,
-                    "median_s": statistics.median(times),
-                    "min_s": min(times),
+                    "median_s": statistics.median(values),
+                    "min_s": min(values),
                     "runs": runs,
                 }
             )
@@ -156,7 +162,7 @@ def main() -> None:
             f"{row['case']:38} {row['median_s']:9.3f} {row['min_s']:7.3f} "
             f"{row['ratio_vs_trivial']:10.2f}"
         )
-    print("goals: quickstart ≤ 0.3 s and ≤ 1.5× trivial; 50,000 prompts ≤ 2 s")
+    print("goals: quickstart first paint ≤ 0.3 s and ≤ 1.5× trivial; 50,000 prompts open ≤ 2 s")
 
 
 if __name__ == "__main__":

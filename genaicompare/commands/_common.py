@@ -6,11 +6,11 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from genaicompare.catalog import Catalog, load_catalog
 from genaicompare.errors import UserError
 from genaicompare.paths import default_db_path
 
 if TYPE_CHECKING:  # sqlite-utils imports pandas (≈1 s): the TUI opens the store after first paint
+    from genaicompare.catalog import Catalog  # pydantic: the TUI reads catalogs after first paint
     from genaicompare.store import Store
 
 
@@ -43,10 +43,10 @@ def open_store(args: argparse.Namespace) -> Store:
 def load_with_models(path: str, models: list[str], replace: bool) -> Catalog:
     if not Path(path).exists():
         raise UserError(f"{path}: no such file")
+    from genaicompare.catalog import load_catalog, with_models
+
     catalog = load_catalog(path)
     if models or replace:
-        from genaicompare.catalog import with_models
-
         catalog = with_models(catalog, models, replace)
     if not catalog.models:
         raise UserError(f"{path}: no models to run: add 'models:' to the catalog or pass -m MODEL")

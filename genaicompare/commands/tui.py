@@ -1,25 +1,34 @@
 """``genaicompare [CATALOG]``: the comparison TUI.
 
 Without a catalog it offers recent catalogs and the bundled samples (quickstart first).
+
+With one, the app paints a loading screen first; settings and catalog (pydantic) are read in the
+app's loading thread, so nothing here imports pydantic, the catalog or the store up front. A bad
+catalog still ends with its one-line ``file:line:col`` error and exit code 2, printed after the
+terminal is restored.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from genaicompare.commands._common import add_model_arguments, db_path, load_with_models
 from genaicompare.errors import UserError
 
 if TYPE_CHECKING:
+    from genaicompare.app.app import Launched
+    from genaicompare.config import Settings
     from genaicompare.store import Store
 
 SAMPLES = Path(__file__).resolve().parent.parent.parent / "sample_catalogs"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from genaicompare.commands._common import add_model_arguments
+
     parser.add_argument("catalog", nargs="?", help="catalog file (.yaml or .jsonl)")
     add_model_arguments(parser)
     parser.add_argument("--theme", help="theme name (remembered in the config file)")
@@ -46,8 +55,8 @@ def _choices(recent: list[str]) -> list[tuple[str, str]]:
     return out
 
 
-def main(args: argparse.Namespace) -> int:
-    from genaicompare.config import load_settings, remember_catalog, save_settings
+def _settings(args: argparse.Namespace) -> Settings:
+    from genaicompare.config import load_settings
 
     saved = load_settings()
     updates: dict[str, object] = {}
@@ -59,23 +68,67 @@ def main(args: argparse.Namespace) -> int:
         updates["prefetch"] = args.prefetch
     if updates:
         saved = saved.model_validate({**saved.model_dump(), **updates})
+    return saved
 
-    path = args.catalog
-    if path is None:
-        from genaicompare.app.app import pick_catalog
 
-        choices = _choices(saved.recent_catalogs)
-        if not choices:
-            raise UserError("no catalog given and no samples found: genaicompare CATALOG")
-        path = pick_catalog(choices)
-        if path is None:
-            return 0
+def first_theme(args: argparse.Namespace) -> str:
+    """The theme the settings will most likely pick, read without pydantic (loading screen only).
+
+    Same precedence as the settings: option, environment, config file, default.
+    """
+    if args.theme:
+        return str(args.theme)
+    env = os.environ.get("GENAICOMPARE_THEME")
+    if env:
+        return env
+    import tomllib
+
+    from genaicompare.paths import config_path
+
+    try:
+        data: dict[str, Any] = tomllib.loads(config_path().read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        data = {}
+    theme = data.get("theme")
+    return theme if isinstance(theme, str) else "genaicompare-dark"
+
+
+def launch(args: argparse.Namespace, path: str) -> Launched:
+    """Settings and catalog for the app (runs in its loading thread); remembers the catalog."""
+    from genaicompare.app.app import Launched
+    from genaicompare.commands._common import load_with_models
+    from genaicompare.config import remember_catalog, save_settings
+
+    saved = _settings(args)
     catalog = load_with_models(path, args.models, args.replace_models)
     if len(catalog.models) > 6:
         raise UserError(
             f"{path}: the TUI compares 2–6 models; this catalog has "
             f"{len(catalog.models)} (use `genaicompare run` for more)"
         )
+    saved = remember_catalog(saved, path)
+    with contextlib.suppress(OSError):  # an unwritable config dir must not stop the session
+        save_settings(saved)
+    # --blind is for this session; the `blind` key in the config makes it the default.
+    settings = saved.model_copy(update={"blind": True}) if args.blind else saved
+    return Launched(settings, catalog, path)
+
+
+def main(args: argparse.Namespace) -> int:
+    path = args.catalog
+    if path is None:
+        from genaicompare.app.app import pick_catalog
+
+        choices = _choices(_settings(args).recent_catalogs)
+        if not choices:
+            raise UserError("no catalog given and no samples found: genaicompare CATALOG")
+        path = pick_catalog(choices)
+        if path is None:
+            return 0
+    if not Path(path).exists():  # the one catalog error worth catching before the screen opens
+        raise UserError(f"{path}: no such file")
+
+    from genaicompare.commands._common import db_path
 
     database = db_path(args)
 
@@ -84,17 +137,20 @@ def main(args: argparse.Namespace) -> int:
 
         return Store(database)
 
-    saved = remember_catalog(saved, path)
-    with contextlib.suppress(OSError):  # an unwritable config dir must not stop the session
-        save_settings(saved)
-    # --blind is for this session; the `blind` key in the config makes it the default.
-    settings = saved.model_copy(update={"blind": True}) if args.blind else saved
-    from genaicompare.app.app import make_app
+    from genaicompare.app.app import launch_app
 
-    app = make_app(settings, catalog, open_store, in_process=args.in_process, catalog_path=path)
+    app = launch_app(
+        lambda: launch(args, path),
+        open_store,
+        first_theme=first_theme(args),
+        in_process=args.in_process,
+        catalog_path=path,
+    )
     try:
         app.run()
     finally:
         if app.store is not None:
             app.store.close()
+    if app.launch_error is not None:
+        raise app.launch_error
     return app.return_code or 0

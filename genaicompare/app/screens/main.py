@@ -27,7 +27,7 @@ from genaicompare.app.services import RatingContext, blind_order
 from genaicompare.app.slots import Slot
 from genaicompare.app.widgets.prompt_list import PromptList, Row
 from genaicompare.app.widgets.response_pane import ResponsePane
-from genaicompare.catalog import ModelSpec, Prompt
+from genaicompare.catalog import Catalog, ModelSpec, Prompt
 from genaicompare.sanitize import for_display, one_line, redact
 
 if TYPE_CHECKING:
@@ -70,11 +70,24 @@ def screen_bindings() -> list[Binding]:
     ]
 
 
+def prompt_rows(catalog: Catalog) -> list[Row]:
+    """The prompt list's rows. Plain data: the CLI builds them in its loading thread."""
+    return [
+        Row(
+            prompt_id=p.id,
+            tags=" ".join(p.tags),
+            haystack=f"{p.id} {' '.join(p.tags)} {(p.prompt or p.template or '')[:300]}".lower(),
+        )
+        for p in catalog.prompts
+    ]
+
+
 class MainScreen(Screen[None]):
     BINDINGS = screen_bindings()
 
-    def __init__(self) -> None:
+    def __init__(self, rows: list[Row] | None = None) -> None:
         super().__init__()
+        self._rows = rows
         self.prompt_index = 0
         self.current_slot = 0
         self.order: list[int] = []
@@ -102,14 +115,8 @@ class MainScreen(Screen[None]):
 
     # -- layout ---------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        rows = [
-            Row(
-                prompt_id=p.id,
-                tags=" ".join(p.tags),
-                haystack=f"{p.id} {' '.join(p.tags)} {(p.prompt or p.template or '')[:300]}".lower(),
-            )
-            for p in self.gapp.catalog.prompts
-        ]
+        rows = self._rows if self._rows is not None else prompt_rows(self.gapp.catalog)
+        self._rows = None
         n = max(1, len(self.models))
         with Horizontal():
             yield PromptList(rows, id="prompts")
