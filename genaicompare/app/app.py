@@ -10,11 +10,13 @@ CLI. So this module imports only Textual's core and ``genaicompare.sanitize``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
@@ -33,6 +35,8 @@ if TYPE_CHECKING:
     from genaicompare.config import Settings
     from genaicompare.store import Store
 
+
+_T = TypeVar("_T")
 
 STYLESHEET = Path(__file__).resolve().parent / "app.tcss"
 BUNDLED_THEMES = Path(__file__).resolve().parent.parent / "themes"
@@ -281,7 +285,7 @@ class GenaiCompareApp(App[None]):
 
     async def _load(self) -> None:
         try:
-            loaded = await asyncio.to_thread(self._load_in_thread)
+            loaded = await _in_daemon_thread(self._load_in_thread)
         except Exception as exc:  # reported by the CLI once the terminal is restored
             self.launch_error = exc
             self.exit(return_code=2)
@@ -377,6 +381,38 @@ class GenaiCompareApp(App[None]):
             Segments(self.console.render(Text(message), self.console.options))
         )
         self._close_messages_no_wait()
+
+
+async def _in_daemon_thread(fn: Callable[[], _T]) -> _T:
+    """``await asyncio.to_thread(fn)``, except that quitting does not wait for ``fn`` to finish.
+
+    (asyncio.run joins its executor's threads: ``q`` on the loading screen of a 50,000-prompt
+    catalog would hang until the catalog was read.)
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[_T] = loop.create_future()
+
+    def run() -> None:
+        result: Any = None
+        error: BaseException | None = None
+        try:
+            result = fn()
+        except BaseException as exc:  # handed to the awaiting coroutine
+            error = exc
+
+        def settle() -> None:
+            if future.done():  # the awaiting worker was cancelled
+                return
+            if error is not None:
+                future.set_exception(error)
+            else:
+                future.set_result(result)
+
+        with contextlib.suppress(RuntimeError):  # the loop is closed: the app has quit
+            loop.call_soon_threadsafe(settle)
+
+    threading.Thread(target=run, name="genaicompare-load", daemon=True).start()
+    return await future
 
 
 def _worker_log() -> Any:

@@ -3,6 +3,7 @@ screen; whatever the loading thread raises ends the app and is kept for the CLI 
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -74,3 +75,35 @@ async def test_a_loading_error_ends_the_app_and_is_kept(
     assert isinstance(app.launch_error, CatalogError)
     assert app.return_code == 2
     assert app.store is None  # nothing was opened
+
+
+def test_loading_thread_does_not_hold_up_quitting() -> None:
+    """asyncio.run joins to_thread's threads; the loading thread must not keep a quit waiting."""
+    from genaicompare.app.app import _in_daemon_thread
+
+    release = threading.Event()
+    done: list[str] = []
+
+    def slow() -> str:
+        release.wait(30)
+        done.append("finished")
+        return "late"
+
+    async def quit_while_loading() -> None:
+        task = asyncio.ensure_future(_in_daemon_thread(slow))
+        await asyncio.sleep(0.05)
+        task.cancel()
+
+    asyncio.run(quit_while_loading())
+    assert done == []  # asyncio.run returned while the thread was still reading
+    release.set()
+
+    async def results() -> tuple[int, str]:
+        value = await _in_daemon_thread(lambda: 42)
+        try:
+            await _in_daemon_thread(lambda: 1 / 0)
+        except ZeroDivisionError as exc:
+            return value, type(exc).__name__
+        return value, "no error"
+
+    assert asyncio.run(results()) == (42, "ZeroDivisionError")
