@@ -1,8 +1,10 @@
-"""One model's answer: header, Markdown body that grows as batches arrive, live status line.
+"""One model's answer: header, body, live status line.
 
 The pane is a :class:`genaicompare.app.engine.Sink`. Text arrives already batched by the engine
-(≈50 ms); the pane appends to its Markdown through one background loop, so when rendering is slower
-than the stream, batches merge instead of queueing one repaint each. Model output is sanitized
+(≈50 ms). While an answer streams, the body is a :class:`StreamView`: plain word-wrapped text where
+an append costs in proportion to the appended text, not the answer. Once the answer is complete it
+is rendered once as Markdown (re-rendering a growing Markdown document on every batch was what
+made streaming cost most of a core). Model output is sanitized
 (:func:`genaicompare.sanitize.for_display`) and shown as Markdown/Text — never as Textual markup.
 """
 
@@ -10,13 +12,18 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import time
 from typing import Any
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
+from textual.geometry import Size
 from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Markdown
 
@@ -27,10 +34,10 @@ from genaicompare.sanitize import for_display, one_line
 # Introducers of escape sequences that may be split across batches (ESC and 8-bit C1 forms).
 _INTRODUCERS = "\x1b\x9b\x9d\x90\x98\x9e\x9f"
 _MAX_CARRY = 4096
-FLUSH_INTERVAL = 0.05
-CHARS_PER_SECOND = float(os.environ.get("GENAICOMPARE_RENDER_CHARS", "8000"))
-MAX_SIZE_DELAY = 1.0
-RENDER_BACKOFF = float(os.environ.get("GENAICOMPARE_RENDER_BACKOFF", "3"))
+# At most one repaint of a streaming pane per interval: batches arriving in between merge.
+FLUSH_INTERVAL = float(os.environ.get("GENAICOMPARE_PANE_INTERVAL", "0.1"))
+PROGRESS_INTERVAL = 0.3
+_TOKEN = re.compile(r"\S+\s*|\s+")
 
 STATE_LABELS = {
     "idle": "waiting",
@@ -82,6 +89,147 @@ class Line(Widget):
         return self._text
 
 
+def wrap_rows(line: str, start: int, width: int) -> list[tuple[int, int]]:
+    """Greedy word wrap of ``line[start:]`` into ``(start, end)`` rows of at most ``width`` cells.
+
+    Whitespace after a word stays on its row (and is cropped when drawn), so the rows before the
+    last never change when text is appended: appending re-wraps from the last row only.
+    """
+    width = max(1, width)
+    rows: list[tuple[int, int]] = []
+    row_start, col = start, 0
+    for match in _TOKEN.finditer(line, start):
+        token = match.group()
+        word = token.rstrip()
+        word_cells = cell_len(word)
+        if col and col + word_cells > width:
+            rows.append((row_start, match.start()))
+            row_start, col = match.start(), 0
+        if word_cells <= width:
+            col += cell_len(token)
+            continue
+        # A word wider than the row: cut it wherever the row is full.
+        pos = match.start()
+        for char in word:
+            cells = cell_len(char)
+            if col and col + cells > width:
+                rows.append((row_start, pos))
+                row_start, col = pos, 0
+            col += cells
+            pos += len(char)
+        col += cell_len(token[len(word) :])
+    rows.append((row_start, len(line)))
+    return rows
+
+
+class StreamView(ScrollView, can_focus=False):
+    """Append-only, word-wrapped plain text for an answer while it streams.
+
+    An append re-wraps from the last screen row on and repaints only the rows that changed; the
+    compositor asks for visible rows only. Text (already sanitized) is drawn as plain
+    :class:`~rich.text.Text`: never parsed as markup or Markdown.
+    """
+
+    DEFAULT_CSS = "StreamView { height: 1fr; overflow-x: hidden; scrollbar-gutter: stable; }"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lines: list[str] = [""]
+        # Screen rows as (logical line, start, end); the last logical line's rows come last.
+        self._rows: list[tuple[int, int, int]] = [(0, 0, 0)]
+        self._wrap_width = 0
+        self._strips: dict[int, Strip] = {}
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self._lines)
+
+    @property
+    def row_count(self) -> int:
+        return len(self._rows)
+
+    def _width(self) -> int:
+        return self.scrollable_content_region.width or 80
+
+    def clear(self) -> None:
+        self._lines = [""]
+        self._rows = [(0, 0, 0)]
+        self._strips.clear()
+        self.virtual_size = Size(0, 1)
+        self.scroll_to(0, 0, animate=False, immediate=True)
+        self.refresh()
+
+    def append(self, text: str) -> None:
+        if not text:
+            return
+        at_end = self.is_vertical_scroll_end
+        width = self._width()
+        pieces = text.split("\n")
+        if width != self._wrap_width:
+            self._lines[-1] += pieces[0]
+            self._lines.extend(pieces[1:])
+            self._rewrap(width)
+            first = 0
+        else:
+            index = len(self._lines) - 1
+            _, start, _ = self._rows.pop()
+            first = len(self._rows)
+            self._lines[-1] += pieces[0]
+            self._rows.extend((index, a, b) for a, b in wrap_rows(self._lines[-1], start, width))
+            for piece in pieces[1:]:
+                self._lines.append(piece)
+                index += 1
+                self._rows.extend((index, a, b) for a, b in wrap_rows(piece, 0, width))
+            for row in range(first, len(self._rows)):
+                self._strips.pop(row, None)
+        self._set_virtual_height(width)
+        self.refresh_lines(first, len(self._rows) - first)
+        if at_end:
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
+
+    def _set_virtual_height(self, width: int) -> None:
+        size = Size(width, len(self._rows))
+        if size == self.virtual_size:
+            return
+        # Assigning ``virtual_size`` re-lays out and repaints the whole screen; a taller text
+        # only needs its scrollbar updated (which itself re-lays out if the bar appears).
+        self.set_reactive(StreamView.virtual_size, size)
+        self._scroll_update(size)
+
+    def _rewrap(self, width: int) -> None:
+        self._wrap_width = width
+        self._strips.clear()
+        self._rows = [
+            (index, a, b)
+            for index, line in enumerate(self._lines)
+            for a, b in wrap_rows(line, 0, width)
+        ]
+
+    def on_resize(self) -> None:
+        self._strips.clear()
+        width = self._width()
+        if width != self._wrap_width:
+            self._rewrap(width)
+            self.virtual_size = Size(width, len(self._rows))
+        self.refresh()
+
+    def render_line(self, y: int) -> Strip:
+        row = self.scroll_offset.y + y
+        width = self.size.width
+        style = self.rich_style
+        if row >= len(self._rows):
+            return Strip.blank(width, style)
+        strip = self._strips.get(row)
+        if strip is None:
+            index, start, end = self._rows[row]
+            text = Text(self._lines[index][start:end], no_wrap=True, end="")
+            text.stylize(style)
+            segments = [s for s in text.render(self.app.console) if s.text != "\n"]
+            strip = Strip(segments).crop_extend(0, width, style)
+            self._strips[row] = strip
+        return strip.apply_offsets(0, row)
+
+
 class ResponsePane(Vertical):
     """A pane; ``slot`` is its position on screen (0-based)."""
 
@@ -91,6 +239,7 @@ class ResponsePane(Vertical):
     ResponsePane > .pane-header { height: 1; text-style: bold; padding: 0 1; }
     ResponsePane > .pane-status { height: 1; color: $text-muted; padding: 0 1; }
     ResponsePane > VerticalScroll { height: 1fr; }
+    ResponsePane > VerticalScroll.-hidden, ResponsePane > StreamView.-hidden { display: none; }
     ResponsePane.-error > .pane-status { color: $error; }
     """
 
@@ -119,18 +268,32 @@ class ResponsePane(Vertical):
         self._generation = 0
         self._writer: asyncio.Task[None] | None = None
         self._last_progress = 0.0
-        self._appending = False
-        self._shown_chars = 0
+        self._rendering = 0
+        self._status_due = False
+        self._render_task: asyncio.Task[None] | None = None
 
     def compose(self) -> ComposeResult:
         yield Line(classes="pane-header")
-        with VerticalScroll():
+        with VerticalScroll(classes="-hidden"):
             yield Markdown(open_links=False)
+        yield StreamView()
         yield Line(classes="pane-status")
 
     @property
     def markdown(self) -> Markdown:
         return self.query_one(Markdown)
+
+    @property
+    def stream_view(self) -> StreamView:
+        return self.query_one(StreamView)
+
+    @property
+    def showing_markdown(self) -> bool:
+        return not self.query_one(VerticalScroll).has_class("-hidden")
+
+    def _show_stream(self) -> None:
+        self.query_one(VerticalScroll).add_class("-hidden")
+        self.stream_view.remove_class("-hidden")
 
     @property
     def text(self) -> str:
@@ -143,8 +306,9 @@ class ResponsePane(Vertical):
         self._writer = asyncio.get_running_loop().create_task(self._write_loop())
 
     def on_unmount(self) -> None:
-        if self._writer is not None:
-            self._writer.cancel()
+        for task in (self._writer, self._render_task):
+            if task is not None:
+                task.cancel()
 
     # -- what the screen calls ------------------------------------------------------------------
     def reset(self, alias: str, title: str, state: str = "idle") -> None:
@@ -161,9 +325,11 @@ class ResponsePane(Vertical):
         self.started = time.perf_counter()
         self._display = DisplayText()
         self._pending.clear()
-        self._shown_chars = 0
         self.remove_class("-error")
-        self.markdown.update("")
+        self.stream_view.clear()
+        self._show_stream()
+        if self.markdown.source:
+            self.markdown.update("")
         self._refresh_header()
         self._refresh_status()
 
@@ -177,13 +343,14 @@ class ResponsePane(Vertical):
 
     def show_record(self, record: ResponseRecord, *, cached: bool) -> None:
         """Show a finished answer (streamed just now, or stored earlier)."""
-        streamed = "".join(self._display.raw)
         self.record = record
         self.state = "cached" if cached else record.state.value
-        if record.text != streamed:
-            self._pending.clear()
-            self._generation += 1
-            self.markdown.update(for_display(record.text))
+        self._pending.clear()
+        self._generation += 1
+        self._rendering += 1
+        self._render_task = asyncio.get_running_loop().create_task(
+            self._show_markdown(for_display(record.text), self._generation)
+        )
         if record.state not in (FinishState.complete, FinishState.length):
             self.error = record.error or record.error_type or record.state.value
             self.set_class(record.state is not FinishState.cancelled, "-error")
@@ -200,10 +367,10 @@ class ResponsePane(Vertical):
         if shown:
             self._pending.append(shown)
             self._wake.set()
-        if now - self._last_progress > 0.25:
+        if now - self._last_progress > PROGRESS_INTERVAL:
             self._last_progress = now
-            self._refresh_status()
-            self.post_message(self.Progress(self))
+            self._status_due = True
+            self._wake.set()
 
     def stream_done(self, record: ResponseRecord) -> None:
         self.show_record(record, cached=False)
@@ -234,36 +401,47 @@ class ResponsePane(Vertical):
 
     # -- rendering ------------------------------------------------------------------------------
     async def _write_loop(self) -> None:
-        # Markdown re-parses the last block on each append, so a long paragraph costs more each
-        # time: wait at least 3× the last append's cost (and one flush interval) before the next,
-        # so rendering never takes more than about a quarter of the UI's time per pane.
+        # One repaint per interval at most: batches arriving meanwhile merge into one append.
+        # Every pane wakes on the same clock ticks, so the panes' updates share one screen frame
+        # instead of each pane costing a frame of its own.
+        loop = asyncio.get_running_loop()
         while True:
             await self._wake.wait()
+            await asyncio.sleep(FLUSH_INTERVAL - loop.time() % FLUSH_INTERVAL)
             self._wake.clear()
-            if not self._pending:
-                continue
-            generation = self._generation
-            batch = "".join(self._pending)
-            self._pending.clear()
+            if self._pending:
+                batch = "".join(self._pending)
+                self._pending.clear()
+                self.stream_view.append(batch)
+            if self._status_due:
+                self._status_due = False
+                self._refresh_status()
+                self.post_message(self.Progress(self))
+
+    async def _show_markdown(self, text: str, generation: int) -> None:
+        """Render the finished answer as Markdown once, then show it in place of the stream."""
+        try:
+            view = self.stream_view
+            was_at_end = view.is_vertical_scroll_end and view.max_scroll_y > 0
+            await self.markdown.update(text)
             if generation != self._generation:
-                continue
-            self._appending = True
-            started = time.perf_counter()
-            try:
-                await self.markdown.append(batch)
-            finally:
-                self._appending = False
-            cost = time.perf_counter() - started
-            # Re-rendering the growing last block also costs in the compositor, outside the
-            # append: space appends out in proportion to the text's size as well.
-            self._shown_chars += len(batch)
-            by_size = min(MAX_SIZE_DELAY, self._shown_chars / CHARS_PER_SECOND)
-            await asyncio.sleep(max(FLUSH_INTERVAL, RENDER_BACKOFF * cost, by_size))
+                return
+            scroll = self.query_one(VerticalScroll)
+            scroll.remove_class("-hidden")
+            view.add_class("-hidden")
+            view.clear()
+            if was_at_end:
+                # Keep following the end of the answer, as the stream did.
+                scroll.call_after_refresh(scroll.scroll_end, animate=False)
+            else:
+                scroll.scroll_home(animate=False)
+        finally:
+            self._rendering -= 1
 
     @property
     def idle(self) -> bool:
         """Nothing waiting to be rendered (tests and benchmarks wait for this)."""
-        return not self._pending and not self._appending
+        return not self._pending and not self._rendering
 
     def _refresh_header(self) -> None:
         header = Text(no_wrap=True, overflow="ellipsis")
