@@ -17,6 +17,7 @@ import time
 from typing import Any
 
 from rich.cells import cell_len
+from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
@@ -139,6 +140,7 @@ class StreamView(ScrollView, can_focus=False):
         self._rows: list[tuple[int, int, int]] = [(0, 0, 0)]
         self._wrap_width = 0
         self._strips: dict[int, Strip] = {}
+        self._style: Style | None = None
 
     @property
     def text(self) -> str:
@@ -205,6 +207,11 @@ class StreamView(ScrollView, can_focus=False):
             for a, b in wrap_rows(line, 0, width)
         ]
 
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._style = None
+        self._strips.clear()
+
     def on_resize(self) -> None:
         self._strips.clear()
         width = self._width()
@@ -216,7 +223,10 @@ class StreamView(ScrollView, can_focus=False):
     def render_line(self, y: int) -> Strip:
         row = self.scroll_offset.y + y
         width = self.size.width
-        style = self.rich_style
+        if self._style is None:
+            # ``rich_style`` walks every ancestor's styles: once per style change, not per row.
+            self._style = self.rich_style
+        style = self._style
         if row >= len(self._rows):
             return Strip.blank(width, style)
         strip = self._strips.get(row)
