@@ -186,8 +186,11 @@ class GenaiCompareApp(App[None]):
             self._rating_service = RatingService(self.store)
         return self._rating_service
 
-    def scores_table(self) -> tuple[str, Sequence[str], Sequence[Sequence[object]], str]:
-        """(title, columns, rows, note) for the scores screen, from :mod:`genaicompare.scoring`."""
+    def scores_table(
+        self,
+    ) -> tuple[str, Sequence[str], Sequence[Sequence[object]], str, list[dict[str, Any]]]:
+        """(title, columns, rows, note, charts) for the scores screen, from
+        :mod:`genaicompare.scoring` (charts: bars with intervals, ``Scores.chart_data()``)."""
         from genaicompare.scoring import compute_scores
 
         scores = compute_scores(self.store, self.catalog.name)
@@ -224,7 +227,7 @@ class GenaiCompareApp(App[None]):
                 ]
             )
         note = "Bradley-Terry from A/B preferences and same-prompt thumbs." if bt else ""
-        return f"Scores — {self.catalog.name}", columns, rows, note
+        return f"Scores — {self.catalog.name}", columns, rows, note, scores.chart_data()
 
     def export_rated(self) -> str:
         """Write the rated answers of this catalog as JSONL; return the file's path."""

@@ -242,6 +242,9 @@ async def test_scores_and_export_screens(server, build, db_path):
         await wait_for(pilot, lambda: type(app.screen).__name__ == "ScoresScreen")
         table = app.screen.query_one("DataTable")
         assert table.row_count == 2
+        charts = [str(c.render()) for c in app.screen.query(".chart")]
+        assert charts and charts[0].startswith("thumbs-up rate")
+        assert "├" in charts[0] and "n=1" in charts[0]  # the rated model's bar and interval
         await pilot.press("escape")
         out = data_dir() / "exports" / "apptest-rated.jsonl"
         await pilot.press("E")

@@ -652,8 +652,8 @@ class MainScreen(Screen[None]):
 
     @work(group="scores", exclusive=True, exit_on_error=False)
     async def _scores(self) -> None:
-        title, columns, rows, note = await asyncio.to_thread(self.gapp.scores_table)
-        await self.app.push_screen(ScoresScreen(title, columns, rows, note))
+        title, columns, rows, note, charts = await asyncio.to_thread(self.gapp.scores_table)
+        await self.app.push_screen(ScoresScreen(title, columns, rows, note, charts))
 
     def action_export(self) -> None:
         self._export()

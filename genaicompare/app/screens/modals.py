@@ -8,6 +8,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
 from rich.text import Text
@@ -114,26 +115,37 @@ class DiffScreen(ModalScreen[None]):
 
 
 class ScoresScreen(ModalScreen[None]):
-    """A table of rows given by the scoring module (rendered as plain text cells)."""
+    """The scoring module's table, then bar charts with their intervals (plain text cells)."""
 
     BINDINGS = [Binding("escape,q,S", "dismiss(None)", "Close")]
 
     def __init__(
-        self, title: str, columns: Sequence[str], rows: Sequence[Sequence[object]], note: str = ""
+        self,
+        title: str,
+        columns: Sequence[str],
+        rows: Sequence[Sequence[object]],
+        note: str = "",
+        charts: Sequence[dict[str, Any]] = (),
     ) -> None:
         super().__init__()
         self.title_text = title
         self.columns = list(columns)
         self.rows = [list(r) for r in rows]
         self.note = note
+        self.charts = list(charts)
 
     def compose(self) -> ComposeResult:
+        from genaicompare.app.widgets.bars import bar_chart
+
         with Vertical(classes="dialog wide"):
             yield Label(Text(self.title_text, style="bold"))
-            table: DataTable[Text] = DataTable(zebra_stripes=True, cursor_type="row")
-            yield table
-            if self.note:
-                yield Label(Text(self.note))
+            with VerticalScroll():
+                table: DataTable[Text] = DataTable(zebra_stripes=True, cursor_type="row")
+                yield table
+                if self.note:
+                    yield Label(Text(self.note))
+                for series in self.charts:
+                    yield Static(bar_chart(series), classes="chart")
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

@@ -1,0 +1,50 @@
+"""Bar charts with intervals: positions on the scale, hostile labels as literal text."""
+
+from genaicompare.app.widgets.bars import bar_chart
+
+
+def test_bars_and_intervals_sit_on_one_scale():
+    chart = bar_chart(
+        {
+            "title": "thumbs-up rate",
+            "unit": "%",
+            "bars": [
+                {"label": "old", "value": 50.0, "lower": 25.0, "upper": 75.0, "n": 12},
+                {"label": "new", "value": 100.0, "lower": 80.0, "upper": 100.0, "n": 9},
+                {"label": "none", "value": None, "lower": None, "upper": None, "n": 0},
+            ],
+        },
+        width=41,
+    ).plain.splitlines()
+    assert chart[0] == "thumbs-up rate"
+    old_bar, old_ci, new_bar, new_ci, none_bar = chart[1:6]
+    prefix = len("none ")  # labels are padded to the longest
+    assert old_bar[prefix:].startswith("█" * 21 + " ") and "[25.0, 75.0]  n=12" in old_bar
+    ci = old_ci[prefix:]
+    assert ci.index("├") == 10 and ci.index("┼") == 20 and ci.index("┤") == 30
+    assert new_bar[prefix : prefix + 41] == "█" * 41
+    # value == upper: the value mark sits on the upper bound
+    assert new_ci[prefix:].index("├") == 32 and new_ci[prefix:].rstrip().endswith("┼")
+    assert "no data (n=0)" in none_bar
+
+
+def test_labels_are_text_not_markup():
+    chart = bar_chart(
+        {
+            "title": "[b]x[/b]",
+            "unit": "",
+            "bars": [
+                {
+                    "label": "[@click=app.quit]m\x1b]52;c;eA==\x07",
+                    "value": 1000.0,
+                    "lower": 990.0,
+                    "upper": 1010.0,
+                    "n": 3,
+                }
+            ],
+        },
+    )
+    assert chart.plain.startswith("[b]x[/b]")
+    assert "[@click=app.quit]m" in chart.plain
+    assert "\x1b" not in chart.plain and "]52;" not in chart.plain
+    assert all(not span.style or "link" not in str(span.style) for span in chart.spans)
