@@ -114,7 +114,11 @@ class InProcessEngine:
         task = asyncio.get_running_loop().create_task(self._run(job, prompt, model))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-        job.cancel_fn = task.cancel
+
+        def cancel() -> None:
+            task.cancel()
+
+        job.cancel_fn = cancel
         return job
 
     async def _run(self, job: Job, prompt: Prompt, model: ModelSpec) -> None:

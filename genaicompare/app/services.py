@@ -10,7 +10,7 @@ import hashlib
 import random
 import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from genaicompare.catalog import Prompt
 from genaicompare.records import ResponseRecord
@@ -57,7 +57,7 @@ class RatingService:
         assert value in THUMB_VALUES
         return self.ratings.thumb(
             record,
-            value,
+            cast("Literal['up', 'down']", value),
             rater=ctx.rater,
             catalog_name=ctx.catalog_name,
             blind=ctx.blind,
@@ -71,7 +71,7 @@ class RatingService:
         return self.ratings.prefer(
             a,
             b,
-            value,
+            cast("Literal['a', 'b', 'tie', 'both_bad']", value),
             rater=ctx.rater,
             catalog_name=ctx.catalog_name,
             blind=ctx.blind,

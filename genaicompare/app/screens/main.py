@@ -11,12 +11,12 @@ import asyncio
 import contextlib
 import threading
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Grid, Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Collapsible, DataTable, Footer, Input, Markdown, Static
@@ -83,7 +83,7 @@ def prompt_rows(catalog: Catalog) -> list[Row]:
 
 
 class MainScreen(Screen[None]):
-    BINDINGS = screen_bindings()
+    BINDINGS: ClassVar[list[BindingType]] = list(screen_bindings())
 
     def __init__(self, rows: list[Row] | None = None) -> None:
         super().__init__()
