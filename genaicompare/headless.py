@@ -116,6 +116,8 @@ class RunOutcome:
     metrics_error: str | None = None
     notices: list[str] = field(default_factory=list)
     """The metrics engine's one-time notices (a model unavailable offline, a substitute used)."""
+    judge: dict[str, Any] | None = None
+    """The LLM judge's figures per model (:func:`judge_summary`), when the catalog has a judge."""
 
 
 ProgressCallback = Callable[[ResponseRecord, int, int], None]
@@ -307,12 +309,26 @@ class MetricsWorker:
             if notice not in self.notices:
                 self.notices.append(notice)
         if values and record.id is not None:
-            with self._lock:
-                self.values[record.id] = {k: v[0] for k, v in values.items()}
-                self._unsaved.append((record.id, values))
-                due = len(self._unsaved) >= 64 or time.monotonic() - self._saved_at > 0.5
-            if due:
-                self._save_pending()
+            self.add(record.id, values)
+
+    def add(
+        self, response_id: int, values: dict[str, tuple[float | None, Any, str]], save: bool = True
+    ) -> None:
+        """Record metrics computed elsewhere too (the judge's); stored with the next batch."""
+        with self._lock:
+            # update, not replace: the judge's values and the engine's arrive in either order.
+            self.values.setdefault(response_id, {}).update({k: v[0] for k, v in values.items()})
+            self._unsaved.append((response_id, values))
+            due = len(self._unsaved) >= 64 or time.monotonic() - self._saved_at > 0.5
+        if due and save:
+            self._save_pending()
+
+    def pending(self) -> int:
+        with self._lock:
+            return len(self._unsaved)
+
+    def save_pending(self) -> None:
+        self._save_pending()
 
     def _save_pending(self) -> None:
         # Batched for the same reason as responses: one fsync per batch, not per answer.
@@ -334,6 +350,161 @@ class MetricsWorker:
             # Ctrl-C: drop what is queued, finish the metric in progress, store what was computed.
             self._pool.shutdown(wait=True, cancel_futures=not wait)
         self._save_pending()
+
+
+class HeadlessJudge:
+    """The catalog's LLM judge over a headless run, on the run's event loop.
+
+    Each stored answer is judged as it arrives (score, and groundedness for prompts with
+    context); once every model answered a prompt (per sample), each pair of answers is judged in
+    both orders. Calls run concurrently, at most ``concurrency`` at once, alongside the model
+    requests — the run never waits for the judge until its last answer is in. Results go
+    through the metrics worker's batched store; a failure is a ``judge_error`` row, never a
+    score, never an exception.
+    """
+
+    def __init__(self, catalog: Catalog, worker: MetricsWorker, runner: Any) -> None:
+        self.catalog = catalog
+        self.worker = worker
+        self.runner = runner
+        self.models = [m.id for m in catalog.models]
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._groups: dict[tuple[str, int], dict[str, ResponseRecord]] = {}
+        self._errors: dict[int, list[tuple[str, Any]]] = {}
+        self._saving: asyncio.Task[None] | None = None
+
+    @classmethod
+    def create(
+        cls,
+        catalog: Catalog,
+        worker: MetricsWorker,
+        selection: frozenset[str] | None,
+        concurrency: int,
+    ) -> HeadlessJudge | None:
+        """None when the catalog has no judge or the selection leaves it nothing to do."""
+        if catalog.judge is None:
+            return None
+        from genaicompare.metrics.judge import Judge, JudgeRunner, judge_tasks
+
+        tasks = judge_tasks(catalog.judge.mode, selection)
+        if not tasks:
+            return None
+        runner = JudgeRunner(Judge(catalog.judge), tasks, concurrency)
+        return cls(catalog, worker, runner)
+
+    def submit(self, record: ResponseRecord, fresh: bool = True) -> None:
+        """Judge ``record`` (call on the loop). ``fresh`` False: a kept answer of a resumed run,
+        judged only where its verdicts are missing."""
+        if record.id is None:
+            return
+        stored = self.worker.values.get(record.id, {})
+        prompt = self.catalog.prompt(record.prompt_id)
+        if fresh or not any(k in stored for k in ("judge_score", "judge_error")):
+            self._spawn(self._response(record, prompt))
+        group = self._groups.setdefault((record.prompt_id, record.sample_index), {})
+        group[record.model_alias] = record
+        if len(group) == len(self.models):
+            del self._groups[(record.prompt_id, record.sample_index)]
+            done = [r for r in group.values() if r.id is not None]
+            if any("judge_pairwise" not in self.worker.values.get(r.id or -1, {}) for r in done):
+                self._spawn(self._pairs(prompt, list(group.values())))
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _response(self, record: ResponseRecord, prompt: Prompt) -> None:
+        assert record.id is not None
+        try:
+            values = await self.runner.response(record, prompt)
+        except Exception as exc:  # the runner reports failures as values; this is a backstop
+            values = {"judge_error": self._failure(exc)}
+        self._store(record.id, values)
+
+    async def _pairs(self, prompt: Prompt, records: list[ResponseRecord]) -> None:
+        try:
+            by_alias = await self.runner.pairs(prompt, records)
+        except Exception as exc:
+            error = self._failure(exc)
+            by_alias = {r.model_alias: {"judge_error": error} for r in records if r.ok}
+        for record in records:
+            if record.id is not None and record.model_alias in by_alias:
+                self._store(record.id, by_alias[record.model_alias])
+
+    def _failure(self, exc: BaseException) -> Any:
+        from genaicompare.metrics import MetricValue
+        from genaicompare.sanitize import one_line, redact
+
+        why = f"{type(exc).__name__}: {one_line(redact(str(exc)), 300)}"
+        return MetricValue(None, {"error": why}, self.runner.judge.version)
+
+    def _store(self, response_id: int, values: dict[str, Any]) -> None:
+        from genaicompare.metrics.judge import merge_errors
+
+        error = values.pop("judge_error", None)
+        if error is not None:
+            # One judge_error row per answer: it collects every failed task's reason.
+            seen = self._errors.setdefault(response_id, [])
+            seen.append(("judge", error))
+            values["judge_error"] = merge_errors(seen)
+        if not values:
+            return
+        self.worker.add(response_id, {k: v.as_store() for k, v in values.items()}, save=False)
+        if self.worker.pending() >= 64 and (self._saving is None or self._saving.done()):
+            # SQLite writes stay off the loop that streams the answers.
+            self._saving = asyncio.get_running_loop().create_task(
+                asyncio.to_thread(self.worker.save_pending)
+            )
+
+    async def drain(self) -> None:
+        """Wait for every judge call (after the last answer arrived)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        if self._saving is not None:
+            await asyncio.gather(self._saving, return_exceptions=True)
+
+
+def judge_summary(
+    catalog: Catalog, metrics: dict[int, dict[str, Any]], records: list[ResponseRecord]
+) -> dict[str, Any] | None:
+    """The judge's figures per model: mean score (1–10), pairwise wins/losses/ties, mean
+    groundedness verdict, and how many answers got a ``judge_error`` instead."""
+    if catalog.judge is None:
+        return None
+    models: dict[str, dict[str, Any]] = {}
+    any_value = False
+    for alias in (m.id for m in catalog.models):
+        scores: list[float] = []
+        grounded: list[float] = []
+        wins = losses = ties = errors = 0
+        for r in records:
+            if r.model_alias != alias or r.id is None:
+                continue
+            values = metrics.get(r.id, {})
+            if isinstance(values.get("judge_score"), (int, float)):
+                scores.append(float(values["judge_score"]))
+            if isinstance(values.get("judge_groundedness"), (int, float)):
+                grounded.append(float(values["judge_groundedness"]))
+            for name, value in values.items():
+                if name.startswith("judge_pairwise:") and isinstance(value, (int, float)):
+                    wins += value > 0
+                    losses += value < 0
+                    ties += value == 0
+            errors += "judge_error" in values
+        any_value |= bool(scores or grounded or wins or losses or ties or errors)
+        models[alias] = {
+            "mean_score": round(statistics.fmean(scores), 4) if scores else None,
+            "scored": len(scores),
+            "wins": wins,
+            "losses": losses,
+            "ties": ties,
+            "mean_groundedness": round(statistics.fmean(grounded), 4) if grounded else None,
+            "errors": errors,
+        }
+    if not any_value:
+        return None
+    return {"model": catalog.judge.model, "mode": catalog.judge.mode, "models": models}
 
 
 def compute_metrics(
@@ -391,8 +562,14 @@ def run_headless(
     resume_run: int | None = None,
     metrics: bool = True,
     metric_selection: frozenset[str] | None = DEFAULT_HEADLESS_METRICS,
+    judge: bool = True,
+    judge_selection: frozenset[str] | None = None,
 ) -> RunOutcome:
-    """Run the whole catalog; Ctrl-C keeps every finished response (the run is ``interrupted``)."""
+    """Run the whole catalog; Ctrl-C keeps every finished response (the run is ``interrupted``).
+
+    With the catalog's ``judge:``, ``judge`` True and ``metrics`` True, the LLM judge runs too;
+    ``judge_selection`` (an explicit metric selection, e.g. ``--metrics``) narrows its tasks.
+    """
     catalog_id = store.record_catalog(catalog, catalog_path)
     kept: list[ResponseRecord] = []
     if resume_run is not None:
@@ -423,17 +600,29 @@ def run_headless(
             worker.submit(r)  # interrupted before its metrics were stored
     total = len(catalog.prompts) * len(catalog.models) * max(1, repeat)
     skip = {(r.prompt_id, r.model_alias, r.sample_index) for r in kept}
+    judging = (
+        HeadlessJudge.create(catalog, worker, judge_selection, concurrency)
+        if metrics and judge
+        else None
+    )
 
     def collect(record: ResponseRecord) -> None:
         records.append(record)
         summaries[record.model_alias].add(record)
         worker.submit(record)
+        if judging is not None:
+            judging.submit(record)
         if on_progress is not None:
             on_progress(record, len(records), total)
 
     async def main() -> None:
         try:
+            if judging is not None:
+                for r in kept:
+                    judging.submit(r, fresh=False)
             await comparison.run_many(catalog.iter_pairs(), collect, repeat=repeat, skip=skip)
+            if judging is not None:
+                await judging.drain()
         finally:
             writer.flush_now()
 
@@ -460,6 +649,7 @@ def run_headless(
         resumed=len(kept),
         metrics_error=worker.error,
         notices=list(worker.notices),
+        judge=judge_summary(catalog, worker.values, records) if judging is not None else None,
     )
 
 

@@ -207,6 +207,7 @@ def markdown(
     run_id: int | None = None,
     notes: list[str] | None = None,
     max_cases: int = 25,
+    judge: dict[str, Any] | None = None,
 ) -> str:
     icon = {"pass": "✅", "regression": "❌", "error": "⚠️", "interrupted": "⏸️"}.get(verdict, "")
     lines = [f"## {icon} genaicompare: {md_text(title, 120)} — {verdict}", ""]
@@ -249,6 +250,21 @@ def markdown(
             ]
         lines.append("| " + " | ".join(row) + " |")
     lines.append("")
+    if judge:
+        lines.append(f"**LLM judge** {md_text(judge['model'], 80)} ({md_text(judge['mode'])})")
+        lines.append("")
+        lines.append(
+            "| model | mean score (1-10) | pairwise won/lost/tied | groundedness | errors |"
+        )
+        lines.append("|---|---|---|---|---|")
+        for alias, d in judge["models"].items():
+            lines.append(
+                f"| {md_text(alias, 60)} | "
+                + (f"{_num(d['mean_score'], 2)} (n={d['scored']})" if d["scored"] else "–")
+                + f" | {d['wins']}/{d['losses']}/{d['ties']} | {_num(d['mean_groundedness'], 2)}"
+                f" | {d['errors']} |"
+            )
+        lines.append("")
     if rule_results:
         lines.append("**Rules**")
         lines.append("")

@@ -105,6 +105,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--no-metrics", action="store_true", help="store answers only")
     parser.add_argument(
+        "--no-judge",
+        action="store_true",
+        help="skip the catalog's LLM judge (judge_* metrics); --metrics without judge names "
+        "(or the 'judge' family) skips it too",
+    )
+    parser.add_argument(
         "--timeout-first-token",
         type=float,
         default=_DEFAULT_TIMEOUTS.first_token,
@@ -190,6 +196,7 @@ def main(args: argparse.Namespace) -> int:
                 similarity_method=verdict.similarity_method,
                 run_id=outcome.run_id,
                 notes=verdict.notes,
+                judge=outcome.judge,
             ),
         )
     if args.json:
@@ -251,6 +258,10 @@ def _run(args: argparse.Namespace, catalog: Any, store: Any, timeouts: Timeouts)
         "resume_run": args.resume,
         "metrics": not args.no_metrics,
         "metric_selection": _metric_selection(args.metrics),
+        "judge": not args.no_judge,
+        # Only an explicit --metrics narrows the judge; the default cheap set does not turn off
+        # a judge the catalog asks for.
+        "judge_selection": None if args.metrics is None else _metric_selection(args.metrics),
     }
     if not show_progress:
         return run_headless(catalog, store, **kwargs)
@@ -420,6 +431,7 @@ def outcome_json(outcome: RunOutcome) -> dict[str, Any]:
             }
             for r in outcome.records
         ],
+        "judge": outcome.judge,
     }
 
 
@@ -493,6 +505,8 @@ def print_summary(outcome: RunOutcome, out: Any = None) -> None:
             Text(cost),
         )
     out.print(table)
+    if outcome.judge:
+        _print_judge(outcome.judge, out)
     cached = sum(s.from_cache for s in outcome.summaries.values())
     out.print(
         Text(
@@ -503,6 +517,34 @@ def print_summary(outcome: RunOutcome, out: Any = None) -> None:
             + (" · interrupted: finished responses kept" if outcome.interrupted else "")
         )
     )
+
+
+def judge_lines(judge: dict[str, Any]) -> list[str]:
+    """One line per model with the LLM judge's figures (console and Markdown summaries)."""
+    lines = []
+    for alias, d in judge["models"].items():
+        bits = []
+        if d["scored"]:
+            bits.append(f"score {d['mean_score']:.2f}/10 (n={d['scored']})")
+        if d["wins"] or d["losses"] or d["ties"]:
+            bits.append(f"pairwise {d['wins']} won / {d['losses']} lost / {d['ties']} tied")
+        if d["mean_groundedness"] is not None:
+            bits.append(f"groundedness {d['mean_groundedness']:.2f}")
+        if d["errors"]:
+            bits.append(f"{d['errors']} judge_error")
+        if bits:
+            lines.append(f"{one_line(alias, 40)}: " + ", ".join(bits))
+    return lines
+
+
+def _print_judge(judge: dict[str, Any], out: Any) -> None:
+    from rich.text import Text
+
+    from genaicompare.reports import ci_safe
+
+    out.print(Text(ci_safe(f"LLM judge {one_line(judge['model'], 80)} ({judge['mode']}):")))
+    for line in judge_lines(judge):
+        out.print(Text(ci_safe("  " + line)))
 
 
 def _print_verdict(v: Verdict, out: Any) -> None:

@@ -104,14 +104,18 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "pii": ("pii_count", "pii_types"),
     "readability": readability.READABILITY_METRICS,
     "ops": ops.OPS_METRICS,
+    # Computed by the judge (metrics.judge.JudgeRunner), not by this engine: the family exists
+    # so ``--metrics judge`` selects it.
+    "judge": tuple(n for n in _registry() if n.startswith("judge_")),
 }
 
 
 def is_known_metric(name: str) -> bool:
     if name in METRICS:
         return True
-    if name.startswith("similarity_to:") and len(name) > len("similarity_to:"):
-        return True
+    for prefix in ("similarity_to:", "judge_pairwise:"):
+        if name.startswith(prefix) and len(name) > len(prefix):
+            return True
     # Checkpoints other than detoxify's ``original`` add labels (unbiased: sexual_explicit, …).
     return name.startswith(("toxicity_", "prompt_"))
 
@@ -211,7 +215,7 @@ class MetricsEngine:
     # -- full -----------------------------------------------------------------------------------
     def warm(self) -> None:
         """Load every model now (call from a worker thread to hide the first-use delay)."""
-        wordnet.reader()
+        wordnet.index()
         if self.embedder.available():
             try:
                 self.embedder.encode(["warm up"])
@@ -372,11 +376,16 @@ class MetricsEngine:
             and (prompt is None or prompt.reference is None)
         ):
             return "not computed (the prompt has no reference)"
+        if (info is not None and info.family == "judge") or name.startswith("judge_pairwise:"):
+            return (
+                "not computed (no judge configured, --no-judge, the judge's mode does not "
+                "produce it, or the judge failed: see judge_error)"
+            )
         if name == "groundedness" and (prompt is None or not prompt.context_passages):
             return "not computed (the prompt has no context)"
         if name in safety.DETOXIFY_LABELS and self.toxicity.kind != "detoxify":
             return "not computed (detoxify unavailable; 'profanity' was computed instead)"
-        if name == "meteor" and wordnet.reader() is None:
+        if name == "meteor" and wordnet.index() is None:
             return "not computed (no WordNet; see meteor_nosyn)"
         if info is not None and info.family == "semantic" and not self.embedder.available():
             return "not computed (no embedding model available offline)"

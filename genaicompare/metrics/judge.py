@@ -23,15 +23,18 @@ agree, otherwise it is a tie flagged ``inconsistent`` (position bias cancelled, 
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import json
 import re
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from genaicompare.catalog import JudgeSpec
+from genaicompare.catalog import JudgeSpec, Prompt
 from genaicompare.metrics.engine import MetricValue
+from genaicompare.records import ResponseRecord
 
 VERSION = "1"
 CRITERIA: tuple[str, ...] = ("helpfulness", "relevance", "accuracy", "detail")
@@ -316,7 +319,14 @@ def _provider_complete(spec: JudgeSpec) -> CompleteFn:
             api_base=spec.api_base,
             api_key_env=spec.api_key_env,
         )
-        record = await collect(request)
+        from genaicompare.providers import openai_fast
+
+        # The lean client where it is exactly equivalent (as for the compared models): no
+        # litellm import for an OpenAI-compatible judge.
+        if openai_fast.supports(request):
+            record = await openai_fast.collect(request)
+        else:
+            record = await collect(request)
         if not record.ok:
             raise RuntimeError(
                 f"judge model ended in state {record.state.value}: "
@@ -325,3 +335,172 @@ def _provider_complete(spec: JudgeSpec) -> CompleteFn:
         return record.text
 
     return complete
+
+
+# -- running the judge over responses (headless run, TUI, metrics command) ----------------------
+
+TASK_METRICS: dict[str, tuple[str, ...]] = {
+    "score": ("judge_score", *(f"judge_{c}" for c in CRITERIA)),
+    "pairwise": ("judge_pairwise",),
+    "groundedness": ("judge_groundedness",),
+}
+"""Which metric names each judge task produces (``judge_error`` can come from any)."""
+
+JUDGE_METRICS: tuple[str, ...] = (*(n for ns in TASK_METRICS.values() for n in ns), "judge_error")
+
+
+def judge_tasks(mode: str, selection: Iterable[str] | None = None) -> frozenset[str]:
+    """The judge tasks to run: the catalog's ``mode`` (``score`` / ``pairwise`` / ``both``),
+    plus ``groundedness`` (only ever asked for prompts with ``context``), narrowed by an explicit
+    metric selection. ``selection`` None means no narrowing; a selection naming no judge metric
+    (nor the ``judge`` family) runs no judge at all."""
+    tasks = {"groundedness"}
+    if mode in ("score", "both"):
+        tasks.add("score")
+    if mode in ("pairwise", "both"):
+        tasks.add("pairwise")
+    if selection is None:
+        return frozenset(tasks)
+    chosen = {n.split(":", 1)[0] for n in selection}
+    if "judge" in chosen:
+        return frozenset(tasks)
+    return frozenset(t for t in tasks if chosen & set(TASK_METRICS[t]))
+
+
+def question_of(record: ResponseRecord, prompt: Prompt | None) -> str:
+    """What the model was asked: the last user message sent, else the catalog prompt."""
+    users = [m.get("content", "") for m in record.messages if m.get("role") == "user"]
+    if users and users[-1]:
+        return users[-1]
+    return (prompt.prompt if prompt is not None else None) or ""
+
+
+def judgeable(record: ResponseRecord) -> bool:
+    """Only real answers are judged: an error, a timeout or a cancelled stream gets no verdict."""
+    return record.ok and bool(record.text.strip())
+
+
+def merge_errors(parts: Iterable[tuple[str, Any]]) -> MetricValue | None:
+    """One ``judge_error`` for a response from the errors of several judge tasks (the store
+    keeps one row per response × metric): ``detail.errors`` lists each, ``detail.error`` says
+    them in one line."""
+    errors: list[dict[str, Any]] = []
+    version = ""
+    for task, value in parts:
+        if value is None:
+            continue
+        detail = value.detail if isinstance(value, MetricValue) else value
+        version = value.version if isinstance(value, MetricValue) else version
+        for item in detail.get("errors", [detail]) if isinstance(detail, dict) else []:
+            errors.append({"task": item.get("task", task), **item})
+    if not errors:
+        return None
+    line = "; ".join(f"{e['task']}: {e.get('error', '')}" for e in errors)
+    return MetricValue(None, {"error": line[:1000], "errors": errors}, version or f"{VERSION}")
+
+
+@dataclass
+class JudgeRunner:
+    """Asks the judge about finished responses with at most ``concurrency`` calls in flight.
+
+    Call from one event loop (the semaphore belongs to it). Every failure is a ``judge_error``
+    value; nothing here raises for a bad judge."""
+
+    judge: Judge
+    tasks: frozenset[str]
+    concurrency: int = 4
+    _sem: asyncio.Semaphore | None = None
+
+    def _limit(self) -> asyncio.Semaphore:
+        if self._sem is None:
+            self._sem = asyncio.Semaphore(max(1, self.concurrency))
+        return self._sem
+
+    async def _call(self, coro: Awaitable[dict[str, MetricValue]]) -> dict[str, MetricValue]:
+        async with self._limit():
+            return await coro
+
+    async def response(
+        self, record: ResponseRecord, prompt: Prompt | None
+    ) -> dict[str, MetricValue]:
+        """``judge_score`` + criteria and ``judge_groundedness`` (prompts with context) for
+        one response, as the tasks say; ``judge_error`` instead of any that failed."""
+        if not judgeable(record):
+            return {}
+        jobs: list[tuple[str, Awaitable[dict[str, MetricValue]]]] = []
+        if "score" in self.tasks:
+            reference = prompt.reference if prompt is not None else None
+            question = question_of(record, prompt)
+            jobs.append(("score", self.judge.score(question, record.text, reference)))
+        context = prompt.context_passages if prompt is not None else []
+        if "groundedness" in self.tasks and context:
+            jobs.append(("groundedness", self.judge.groundedness(context, record.text)))
+        results = await asyncio.gather(*(self._call(c) for _, c in jobs))
+        out: dict[str, MetricValue] = {}
+        errors: list[tuple[str, Any]] = []
+        for (task, _), values in zip(jobs, results, strict=True):
+            errors.append((task, values.pop("judge_error", None)))
+            out.update(values)
+        error = merge_errors(errors)
+        if error is not None:
+            out["judge_error"] = error
+        return out
+
+    async def pairs(
+        self, prompt: Prompt | None, records: Sequence[ResponseRecord]
+    ) -> dict[str, dict[str, MetricValue]]:
+        """Pairwise verdicts between the answers of different models to one prompt (one sample),
+        stored on both answers from their own side: ``judge_pairwise:<other alias>`` is +1 when
+        this answer won in both orders, −1 when it lost in both, 0 for a tie or inconsistent
+        orders; ``judge_pairwise`` is its mean over the opponents (with two models: the one
+        verdict). Keyed by model alias; a failed comparison is a ``judge_error`` on both."""
+        if "pairwise" not in self.tasks:
+            return {}
+        ok = [r for r in records if judgeable(r)]
+        if len(ok) < 2:
+            return {}
+        question = question_of(ok[0], prompt)
+        matches = list(itertools.combinations(ok, 2))
+        results = await asyncio.gather(
+            *(self._call(self.judge.compare(question, a.text, b.text)) for a, b in matches)
+        )
+        out: dict[str, dict[str, MetricValue]] = {r.model_alias: {} for r in ok}
+        errors: dict[str, list[tuple[str, Any]]] = {r.model_alias: [] for r in ok}
+        for (a, b), result in zip(matches, results, strict=True):
+            verdict = result.get("judge_pairwise")
+            if verdict is None:
+                err = result.get("judge_error")
+                errors[a.model_alias].append((f"pairwise vs {b.model_alias}", err))
+                errors[b.model_alias].append((f"pairwise vs {a.model_alias}", err))
+                continue
+            assert verdict.value is not None
+            winner = {"a": a.model_alias, "b": b.model_alias, "tie": "tie"}
+            for me, other, sign in ((a, b, 1.0), (b, a, -1.0)):
+                detail = {
+                    **verdict.detail,
+                    "winner": winner[verdict.detail["winner"]],
+                    "a": a.model_alias,
+                    "b": b.model_alias,
+                    "opponent": other.model_alias,
+                    "opponent_id": other.id,
+                }
+                out[me.model_alias][f"judge_pairwise:{other.model_alias}"] = MetricValue(
+                    verdict.value * sign or 0.0, detail, verdict.version
+                )
+        for alias, values in out.items():
+            mine = [v for k, v in values.items() if k.startswith("judge_pairwise:")]
+            if mine:
+                values["judge_pairwise"] = MetricValue(
+                    sum(v.value or 0.0 for v in mine) / len(mine),
+                    {
+                        "opponents": {v.detail["opponent"]: v.value for v in mine},
+                        "wins": sum(1 for v in mine if (v.value or 0) > 0),
+                        "losses": sum(1 for v in mine if (v.value or 0) < 0),
+                        "ties": sum(1 for v in mine if not v.value),
+                    },
+                    mine[0].version,
+                )
+            error = merge_errors(errors[alias])
+            if error is not None:
+                values["judge_error"] = error
+        return {k: v for k, v in out.items() if v}

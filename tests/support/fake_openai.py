@@ -28,6 +28,9 @@ Scenarios (``fake/`` and ``fault/`` prefixes are interchangeable):
 ``no_done``         tokens and finish_reason ``stop``, but no ``[DONE]``
 ``echo_key``        ``status`` (default 401) error whose body echoes the bearer key, and a URL
                     with the key in its query string
+``judge``           a deterministic LLM judge (see :func:`judge_reply`): strict JSON verdicts
+                    from genaicompare's judge prompts, prose for answers containing
+                    ``BREAK-JUDGE`` (a parse failure)
 ==================  ==========================================================================
 
 Common parameters: ``n`` tokens, ``delay`` seconds between tokens (``pace=1``: on an absolute
@@ -44,6 +47,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import re
 import threading
 import time
 from collections import Counter
@@ -293,6 +297,9 @@ class FakeOpenAI:
 
     @staticmethod
     def _tokens(body: JsonDict, scenario: str, opts: dict[str, str]) -> list[str]:
+        if scenario == "judge":
+            reply = judge_reply(body.get("messages") or [])
+            return [reply[i : i + 12] for i in range(0, len(reply), 12)] or [""]
         if scenario == "echo":
             messages = body.get("messages") or [{}]
             last = next((m for m in reversed(messages) if m.get("role") == "user"), messages[-1])
@@ -449,6 +456,49 @@ class FakeOpenAI:
         writer.write(b"0\r\n\r\n")
         await writer.drain()
         return True
+
+
+_JUDGE_BLOCK = re.compile(r"<<<([A-Z]+(?: \d+)?) ([0-9a-f]+)>>>\n(.*?)\n<<<END \1 \2>>>", re.S)
+_WORD = re.compile(r"\w+")
+
+
+def judge_reply(messages: list[JsonDict]) -> str:
+    """A deterministic judge for genaicompare's judge prompts (metrics/judge.py).
+
+    * score: answers naming Paris get helpfulness 9, relevance 8, accuracy 10, detail 7 (mean
+      8.5); others 3, 2, 1, 4 (mean 2.5);
+    * pairwise: the answer naming Paris wins, else a tie (so both orders agree);
+    * groundedness: a sentence is supported when at least half its words occur in the context;
+    * an answer (or sentence) containing ``BREAK-JUDGE`` gets prose back: a parse failure.
+    """
+    system = str(messages[0].get("content", "")) if messages else ""
+    user = str(messages[-1].get("content", "")) if messages else ""
+    blocks = {m.group(1): m.group(3) for m in _JUDGE_BLOCK.finditer(user)}
+    if any("BREAK-JUDGE" in text for name, text in blocks.items() if name != "QUESTION"):
+        return "I would give this answer a solid 7 out of 10, it is fine."
+    if "comparing two answers" in system:
+        first = "paris" in blocks.get("ANSWER 1", "").lower()
+        second = "paris" in blocks.get("ANSWER 2", "").lower()
+        winner = "1" if first and not second else "2" if second and not first else "tie"
+        return json.dumps({"winner": winner, "reason": "the answer naming Paris is right"})
+    if "supported by the given context" in system:
+        context = {w.lower() for w in _WORD.findall(blocks.get("CONTEXT", ""))}
+        supported = []
+        for name, text in blocks.items():
+            if name.startswith("SENTENCE "):
+                words = [w.lower() for w in _WORD.findall(text)]
+                if words and sum(w in context for w in words) * 2 >= len(words):
+                    supported.append(int(name.split()[1]))
+        return json.dumps({"supported": sorted(supported), "reason": "word overlap"})
+    good = "paris" in blocks.get("ANSWER", "").lower()
+    scores = (9, 8, 10, 7) if good else (3, 2, 1, 4)
+    criteria = ("helpfulness", "relevance", "accuracy", "detail")
+    return json.dumps(
+        {
+            **dict(zip(criteria, scores, strict=True)),
+            "reason": "names Paris" if good else "no Paris",
+        }
+    )
 
 
 def _error(message: str, code: str) -> JsonDict:
