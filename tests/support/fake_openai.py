@@ -87,6 +87,9 @@ class FakeOpenAI:
         self.last_headers: dict[str, str] = {}
         self.last_body: JsonDict = {}
         self._failures: Counter[str] = Counter()
+        self.in_flight: Counter[str] = Counter()
+        self.max_in_flight: Counter[str] = Counter()
+        """Most chat requests open at once, per model string (concurrency checks, not timing)."""
         self._server: asyncio.AbstractServer | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -104,6 +107,7 @@ class FakeOpenAI:
 
     def reset(self) -> None:
         self.requests.clear()
+        self.max_in_flight.clear()
         self._failures.clear()
 
     async def start_async(self) -> None:
@@ -229,7 +233,13 @@ class FakeOpenAI:
             await self._send_json(writer, 200, {"object": "list", "data": []})
             return True
         if request.method == "POST" and path.endswith("/chat/completions"):
-            return await self._chat(request, writer)
+            model = str(json.loads(request.body or b"{}").get("model", ""))
+            self.in_flight[model] += 1
+            self.max_in_flight[model] = max(self.max_in_flight[model], self.in_flight[model])
+            try:
+                return await self._chat(request, writer)
+            finally:
+                self.in_flight[model] -= 1
         await self._send_json(writer, 404, {"error": {"message": f"no route {path}"}})
         return True
 
