@@ -685,6 +685,10 @@ class DiffRow:
     similarity: float | None
     metric_drops: dict[str, float]
     """metric → value in A − value in B, for metrics that got worse (positive = a drop)."""
+    metrics_a: dict[str, float] = field(default_factory=dict)
+    """metric → value in A, for metrics stored for both answers (the TUI shows every delta)."""
+    metrics_b: dict[str, float] = field(default_factory=dict)
+    """metric → value in B, same names as ``metrics_a``."""
 
     @property
     def largest_drop(self) -> float:
@@ -743,13 +747,16 @@ def diff_runs(
     for key in keys:
         ra, rb = a.get(key), b.get(key)
         drops: dict[str, float] = {}
+        values_a: dict[str, float] = {}
+        values_b: dict[str, float] = {}
         if ra is not None and rb is not None and ra.id and rb.id:
             ma, mb = store.metrics_for(ra.id), store.metrics_for(rb.id)
             for name in set(ma) & set(mb):
-                if name in NEUTRAL_METRICS:
-                    continue
                 va, vb = ma[name]["value"], mb[name]["value"]
                 if va is None or vb is None:
+                    continue
+                values_a[name], values_b[name] = va, vb
+                if name in NEUTRAL_METRICS:
                     continue
                 drop = (vb - va) if name in LOWER_IS_BETTER else (va - vb)
                 if drop > 0:
@@ -766,10 +773,29 @@ def diff_runs(
                 changed=(ra is None or rb is None or ra.text != rb.text),
                 similarity=sims.get(key),
                 metric_drops=drops,
+                metrics_a=values_a,
+                metrics_b=values_b,
             )
         )
     rows.sort(key=DiffRow.sort_key)
     return rows
+
+
+def latest_runs(
+    store: Any, catalog_name: str, mode: str | None = "headless", limit: int = 2
+) -> list[int]:
+    """Ids of the newest runs of ``catalog_name`` that stored at least one answer, newest first.
+
+    ``mode`` "headless" by default: a TUI session's run holds only the prompts that were browsed.
+    """
+    sql = (
+        "SELECT id FROM runs WHERE catalog_name = ?"
+        + (" AND mode = ?" if mode is not None else "")
+        + " AND EXISTS (SELECT 1 FROM responses WHERE responses.run_id = runs.id)"
+        + " ORDER BY id DESC LIMIT ?"
+    )
+    params: list[Any] = [catalog_name, *([mode] if mode is not None else []), limit]
+    return [int(r["id"]) for r in store.query(sql, params)]
 
 
 def _latest(records: Iterable[ResponseRecord]) -> dict[tuple[str, str], ResponseRecord]:

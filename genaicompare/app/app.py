@@ -229,6 +229,19 @@ class GenaiCompareApp(App[None]):
         note = "Bradley-Terry from A/B preferences and same-prompt thumbs." if bt else ""
         return f"Scores — {self.catalog.name}", columns, rows, note, scores.chart_data()
 
+    def latest_run_diff(self) -> tuple[int, int, str, list[Any]] | None:
+        """(run A, run B, similarity method, rows) for the two latest headless runs of this
+        catalog, or None when there are fewer than two. Lexical similarity: loading an embedding
+        model inside the TUI would cost seconds and memory for a quick look."""
+        from genaicompare.regression import diff_runs, get_similarity, latest_runs
+
+        runs = latest_runs(self.store, self.catalog.name)
+        if len(runs) < 2:
+            return None
+        run_b, run_a = runs
+        similarity = get_similarity(prefer_semantic=False)
+        return run_a, run_b, similarity.method, diff_runs(self.store, run_a, run_b, similarity)
+
     def export_rated(self) -> str:
         """Write the rated answers of this catalog as JSONL; return the file's path."""
         from genaicompare.export import export

@@ -25,6 +25,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--all", action="store_true", help="also list unchanged answers")
     parser.add_argument("--json", action="store_true", help="machine-readable rows")
     parser.add_argument(
+        "--tui",
+        action="store_true",
+        help="browse the changes in a terminal screen (j/k to move, q to close) instead of a table",
+    )
+    parser.add_argument(
         "--lexical",
         action="store_true",
         help="use lexical similarity even when the embedding model is available",
@@ -41,6 +46,8 @@ def main(args: argparse.Namespace) -> int:
         rows = diff_runs(store, args.run_a, args.run_b, similarity)
     if args.model:
         rows = [r for r in rows if r.model_alias in set(args.model)]
+    if args.tui:
+        return _tui(rows, args.run_a, args.run_b, similarity.method, show_unchanged=args.all)
     if not args.all:
         rows = [r for r in rows if r.changed]
     if args.limit:
@@ -74,6 +81,16 @@ def main(args: argparse.Namespace) -> int:
         )
         return 0
     _print_table(rows, args.run_a, args.run_b, similarity.method)
+    return 0
+
+
+def _tui(rows: list[Any], run_a: int, run_b: int, method: str, *, show_unchanged: bool) -> int:
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UserError("--tui needs a terminal; without it the diff is printed as a table")
+    from genaicompare.app.screens.run_diff import RunDiffApp
+    from genaicompare.config import load_settings
+
+    RunDiffApp(rows, run_a, run_b, method, load_settings(), show_unchanged=show_unchanged).run()
     return 0
 
 

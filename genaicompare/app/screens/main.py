@@ -60,6 +60,7 @@ KEYS: list[tuple[str, str, str, str, bool]] = [
     ("view.prompt", "P", "toggle_prompt", "Show/hide prompt", False),
     ("view.filter", "slash", "filter", "Filter", True),
     ("screen.scores", "S", "scores", "Scores", False),
+    ("screen.run_diff", "C", "run_diff", "Changes between the last two runs", False),
     ("screen.export", "E", "export", "Export", False),
 ]
 
@@ -654,6 +655,23 @@ class MainScreen(Screen[None]):
     async def _scores(self) -> None:
         title, columns, rows, note, charts = await asyncio.to_thread(self.gapp.scores_table)
         await self.app.push_screen(ScoresScreen(title, columns, rows, note, charts))
+
+    def action_run_diff(self) -> None:
+        self._run_diff()
+
+    @work(group="run-diff", exclusive=True, exit_on_error=False)
+    async def _run_diff(self) -> None:
+        from genaicompare.app.screens.run_diff import RunDiffScreen
+
+        found = await asyncio.to_thread(self.gapp.latest_run_diff)
+        if found is None:
+            self.notify(
+                "the run diff needs two headless runs of this catalog (genaicompare run CATALOG)",
+                severity="warning",
+            )
+            return
+        run_a, run_b, method, rows = found
+        await self.app.push_screen(RunDiffScreen(rows, run_a, run_b, method))
 
     def action_export(self) -> None:
         self._export()

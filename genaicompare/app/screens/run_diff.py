@@ -1,0 +1,321 @@
+"""The run diff screen: what changed between two stored runs, most changed first.
+
+Left, the changed answers in :func:`genaicompare.regression.diff_runs` order (previously
+thumbs-up and now different first, then the least similar, then the largest metric drop), each with
+why it ranks there. Right, the word-level diff of the two answers and every metric's delta.
+
+Opened by ``genaicompare diff RUN_A RUN_B --tui`` (:class:`RunDiffApp`) and by ``C`` on the main
+screen (the two latest headless runs of the catalog). Answers are untrusted: they are sanitized
+before diffing and rendered as ``rich.text.Text``, never markup.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.style import Style
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, OptionList, Static
+from textual.widgets.option_list import Option
+
+from genaicompare.app.app import STYLESHEET
+from genaicompare.sanitize import for_display, one_line
+
+if TYPE_CHECKING:
+    from textual.theme import Theme
+
+    from genaicompare.config import Settings
+    from genaicompare.regression import DiffRow
+
+# (id, keys, action, description, shown in the footer) — ids are what the config's keymap remaps.
+RUN_DIFF_KEYS: list[tuple[str, str, str, str, bool]] = [
+    ("diff.next", "j,down", "move(1)", "Next", True),
+    ("diff.prev", "k,up", "move(-1)", "Previous", True),
+    ("diff.unchanged", "a", "toggle_unchanged", "Unchanged too", True),
+    ("diff.markers", "m", "toggle_markers", "Markers", True),
+    ("diff.close", "q,escape", "close", "Close", True),
+]
+
+DIFF_CHARS = 20_000
+"""Each answer is diffed up to this many characters (difflib is quadratic in the worst case)."""
+
+
+def _markers_by_default(theme: str) -> bool:
+    # Colour alone must not carry the diff: without colour (NO_COLOR) or in the high-contrast
+    # theme, insertions and deletions are also bracketed, as `git diff --word-diff` does.
+    return bool(os.environ.get("NO_COLOR")) or "high-contrast" in theme
+
+
+def rank_reason(row: DiffRow) -> str:
+    """Why a row sits where it does, in words (colour-independent)."""
+    if row.text_a is None or row.text_b is None:
+        return "only in one run"
+    parts = []
+    if row.thumbs_up_before and row.changed:
+        parts.append("was 👍, now different")
+    if row.similarity is not None:
+        parts.append(f"similarity {row.similarity:.3f}")
+    drops = sorted(row.metric_drops.items(), key=lambda kv: -kv[1])[:2]
+    parts += [f"{one_line(name, 30)} −{value:.3g}" for name, value in drops]
+    if not row.changed:
+        parts.append("unchanged")
+    return " · ".join(parts)
+
+
+def row_label(row: DiffRow) -> Text:
+    out = Text(no_wrap=True, overflow="ellipsis")
+    if row.thumbs_up_before and row.changed:
+        out.append("👍≠ ", style="bold")
+    out.append(one_line(row.prompt_id, 60), style="bold")
+    out.append("  " + one_line(row.model_alias, 40))
+    out.append("\n" + rank_reason(row), style="dim")
+    return out
+
+
+def diff_text(
+    row: DiffRow,
+    run_a: int,
+    run_b: int,
+    *,
+    removed: Style,
+    added: Style,
+    markers: bool,
+) -> Text:
+    """The word diff of the two answers: removed words struck, added words underlined."""
+    from genaicompare.regression import word_diff
+
+    if row.text_a is None or row.text_b is None:
+        only, text = (run_b, row.text_b) if row.text_a is None else (run_a, row.text_a)
+        out = Text(f"only in run {only}:\n\n", style="italic")
+        out.append(for_display(text or ""))
+        return out
+    # Sanitized before the split, so an escape sequence cut by whitespace cannot survive in parts.
+    a, b = for_display(row.text_a), for_display(row.text_b)
+    note = ""
+    if len(a) > DIFF_CHARS or len(b) > DIFF_CHARS:
+        a, b = a[:DIFF_CHARS], b[:DIFF_CHARS]
+        note = f"\n\n(diff of the first {DIFF_CHARS:,} characters of each answer)"
+    out = Text()
+    for op, segment in word_diff(a, b):
+        if op == "=":
+            out.append(segment)
+        elif op == "-":
+            out.append(f"[-{segment}-]" if markers else segment, style=removed)
+        else:
+            out.append(f"{{+{segment}+}}" if markers else segment, style=added)
+    if note:
+        out.append(note, style="dim italic")
+    return out
+
+
+def detail_header(row: DiffRow, run_a: int, run_b: int, method: str) -> Text:
+    """Prompt, model, finish states, rank reason, similarity and every metric's delta."""
+    out = Text()
+    out.append(one_line(row.prompt_id, 200), style="bold")
+    out.append("  ·  " + one_line(row.model_alias, 100) + "\n")
+    out.append(f"run {run_a}: {row.state_a or '—'}  →  run {run_b}: {row.state_b or '—'}\n")
+    if row.thumbs_up_before:
+        out.append(
+            f"had a 👍 in run {run_a}" + (", now different\n" if row.changed else ", unchanged\n"),
+            style="bold",
+        )
+    if row.similarity is not None:
+        out.append(f"similarity {row.similarity:.3f} ({one_line(method, 80)})\n")
+    names = sorted(set(row.metrics_a) & set(row.metrics_b))
+    if names:
+        width = min(24, max(len(one_line(n, 24)) for n in names))
+        out.append(
+            f"{'metric'.ljust(width)}  {f'run {run_a}':>10}  {f'run {run_b}':>10}  {'Δ':>9}\n",
+            style="bold",
+        )
+        for name in names:
+            va, vb = row.metrics_a[name], row.metrics_b[name]
+            drop = row.metric_drops.get(name)
+            line = (
+                f"{one_line(name, 24).ljust(width)}  {_num(va):>10}  {_num(vb):>10}  "
+                f"{_num(vb - va, signed=True):>9}"
+            )
+            out.append(line)
+            out.append("  worse\n" if drop else "\n", style="bold" if drop else "")
+    elif row.metric_drops:
+        for name, value in sorted(row.metric_drops.items(), key=lambda kv: -kv[1]):
+            out.append(f"{one_line(name, 40)} −{value:.3g} (worse)\n")
+    return out
+
+
+def _num(value: float, *, signed: bool = False) -> str:
+    if isinstance(value, bool):
+        value = int(value)
+    text = f"{value:+.3g}" if signed else f"{value:.3g}"
+    return text.replace("-", "−")
+
+
+class RunDiffScreen(Screen[None]):
+    """Changed answers on the left (j/k), their word diff and metric deltas on the right."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(keys, action, desc, show=show, id=bid)
+        for bid, keys, action, desc, show in RUN_DIFF_KEYS
+    ]
+
+    def __init__(
+        self,
+        rows: Sequence[DiffRow],
+        run_a: int,
+        run_b: int,
+        method: str,
+        *,
+        show_unchanged: bool = False,
+        markers: bool | None = None,
+    ) -> None:
+        super().__init__()
+        self.all_rows = list(rows)
+        self.run_a, self.run_b, self.method = run_a, run_b, method
+        self.show_unchanged = show_unchanged
+        self._markers = markers
+        self.shown: list[DiffRow] = []
+
+    @property
+    def markers(self) -> bool:
+        if self._markers is None:
+            return _markers_by_default(self.app.theme)
+        return self._markers
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="run-diff-title", markup=False)
+        with Horizontal(id="run-diff"):
+            yield OptionList(id="run-diff-rows")
+            with Vertical(id="run-diff-side"):
+                yield Static(id="run-diff-header", markup=False)
+                with VerticalScroll(id="run-diff-scroll"):
+                    yield Static(id="run-diff-body", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._fill()
+        self.query_one(OptionList).focus()
+
+    def _fill(self) -> None:
+        changed = sum(1 for r in self.all_rows if r.changed)
+        self.shown = [r for r in self.all_rows if r.changed or self.show_unchanged]
+        title = Text()
+        title.append(f"run {self.run_a} → run {self.run_b}", style="bold")
+        title.append(
+            f"  ·  {changed} of {len(self.all_rows)} answers changed"
+            f"  ·  similarity: {one_line(self.method, 80)}"
+        )
+        self.query_one("#run-diff-title", Static).update(title)
+        options = self.query_one(OptionList)
+        options.clear_options()
+        options.add_options([Option(row_label(r), id=str(i)) for i, r in enumerate(self.shown)])
+        if self.shown:
+            options.highlighted = 0
+        self._show(0 if self.shown else None)
+
+    def _styles(self) -> tuple[Style, Style]:
+        theme: Theme | None = self.app.current_theme
+        red = (theme.error if theme else None) or "red"
+        green = (theme.success if theme else None) or "green"
+        return Style(color=red, strike=True), Style(color=green, underline=True, bold=True)
+
+    def _show(self, index: int | None) -> None:
+        header = self.query_one("#run-diff-header", Static)
+        body = self.query_one("#run-diff-body", Static)
+        if index is None or index >= len(self.shown):
+            header.update(Text(f"no changed answers between run {self.run_a} and run {self.run_b}"))
+            body.update(Text(""))
+            return
+        row = self.shown[index]
+        removed, added = self._styles()
+        header.update(detail_header(row, self.run_a, self.run_b, self.method))
+        body.update(
+            diff_text(
+                row, self.run_a, self.run_b, removed=removed, added=added, markers=self.markers
+            )
+        )
+        self.query_one("#run-diff-scroll", VerticalScroll).scroll_home(animate=False)
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        self._show(event.option_index)
+
+    @property
+    def current(self) -> DiffRow | None:
+        index = self.query_one(OptionList).highlighted
+        return self.shown[index] if index is not None and index < len(self.shown) else None
+
+    def action_move(self, delta: int) -> None:
+        options = self.query_one(OptionList)
+        if delta > 0:
+            options.action_cursor_down()
+        else:
+            options.action_cursor_up()
+
+    def action_toggle_unchanged(self) -> None:
+        keep = self.current
+        self.show_unchanged = not self.show_unchanged
+        self._fill()
+        if keep is not None and keep in self.shown:
+            self.query_one(OptionList).highlighted = self.shown.index(keep)
+
+    def action_toggle_markers(self) -> None:
+        self._markers = not self.markers
+        options = self.query_one(OptionList)
+        self._show(options.highlighted)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+class RunDiffApp(App[None]):
+    """``genaicompare diff RUN_A RUN_B --tui``: the run diff screen on its own."""
+
+    CSS_PATH = STYLESHEET
+    TITLE = "genaicompare diff"
+
+    def __init__(
+        self,
+        rows: Sequence[DiffRow],
+        run_a: int,
+        run_b: int,
+        method: str,
+        settings: Settings | None = None,
+        *,
+        show_unchanged: bool = False,
+    ) -> None:
+        super().__init__()
+        self.rows, self.run_a, self.run_b, self.method = list(rows), run_a, run_b, method
+        self.settings = settings
+        self.show_unchanged = show_unchanged
+
+    def on_mount(self) -> None:
+        if self.settings is not None:
+            from genaicompare.app.themes import discover_themes
+            from genaicompare.errors import UserError
+
+            try:
+                themes = discover_themes()
+            except UserError as exc:  # a broken user theme: the bundled ones still work
+                themes = {}
+                self.notify(one_line(str(exc), 300), severity="error", markup=False)
+            for theme in themes.values():
+                self.register_theme(theme)
+            if self.settings.theme in self.available_themes:
+                self.theme = self.settings.theme
+            if self.settings.keymap:
+                self.set_keymap(dict(self.settings.keymap))
+        self.push_screen(
+            RunDiffScreen(
+                self.rows,
+                self.run_a,
+                self.run_b,
+                self.method,
+                show_unchanged=self.show_unchanged,
+            ),
+            lambda _: self.exit(),
+        )
