@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-import sqlite_utils
+from genaicompare._sqlite_utils import sqlite_utils
 
 from genaicompare import __version__
 from genaicompare.catalog import Catalog, content_hash

@@ -53,3 +53,15 @@ def test_domain_imports_without_textual_litellm_or_torch():
 @pytest.mark.parametrize("module", APP)
 def test_tui_modules_import_without_litellm_or_torch(module):
     assert loaded_after_import([module], HEAVY) == []
+
+
+def test_store_does_not_import_pandas() -> None:
+    # sqlite-utils would import pandas (0.5–2 s) for a column type we never insert
+    code = (
+        "import sys, genaicompare.store; "
+        "assert 'pandas' not in sys.modules, 'pandas imported'; "
+        "import pandas; print(pandas.DataFrame({'a': [1]}).shape)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "(1, 1)"
