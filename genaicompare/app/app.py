@@ -172,7 +172,10 @@ class GenaiCompareApp(App[None]):
             )
         self.store, self.comparison, self.engine = store, comparison, engine
         self.metrics_service = MetricsService(
-            store, settings.metrics if settings.metrics is not None else catalog.defaults.metrics
+            store,
+            settings.metrics if settings.metrics is not None else catalog.defaults.metrics,
+            judge=catalog.judge,
+            models=[m.id for m in catalog.models],
         )
         self.ready.set()
         engine.warm()

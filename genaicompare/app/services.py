@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, cast
 
-from genaicompare.catalog import Prompt
+from genaicompare.catalog import JudgeSpec, Prompt
 from genaicompare.records import ResponseRecord
 
 if TYPE_CHECKING:
@@ -100,13 +100,28 @@ class MetricsService:
 
     ``names``: metric or family names to compute (None = every available one). Full metrics are
     saved to the store, so scores and exports see what the screen showed.
+
+    ``judge``: the catalog's LLM judge; :meth:`judge` asks it about a finished answer, and about
+    each pair once every model in ``models`` answered the prompt.
     """
 
-    def __init__(self, store: Store, names: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        names: list[str] | None = None,
+        *,
+        judge: JudgeSpec | None = None,
+        models: list[str] | None = None,
+    ) -> None:
         self.store = store
         self.names = names
+        self.judge_spec = judge
+        self.models = list(models or [])
         self._engine: Any = None
+        self._judge: Any = None
         self._lock = threading.Lock()
+        self._groups: dict[str, dict[str, ResponseRecord]] = {}
+        self._pairs_running: set[tuple[int, ...]] = set()
 
     def _get(self) -> Any:
         with self._lock:
@@ -135,3 +150,93 @@ class MetricsService:
         if record.id is not None and values:
             self.store.save_metrics(record.id, {k: v.as_store() for k, v in values.items()})
         return {k: v.value for k, v in values.items()}
+
+    # -- LLM judge ------------------------------------------------------------------------------
+    def _runner(self) -> Any:
+        from genaicompare.metrics.judge import Judge, JudgeRunner, judge_tasks
+
+        assert self.judge_spec is not None
+        with self._lock:
+            if self._judge is None:
+                self._judge = Judge(self.judge_spec)
+        # A runner per call: its semaphore belongs to the event loop of that call's thread.
+        return JudgeRunner(self._judge, judge_tasks(self.judge_spec.mode), concurrency=4)
+
+    def judge(self, record: ResponseRecord, prompt: Prompt) -> dict[str, dict[str, float | None]]:
+        """The judge's verdicts for a finished answer, and for the prompt's pairs once every
+        model answered it: model alias → judge metric → value (``{}`` without a judge).
+
+        Blocking (model calls): run it off the UI thread. Stored answers keep their verdicts.
+        A failure is a ``judge_error`` value (None), never an exception.
+        """
+        if self.judge_spec is None or record.id is None:
+            return {}
+        import asyncio
+
+        out: dict[str, dict[str, float | None]] = {}
+        stored = self.store.metrics_for(record.id)
+        if any(k in stored for k in ("judge_score", "judge_groundedness", "judge_error")):
+            out[record.model_alias] = _judge_values(stored)
+        else:
+            values = asyncio.run(self._runner().response(record, prompt))
+            self._save_judge(record.id, values)
+            out[record.model_alias] = {k: v.value for k, v in values.items()}
+        pair = self._complete_group(record, prompt)
+        if pair is not None:
+            key = tuple(sorted(r.id or -1 for r in pair))
+            try:
+                by_alias = asyncio.run(self._runner().pairs(prompt, pair))
+            finally:
+                with self._lock:
+                    self._pairs_running.discard(key)
+            for other in pair:
+                values = by_alias.get(other.model_alias)
+                if values and other.id is not None:
+                    self._save_judge(other.id, values)
+                    out.setdefault(other.model_alias, {}).update(
+                        {k: v.value for k, v in values.items()}
+                    )
+        return out
+
+    def _complete_group(
+        self, record: ResponseRecord, prompt: Prompt
+    ) -> list[ResponseRecord] | None:
+        """The prompt's answers, once per complete set that was not judged pairwise yet."""
+        if len(self.models) < 2:
+            return None
+        with self._lock:
+            group = self._groups.setdefault(prompt.id, {})
+            group[record.model_alias] = record  # a regenerated answer replaces the old one
+            if not all(a in group for a in self.models):
+                return None
+            pair = [group[a] for a in self.models]
+            key = tuple(sorted(r.id or -1 for r in pair))
+            if key in self._pairs_running:
+                return None
+            self._pairs_running.add(key)
+        judged = [
+            r.id is not None and "judge_pairwise" in self.store.metrics_for(r.id) for r in pair
+        ]
+        if all(judged) or not any(r.ok for r in pair):
+            with self._lock:
+                self._pairs_running.discard(key)
+            return None
+        return pair
+
+    def _save_judge(self, response_id: int, values: dict[str, Any]) -> None:
+        from genaicompare.metrics.judge import merge_errors
+
+        if "judge_error" in values:
+            # One judge_error row per answer: it keeps the reasons of earlier failed tasks.
+            old = self.store.metrics_for(response_id).get("judge_error")
+            parts = [("judge", old["detail"])] if old and old.get("detail") else []
+            values = {
+                **values,
+                "judge_error": merge_errors([*parts, ("judge", values["judge_error"])]),
+            }
+        if values:
+            self.store.save_metrics(response_id, {k: v.as_store() for k, v in values.items()})
+
+
+def _judge_values(stored: dict[str, dict[str, Any]]) -> dict[str, float | None]:
+    return {k: v["value"] for k, v in stored.items() if k.startswith("judge_")}

@@ -555,11 +555,14 @@ class MainScreen(Screen[None]):
             slot = self.current_pane_slot(slot_index)
             values = slot.metrics if slot is not None else {}
             r = slot.record if slot is not None else None
+            # The judge's verdicts first: they are what a judged catalog is read for.
             shown = ", ".join(
                 f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}"
-                for k, v in sorted(values.items())
+                for k, v in sorted(values.items(), key=_metric_order)
                 if v is not None
             )
+            if "judge_error" in values:
+                shown = "judge_error" + (", " + shown if shown else "")
             table.add_row(
                 Text(one_line(self.pane_title(slot_index), 40)),
                 Text(slot.state if slot else ""),
@@ -622,6 +625,20 @@ class MainScreen(Screen[None]):
                 return
             if slot.prompt_index == self.prompt_index:
                 self._from_thread(self.refresh_metrics)
+            # The catalog's LLM judge after the other metrics (model calls: seconds). Pairwise
+            # verdicts arrive with the prompt's last answer and land on every pane.
+            try:
+                judged = self.gapp.metrics_service.judge(record, prompt)
+            except Exception as exc:
+                message = one_line(f"judge failed: {type(exc).__name__}: {redact(str(exc))}", 200)
+                self._from_thread(lambda: self.notify(message, severity="warning"))
+                return
+            for alias, values in judged.items():
+                target = self.slots.get((slot.prompt_index, alias))
+                if target is not None:
+                    target.metrics = {**target.metrics, **values}
+            if judged and slot.prompt_index == self.prompt_index:
+                self._from_thread(self.refresh_metrics)
 
         _daemon(job)
 
@@ -680,6 +697,11 @@ class MainScreen(Screen[None]):
     async def _export(self) -> None:
         path = await asyncio.to_thread(self.gapp.export_rated)
         self.notify(Text(f"exported rated answers to {path}").plain, timeout=5)
+
+
+def _metric_order(item: tuple[str, Any]) -> tuple[int, str]:
+    name = item[0]
+    return (0 if name in ("judge_score", "judge_pairwise") else 1, name)
 
 
 def _daemon(fn: Any) -> None:
