@@ -19,9 +19,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from genaicompare._sqlite_utils import sqlite_utils
-
 from genaicompare import __version__
+from genaicompare._sqlite_utils import sqlite_utils
 from genaicompare.catalog import Catalog, content_hash
 from genaicompare.errors import StoreError
 from genaicompare.migrations import migrate
