@@ -5,6 +5,11 @@ Each input line is ``{"id", "output", "reference"?, "prompt"?, "context"?}``; ea
 by the engine's names (reference-based ones absent when a line has no reference).
 ``--metrics rougeL,bleu`` (or family names: lexical, semantic, toxicity, pii, readability)
 selects. Notices (a model not available offline, a substitute scorer) go to stderr.
+
+``--judge MODEL`` (any litellm model string; ``--judge-api-base`` / ``--judge-api-key-env`` for
+an OpenAI-compatible server) adds the LLM judge's ``judge_score`` and criteria, and
+``judge_groundedness`` for lines with ``context``; a reply that does not parse is ``judge_error``
+(value null, the reason in ``detail``). Up to ``--judge-jobs`` judge calls run at once.
 """
 
 from __future__ import annotations
@@ -34,6 +39,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="comma-separated metric or family names (default: all available)",
     )
     parser.add_argument("-o", "--output", default=None, help="write JSONL here (default stdout)")
+    parser.add_argument(
+        "--judge",
+        metavar="MODEL",
+        help="also ask this LLM judge (litellm model string, e.g. openai/gpt-4o-mini or "
+        "local/smollm2) for judge_score and, with context, judge_groundedness",
+    )
+    parser.add_argument("--judge-api-base", metavar="URL", help="the judge's API base URL")
+    parser.add_argument(
+        "--judge-api-key-env", metavar="VAR", help="environment variable holding the judge's key"
+    )
+    parser.add_argument(
+        "--judge-jobs", type=int, default=4, help="judge calls in flight at once (default 4)"
+    )
     parser.add_argument(
         "--stem",
         action="store_true",
@@ -79,8 +97,71 @@ def _selection(raw: str | None) -> list[str] | None:
     return names
 
 
+def _judge_spec(args: argparse.Namespace) -> Any:
+    if not args.judge:
+        if args.judge_api_base or args.judge_api_key_env:
+            raise UserError("--judge-api-base/--judge-api-key-env need --judge MODEL")
+        return None
+    if args.judge_jobs < 1:
+        raise UserError("--judge-jobs must be at least 1")
+    from pydantic import ValidationError
+
+    from genaicompare.catalog import JudgeSpec
+
+    try:
+        return JudgeSpec(
+            model=args.judge, api_base=args.judge_api_base, api_key_env=args.judge_api_key_env
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(x) for x in first["loc"])
+        raise UserError(f"--judge: {where}: {first['msg']}") from None
+
+
+def _judge_chunk(
+    spec: Any, names: list[str] | None, jobs: int, items: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The judge's metrics for a batch of lines, asked concurrently (one event loop per batch)."""
+    import asyncio
+
+    from genaicompare.catalog import Prompt
+    from genaicompare.metrics.judge import Judge, JudgeRunner, judge_tasks
+    from genaicompare.providers.events import FinishState
+    from genaicompare.records import ResponseRecord
+
+    tasks = judge_tasks(spec.mode, names)
+    if not tasks:
+        return [{} for _ in items]
+    runner = JudgeRunner(Judge(spec), tasks, jobs)
+    calls = []
+    for item in items:
+        question = item.get("prompt") or ""
+        record = ResponseRecord(
+            prompt_id=str(item.get("id")),
+            model_alias="output",
+            model="external",
+            params={},
+            messages=[{"role": "user", "content": question}] if question else [],
+            text=item["output"],
+            state=FinishState.complete,
+        )
+        prompt = Prompt(
+            id=str(item.get("id") or "line"),
+            prompt=question,
+            reference=item.get("reference"),
+            context=item.get("context"),
+        )
+        calls.append(runner.response(record, prompt))
+
+    async def gather() -> list[dict[str, Any]]:
+        return list(await asyncio.gather(*calls))
+
+    return asyncio.run(gather())
+
+
 def main(args: argparse.Namespace) -> int:
     names = _selection(args.metrics)
+    judge_spec = _judge_spec(args)
     source_name = "<stdin>" if args.pairs == "-" else args.pairs
     if args.pairs != "-" and not Path(args.pairs).is_file():
         raise UserError(f"{args.pairs}: no such file")
@@ -109,6 +190,28 @@ def main(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise UserError(f"{args.pairs}: {exc.strerror}") from None
         with source if source is not sys.stdin else _nullcontext(source):
+            # Judge calls are batched so they run concurrently; without a judge, one line at a time.
+            batch = 64 if judge_spec is not None else 1
+            pending: list[tuple[dict[str, Any], dict[str, Any]]] = []
+
+            def flush() -> None:
+                nonlocal count
+                judged = (
+                    _judge_chunk(judge_spec, names, args.judge_jobs, [i for i, _ in pending])
+                    if judge_spec is not None
+                    else [{} for _ in pending]
+                )
+                for (item, values), extra in zip(pending, judged, strict=True):
+                    values = {**values, **extra}
+                    record = {
+                        "id": item.get("id"),
+                        "metrics": {k: v.value for k, v in values.items()},
+                        "detail": {k: v.detail for k, v in values.items() if v.detail is not None},
+                    }
+                    sink.write(json.dumps(record, ensure_ascii=False) + "\n")
+                    count += 1
+                pending.clear()
+
             try:
                 for _lineno, item in _read_lines(source, source_name):
                     ctx = item.get("context")
@@ -119,13 +222,10 @@ def main(args: argparse.Namespace) -> int:
                         context=[ctx] if isinstance(ctx, str) else (ctx or []),
                         names=names,
                     )
-                    record = {
-                        "id": item.get("id"),
-                        "metrics": {k: v.value for k, v in values.items()},
-                        "detail": {k: v.detail for k, v in values.items() if v.detail is not None},
-                    }
-                    sink.write(json.dumps(record, ensure_ascii=False) + "\n")
-                    count += 1
+                    pending.append((item, values))
+                    if len(pending) >= batch:
+                        flush()
+                flush()
             except UnicodeDecodeError as exc:
                 raise UserError(f"{source_name}: not UTF-8 ({exc.reason})") from None
         sink.flush()

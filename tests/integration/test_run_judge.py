@@ -211,3 +211,45 @@ def test_judge_calls_run_concurrently(tmp_path: Path, server: FakeOpenAI) -> Non
     assert sum(server.requests[m] for m in judged) == 16
     # Bounded by -j, and more than one at a time: the judge does not serialize the run.
     assert 2 <= max(judged.values()) <= 4
+
+
+def test_metrics_command_with_a_judge(tmp_path: Path, server: FakeOpenAI) -> None:
+    pairs = tmp_path / "pairs.jsonl"
+    lines = [
+        {"id": "good", "output": "It is Paris.", "prompt": "Capital of France?"},
+        {"id": "bad", "output": "It is Lyon.", "prompt": "Capital of France?"},
+        {"id": "broken", "output": "BREAK-JUDGE", "prompt": "Capital of France?"},
+        {
+            "id": "rag",
+            "output": "The capital is Paris. Bananas are blue.",
+            "context": ["The capital of France is Paris."],
+        },
+    ]
+    pairs.write_text("\n".join(json.dumps(x) for x in lines) + "\n", encoding="utf-8")
+    proc = run_cli(
+        [
+            "metrics",
+            str(pairs),
+            "--metrics",
+            "judge",
+            "--judge",
+            "openai/fake/judge",
+            "--judge-api-base",
+            server.base_url,
+            "--judge-api-key-env",
+            KEY_ENV,
+        ],
+        tmp_path / "home",
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = {d["id"]: d for d in map(json.loads, proc.stdout.splitlines())}
+    assert list(out) == ["good", "bad", "broken", "rag"]  # input order
+    assert out["good"]["metrics"]["judge_score"] == 8.5
+    assert out["bad"]["metrics"]["judge_score"] == 2.5
+    assert out["broken"]["metrics"] == {"judge_error": None}
+    assert "not a single JSON object" in out["broken"]["detail"]["judge_error"]["error"]
+    assert out["rag"]["metrics"]["judge_groundedness"] == 0.5
+    assert "judge_groundedness" not in out["good"]["metrics"]
+
+    bad = run_cli(["metrics", str(pairs), "--judge-api-base", server.base_url], tmp_path / "h")
+    assert bad.returncode == 2 and "need --judge MODEL" in bad.stderr
