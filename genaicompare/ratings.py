@@ -328,25 +328,21 @@ class Ratings:
         if value not in THUMBS:
             raise RatingError(f"thumb must be one of {', '.join(THUMBS)}, not {value!r}")
         rec = self._record(response)
-        rating = Rating(
-            uid=uuid.uuid4().hex,
-            kind="thumb",
-            rater=resolve_rater(rater or self.default_rater),
-            prompt_id=rec.prompt_id,
-            value=value,
-            item=thumb_item(rec.content_hash),
-            created_at=now_iso(),
-            catalog_name=catalog_name,
-            response_id=rec.id,
-            content_hash=rec.content_hash,
-            model_alias=rec.model_alias,
-            comment=comment,
-            blind=blind,
-            pane_order=pane_order,
-            shuffle_seed=shuffle_seed,
-            time_to_rate_ms=time_to_rate_ms,
+        return self._insert(
+            self._new_rating(
+                "thumb",
+                rec,
+                value,
+                thumb_item(rec.content_hash),
+                rater,
+                comment=comment,
+                blind=blind,
+                pane_order=pane_order,
+                shuffle_seed=shuffle_seed,
+                time_to_rate_ms=time_to_rate_ms,
+                catalog_name=catalog_name,
+            )
         )
-        return self._insert(rating)
 
     def prefer(
         self,
@@ -371,28 +367,49 @@ class Ratings:
             )
         if a.content_hash == b.content_hash:
             raise RatingError("both sides are the same answer")
-        rating = Rating(
-            uid=uuid.uuid4().hex,
-            kind="pair",
-            rater=resolve_rater(rater or self.default_rater),
-            prompt_id=a.prompt_id,
-            value=value,
-            item=pair_item(a.content_hash, b.content_hash),
-            created_at=now_iso(),
-            catalog_name=catalog_name,
-            response_id=a.id,
-            content_hash=a.content_hash,
-            model_alias=a.model_alias,
-            other_response_id=b.id,
-            other_content_hash=b.content_hash,
-            other_model_alias=b.model_alias,
-            comment=comment,
-            blind=blind,
-            pane_order=pane_order,
-            shuffle_seed=shuffle_seed,
-            time_to_rate_ms=time_to_rate_ms,
+        return self._insert(
+            self._new_rating(
+                "pair",
+                a,
+                value,
+                pair_item(a.content_hash, b.content_hash),
+                rater,
+                other=b,
+                comment=comment,
+                blind=blind,
+                pane_order=pane_order,
+                shuffle_seed=shuffle_seed,
+                time_to_rate_ms=time_to_rate_ms,
+                catalog_name=catalog_name,
+            )
         )
-        return self._insert(rating)
+
+    def _new_rating(
+        self,
+        kind: Literal["thumb", "pair"],
+        rec: ResponseRecord,
+        value: str,
+        item: str,
+        rater: str | None,
+        other: ResponseRecord | None = None,
+        **context: Any,
+    ) -> Rating:
+        return Rating(
+            uid=uuid.uuid4().hex,
+            kind=kind,
+            rater=resolve_rater(rater or self.default_rater),
+            prompt_id=rec.prompt_id,
+            value=value,
+            item=item,
+            created_at=now_iso(),
+            response_id=rec.id,
+            content_hash=rec.content_hash,
+            model_alias=rec.model_alias,
+            other_response_id=other.id if other else None,
+            other_content_hash=other.content_hash if other else None,
+            other_model_alias=other.model_alias if other else None,
+            **context,
+        )
 
     def comment(self, rating_uid: str, text: str) -> Rating:
         """Attach (or replace) the free-text note on a rating. The judgement itself never changes."""
