@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 import pytest
 
@@ -258,3 +259,127 @@ async def test_judge_groundedness_parse_is_strict(reply: str) -> None:
 
     out = await J.Judge(complete=complete, name="fake").groundedness(["ctx"], "One. Two. Three.")
     assert set(out) == {"judge_error"}
+
+
+# -- JudgeRunner: what the headless run, the TUI and the metrics command call ----------------------
+
+
+def _record(alias: str, text: str, rid: int, state: str = "complete") -> Any:
+    from genaicompare.providers.events import FinishState
+    from genaicompare.records import ResponseRecord
+
+    return ResponseRecord(
+        prompt_id="p",
+        model_alias=alias,
+        model=f"m/{alias}",
+        params={},
+        messages=[{"role": "user", "content": QUESTION}],
+        text=text,
+        state=FinishState(state),
+        id=rid,
+    )
+
+
+def test_judge_tasks_follow_mode_and_selection() -> None:
+    assert J.judge_tasks("score") == {"score", "groundedness"}
+    assert J.judge_tasks("pairwise") == {"pairwise", "groundedness"}
+    assert J.judge_tasks("both") == {"score", "pairwise", "groundedness"}
+    assert J.judge_tasks("both", ["lexical", "ops"]) == frozenset()
+    assert J.judge_tasks("both", ["judge"]) == {"score", "pairwise", "groundedness"}
+    assert J.judge_tasks("both", ["judge_accuracy"]) == {"score"}
+    assert J.judge_tasks("both", ["judge_pairwise:b"]) == {"pairwise"}
+    # A selection narrows the catalog's mode; it never adds what the mode does not ask.
+    assert J.judge_tasks("score", ["judge_pairwise"]) == frozenset()
+
+
+async def test_runner_pairs_three_models_from_each_side() -> None:
+    from genaicompare.catalog import Prompt
+
+    runner = J.JudgeRunner(J.Judge(complete=GullibleJudge(), name="fake"), J.judge_tasks("both"))
+    records = [
+        _record("good", GOOD, 1),
+        _record("bad", BAD, 2),
+        _record("bad2", "Lyon, I think.", 3),
+        _record("failed", "", 4, state="error"),
+    ]
+    out = await runner.pairs(Prompt(id="p", prompt=QUESTION), records)
+    assert set(out) == {"good", "bad", "bad2"}  # no verdict for an answer that never came
+    assert out["good"]["judge_pairwise"].value == 1.0
+    assert out["good"]["judge_pairwise"].detail == {
+        "opponents": {"bad": 1.0, "bad2": 1.0},
+        "wins": 2,
+        "losses": 0,
+        "ties": 0,
+    }
+    assert out["bad"]["judge_pairwise:good"].value == -1.0
+    assert out["bad"]["judge_pairwise:bad2"].value == 0.0
+    assert out["bad"]["judge_pairwise"].value == -0.5
+    vs = out["bad2"]["judge_pairwise:good"].detail
+    assert vs["winner"] == "good" and vs["opponent"] == "good" and vs["opponent_id"] == 1
+    assert out["good"]["judge_pairwise"].version == "1:fake"
+
+
+async def test_runner_a_failed_pair_is_judge_error_on_both_answers() -> None:
+    from genaicompare.catalog import Prompt
+
+    async def complete(messages: list[dict[str, str]]) -> str:
+        user = messages[-1]["content"]
+        if "Lyon, I think." in user:
+            return "Answer 1 is better."  # prose: a parse failure
+        return await GullibleJudge()(messages)
+
+    runner = J.JudgeRunner(J.Judge(complete=complete, name="fake"), frozenset({"pairwise"}))
+    records = [_record("good", GOOD, 1), _record("bad", BAD, 2), _record("x", "Lyon, I think.", 3)]
+    out = await runner.pairs(Prompt(id="p", prompt=QUESTION), records)
+    assert out["good"]["judge_pairwise"].value == 1.0  # its one good comparison still counts
+    assert "judge_pairwise:x" not in out["good"]
+    err = out["good"]["judge_error"]
+    assert err.value is None and err.detail["errors"][0]["task"] == "pairwise vs x"
+    assert "not a single JSON object" in err.detail["error"]
+    assert set(out["x"]) == {"judge_error"}
+    assert [e["task"] for e in out["x"]["judge_error"].detail["errors"]] == [
+        "pairwise vs good",
+        "pairwise vs bad",
+    ]
+
+
+async def test_runner_response_scores_and_grounds_only_with_context() -> None:
+    from genaicompare.catalog import Prompt
+
+    calls: list[str] = []
+
+    async def complete(messages: list[dict[str, str]]) -> str:
+        calls.append(messages[0]["content"][:40])
+        if "supported by the given context" in messages[0]["content"]:
+            return json.dumps({"supported": [1], "reason": "ok"})
+        return await GullibleJudge()(messages)
+
+    runner = J.JudgeRunner(J.Judge(complete=complete, name="fake"), J.judge_tasks("score"))
+    plain = await runner.response(_record("good", GOOD, 1), Prompt(id="p", prompt=QUESTION))
+    assert plain["judge_score"].value == (9 + 8 + 9 + 5) / 4 and "judge_groundedness" not in plain
+    assert len(calls) == 1
+    ctx = Prompt(id="p", prompt=QUESTION, context="Paris is the capital of France.")
+    grounded = await runner.response(_record("good", GOOD + " It is big.", 2), ctx)
+    assert grounded["judge_groundedness"].value == 0.5
+    assert await runner.response(_record("x", "", 3, state="timeout"), ctx) == {}
+
+
+async def test_runner_bounds_concurrent_calls() -> None:
+    import asyncio
+
+    from genaicompare.catalog import Prompt
+
+    active = peak = 0
+
+    async def complete(messages: list[dict[str, str]]) -> str:
+        nonlocal active, peak
+        active += 1
+        peak = max(peak, active)
+        await asyncio.sleep(0.01)
+        active -= 1
+        return await GullibleJudge()(messages)
+
+    runner = J.JudgeRunner(J.Judge(complete=complete), frozenset({"score"}), concurrency=3)
+    prompt = Prompt(id="p", prompt=QUESTION)
+    await asyncio.gather(*(runner.response(_record("a", GOOD, i), prompt) for i in range(10)))
+    assert peak == 3
