@@ -129,6 +129,17 @@ class BattleCounts:
         m = len(models)
         return cls(list(models), np.zeros((m, m)), np.zeros((m, m)), np.zeros((m, m)))
 
+    def add(
+        self, i: int, j: int, i_wins: float, j_wins: float, ties: float, both_bad: float
+    ) -> None:
+        """Count battles between models ``i`` and ``j`` (``ties`` excludes ``both_bad``)."""
+        self.wins[i, j] += i_wins
+        self.wins[j, i] += j_wins
+        self.ties[i, j] += ties + both_bad
+        self.ties[j, i] += ties + both_bad
+        self.both_bad[i, j] += both_bad
+        self.both_bad[j, i] += both_bad
+
     def __add__(self, other: BattleCounts) -> BattleCounts:
         assert self.models == other.models
         return BattleCounts(
@@ -986,13 +997,7 @@ class _Scorer:
         ):
             if a not in index or b not in index or a == b:
                 continue
-            i, j = index[a], index[b]
-            pairs.wins[i, j] += wa
-            pairs.wins[j, i] += wb
-            pairs.ties[i, j] += tie + bad
-            pairs.ties[j, i] += tie + bad
-            pairs.both_bad[i, j] += bad
-            pairs.both_bad[j, i] += bad
+            pairs.add(index[a], index[b], wa, wb, tie, bad)
         self._lap("pairs")
         # Same-prompt thumbs by one rater, as battles: kept as running totals per model pair.
         thumbs = BattleCounts.empty(names)
@@ -1003,13 +1008,7 @@ class _Scorer:
         ):
             if a not in index or b not in index:
                 continue
-            i, j = index[a], index[b]
-            thumbs.wins[i, j] += a_wins
-            thumbs.wins[j, i] += b_wins
-            thumbs.ties[i, j] += ties + bad
-            thumbs.ties[j, i] += ties + bad
-            thumbs.both_bad[i, j] += bad
-            thumbs.both_bad[j, i] += bad
+            thumbs.add(index[a], index[b], a_wins, b_wins, ties, bad)
         self._lap("thumb_battles")
         return pairs, thumbs
 
