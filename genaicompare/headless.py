@@ -457,6 +457,29 @@ class HeadlessJudge:
                 asyncio.to_thread(self.worker.save_pending)
             )
 
+    def combine_groundedness(self, store: Store) -> None:
+        """Where an answer has both the embedding ``groundedness`` and ``judge_groundedness``,
+        ``groundedness`` becomes the share of sentences both call supported (see
+        :func:`genaicompare.metrics.judge.combine_groundedness`). After the metrics are stored."""
+        from genaicompare.metrics.judge import combine_groundedness
+
+        both = [
+            rid
+            for rid, values in self.worker.values.items()
+            if values.get("groundedness") is not None
+            and values.get("judge_groundedness") is not None
+        ]
+        combined: list[tuple[int, dict[str, tuple[float | None, Any, str]]]] = []
+        for rid in both:
+            stored = store.metrics_for(rid)
+            if "groundedness" in stored and "judge_groundedness" in stored:
+                value = combine_groundedness(stored["groundedness"], stored["judge_groundedness"])
+                if value is not None:
+                    combined.append((rid, {"groundedness": value.as_store()}))
+                    self.worker.values[rid]["groundedness"] = value.value
+        if combined:
+            store.save_metrics_many(combined)
+
     async def drain(self) -> None:
         """Wait for every judge call (after the last answer arrived)."""
         while self._tasks:
@@ -636,6 +659,8 @@ def run_headless(
         # On Ctrl-C, do not wait for metrics still queued: the answers are stored, the metrics
         # can be computed again on --resume.
         worker.close(wait=not interrupted)
+        if judging is not None and not interrupted:
+            judging.combine_groundedness(store)
         store.finish_run(run_id, "interrupted" if interrupted else "finished")
     return RunOutcome(
         run_id,

@@ -179,6 +179,12 @@ class MetricsService:
             out[record.model_alias] = _judge_values(stored)
         else:
             values = asyncio.run(self._runner().response(record, prompt))
+            if "groundedness" in stored and "judge_groundedness" in values:
+                from genaicompare.metrics.judge import combine_groundedness
+
+                both = combine_groundedness(stored["groundedness"], values["judge_groundedness"])
+                if both is not None:  # with a judge, groundedness needs both verdicts
+                    values["groundedness"] = both
             self._save_judge(record.id, values)
             out[record.model_alias] = {k: v.value for k, v in values.items()}
         pair = self._complete_group(record, prompt)

@@ -203,6 +203,14 @@ def main(args: argparse.Namespace) -> int:
                 )
                 for (item, values), extra in zip(pending, judged, strict=True):
                     values = {**values, **extra}
+                    if "groundedness" in values and "judge_groundedness" in values:
+                        from genaicompare.metrics.judge import combine_groundedness
+
+                        both = combine_groundedness(
+                            values["groundedness"], values["judge_groundedness"]
+                        )
+                        if both is not None:
+                            values["groundedness"] = both
                     record = {
                         "id": item.get("id"),
                         "metrics": {k: v.value for k, v in values.items()},

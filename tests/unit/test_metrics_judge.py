@@ -383,3 +383,42 @@ async def test_runner_bounds_concurrent_calls() -> None:
     prompt = Prompt(id="p", prompt=QUESTION)
     await asyncio.gather(*(runner.response(_record("a", GOOD, i), prompt) for i in range(10)))
     assert peak == 3
+
+
+def test_combined_groundedness_needs_both_verdicts() -> None:
+    from genaicompare.metrics import MetricValue
+
+    emb = MetricValue(
+        2 / 3,
+        {
+            "threshold": 0.5,
+            "sentences": [
+                {"best": 0.9, "supported": True},
+                {"best": 0.7, "supported": True},
+                {"best": 0.1, "supported": False},
+            ],
+        },
+        "1:all-MiniLM-L6-v2",
+    )
+    judged = MetricValue(2 / 3, {"supported": [1, 3], "sentences": 3, "reason": "r"}, "1:j")
+    both = J.combine_groundedness(emb, judged)
+    assert both is not None
+    assert both.value == 1 / 3
+    assert both.version == "1:all-MiniLM-L6-v2+judge:1:j"
+    assert [(s["embedding"], s["judge"], s["supported"]) for s in both.detail["sentences"]] == [
+        (True, True, True),
+        (True, False, False),
+        (False, True, False),
+    ]
+    assert both.detail["embedding"] == 2 / 3 and both.detail["judge"] == 2 / 3
+    # Combining again (e.g. a re-judged answer) starts from the embedding verdicts, not the AND.
+    stored = {"value": both.value, "detail": both.detail, "version": both.version}
+    again = J.combine_groundedness(
+        stored, MetricValue(1.0, {"supported": [1, 2, 3], "sentences": 3}, "1:j")
+    )
+    assert again is not None and again.value == 2 / 3 and again.version == both.version
+    # Different sentence splits cannot be combined: groundedness stays embedding-only.
+    assert (
+        J.combine_groundedness(emb, MetricValue(1.0, {"supported": [1], "sentences": 1}, "1:j"))
+        is None
+    )
