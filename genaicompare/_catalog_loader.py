@@ -98,11 +98,26 @@ def _may_hold_secret_value(text: str) -> bool:
     return any(m in text for m in _VALUE_MARKERS) or "bearer" in text.lower()
 
 
-def _may_hold_secret(line: str) -> bool:
-    if any(m in line for m in _VALUE_MARKERS):
-        return True
-    low = line.lower()
-    return any(m in low for m in _NAME_MARKERS)
+def _secret_line_filter(text: str) -> Callable[[str], bool] | None:
+    """Whether a line may hold a credential (a value marker such as ``sk-``, or a name marker such
+    as ``key`` in any case), testing only the markers present anywhere in ``text``; None when none
+    is (most catalogs): each marker once on the whole text is far cheaper than every marker on
+    each of 50,000 lines."""
+    values = tuple(m for m in _VALUE_MARKERS if m in text)
+    low = text.lower()
+    names = tuple(m for m in _NAME_MARKERS if m in low)
+    if not values and not names:
+        return None
+
+    def may_hold_secret(line: str) -> bool:
+        if any(m in line for m in values):
+            return True
+        if not names:
+            return False
+        low = line.lower()
+        return any(m in low for m in names)
+
+    return may_hold_secret
 
 
 _SECRET_MESSAGE = (
@@ -612,17 +627,24 @@ def _jsonl_fast(text: str, path: Path) -> dict[str, Any] | None:
             return None
         header, objs = first, objs[1:]
     scan = _may_hold_secret_value(text)
+    may_hold_secret = _secret_line_filter(text)
+    if may_hold_secret is None:
+        return _fast_data(header, objs, path)
     for line, obj in zip(lines[1:] if header is not None else lines, objs, strict=True):
-        if _may_hold_secret(line):
+        if may_hold_secret(line):
             try:
                 _check_secrets(obj, (), scan)
             except _Problem:
                 return None
-    if header is not None and _may_hold_secret(lines[0]):
+    if header is not None and may_hold_secret(lines[0]):
         try:
             _check_secrets(header, (), scan)
         except _Problem:
             return None
+    return _fast_data(header, objs, path)
+
+
+def _fast_data(header: dict[str, Any] | None, objs: list[Any], path: Path) -> dict[str, Any]:
     data: dict[str, Any] = dict(header or {})
     data.setdefault("name", path.stem)
     data["prompts"], _ = _fold_rated(objs, list(range(len(objs))))
@@ -647,6 +669,7 @@ def _jsonl_data(text: str, path: Path) -> tuple[Any, Callable[[Loc, bool], Posit
     raw_lines: dict[int, str] = {}
     decode = json.JSONDecoder(object_pairs_hook=_no_duplicates).decode
     scan_secrets = _may_hold_secret_value(text)
+    may_hold_secret = _secret_line_filter(text)
 
     for number, line in enumerate(text.split("\n"), 1):
         if not line.strip():
@@ -671,7 +694,7 @@ def _jsonl_data(text: str, path: Path) -> tuple[Any, Callable[[Loc, bool], Posit
         )
         try:
             # Walk the object only when the line could hold a credential at all.
-            if _may_hold_secret(line):
+            if may_hold_secret is not None and may_hold_secret(line):
                 _check_secrets(obj, () if is_header else ("prompts", len(prompts)), scan_secrets)
         except _Problem as problem:
             loc = problem.loc or ()
