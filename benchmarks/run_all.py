@@ -107,6 +107,21 @@ def p3(d: Any) -> list[Row]:
     return out
 
 
+def p3_promptfoo(d: Any) -> list[Row]:
+    # Optional reference (promptfoo is not installed in CI): a skip is a row, not a failure.
+    if "skipped" in d:
+        return [("P3 reference: promptfoo eval", f"skipped ({d['skipped']})", "", "")]
+    return [
+        (
+            f"P3 reference: promptfoo eval (ideal {d['ideal_s']:.1f} s)",
+            f"{d['reported_s']:.2f} s = {d['reported_ratio']:.2f}× ideal "
+            f"(process {d['wall_s']:.2f} s)",
+            "",
+            "",
+        )
+    ]
+
+
 def p4(d: Any) -> list[Row]:
     return [
         (
@@ -187,6 +202,13 @@ BENCHES = [
         ["--json"],
         ["--json", "--prompts", "20", "--skip-litellm", "--skip-memory"],
         p3,
+    ),
+    Bench(
+        "P3-promptfoo",
+        "bench_promptfoo.py",
+        ["--json"],
+        ["--json", "--prompts", "20"],
+        p3_promptfoo,
     ),
     Bench("P4", "bench_lexical.py", ["--json"], ["--json", "--pairs", "300"], p4),
     Bench(
