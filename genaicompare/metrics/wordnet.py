@@ -114,6 +114,9 @@ def build_corpus(source: Path, root: Path) -> Path:
 
 
 def _open_reader(folder: Path) -> Any:
+    from genaicompare.metrics._nltk import import_nltk
+
+    import_nltk()
     import nltk.data
     from nltk.corpus.reader.wordnet import WordNetCorpusReader
 
@@ -162,6 +165,9 @@ def reader() -> Any:
 
 def _nltk_wordnet_folder() -> Path | None:
     try:
+        from genaicompare.metrics._nltk import import_nltk
+
+        import_nltk()
         import nltk.data
 
         found = nltk.data.find("corpora/wordnet")

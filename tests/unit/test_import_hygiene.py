@@ -65,3 +65,17 @@ def test_store_does_not_import_pandas() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "(1, 1)"
+
+
+def test_nltk_for_meteor_does_not_import_scipy() -> None:
+    # nltk's import pulls scipy.stats (1.5–3 s) for statistics METEOR never uses
+    code = (
+        "import sys; from genaicompare.metrics._nltk import porter_stemmer; "
+        "s = porter_stemmer(); assert 'scipy' not in sys.modules, 'scipy imported'; "
+        "from nltk.stem.porter import PorterStemmer; import scipy.stats; "
+        "words = ['running', 'generously', 'happiness', 'cats', 'dying', 'oed']; "
+        "print([s.stem(w) for w in words] == [PorterStemmer().stem(w) for w in words])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "True"
