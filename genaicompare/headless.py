@@ -208,6 +208,11 @@ def _compute_in_child(
 
 def _warm_child(selection: frozenset[str] | None, default_metrics: list[str] | None) -> None:
     """Load what the selected metrics need (WordNet, phone-number tables…) before answers come."""
+    record, prompt = _warm_up_pair()
+    _compute_in_child(selection, default_metrics, record, prompt)
+
+
+def _warm_up_pair() -> tuple[ResponseRecord, Prompt]:
     record = ResponseRecord(
         prompt_id="warm-up",
         model_alias="warm-up",
@@ -218,7 +223,7 @@ def _warm_child(selection: frozenset[str] | None, default_metrics: list[str] | N
         state=FinishState.complete,
     )
     prompt = Prompt(id="warm-up", prompt="warm up", reference="The metrics are warm.")
-    _compute_in_child(selection, default_metrics, record, prompt)
+    return record, prompt
 
 
 class MetricsWorker:
@@ -257,9 +262,13 @@ class MetricsWorker:
         self._lock = threading.Lock()
         self._unsaved: list[tuple[int, dict[str, tuple[float | None, Any, str]]]] = []
         self._saved_at = time.monotonic()
-        if enabled and processes and any(p.reference for p in catalog.prompts):
-            # Start the worker and load the metric models while the first requests are in flight.
-            self._executor().submit(_warm_child, selection, catalog.defaults.metrics)
+        if enabled and any(p.reference for p in catalog.prompts):
+            # Load the metric models (WordNet, the stemmer, phone-number tables: ≈1 s) while the
+            # first requests wait for their first token, not after the first answer.
+            if processes:
+                self._executor().submit(_warm_child, selection, catalog.defaults.metrics)
+            else:
+                self._executor().submit(self._compute_here, *_warm_up_pair())
 
     def _executor(self) -> concurrent.futures.Executor:
         if self._pool is None:
