@@ -73,7 +73,7 @@ def serve() -> None:
     from tests.support import fake_openai
 
     class PacedServer(fake_openai.FakeOpenAI):
-        async def _complete_non_stream(  # type: ignore[override]
+        async def _complete_non_stream(
             self,
             writer: asyncio.StreamWriter,
             model: str,

@@ -6,6 +6,14 @@ metric dropped, a hostile answer (markup, escape sequences), one unchanged answe
 
 from __future__ import annotations
 
+import fcntl
+import os
+import select
+import struct
+import subprocess
+import sys
+import termios
+import time
 from pathlib import Path
 
 from rich.text import Text
@@ -21,6 +29,8 @@ from genaicompare.records import ResponseRecord
 from genaicompare.regression import Similarity, diff_runs, latest_runs, lexical_similarity
 from genaicompare.store import Store
 from tests.app.conftest import SIZE, wait_for
+from tests.support.headless import env as headless_env
+from tests.support.headless import run_cli
 
 LEXICAL = Similarity(lexical_similarity, "lexical")
 MARKUP = "[@click=app.simulate_key('u')]press[/] [b]bold?[/b]"
@@ -262,3 +272,61 @@ def test_snapshot_run_diff_high_contrast(snap_compare, tmp_path: Path) -> None:
         await pilot.pause(0.2)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=metric_row)
+
+
+# ------------------------------------------------------------------ the CLI, in a real terminal
+
+
+def _read_until(fd: int, marker: bytes, seen: bytearray, timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while marker not in seen:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{marker!r} not shown; got {bytes(seen[-2000:])!r}")
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if ready:
+            try:
+                seen += os.read(fd, 65536)
+            except OSError:  # the child closed the terminal
+                return
+
+
+def test_cli_tui_runs_in_a_terminal_and_shows_hostile_text_inertly(tmp_path: Path) -> None:
+    db = tmp_path / "d.db"
+    seed_two_runs(db)
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 140, 0, 0))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "genaicompare", "diff", "1", "2", "--db", str(db), "--tui"],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env={**headless_env(tmp_path / "home"), "TERM": "xterm-256color"},
+        start_new_session=True,
+    )
+    os.close(slave)
+    seen = bytearray()
+    try:
+        _read_until(master, b"answers changed", seen)
+        for _ in range(3):  # down to the hostile answer, wherever similarity ranks it
+            os.write(master, b"j")
+            time.sleep(0.3)
+        _read_until(master, b"simulate_key", seen)
+        os.write(master, b"q")
+        # Keep reading while it exits: a full terminal buffer would block its last writes.
+        _read_until(master, b"\x1b[?1049l", seen, timeout=60)  # alternate screen left
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+    # The OSC title sequence from the answer never reached the terminal; its brackets did, as text.
+    assert b"pwned" not in seen and b"\x1b]0;" not in seen
+
+
+def test_cli_tui_needs_a_terminal(tmp_path: Path) -> None:
+    db = tmp_path / "d.db"
+    seed_two_runs(db)
+    result = run_cli(["diff", "1", "2", "--db", str(db), "--tui"], tmp_path / "home")
+    assert result.returncode == 2
+    assert "--tui needs a terminal" in result.stderr and "Traceback" not in result.stderr
