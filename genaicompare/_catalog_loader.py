@@ -212,7 +212,7 @@ CACHE_MIN_CHARS = 1_000_000
 """YAML files at least this large keep their checked data in the cache directory (JSON, keyed by
 content), because reading YAML costs several times more than reading JSON."""
 CACHE_ENTRIES = 8
-_CACHE_FORMAT = "1"  # bump when the reading rules change, so old entries are never used
+_CACHE_FORMAT = "2"  # bump when the reading rules change, so old entries are never used
 
 
 def _cache_key(text: str) -> str:
@@ -326,13 +326,50 @@ class _PureEvents:
         return next(self._events)
 
 
+_YAML11_BREAKS = "\x85\u2028\u2029"
+"""NEL, LS and PS: line breaks to YAML 1.1 (libyaml, and ruamel's scanners), ordinary characters
+to YAML 1.2 and to editors' line numbers. Text pasted from the web or JSON carries them."""
+
+
+class _RestoreBreaks:
+    """Parse events with the stand-ins :func:`_yaml_events` put in turned back into NEL/LS/PS."""
+
+    def __init__(self, parser: Any, back: dict[int, str]) -> None:
+        self._parser = parser
+        self._back = back
+
+    def get_event(self) -> Any:
+        event = self._parser.get_event()
+        value = getattr(event, "value", None)
+        if isinstance(value, str):
+            event.value = value.translate(self._back)
+        return event
+
+
 def _yaml_events(text: str) -> Any:
-    """An object whose ``get_event()`` returns the parse events of ``text`` in order."""
+    """An object whose ``get_event()`` returns the parse events of ``text`` in order.
+
+    NEL/LS/PS are read as YAML 1.2 reads them — as text, not line breaks — so a quoted prompt
+    keeps them and error positions count lines as editors do: each is swapped for a private-use
+    character the text does not hold (one character for one, so positions stay), then swapped
+    back in every scalar."""
+    back: dict[int, str] = {}
+    if any(c in text for c in _YAML11_BREAKS):
+        stand_in = 0xE000
+        for c in _YAML11_BREAKS:
+            if c in text:
+                while chr(stand_in) in text:
+                    stand_in += 1
+                text = text.replace(c, chr(stand_in))
+                back[stand_in] = c
+                stand_in += 1
     try:
         from _ruamel_yaml_clibz import CParser
     except ImportError:  # the C parser is optional; the pure one gives the same events
-        return _PureEvents(text)
-    return CParser(text)
+        parser: Any = _PureEvents(text)
+    else:
+        parser = CParser(text)
+    return _RestoreBreaks(parser, back) if back else parser
 
 
 def _yaml_data(text: str, path: Path) -> tuple[Any, Callable[[Loc, bool], Position | None]]:

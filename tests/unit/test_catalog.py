@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -451,3 +452,44 @@ def test_jsonl_fast_path_equals_line_by_line_reader(tmp_path: Path) -> None:
     assert loader._jsonl_fast(two.read_text(), two) is None
     with pytest.raises(CatalogError, match=r"two\.jsonl:1:27: invalid JSON: Extra data"):
         load_catalog(two)
+
+
+@pytest.mark.parametrize("pure", [False, True], ids=["c-parser", "pure-parser"])
+def test_unicode_line_separators_are_text_not_line_breaks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pure: bool
+) -> None:
+    # YAML 1.1 parsers read NEL/LS/PS as line breaks (folding quoted text, shifting line numbers);
+    # the catalog reads them as YAML 1.2 and editors do: ordinary characters.
+    if pure:
+        import builtins
+
+        real_import = builtins.__import__
+
+        def no_c_parser(name: str, *args: Any, **kwargs: Any) -> Any:
+            if name == "_ruamel_yaml_clibz":
+                raise ImportError(name)
+            return real_import(name, *args, **kwargs)
+
+        monkeypatch.setattr(builtins, "__import__", no_c_parser)
+    path = tmp_path / "ls.yaml"
+    stand_in = "\ue000"  # a private-use character already in the text must survive too
+    path.write_text(
+        "name: t\n"
+        "models: [{id: a, model: openai/x}, {id: b, model: openai/y}]\n"
+        "prompts:\n"
+        f'  - id: p\n    prompt: "one \u2028 two  \u2029 three\x85x {stand_in}"\n'
+        "    reference: plain \u2028 scalar\n"
+        "    tags: ['a\u2028b']\n",
+        encoding="utf-8",
+    )
+    prompt = load_catalog(path).prompts[0]
+    assert prompt.prompt == f"one \u2028 two  \u2029 three\x85x {stand_in}"
+    assert prompt.reference == "plain \u2028 scalar"
+    assert prompt.tags == ["a\u2028b"]
+    path.write_text(
+        path.read_text(encoding="utf-8") + '  - id: q\n    prompt: "x\u2028y"\n    bogus: 1\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(CatalogError) as info:
+        load_catalog(path)
+    assert (info.value.line, info.value.col, info.value.field) == (10, 5, "prompts.1.bogus")
