@@ -27,6 +27,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -73,6 +74,10 @@ def serve() -> None:
     from tests.support import fake_openai
 
     class PacedServer(fake_openai.FakeOpenAI):
+        open_now = 0
+        most_open = 0
+        """Most requests in flight at once (did the client really keep -j of them open?)."""
+
         async def _complete_non_stream(
             self,
             writer: asyncio.StreamWriter,
@@ -81,10 +86,23 @@ def serve() -> None:
             scenario: str,
             opts: dict[str, str],
         ) -> bool:
-            n = int(opts.get("n", "20"))
-            wait = float(opts.get("ttft", "0")) + max(0, n - 1) * float(opts.get("delay", "0"))
-            await asyncio.sleep(wait)
-            return await super()._complete_non_stream(writer, model, body, scenario, opts)
+            self.open_now += 1
+            self.most_open = max(self.most_open, self.open_now)
+            try:
+                n = int(opts.get("n", "20"))
+                delay = float(opts.get("delay", "0"))
+                await asyncio.sleep(float(opts.get("ttft", "0")) + max(0, n - 1) * delay)
+                return await super()._complete_non_stream(writer, model, body, scenario, opts)
+            finally:
+                self.open_now -= 1
+
+        async def _dispatch(self, request: Any, writer: asyncio.StreamWriter) -> bool:
+            if request.method == "GET" and request.path.endswith("/in_flight"):
+                await self._send_json(writer, 200, {"max": self.most_open})
+                return True
+            if request.method == "POST" and request.path.endswith("/reset"):
+                self.most_open = 0
+            return await super()._dispatch(request, writer)
 
     async def run() -> None:
         server = PacedServer("127.0.0.1", 0)
@@ -110,10 +128,13 @@ def start_server() -> tuple[subprocess.Popen[str], int]:
     return proc, int(line.split()[1])
 
 
-def server_requests(port: int) -> int:
+def server_requests(port: int) -> tuple[int, int]:
+    """(requests served, most in flight at once) since the last reset."""
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/stats", timeout=5) as reply:
         stats = json.loads(reply.read())
-    return int(stats["total"])
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/in_flight", timeout=5) as reply:
+        most = json.loads(reply.read())["max"]
+    return int(stats["total"]), int(most)
 
 
 def reset_server(port: int) -> None:
@@ -207,6 +228,7 @@ def run_promptfoo(
         str(out_file),
     ]
     started = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.run(
         argv,
         capture_output=True,
@@ -217,6 +239,8 @@ def run_promptfoo(
         check=False,
     )
     wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     text = proc.stdout + proc.stderr
     # promptfoo exits 100 when a test fails; there are no assertions here, so only errors count.
     if proc.returncode not in (0, 100):
@@ -237,6 +261,7 @@ def run_promptfoo(
     ]
     return {
         "wall": wall,
+        "cpu_s": cpu,
         "reported_s": own,
         "mean_latency_ms": sum(latencies) / len(latencies) if latencies else None,
         "successes": stats.get("successes"),
@@ -321,7 +346,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
             result = run_promptfoo(
                 command, write_config(tmp / "p3.yaml", port, args.prompts), args.jobs, home
             )
-            served = server_requests(port)
+            served, in_flight = server_requests(port)
             audit = audit_network(command, port, home, tmp) if args.audit_network else None
     finally:
         server.kill()
@@ -337,7 +362,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
         "reported_s": result["reported_s"],
         "reported_ratio": result["reported_s"] / ideal if result["reported_s"] else None,
         "mean_latency_ms": result["mean_latency_ms"],
+        "cpu_s": result["cpu_s"],
         "requests_served": served,
+        "max_in_flight": in_flight,
         "successes": result["successes"],
         "errors": result["errors"],
         "network_audit": audit,
@@ -347,7 +374,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
         f"-j {args.jobs}; ideal {ideal:.2f} s  (promptfoo {data['promptfoo']}, "
         f"{data['machine']}, load {load[0]:.2f} {load[1]:.2f} {load[2]:.2f})"
     )
-    print(f"  process wall time   {result['wall']:6.2f} s = {data['wall_ratio']:.2f}× ideal")
+    print(
+        f"  process wall time   {result['wall']:6.2f} s = {data['wall_ratio']:.2f}× ideal "
+        f"(CPU {result['cpu_s']:.2f} s)"
+    )
     if result["reported_s"] is not None:
         print(
             f"  eval's own time     {result['reported_s']:6.2f} s = "
@@ -356,7 +386,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
     if result["mean_latency_ms"] is not None:
         print(f"  mean request latency {result['mean_latency_ms']:.0f} ms (server: 200 ms)")
     print(
-        f"  requests at the server {served} (expected {requests}); "
+        f"  requests at the server {served} (expected {requests}), at most {in_flight} at once; "
         f"successes {result['successes']}, errors {result['errors']}"
     )
     if audit is not None:
