@@ -35,6 +35,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Hashable, Sequence
 from functools import lru_cache
+from itertools import chain, count, repeat
 from typing import Any
 
 import numpy as np
@@ -64,6 +65,7 @@ REFERENCE_METRICS: tuple[str, ...] = (
 
 _ROUGE_NON_ALNUM = re.compile(r"[^a-z0-9]+")
 _ROUGE_TOKEN = re.compile(r"[a-z0-9]+")
+_ROUGE_KEEP = frozenset(string.ascii_lowercase + string.digits)
 
 # sacrebleu's 13a tokenizer (mteval-v13a), rule for rule. Rule 1 puts spaces around every
 # character of a class (space included): ``" ".join(pattern.split(line))`` with a capturing
@@ -74,6 +76,13 @@ _ROUGE_TOKEN = re.compile(r"[a-z0-9]+")
 # right and non-overlapping, which is the regex engine's own matching order.
 _13A_FIRST = re.compile(r"([\{-\~\[-\` -\&\(-\+\:-\@\/])")
 _DOT_COMMA = re.compile(r"[.,]")
+# Without ASCII digits, rules 2–3 isolate every "." and "," and rule 4 never fires (one pass of
+# the regex engine leaves no two of them adjacent, so the other rule reaches each), and rule 1
+# isolates its own class: the tokens are then the characters of that class plus "." and ",", and
+# the maximal runs of everything else but whitespace (``\s`` is ``str.isspace``, as ``split()``).
+_13A_PUNCT = r"\{-\~\[-\`!-\&\(-\+\:-\@\/.,"
+_13A_TOKENS_NO_DIGITS = re.compile(rf"[^\s{_13A_PUNCT}]+|\S")  # words first: most tokens
+_ASCII_DIGIT = re.compile(r"[0-9]")
 
 
 def _is_ascii_digit(ch: str) -> bool:
@@ -132,10 +141,20 @@ _SQUAD_PUNCT = frozenset(string.punctuation)
 _SQUAD_ARTICLES = re.compile(r"\b(a|an|the)\b", re.UNICODE)
 
 
+# ASCII text: every character but [a-z0-9] (after lowercasing) becomes a space, in one
+# str.translate (CPython's 1:1 ASCII fast path), then split.
+_ROUGE_ASCII = str.maketrans(
+    {i: (chr(i).lower() if chr(i).lower() in _ROUGE_KEEP else " ") for i in range(128)}
+)
+
+
 def rouge_tokens(text: str, stemmer: Callable[[str], str] | None = None) -> list[str]:
     """rouge-score's default tokenizer (``rouge_score.tokenize.tokenize``)."""
     # Maximal [a-z0-9] runs: the same tokens as rouge-score's sub-then-split.
-    tokens = _ROUGE_TOKEN.findall(text.lower())
+    if text.isascii():
+        tokens = text.translate(_ROUGE_ASCII).split()
+    else:
+        tokens = _ROUGE_TOKEN.findall(text.lower())
     if stemmer is not None:
         tokens = [stemmer(t) if len(t) > 3 else t for t in tokens]
         tokens = [t for t in tokens if t and _ROUGE_NON_ALNUM.search(t) is None]
@@ -153,6 +172,8 @@ def tokenize_13a(line: str) -> list[str]:
             .replace("&lt;", "<")
             .replace("&gt;", ">")
         )
+    if _ASCII_DIGIT.search(line) is None:
+        return _13A_TOKENS_NO_DIGITS.findall(line)
     line = " ".join(_13A_FIRST.split(f" {line} "))
     if "." in line or "," in line:
         line = _rule_dot_before_nondigit(_rule_dot_after_nondigit(line))
@@ -191,14 +212,15 @@ class Prepared:
     """One text tokenised for the lexical metrics: each view computed once, on first use, and
     shared by every metric that needs it (a cached reference serves every model and tick)."""
 
-    __slots__ = ("_bleu", "_chrf", "_rouge", "_squad", "_stemmer", "_words", "text")
+    __slots__ = ("_bleu", "_chrf", "_latin1", "_rouge", "_squad", "_stemmer", "_words", "text")
 
     def __init__(self, text: str, stemmer: Callable[[str], str] | None = None) -> None:
         self.text = text
         self._stemmer = stemmer
         self._rouge: list[str] | None = None
         self._bleu: list[str] | None = None
-        self._chrf: tuple[str, Any] | None = None
+        self._chrf: str | None = None
+        self._latin1: bytes | bool | None = False  # False: not computed yet
         self._squad: tuple[str, list[str]] | None = None
         self._words: list[str] | None = None
 
@@ -217,13 +239,28 @@ class Prepared:
         return self._bleu
 
     @property
-    def chrf(self) -> tuple[str, Any]:
-        """The text without whitespace, and its code points (numpy uint32)."""
+    def chrf(self) -> str:
+        """The text without whitespace (chrF's view)."""
         if self._chrf is None:
-            chars = "".join(self.text.split())
-            codes = np.frombuffer(chars.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-            self._chrf = (chars, codes)
+            self._chrf = "".join(self.text.split())
         return self._chrf
+
+    @property
+    def latin1(self) -> bytes | None:
+        """:attr:`chrf` as Latin-1 bytes (one byte a character), None when it has others."""
+        value = self._latin1
+        if value is False:
+            try:
+                value = self.chrf.encode("latin-1")
+            except UnicodeEncodeError:
+                value = None
+            self._latin1 = value
+        return None if isinstance(value, bool) else value
+
+    @property
+    def char_codes(self) -> Any:
+        """:attr:`chrf`'s code points (numpy uint32)."""
+        return np.frombuffer(self.chrf.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
 
     @property
     def squad(self) -> tuple[str, list[str]]:
@@ -253,60 +290,191 @@ def _prepare_cached(text: str, stem: bool) -> Prepared:
 
 # -- n-gram matching --------------------------------------------------------------------------
 #
-# Every n-gram family a pair needs — ROUGE 1–2 and BLEU 1–4 on word tokens, chrF 1–6 on
-# characters — is matched in one numpy sort. Per family, the hypothesis and the reference become
-# one id sequence ``hyp + [0] + ref`` (ids start at 1; 0 is a separator, so a window that spans
-# it matches nothing), an n-gram is its ids packed into a uint64 with its side in bit 0 and its
-# group above bit 56. After sorting, each run of equal n-grams holds both sides' copies, and the
-# clipped match count is sum(min(count_h, count_r)) per group: exactly what ``Counter``
-# intersection gives, with a few dozen array operations instead of a Python loop per n-gram.
+# Each n-gram family a pair needs — ROUGE 1–2 and BLEU 1–4 on word tokens, chrF 1–6 on
+# characters — is matched with one numpy sort of its longest n-grams:
+#
+# * The two texts become one id sequence ``hyp + [SEP1] + ref + [SEP2] * (N - 1)`` (N the
+#   family's largest order). SEP1 and SEP2 are ids no token or character has, so a window that
+#   runs past its own text contains one of them and equals no real n-gram, and hypothesis junk
+#   (it holds SEP1) never equals reference junk (SEP2 only).
+# * Each window start becomes one key: its N ids packed left-aligned in B-bit chunks (first id
+#   highest) above bit 0, which holds the side (hypothesis 0, reference 1). For Latin-1
+#   characters (B = 8) and word ids below 2**15 (B = 16) the packed values are read straight off
+#   the id bytes as overlapping big-endian words; other alphabets are packed with shifts.
+# * After one sort the keys are also sorted by every shorter prefix, so the n-grams of order
+#   n < N form contiguous runs of the same array: two neighbours start a new order-n run when
+#   their XOR reaches the order-n prefix, i.e. is >= 2 ** (1 + B * (N - n)).
+# * In a run with h hypothesis and r reference copies, min(h, r) = (h + r - |h - r|) / 2, and
+#   |h - r| is the change of a running +1/-1 side sum across the run. Summed over runs this is
+#   the clipped match count — exactly ``Counter`` intersection — for all orders in a dozen array
+#   operations.
 
 ROUGE_GROUPS = (1, 2)  # rouge1, rouge2
 BLEU_GROUPS = (3, 4, 5, 6)  # bleu 1..4
 CHRF_GROUPS = (7, 8, 9, 10, 11, 12)  # chrf 1..6
 CHRF_ORDER = 6
 _N_GROUPS = 13
-_PAYLOAD_BITS = 55  # bit 0 is the side, bits 56–63 the group
-_GROUP_SHIFT = np.uint64(56)
 _ONE = np.uint64(1)
+_SEP1, _SEP2 = object(), object()  # word-sequence separators: equal to no token
+_WORD_ID_LIMIT = 1 << 15  # 4 chunks of 16 bits with the top bit free for the side shift
+# Whitespace never reaches chrF (it is removed), so tab and newline are free separator bytes.
+_CHAR_SEP1, _CHAR_SEP2 = b"\t", b"\n"
 
 
-def _family_keys(hyp_ids: Any, ref_ids: Any, bits: int, groups: Sequence[int]) -> list[Any]:
-    """Tagged keys of orders 1..len(groups) for one family (``groups[n - 1]`` is order n's)."""
-    nh = hyp_ids.size
-    seq = np.zeros(nh + 1 + ref_ids.size, dtype=np.uint64)
-    seq[:nh] = hyp_ids
-    seq[nh + 1 :] = ref_ids
-    side = np.zeros(seq.size, dtype=np.uint64)
-    side[nh + 1 :] = _ONE
-    width = np.uint64(bits)
-    code = seq
-    keys = []
-    for n, group in enumerate(groups, start=1):
-        if n > 1:
-            if code.size < 2:
-                break
-            code = (code[:-1] << width) | seq[n - 1 :]
-        keys.append((code << _ONE) | (side[: code.size] | (np.uint64(group) << _GROUP_SHIFT)))
+@lru_cache(maxsize=64)
+def _prefix_thresholds(order: int, bits: int) -> Any:
+    """Column of 2 ** (1 + bits * (order - n)) for n = 1..order (see above)."""
+    return np.array([[1 << (1 + bits * (order - n))] for n in range(1, order + 1)], np.uint64)
+
+
+def _run_spreads(keys: Any, order: int, bits: int, ends: list[int]) -> Any:
+    """Sort ``keys`` (side bit set) and sum |h - r| over the runs of every order 1..order within
+    each block ``[ends[i - 1], ends[i])`` of sorted positions: an ``order × blocks`` array."""
+    keys.sort()
+    total = keys.size
+    width = total + 1
+    # bounds[n - 1, i]: sorted position i starts a new order-n run (and both ends are bounds).
+    bounds = np.empty((order, width), dtype=bool)
+    bounds[:, 0] = True
+    bounds[:, total] = True
+    np.greater_equal(keys[1:] ^ keys[:-1], _prefix_thresholds(order, bits), out=bounds[:, 1:total])
+    balance = np.empty((order, width), dtype=np.int64)  # running (#hyp - #ref), one row an order
+    balance[0, 0] = 0
+    np.cumsum(1 - 2 * (keys & _ONE).view(np.int64), out=balance[0, 1:])
+    balance[1:] = balance[0]
+    flat = np.flatnonzero(bounds)
+    at = balance.ravel()[flat]
+    spread = np.empty(flat.size, dtype=np.int64)  # cumulative |h - r| over runs, in bound order
+    spread[0] = 0
+    np.cumsum(np.abs(at[1:] - at[:-1]), out=spread[1:])
+    # Block edges are bounds in every row (the key bits above the n-grams differ there), so a
+    # block's runs are the consecutive bounds from its first edge to its last.
+    edges = np.arange(0, order * width, width)[:, None] + np.array([0, *ends])
+    summed = spread[np.searchsorted(flat, edges)]
+    return summed[:, 1:] - summed[:, :-1]
+
+
+def _order_matches(keys: Any, n_hyp: int, order: int, bits: int) -> list[int]:
+    """Clipped match counts of orders 1..order from one family's packed keys."""
+    keys[n_hyp + 1 :] |= _ONE
+    spreads = _run_spreads(keys, order, bits, [keys.size])
+    return [(keys.size - int(x)) // 2 for x in spreads[:, 0]]
+
+
+def _word_keys(a: list[str], b: list[str], order: int) -> Any | None:
+    """Packed keys (16-bit chunks) of ``a`` + ``b`` for order 2 or 4; None past 2**15 ids."""
+    size = len(a) + len(b) + order
+    if size > _WORD_ID_LIMIT:
+        return None
+    vocab: dict[object, int] = {}
+    # setdefault with a running counter: a new token gets the counter, a repeat its first id
+    # (ids are sparse but below ``size``; all in C).
+    ids = map(vocab.setdefault, chain(a, (_SEP1,), b, repeat(_SEP2, order - 1)), count())
+    seq = np.fromiter(ids, dtype=">u2", count=size)
+    rows = size - order + 1
+    width = ">u8" if order == 4 else ">u4"
+    packed = np.ndarray((rows,), width, seq, 0, (2,))  # overlapping big-endian windows
+    keys = packed.astype(np.uint64)
+    keys <<= _ONE
     return keys
 
 
-def _word_ids(a: list[str], b: list[str]) -> tuple[Any, Any, int]:
-    vocab: dict[str, int] = {}
-    ia = [vocab.setdefault(t, len(vocab) + 1) for t in a]
-    ib = [vocab.setdefault(t, len(vocab) + 1) for t in b]
-    return np.array(ia, dtype=np.uint64), np.array(ib, dtype=np.uint64), len(vocab)
+def _char_keys(hyp: Prepared, ref: Prepared) -> tuple[Any, int] | None:
+    """Packed keys of the chrF character 6-grams and their chunk width; None when the pair's
+    alphabet needs more than 10 bits an id."""
+    hb, rb = hyp.latin1, ref.latin1
+    if hb is not None and rb is not None:
+        buf = b"".join((hb, _CHAR_SEP1, rb, _CHAR_SEP2 * (CHRF_ORDER + 1)))
+        rows = len(hb) + 1 + len(rb)
+        # Bytes p..p+7 big-endian: the 6-gram at p in the top 48 bits, 2 bytes to drop.
+        keys = np.ndarray((rows,), ">u8", buf, 0, (1,)).astype(np.uint64)
+        keys >>= np.uint64(16)
+        keys <<= _ONE
+        return keys, 8
+    hcodes, rcodes = hyp.char_codes, ref.char_codes
+    alphabet = np.unique(np.concatenate((hcodes, rcodes)))
+    bits = (alphabet.size + 1).bit_length()
+    if CHRF_ORDER * bits + 1 > 64:
+        return None
+    nh, nr = hcodes.size, rcodes.size
+    seq = np.empty(nh + nr + CHRF_ORDER, dtype=np.uint64)
+    seq[:nh] = np.searchsorted(alphabet, hcodes)
+    seq[nh] = alphabet.size
+    seq[nh + 1 : nh + 1 + nr] = np.searchsorted(alphabet, rcodes)
+    seq[nh + 1 + nr :] = alphabet.size + 1
+    rows = nh + 1 + nr
+    width = np.uint64(bits)
+    keys = seq[:rows].copy()
+    for j in range(1, CHRF_ORDER):
+        keys <<= width
+        keys |= seq[j : j + rows]
+    keys <<= _ONE
+    return keys, bits
 
 
-def _char_ids(hyp: Prepared, ref: Prepared) -> tuple[Any, Any, int]:
-    (hc, hcodes), (rc, rcodes) = hyp.chrf, ref.chrf
-    top = max(int(hcodes.max()) if hcodes.size else 0, int(rcodes.max()) if rcodes.size else 0)
-    if top < 511:  # Latin-1 and a bit more: code points are ids already
-        return hcodes.astype(np.uint64) + _ONE, rcodes.astype(np.uint64) + _ONE, top + 1
-    alphabet = np.array(sorted(map(ord, set(hc) | set(rc))), dtype=np.uint32)
-    hi = np.searchsorted(alphabet, hcodes).astype(np.uint64) + _ONE
-    ri = np.searchsorted(alphabet, rcodes).astype(np.uint64) + _ONE
-    return hi, ri, int(alphabet.size)
+def _word_bytes(a: list[str], b: list[str], order: int) -> bytes | None:
+    """``a + [SEP1] + b + [SEP2] * (order - 1)`` as one byte an id; None past 256 ids."""
+    tokens = [*a, _SEP1, *b, *repeat(_SEP2, order - 1)]
+    index = dict(zip(dict.fromkeys(tokens), count()))  # dense ids in first-seen order, in C
+    if len(index) > 256:
+        return None
+    return bytes(map(index.__getitem__, tokens))
+
+
+# One-byte ids: every family packs into the same 6 chunks of 8 bits (a word n-gram left-aligned,
+# its unused chunks 0), so all three share one sort and one pass; the family is in bits 56-57.
+# Per family: (window dtype, right shift of the window, left shift, largest order, out slice).
+_BYTE_FAMILIES: tuple[tuple[str, int, int, int, slice], ...] = (
+    (">u2", 0, 33, 2, slice(ROUGE_GROUPS[0], ROUGE_GROUPS[-1] + 1)),
+    (">u4", 0, 17, 4, slice(BLEU_GROUPS[0], BLEU_GROUPS[-1] + 1)),
+    (">u8", 16, 1, CHRF_ORDER, slice(CHRF_GROUPS[0], CHRF_GROUPS[-1] + 1)),
+)
+
+
+def _byte_matches(
+    hyp: Prepared, ref: Prepared, rouge: bool, bleu: bool, chrf: bool
+) -> list[int] | None:
+    """:func:`ngram_matches` when every requested family fits one-byte ids; else None."""
+    texts: list[tuple[int, bytes, int, int]] = []  # (family, id bytes, hyp length, windows)
+    if rouge:
+        data = _word_bytes(hyp.rouge, ref.rouge, 2)
+        if data is None:
+            return None
+        texts.append((0, data, len(hyp.rouge), len(hyp.rouge) + 1 + len(ref.rouge)))
+    if bleu:
+        data = _word_bytes(hyp.bleu, ref.bleu, 4)
+        if data is None:
+            return None
+        texts.append((1, data, len(hyp.bleu), len(hyp.bleu) + 1 + len(ref.bleu)))
+    if chrf:
+        hb, rb = hyp.latin1, ref.latin1
+        if hb is None or rb is None:
+            return None
+        data = b"".join((hb, _CHAR_SEP1, rb, _CHAR_SEP2 * (CHRF_ORDER + 1)))
+        texts.append((2, data, len(hb), len(hb) + 1 + len(rb)))
+    total = sum(t[3] for t in texts)
+    keys = np.empty(total, dtype=np.uint64)
+    ends: list[int] = []
+    for family, data, n_hyp, rows in texts:
+        width, right, left, _, _ = _BYTE_FAMILIES[family]
+        offset = ends[-1] if ends else 0
+        view = keys[offset : offset + rows]
+        packed = np.ndarray((rows,), width, data, 0, (1,))  # overlapping big-endian windows
+        if right:
+            np.right_shift(packed, np.uint64(right), out=view)
+            view <<= np.uint64(left)
+        else:
+            np.left_shift(packed, np.uint64(left), out=view)
+        tag = np.uint64(family << 56)
+        view[: n_hyp + 1] |= tag
+        view[n_hyp + 1 :] |= tag | _ONE
+        ends.append(offset + rows)
+    spreads = _run_spreads(keys, CHRF_ORDER, 8, ends)
+    out = [0] * _N_GROUPS
+    for i, (family, _, _, rows) in enumerate(texts):
+        order, groups = _BYTE_FAMILIES[family][3:]
+        out[groups] = [(rows - int(x)) // 2 for x in spreads[:order, i]]
+    return out
 
 
 def ngram_matches(
@@ -314,34 +482,30 @@ def ngram_matches(
 ) -> list[int] | None:
     """Clipped match counts indexed by group (see the ``*_GROUPS`` constants); None when a
     pair's vocabulary or alphabet is too large to pack (the Counter path is used then)."""
-    parts: list[Any] = []
-    if rouge:
-        h, r, size = _word_ids(hyp.rouge, ref.rouge)
-        if 2 * size.bit_length() > _PAYLOAD_BITS:
-            return None
-        parts += _family_keys(h, r, size.bit_length(), ROUGE_GROUPS)
-    if bleu:
-        h, r, size = _word_ids(hyp.bleu, ref.bleu)
-        if 4 * size.bit_length() > _PAYLOAD_BITS:
-            return None
-        parts += _family_keys(h, r, size.bit_length(), BLEU_GROUPS)
-    if chrf:
-        h, r, size = _char_ids(hyp, ref)
-        if CHRF_ORDER * size.bit_length() > _PAYLOAD_BITS:
-            return None
-        parts += _family_keys(h, r, size.bit_length(), CHRF_GROUPS)
-    if not parts:
+    if not (rouge or bleu or chrf):
         return [0] * _N_GROUPS
-    keys = np.concatenate(parts)
-    keys.sort()
-    gram = keys >> _ONE
-    starts = np.flatnonzero(np.concatenate(([True], gram[1:] != gram[:-1])))
-    ends = np.append(starts[1:], keys.size)
-    on_ref = np.concatenate(([0], np.cumsum(keys & _ONE, dtype=np.int64)))
-    n_ref = on_ref[ends] - on_ref[starts]
-    clipped = np.minimum(ends - starts - n_ref, n_ref)
-    groups = (gram[starts] >> (_GROUP_SHIFT - _ONE)).astype(np.intp)
-    return [int(x) for x in np.bincount(groups, weights=clipped, minlength=_N_GROUPS)]
+    fast = _byte_matches(hyp, ref, rouge, bleu, chrf)
+    if fast is not None:
+        return fast
+    out = [0] * _N_GROUPS
+    if rouge:
+        keys = _word_keys(hyp.rouge, ref.rouge, 2)
+        if keys is None:
+            return None
+        out[ROUGE_GROUPS[0] : ROUGE_GROUPS[-1] + 1] = _order_matches(keys, len(hyp.rouge), 2, 16)
+    if bleu:
+        keys = _word_keys(hyp.bleu, ref.bleu, 4)
+        if keys is None:
+            return None
+        out[BLEU_GROUPS[0] : BLEU_GROUPS[-1] + 1] = _order_matches(keys, len(hyp.bleu), 4, 16)
+    if chrf:
+        packed = _char_keys(hyp, ref)
+        if packed is None:
+            return None
+        keys, bits = packed
+        n_hyp = len(hyp.chrf)
+        out[CHRF_GROUPS[0] : CHRF_GROUPS[-1] + 1] = _order_matches(keys, n_hyp, CHRF_ORDER, bits)
+    return out
 
 
 def _overlap(a: Counter[Any], b: Counter[Any]) -> int:
@@ -369,7 +533,7 @@ def _counter_matches(
                 _ngram_counts(hyp.bleu, n), _ngram_counts(ref.bleu, n)
             )
     if chrf:
-        hc, rc = hyp.chrf[0], ref.chrf[0]
+        hc, rc = hyp.chrf, ref.chrf
         for n in range(1, CHRF_ORDER + 1):
             out[CHRF_GROUPS[n - 1]] = _overlap(_char_ngrams(hc, n), _char_ngrams(rc, n))
     return out
@@ -617,7 +781,7 @@ def lexical_scores(
             out["bleu"] = bleu_score(correct, len(hyp.bleu), len(ref.bleu))
         if chrf:
             matches = [counts[g] for g in CHRF_GROUPS]
-            out["chrf"] = chrf_score(matches, len(hyp.chrf[0]), len(ref.chrf[0]))
+            out["chrf"] = chrf_score(matches, len(hyp.chrf), len(ref.chrf))
     if want("rougeL"):
         out["rougeL"] = rouge_l(hyp.rouge, ref.rouge)
     if want("meteor") or want("meteor_nosyn"):

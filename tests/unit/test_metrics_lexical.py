@@ -175,23 +175,36 @@ def test_bleu_and_chrf_match_sacrebleu() -> None:
         assert got["chrf"] == pytest.approx(chrf, abs=TOL), (output, reference)
 
 
-def test_large_alphabets_and_vocabularies_take_the_counter_path() -> None:
-    # > 511 distinct characters or > 8191 distinct words cannot be packed into one uint64 key;
-    # the Counter path must give the same numbers.
+@pytest.mark.parametrize(
+    ("n_chars", "n_words", "packed"),
+    [
+        # 700 CJK characters: not Latin-1, so ids are remapped into 10-bit chunks; 9,000-word
+        # texts still fit 16-bit word ids.
+        (700, 9000, True),
+        # > 1,022 distinct characters or > 2**15 word ids cannot be packed into one uint64 key;
+        # the Counter path must give the same numbers.
+        (1600, 17000, False),
+    ],
+)
+def test_large_alphabets_and_vocabularies(n_chars: int, n_words: int, packed: bool) -> None:
     r = random.Random(3)
-    cjk = [chr(0x4E00 + i) for i in range(700)]
-    hyp_c = "".join(r.choice(cjk) for _ in range(900))
-    ref_c = hyp_c[:400] + "".join(r.choice(cjk) for _ in range(500))
-    words = [f"w{i}" for i in range(9000)]
+    cjk = [chr(0x4E00 + i) for i in range(n_chars)]
+    hyp_c = "".join(r.choice(cjk) for _ in range(n_chars + 200))
+    ref_c = hyp_c[:400] + "".join(r.choice(cjk) for _ in range(n_chars))
+    words = [f"w{i}" for i in range(n_words)]
     hyp_w = " ".join(words)
-    ref_w = " ".join(words[:5000] + [f"x{i}" for i in range(4000)])
+    ref_w = " ".join(words[: n_words // 2] + [f"x{i}" for i in range(n_words // 2)])
     for hyp, ref in ((hyp_c, ref_c), (hyp_w, ref_w)):
-        assert lexical.ngram_matches(lexical.prepare(hyp), lexical.prepare(ref)) is None
-        got = lexical.lexical_scores(hyp, ref, names=frozenset({"bleu", "chrf", "rouge1"}))
+        counts = lexical.ngram_matches(lexical.prepare(hyp), lexical.prepare(ref))
+        assert (counts is not None) is packed
+        got = lexical.lexical_scores(
+            hyp, ref, names=frozenset({"bleu", "chrf", "rouge1", "rouge2"})
+        )
         assert got["bleu"] == pytest.approx(sacrebleu.sentence_bleu(hyp, [ref]).score, abs=TOL)
         assert got["chrf"] == pytest.approx(sacrebleu.sentence_chrf(hyp, [ref]).score, abs=TOL)
-        expected = rouge_scorer.RougeScorer(["rouge1"]).score(ref, hyp)["rouge1"].fmeasure
-        assert got["rouge1"] == pytest.approx(expected, abs=TOL)
+        expected = rouge_scorer.RougeScorer(["rouge1", "rouge2"]).score(ref, hyp)
+        assert got["rouge1"] == pytest.approx(expected["rouge1"].fmeasure, abs=TOL)
+        assert got["rouge2"] == pytest.approx(expected["rouge2"].fmeasure, abs=TOL)
 
 
 def test_13a_tokenizer_matches_sacrebleu() -> None:
@@ -214,6 +227,21 @@ def test_tokenizers_on_punctuation_heavy_fuzz() -> None:
         text = "".join(r.choice(alphabet) for _ in range(r.randint(0, 30)))
         assert lexical.tokenize_13a(text) == tok(text.rstrip()).split(), repr(text)
         assert lexical.rouge_tokens(text) == rouge_tokenize.tokenize(text, None), repr(text)
+
+
+def test_13a_digit_free_fast_path_on_punctuation_and_unicode_whitespace_fuzz() -> None:
+    # Texts without ASCII digits are tokenised by one regex (rules 2-4 reduce to isolating "."
+    # and ","); runs of dots/commas, the rule-1 class and every Unicode whitespace are the risks.
+    from sacrebleu.tokenizers.tokenizer_13a import Tokenizer13a
+
+    tok = Tokenizer13a()
+    r = random.Random(29)
+    alphabet = "ab .,.,..,,-x&;é{}()<>'\"/:K_`~|^[]\\@?!\n\t\r\x0b\x0c\x1c\x1f\x85\xa0\u2028\u3000٣"
+    for _ in range(30000):
+        text = "".join(r.choice(alphabet) for _ in range(r.randint(0, 40)))
+        assert lexical.tokenize_13a(text) == tok(text.rstrip()).split(), repr(text)
+    for text in ("a..b", "a...b", ".,.,", "x,,y. z", "&amp;.&quot;,", "end.", "-.-,-"):
+        assert lexical.tokenize_13a(text) == tok(text.rstrip()).split(), repr(text)
 
 
 @pytest.fixture(scope="module")
