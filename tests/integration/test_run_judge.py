@@ -289,3 +289,66 @@ def test_groundedness_needs_both_embedding_and_judge(tmp_path: Path, server: Fak
     by_alias = {alias: value for alias, value, *_ in rows}
     assert by_alias["tok"] == 0.0
     assert by_alias["echo"] <= judged[("rag", "echo", "judge_groundedness")][0]
+
+
+def test_resume_judges_what_the_interrupted_run_did_not(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.support.headless import env
+
+    db = tmp_path / "r.db"
+    home = tmp_path / "home"
+    prompts = [{"id": f"p{i:02d}", "prompt": f"The capital is Paris {i}"} for i in range(10)]
+    with FakeOpenAI() as server:
+        judge = {
+            "model": "openai/fake/judge?ttft=0.5",
+            "api_base": server.base_url,
+            "api_key_env": KEY_ENV,
+            "mode": "both",
+        }
+        models = {"echo": "fake/echo?ttft=0.3", "tok": "fake/tokens?n=5&ttft=0.3"}
+        cat = write_catalog(
+            tmp_path / "c.yaml", server.base_url, models, prompts, extra={"judge": judge}
+        )
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "genaicompare", "run", str(cat), "--db", str(db), "-j", "2"],
+            env=env(home),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 60
+
+        def judged() -> int:
+            try:
+                return len(_judge_rows(db)) if db.exists() else 0
+            except sqlite3.OperationalError:  # tables not created yet
+                return 0
+
+        while judged() < 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 130, out + err
+        assert "Traceback" not in err
+        before = _judge_rows(db)
+        scored_before = {(p, a) for p, a, n in before if n == "judge_score"}
+        paired_before = {p for p, a, n in before if n == "judge_pairwise"}
+        assert scored_before, "nothing was judged before the interrupt"
+        calls_before = _judge_requests(server)
+
+        resumed = run_cli(["run", str(cat), "--db", str(db), "-j", "2", "--resume", "1"], home)
+        assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+        calls = _judge_requests(server) - calls_before
+    rows = _judge_rows(db)
+    answered = {(p["id"], a) for p in prompts for a in models}
+    assert {(p, a) for p, a, n in rows if n == "judge_score"} == answered
+    assert {(p, a) for p, a, n in rows if n == "judge_pairwise"} == answered
+    assert not any(n == "judge_error" for _, _, n in rows)
+    # Only the missing verdicts were asked for: one call per unscored answer, two per unpaired
+    # prompt (both orders).
+    assert calls == len(answered - scored_before) + 2 * (len(prompts) - len(paired_before))
