@@ -141,6 +141,17 @@ def _fmt(x: float) -> str:
     return f"{x:.4g}"
 
 
+def _judge_failed(name: str, metrics: Mapping[str, Any]) -> str | None:
+    """Why a judge metric is missing when the judge failed for this answer (its reason when the
+    caller passed the detail, e.g. a MetricValue or a stored row)."""
+    if not name.startswith("judge_") or name == "judge_error" or "judge_error" not in metrics:
+        return None
+    error = metrics["judge_error"]
+    detail = error.get("detail") if isinstance(error, Mapping) else getattr(error, "detail", None)
+    reason = detail.get("error") if isinstance(detail, Mapping) else None
+    return "not computed: judge_error" + (f" ({reason})" if reason else "")
+
+
 def evaluate_assertions(
     assert_spec: Mapping[str, Any] | None,
     metrics: Mapping[str, Any],
@@ -158,8 +169,10 @@ def evaluate_assertions(
             value = _numeric(raw)
             cond = f"{check.op} {_fmt(check.threshold)}"
             if value is None:
-                why = (missing_reason(check.name) if missing_reason else None) or (
-                    "not computed" if raw is None else "has no numeric value"
+                why = (
+                    _judge_failed(check.name, metrics)
+                    or (missing_reason(check.name) if missing_reason else None)
+                    or ("not computed" if raw is None else "has no numeric value")
                 )
                 results.append(
                     AssertionResult(

@@ -168,7 +168,7 @@ def test_assertion_on_a_judge_metric_gates_the_run(tmp_path: Path, server: FakeO
     assert "FAIL capital × tok: judge_score >= 7" in proc.stdout
     # A judge_error is never a score: the assertion fails with its reason, not a number.
     line = next(x for x in proc.stdout.splitlines() if x.startswith("FAIL broken × echo"))
-    assert "judge_score not computed" in line, line
+    assert "judge_score not computed: judge_error" in line, line
     assert "capital × echo" not in proc.stdout
 
 

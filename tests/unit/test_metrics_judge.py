@@ -422,3 +422,16 @@ def test_combined_groundedness_needs_both_verdicts() -> None:
         J.combine_groundedness(emb, MetricValue(1.0, {"supported": [1], "sentences": 1}, "1:j"))
         is None
     )
+
+
+def test_assertion_on_a_failed_judge_says_judge_error() -> None:
+    from genaicompare.metrics import MetricValue, evaluate_assertions
+
+    failed = MetricValue(None, {"error": "score: reply is not a single JSON object"}, "1:j")
+    [result] = evaluate_assertions({"judge_score": ">= 7"}, {"judge_error": failed})
+    assert not result.passed
+    assert "not computed: judge_error (score: reply is not a single JSON object)" in result.reason
+    [plain] = evaluate_assertions({"judge_score": ">= 7"}, {"judge_error": None})
+    assert not plain.passed and "not computed: judge_error" in plain.reason
+    [other] = evaluate_assertions({"rougeL": ">= 0.3"}, {"judge_error": None})
+    assert "judge_error" not in other.reason
