@@ -255,6 +255,17 @@ async def test_main_screen_says_when_there_is_nothing_to_diff(build, db_path) ->
         assert any("two headless runs" in m for m in messages)
 
 
+async def test_main_screen_refuses_in_blind_mode(build, db_path) -> None:
+    seed_two_runs(db_path, name="diffcat")
+    app = build(catalog("diffcat"), prefetch=0, blind=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.ready.is_set())
+        await pilot.press("C")
+        await pilot.pause(0.5)
+        assert isinstance(app.screen, MainScreen)
+        assert any("blind mode" in str(n.message) for n in app._notifications)
+
+
 def test_snapshot_run_diff(snap_compare, tmp_path: Path) -> None:
     app = diff_app(tmp_path / "snap.db", settings=Settings(theme="genaicompare-dark", rater="s"))
     assert snap_compare(app, terminal_size=SIZE)

@@ -674,6 +674,9 @@ class MainScreen(Screen[None]):
         await self.app.push_screen(ScoresScreen(title, columns, rows, note, charts))
 
     def action_run_diff(self) -> None:
+        if self.gapp.blind:  # the run diff lists model aliases: it would unblind the panes
+            self.notify("the run diff shows model names: leave blind mode (B) first")
+            return
         self._run_diff()
 
     @work(group="run-diff", exclusive=True, exit_on_error=False)
