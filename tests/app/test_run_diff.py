@@ -20,7 +20,7 @@ from rich.text import Text
 from textual.widgets import OptionList, Static
 
 from genaicompare.app.screens.main import MainScreen
-from genaicompare.app.screens.run_diff import RunDiffApp, RunDiffScreen, diff_text
+from genaicompare.app.screens.run_diff import DIFF_CHARS, RunDiffApp, RunDiffScreen, diff_text
 from genaicompare.catalog import Catalog
 from genaicompare.config import Settings
 from genaicompare.providers.events import FinishState
@@ -63,13 +63,15 @@ def catalog(name: str = "diffcat") -> Catalog:
     )
 
 
-def seed_two_runs(db: Path, name: str = "diffcat") -> tuple[int, int]:
+def seed_two_runs(
+    db: Path, name: str = "diffcat", runs: tuple[dict[str, str], dict[str, str]] = (RUN_1, RUN_2)
+) -> tuple[int, int]:
     """Two headless runs of one catalog; the first answer to "approved" gets a thumbs-up."""
     cat = catalog(name)
     run_ids = []
     with Store(db) as store:
         catalog_id = store.record_catalog(cat)
-        for n, answers in enumerate((RUN_1, RUN_2)):
+        for n, answers in enumerate(runs):
             run_id = store.start_run(catalog_id, cat, "headless")
             for pid, text in answers.items():
                 record = ResponseRecord(
@@ -185,6 +187,23 @@ async def test_hostile_answer_is_shown_literally(tmp_path: Path) -> None:
         assert app.is_running and isinstance(app.screen, RunDiffScreen)
     with Store(db) as store:
         assert len(store.query("SELECT * FROM ratings")) == 1  # only the seeded thumbs-up
+
+
+async def test_long_answers_are_diffed_in_a_thread_and_capped(tmp_path: Path) -> None:
+    db = tmp_path / "long.db"
+    long_a = " ".join(f"w{i}" for i in range(3000))  # ≈ 17,000 characters
+    long_b = long_a.replace("w17 ", "CHANGED ", 1)
+    run_a, run_b = seed_two_runs(db, runs=({"long": long_a}, {"long": long_b}))
+    with Store(db) as store:
+        rows = diff_runs(store, run_a, run_b, LEXICAL)
+    app = RunDiffApp(rows, run_a, run_b, LEXICAL.method)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await wait_for(pilot, lambda: "computing" not in shown(app, "#run-diff-body"))
+        body = shown(app, "#run-diff-body")
+        assert "w17" in body and "CHANGED" in body
+        assert f"first {DIFF_CHARS:,} characters" in body
+        assert "w2999" not in body  # beyond the cap
 
 
 def test_diff_text_styles_and_markers() -> None:
