@@ -69,6 +69,8 @@ def main(args: argparse.Namespace) -> int:
                             "thumbs_up_before": r.thumbs_up_before,
                             "similarity": r.similarity,
                             "metric_drops": r.metric_drops,
+                            "metrics_a": r.metrics_a,
+                            "metrics_b": r.metrics_b,
                             "state_a": r.state_a,
                             "state_b": r.state_b,
                             "text_a": r.text_a,
