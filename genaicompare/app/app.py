@@ -245,15 +245,30 @@ class GenaiCompareApp(App[None]):
         similarity = get_similarity(prefer_semantic=False)
         return run_a, run_b, similarity.method, diff_runs(self.store, run_a, run_b, similarity)
 
-    def export_rated(self) -> str:
-        """Write the rated answers of this catalog as JSONL; return the file's path."""
+    def export_format(self, fmt: str) -> tuple[str | None, int]:
+        """Write this catalog's ``fmt`` export (rated, sft, dpo, kto) to a new file in the data
+        folder's ``exports/`` (named with the time: an earlier export is never overwritten) and
+        return ``(path, lines)``. When nothing qualifies the empty file is removed: ``(None, 0)``
+        (the attempt stays in the exports table with 0 lines)."""
+        import re
+        import time
+
         from genaicompare.export import export
         from genaicompare.paths import data_dir
 
-        path = data_dir() / "exports" / f"{self.catalog.name}-rated.jsonl"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        result = export(self.store, self.catalog.name, "rated", path)
-        return f"{result.path} ({result.lines} lines)"
+        folder = data_dir() / "exports"
+        folder.mkdir(parents=True, exist_ok=True)
+        name = re.sub(r"[^\w.-]+", "_", self.catalog.name)
+        stem = f"{name}-{fmt}-{time.strftime('%Y%m%d-%H%M%S')}"
+        path, n = folder / f"{stem}.jsonl", 1
+        while path.exists():
+            n += 1
+            path = folder / f"{stem}-{n}.jsonl"
+        result = export(self.store, self.catalog.name, fmt, path)
+        if result.lines == 0:
+            path.unlink(missing_ok=True)
+            return None, 0
+        return result.path, result.lines
 
     # -- lifecycle ------------------------------------------------------------------------------
     def on_mount(self) -> None:

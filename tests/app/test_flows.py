@@ -246,9 +246,11 @@ async def test_scores_and_export_screens(server, build, db_path):
         assert charts and charts[0].startswith("thumbs-up rate")
         assert "├" in charts[0] and "n=1" in charts[0]  # the rated model's bar and interval
         await pilot.press("escape")
-        out = data_dir() / "exports" / "apptest-rated.jsonl"
-        await pilot.press("E")
-        await wait_for(pilot, out.exists)
+        await pilot.press("E", "enter")  # the chooser opens on "rated"
+        await wait_for(pilot, lambda: bool(getattr(app.screen, "results", None)))
+        _, path, _ = app.screen.results[0]
+    out = Path(path)
+    assert out.parent == data_dir() / "exports"
     rated = [json.loads(line) for line in out.read_text().splitlines()]
     assert rated and all("[@click" not in json.dumps(r) for r in rated)
 

@@ -18,15 +18,22 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Horizontal, Vertical
+from textual.coordinate import Coordinate
 from textual.screen import Screen
 from textual.widgets import Collapsible, DataTable, Footer, Input, Markdown, Static
 from textual.worker import Worker, WorkerState
 
-from genaicompare.app.screens.modals import CommentScreen, ConfirmLink, DiffScreen, ScoresScreen
+from genaicompare.app.screens.modals import (
+    CommentScreen,
+    ConfirmLink,
+    DiffScreen,
+    ExportScreen,
+    ScoresScreen,
+)
 from genaicompare.app.services import RatingContext, blind_order
 from genaicompare.app.slots import Slot
 from genaicompare.app.widgets.prompt_list import PromptList, Row
-from genaicompare.app.widgets.response_pane import ResponsePane
+from genaicompare.app.widgets.response_pane import ResponsePane, until_tick
 from genaicompare.catalog import Catalog, ModelSpec, Prompt
 from genaicompare.sanitize import for_display, one_line, redact
 
@@ -84,6 +91,10 @@ def prompt_rows(catalog: Catalog) -> list[Row]:
 
 
 class MainScreen(Screen[None]):
+    DEFAULT_CSS = """
+    MainScreen #prompts-box { width: auto; }
+    MainScreen #metrics-box { height: auto; }
+    """
     BINDINGS: ClassVar[list[BindingType]] = list(screen_bindings())
 
     def __init__(self, rows: list[Row] | None = None) -> None:
@@ -101,6 +112,7 @@ class MainScreen(Screen[None]):
         self._metrics_busy = False
         self._metrics_drawn = 0.0
         self._metrics_timer: Any = None
+        self._metrics_cells: list[list[str]] | None = None
 
     @property
     def gapp(self) -> GenaiCompareApp:
@@ -120,7 +132,11 @@ class MainScreen(Screen[None]):
         self._rows = None
         n = max(1, len(self.models))
         with Horizontal():
-            yield PromptList(rows, id="prompts")
+            # Each in a box of its own size: the compositor redraws every widget whose
+            # container overlaps a repaint, so the panes' ten repaints a second would redraw
+            # the whole list and table too if they sat directly in the screen-wide containers.
+            with Vertical(id="prompts-box"):
+                yield PromptList(rows, id="prompts")
             with Vertical(id="main"):
                 yield Input(
                     placeholder="filter: id, tags, text (Enter keeps, Esc clears)",
@@ -135,7 +151,8 @@ class MainScreen(Screen[None]):
                 with grid:
                     for i in range(n):
                         yield ResponsePane(i)
-                yield DataTable(id="metrics", cursor_type="none", zebra_stripes=True)
+                with Vertical(id="metrics-box"):
+                    yield DataTable(id="metrics", cursor_type="none", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -538,45 +555,64 @@ class MainScreen(Screen[None]):
                 )
 
     # -- metrics --------------------------------------------------------------------------------
-    def refresh_metrics(self) -> None:
-        """Rebuild the metrics table now if it was not rebuilt in the last 0.5 s, else soon."""
-        now = time.perf_counter()
-        if now - self._metrics_drawn >= 0.5:
-            self._metrics_timer = None
-            self._metrics_drawn = now
-            self._draw_metrics()
-        elif self._metrics_timer is None:
-            self._metrics_timer = self.set_timer(0.5, self.refresh_metrics)
+    def refresh_metrics(self, live: bool = False) -> None:
+        """Redraw the metrics table soon: at most twice a second (once for live metrics while
+        streaming: a redraw re-renders every cell), and on the panes' repaint ticks, so that it
+        shares their screen update instead of costing one of its own."""
+        if self._metrics_timer is not None:
+            return
+        wait = max(0.0, self._metrics_drawn + (1.0 if live else 0.5) - time.perf_counter())
+        self._metrics_timer = self.set_timer(wait + until_tick(wait), self._metrics_due)
+
+    def _metrics_due(self) -> None:
+        self._metrics_timer = None
+        self._metrics_drawn = time.perf_counter()
+        self._draw_metrics()
 
     def _draw_metrics(self) -> None:
         table = self.query_one("#metrics", DataTable)
-        table.clear()
-        for slot_index, pane in enumerate(self.panes()):
-            slot = self.current_pane_slot(slot_index)
-            values = slot.metrics if slot is not None else {}
-            r = slot.record if slot is not None else None
-            # The judge's verdicts first: they are what a judged catalog is read for.
-            shown = ", ".join(
-                f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}"
-                for k, v in sorted(values.items(), key=_metric_order)
-                if v is not None
-            )
-            if "judge_error" in values:
-                shown = "judge_error" + (", " + shown if shown else "")
-            table.add_row(
-                Text(one_line(self.pane_title(slot_index), 40)),
-                Text(slot.state if slot else ""),
-                _num(r.ttft_ms / 1000 if r and r.ttft_ms is not None else None),
-                _num(r.tokens_per_s if r else None, 0),
-                Text(str(r.tokens_out) if r and r.tokens_out is not None else str(pane.chunks)),
-                _num(r.latency_ms / 1000 if r and r.latency_ms is not None else None),
-                Text(
-                    "unknown"
-                    if r is not None and r.cost_usd is None
-                    else (f"${r.cost_usd:.5f}" if r is not None and r.cost_usd is not None else "")
-                ),
-                Text(one_line(shown, 300)),
-            )
+        rows = [self._metrics_row(i, pane) for i, pane in enumerate(self.panes())]
+        drawn = self._metrics_cells
+        self._metrics_cells = [[cell.plain for cell in row] for row in rows]
+        if drawn is None or len(drawn) != len(rows) or table.row_count != len(rows):
+            table.clear()
+            for row in rows:
+                table.add_row(*row)
+            return
+        # Only the cells that changed: rebuilding the table re-measures and re-lays it out.
+        for y, (row, old) in enumerate(zip(rows, drawn, strict=True)):
+            for x, (cell, before) in enumerate(zip(row, old, strict=True)):
+                if cell.plain != before:
+                    # Re-measuring a column re-lays out the screen: only when it must widen.
+                    wider = cell.cell_len > table.ordered_columns[x].content_width
+                    table.update_cell_at(Coordinate(y, x), cell, update_width=wider)
+
+    def _metrics_row(self, slot_index: int, pane: ResponsePane) -> list[Text]:
+        slot = self.current_pane_slot(slot_index)
+        values = slot.metrics if slot is not None else {}
+        r = slot.record if slot is not None else None
+        # The judge's verdicts first: they are what a judged catalog is read for.
+        shown = ", ".join(
+            f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}"
+            for k, v in sorted(values.items(), key=_metric_order)
+            if v is not None
+        )
+        if "judge_error" in values:
+            shown = "judge_error" + (", " + shown if shown else "")
+        return [
+            Text(one_line(self.pane_title(slot_index), 40)),
+            Text(slot.state if slot else ""),
+            _num(r.ttft_ms / 1000 if r and r.ttft_ms is not None else None),
+            _num(r.tokens_per_s if r else None, 0),
+            Text(str(r.tokens_out) if r and r.tokens_out is not None else str(pane.chunks)),
+            _num(r.latency_ms / 1000 if r and r.latency_ms is not None else None),
+            Text(
+                "unknown"
+                if r is not None and r.cost_usd is None
+                else (f"${r.cost_usd:.5f}" if r is not None and r.cost_usd is not None else "")
+            ),
+            Text(one_line(shown, 300)),
+        ]
 
     @on(ResponsePane.Progress)
     def _progress(self, event: ResponsePane.Progress) -> None:
@@ -596,7 +632,7 @@ class MainScreen(Screen[None]):
                     slot.metrics = {**slot.metrics, **values}
             finally:
                 self._metrics_busy = False
-            self._from_thread(self.refresh_metrics)
+            self._from_thread(lambda: self.refresh_metrics(live=True))
 
         _daemon(job)
 
@@ -694,12 +730,7 @@ class MainScreen(Screen[None]):
         await self.app.push_screen(RunDiffScreen(rows, run_a, run_b, method))
 
     def action_export(self) -> None:
-        self._export()
-
-    @work(group="export", exclusive=True, exit_on_error=False)
-    async def _export(self) -> None:
-        path = await asyncio.to_thread(self.gapp.export_rated)
-        self.notify(Text(f"exported rated answers to {path}").plain, timeout=5)
+        self.app.push_screen(ExportScreen(self.gapp.catalog.name, self.gapp.export_format))
 
 
 def _metric_order(item: tuple[str, Any]) -> tuple[int, str]:

@@ -17,6 +17,7 @@ import time
 from typing import Any
 
 from rich.cells import cell_len
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
@@ -37,7 +38,8 @@ _INTRODUCERS = "\x1b\x9b\x9d\x90\x98\x9e\x9f"
 _MAX_CARRY = 4096
 # At most one repaint of a streaming pane per interval: batches arriving in between merge.
 FLUSH_INTERVAL = float(os.environ.get("GENAICOMPARE_PANE_INTERVAL", "0.1"))
-PROGRESS_INTERVAL = 0.3
+# Live status lines and metrics: a few times a second is enough to read them.
+PROGRESS_INTERVAL = 0.25
 _TOKEN = re.compile(r"\S+\s*|\s+")
 
 STATE_LABELS = {
@@ -52,6 +54,13 @@ STATE_LABELS = {
     FinishState.timeout.value: "timeout",
     FinishState.cancelled.value: "cancelled",
 }
+
+
+def until_tick(after: float = 0.0) -> float:
+    """Seconds from ``after`` seconds from now to the next shared repaint tick (see
+    :meth:`ResponsePane._write_loop`): updates made on a tick share one screen update."""
+    loop = asyncio.get_running_loop()
+    return FLUSH_INTERVAL - (loop.time() + after) % FLUSH_INTERVAL
 
 
 class DisplayText:
@@ -73,21 +82,53 @@ class DisplayText:
 
 
 class Line(Widget):
-    """One line of sanitized text. Updating repaints it without a layout pass (unlike Static,
-    whose ``update`` re-lays out the screen: several times a second per pane adds up)."""
+    """One line of sanitized text, drawn through the Line API.
+
+    Updating repaints this line only, without a layout pass (unlike ``Static.update``), and the
+    line is rendered straight to a :class:`Strip` (``render()``'s general Visual pipeline cost
+    ≈4× as much, and the status lines change several times a second).
+    """
 
     DEFAULT_CSS = "Line { height: 1; }"
 
     def __init__(self, classes: str) -> None:
         super().__init__(classes=classes)
         self._text = Text()
+        self._strip: Strip | None = None
+
+    @property
+    def text(self) -> Text:
+        return self._text
 
     def set_text(self, text: Text) -> None:
+        if text == self._text:
+            return  # an unchanged line costs no repaint
         self._text = text
+        self._strip = None
         self.refresh()
 
-    def render(self) -> Text:
-        return self._text
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._strip = None
+
+    def on_resize(self) -> None:
+        self._strip = None
+
+    def render_line(self, y: int) -> Strip:
+        width = self.content_size.width
+        style = self.rich_style
+        if y:
+            return Strip.blank(width, style)
+        if self._strip is None or self._strip.cell_length != width:
+            console = self.app.console
+            text = self._text.copy()
+            text.no_wrap, text.overflow, text.end = True, "ellipsis", ""
+            segments = Segment.apply_style(
+                console.render(text, console.options.update_width(max(1, width))), style
+            )
+            line = [s for s in segments if s.text != "\n"]
+            self._strip = Strip(line).crop_extend(0, width, style)
+        return self._strip
 
 
 def wrap_rows(line: str, start: int, width: int) -> list[tuple[int, int]]:
@@ -164,7 +205,7 @@ class StreamView(ScrollView, can_focus=False):
     def append(self, text: str) -> None:
         if not text:
             return
-        at_end = self.is_vertical_scroll_end
+        following = self.is_vertical_scroll_end
         width = self._width()
         pieces = text.split("\n")
         if width != self._wrap_width:
@@ -184,19 +225,42 @@ class StreamView(ScrollView, can_focus=False):
                 self._rows.extend((index, a, b) for a, b in wrap_rows(piece, 0, width))
             for row in range(first, len(self._rows)):
                 self._strips.pop(row, None)
-        self._set_virtual_height(width)
-        self.refresh_lines(first, len(self._rows) - first)
-        if at_end:
-            self.scroll_end(animate=False, immediate=True, x_axis=False)
+        grew = self._set_virtual_height(width)
+        if following and grew:
+            # Scrolling repaints every row of the view; between steps only the new rows are.
+            # Right after the scrollbar appeared, scroll once the layout has shown it.
+            self.scroll_end(animate=False, immediate=self.show_vertical_scrollbar, x_axis=False)
+        else:
+            self.refresh_lines(first, len(self._rows) - first)
 
-    def _set_virtual_height(self, width: int) -> None:
-        size = Size(width, len(self._rows))
+    def _padded_height(self) -> int:
+        """The scrollable height: once the text is taller than the view, the rows rounded up to
+        a step of most of a view. Following the tail then turns a page at a time, keeping a
+        few rows of context, and the appends in between repaint only the rows they change;
+        scrolling a row per append repainted the whole view (and its scrollbar) every batch."""
+        rows = len(self._rows)
+        view = self.scrollable_content_region.height
+        if rows <= view or view < 2:
+            return rows
+        step = max(1, view - max(2, view // 4))
+        return -(-rows // step) * step
+
+    def _set_virtual_height(self, width: int) -> bool:
+        """Set the scrollable size; True if it changed."""
+        size = Size(width, self._padded_height())
         if size == self.virtual_size:
-            return
-        # Assigning ``virtual_size`` re-lays out and repaints the whole screen; a taller text
-        # only needs its scrollbar updated (which itself re-lays out if the bar appears).
-        self.set_reactive(StreamView.virtual_size, size)
-        self._scroll_update(size)
+            return False
+        bar = self.vertical_scrollbar
+        if self.show_vertical_scrollbar or size.height <= self.scrollable_content_region.height:
+            # Assigning ``virtual_size`` re-lays out and repaints the whole screen. When the
+            # scrollbar's visibility does not change, the layout is unaffected: set the size
+            # without the layout pass and update the scrollbar's own reactives.
+            self.set_reactive(StreamView.virtual_size, size)
+            bar.window_virtual_size = size.height
+            bar.window_size = self.scrollable_content_region.height
+        else:
+            self.virtual_size = size  # the scrollbar appears: a layout pass, once per answer
+        return True
 
     def _rewrap(self, width: int) -> None:
         self._wrap_width = width
@@ -217,7 +281,7 @@ class StreamView(ScrollView, can_focus=False):
         width = self._width()
         if width != self._wrap_width:
             self._rewrap(width)
-            self.virtual_size = Size(width, len(self._rows))
+        self.virtual_size = Size(width, self._padded_height())
         self.refresh()
 
     def render_line(self, y: int) -> Strip:
@@ -414,10 +478,9 @@ class ResponsePane(Vertical):
         # One repaint per interval at most: batches arriving meanwhile merge into one append.
         # Every pane wakes on the same clock ticks, so the panes' updates share one screen frame
         # instead of each pane costing a frame of its own.
-        loop = asyncio.get_running_loop()
         while True:
             await self._wake.wait()
-            await asyncio.sleep(FLUSH_INTERVAL - loop.time() % FLUSH_INTERVAL)
+            await asyncio.sleep(until_tick())
             self._wake.clear()
             if self._pending:
                 batch = "".join(self._pending)
