@@ -36,6 +36,7 @@ from collections import Counter
 from collections.abc import Callable, Hashable, Sequence
 from functools import lru_cache
 from itertools import chain, count, repeat
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -82,7 +83,6 @@ _DOT_COMMA = re.compile(r"[.,]")
 # the maximal runs of everything else but whitespace (``\s`` is ``str.isspace``, as ``split()``).
 _13A_PUNCT = r"\{-\~\[-\`!-\&\(-\+\:-\@\/.,"
 _13A_TOKENS_NO_DIGITS = re.compile(rf"[^\s{_13A_PUNCT}]+|\S")  # words first: most tokens
-_ASCII_DIGIT = re.compile(r"[0-9]")
 
 
 def _is_ascii_digit(ch: str) -> bool:
@@ -172,7 +172,7 @@ def tokenize_13a(line: str) -> list[str]:
             .replace("&lt;", "<")
             .replace("&gt;", ">")
         )
-    if _ASCII_DIGIT.search(line) is None:
+    if not any(map(line.__contains__, "0123456789")):  # ten C substring scans
         return _13A_TOKENS_NO_DIGITS.findall(line)
     line = " ".join(_13A_FIRST.split(f" {line} "))
     if "." in line or "," in line:
@@ -321,44 +321,50 @@ _WORD_ID_LIMIT = 1 << 15  # 4 chunks of 16 bits with the top bit free for the si
 _CHAR_SEP1, _CHAR_SEP2 = b"\t", b"\n"
 
 
+_ROWS = np.arange(CHRF_ORDER)
+
+
 @lru_cache(maxsize=64)
-def _prefix_thresholds(order: int, bits: int) -> Any:
-    """Column of 2 ** (1 + bits * (order - n)) for n = 1..order (see above)."""
-    return np.array([[1 << (1 + bits * (order - n))] for n in range(1, order + 1)], np.uint64)
+def _prefix_thresholds(order: int, bits: int, low: int) -> Any:
+    """Column of 2 ** (low + bits * (order - n)) for n = 1..order: two sorted neighbours whose
+    XOR reaches it differ in their first n chunks (the last chunk starting at bit ``low``)."""
+    return np.array([[1 << (low + bits * (order - n))] for n in range(1, order + 1)], np.uint64)
 
 
-def _run_spreads(keys: Any, order: int, bits: int, ends: list[int]) -> Any:
-    """Sort ``keys`` (side bit set) and sum |h - r| over the runs of every order 1..order within
-    each block ``[ends[i - 1], ends[i])`` of sorted positions: an ``order × blocks`` array."""
-    keys.sort()
+def _run_matches(keys: Any, order: int, bits: int, low: int, ends: list[int]) -> Any:
+    """Clipped match counts, an ``order × blocks`` array, from ``keys`` sorted within each block
+    ``[ends[i - 1], ends[i])`` (one n-gram family a block; side in bit 0)."""
     total = keys.size
     width = total + 1
     # bounds[n - 1, i]: sorted position i starts a new order-n run (and both ends are bounds).
-    bounds = np.empty((order, width), dtype=bool)
-    bounds[:, 0] = True
-    bounds[:, total] = True
-    np.greater_equal(keys[1:] ^ keys[:-1], _prefix_thresholds(order, bits), out=bounds[:, 1:total])
-    balance = np.empty((order, width), dtype=np.int64)  # running (#hyp - #ref), one row an order
-    balance[0, 0] = 0
-    np.cumsum(1 - 2 * (keys & _ONE).view(np.int64), out=balance[0, 1:])
-    balance[1:] = balance[0]
+    bounds = np.ones((order, width), dtype=bool)
+    thresholds = _prefix_thresholds(order, bits, low)
+    np.greater_equal(keys[1:] ^ keys[:-1], thresholds, out=bounds[:, 1:total])
+    if len(ends) > 1:
+        bounds[:, ends[:-1]] = True  # a block starts new runs of every order
+    refs = np.zeros(width, dtype=np.int64)  # reference copies before each sorted position
+    np.cumsum((keys & _ONE).view(np.int64), out=refs[1:])
+    # Consecutive bounds of one row delimit a run: its length and reference copies give
+    # min(h, r). (The step from a row's end bound to the next row's first is no run; it falls
+    # between blocks below.) The flat index of a bound is row * width + position.
     flat = np.flatnonzero(bounds)
-    at = balance.ravel()[flat]
-    spread = np.empty(flat.size, dtype=np.int64)  # cumulative |h - r| over runs, in bound order
-    spread[0] = 0
-    np.cumsum(np.abs(at[1:] - at[:-1]), out=spread[1:])
-    # Block edges are bounds in every row (the key bits above the n-grams differ there), so a
-    # block's runs are the consecutive bounds from its first edge to its last.
-    edges = np.arange(0, order * width, width)[:, None] + np.array([0, *ends])
-    summed = spread[np.searchsorted(flat, edges)]
-    return summed[:, 1:] - summed[:, :-1]
+    ref_at = refs.take(flat, mode="wrap")
+    n_ref = ref_at[1:] - ref_at[:-1]
+    clipped = np.zeros(flat.size, dtype=np.int64)  # cumulative min(h, r) in bound order
+    np.cumsum(np.minimum(flat[1:] - flat[:-1] - n_ref, n_ref), out=clipped[1:])
+    # A block's runs in a row go from the bound at its first position to the one at the next
+    # block's (or the row end's); both are bounds, found in ``flat`` by their flat index.
+    edges = _ROWS[:order, None] * width + np.array([0, *ends])
+    at = clipped[flat.searchsorted(edges)]
+    return at[:, 1:] - at[:, :-1]
 
 
 def _order_matches(keys: Any, n_hyp: int, order: int, bits: int) -> list[int]:
-    """Clipped match counts of orders 1..order from one family's packed keys."""
+    """Clipped match counts of orders 1..order from one family's packed keys (the last chunk
+    above bit 0, which takes the side)."""
     keys[n_hyp + 1 :] |= _ONE
-    spreads = _run_spreads(keys, order, bits, [keys.size])
-    return [(keys.size - int(x)) // 2 for x in spreads[:, 0]]
+    keys.sort()
+    return [int(x) for x in _run_matches(keys, order, bits, 1, [keys.size])[:, 0]]
 
 
 def _word_keys(a: list[str], b: list[str], order: int) -> Any | None:
@@ -414,66 +420,80 @@ def _char_keys(hyp: Prepared, ref: Prepared) -> tuple[Any, int] | None:
 
 def _word_bytes(a: list[str], b: list[str], order: int) -> bytes | None:
     """``a + [SEP1] + b + [SEP2] * (order - 1)`` as one byte an id; None past 256 ids."""
-    tokens = [*a, _SEP1, *b, *repeat(_SEP2, order - 1)]
+    return _id_bytes([*a, _SEP1, *b, *repeat(_SEP2, order - 1)])
+
+
+def _id_bytes(tokens: list[object]) -> bytes | None:
     index = dict(zip(dict.fromkeys(tokens), count()))  # dense ids in first-seen order, in C
     if len(index) > 256:
         return None
-    return bytes(map(index.__getitem__, tokens))
+    return bytes(itemgetter(*tokens)(index))
 
 
-# One-byte ids: every family packs into the same 6 chunks of 8 bits (a word n-gram left-aligned,
-# its unused chunks 0), so all three share one sort and one pass; the family is in bits 56-57.
-# Per family: (window dtype, right shift of the window, left shift, largest order, out slice).
-_BYTE_FAMILIES: tuple[tuple[str, int, int, int, slice], ...] = (
-    (">u2", 0, 33, 2, slice(ROUGE_GROUPS[0], ROUGE_GROUPS[-1] + 1)),
-    (">u4", 0, 17, 4, slice(BLEU_GROUPS[0], BLEU_GROUPS[-1] + 1)),
-    (">u8", 16, 1, CHRF_ORDER, slice(CHRF_GROUPS[0], CHRF_GROUPS[-1] + 1)),
+# One-byte ids: every family packs into the same 6 chunks of 8 bits from the top of the key (a
+# word n-gram's unused chunks 0; chrF's window keeps two bytes of the next characters below its
+# 6-gram, which no threshold reaches, with the side in bit 0), sorted per family, one pass.
+# Per family: (window dtype, left shift, largest order, slice of the result).
+_BYTE_FAMILIES: tuple[tuple[str, int, int, slice], ...] = (
+    (">u2", 48, 2, slice(ROUGE_GROUPS[0], ROUGE_GROUPS[-1] + 1)),
+    (">u4", 32, 4, slice(BLEU_GROUPS[0], BLEU_GROUPS[-1] + 1)),
+    (">u8", 0, CHRF_ORDER, slice(CHRF_GROUPS[0], CHRF_GROUPS[-1] + 1)),
 )
+_SHIFTS = {shift: np.uint64(shift) for shift in (32, 48)}
+_NOT_ONE = ~_ONE
 
 
 def _byte_matches(
     hyp: Prepared, ref: Prepared, rouge: bool, bleu: bool, chrf: bool
 ) -> list[int] | None:
     """:func:`ngram_matches` when every requested family fits one-byte ids; else None."""
-    texts: list[tuple[int, bytes, int, int]] = []  # (family, id bytes, hyp length, windows)
-    if rouge:
+    # (family, id bytes, offset of the family's sequence in them, hyp length, windows)
+    texts: list[tuple[int, bytes, int, int, int]] = []
+    if rouge and bleu:
+        # One vocabulary for both word families (13a and rouge tokens mostly coincide).
+        rh, rr, bh, br = hyp.rouge, ref.rouge, hyp.bleu, ref.bleu
+        data = _id_bytes([*rh, _SEP1, *rr, _SEP2, *bh, _SEP1, *br, _SEP2, _SEP2, _SEP2])
+        if data is not None:
+            rows = len(rh) + 1 + len(rr)
+            texts.append((0, data, 0, len(rh), rows))
+            texts.append((1, data, rows + 1, len(bh), len(bh) + 1 + len(br)))
+    if not texts and rouge:
         data = _word_bytes(hyp.rouge, ref.rouge, 2)
         if data is None:
             return None
-        texts.append((0, data, len(hyp.rouge), len(hyp.rouge) + 1 + len(ref.rouge)))
-    if bleu:
+        texts.append((0, data, 0, len(hyp.rouge), len(hyp.rouge) + 1 + len(ref.rouge)))
+    if len(texts) < 2 and bleu:
         data = _word_bytes(hyp.bleu, ref.bleu, 4)
         if data is None:
             return None
-        texts.append((1, data, len(hyp.bleu), len(hyp.bleu) + 1 + len(ref.bleu)))
+        texts.append((1, data, 0, len(hyp.bleu), len(hyp.bleu) + 1 + len(ref.bleu)))
     if chrf:
         hb, rb = hyp.latin1, ref.latin1
         if hb is None or rb is None:
             return None
         data = b"".join((hb, _CHAR_SEP1, rb, _CHAR_SEP2 * (CHRF_ORDER + 1)))
-        texts.append((2, data, len(hb), len(hb) + 1 + len(rb)))
-    total = sum(t[3] for t in texts)
+        texts.append((2, data, 0, len(hb), len(hb) + 1 + len(rb)))
+    total = sum(t[4] for t in texts)
     keys = np.empty(total, dtype=np.uint64)
     ends: list[int] = []
-    for family, data, n_hyp, rows in texts:
-        width, right, left, _, _ = _BYTE_FAMILIES[family]
-        offset = ends[-1] if ends else 0
+    offset = 0
+    for family, data, start, n_hyp, rows in texts:
+        dtype, shift = _BYTE_FAMILIES[family][:2]
         view = keys[offset : offset + rows]
-        packed = np.ndarray((rows,), width, data, 0, (1,))  # overlapping big-endian windows
-        if right:
-            np.right_shift(packed, np.uint64(right), out=view)
-            view <<= np.uint64(left)
+        packed = np.ndarray((rows,), dtype, data, start, (1,))  # overlapping big-endian windows
+        if shift:
+            np.left_shift(packed, _SHIFTS[shift], out=view)
         else:
-            np.left_shift(packed, np.uint64(left), out=view)
-        tag = np.uint64(family << 56)
-        view[: n_hyp + 1] |= tag
-        view[n_hyp + 1 :] |= tag | _ONE
-        ends.append(offset + rows)
-    spreads = _run_spreads(keys, CHRF_ORDER, 8, ends)
+            np.bitwise_and(packed, _NOT_ONE, out=view)
+        view[n_hyp + 1 :] |= _ONE
+        view.sort()
+        offset += rows
+        ends.append(offset)
+    matches = _run_matches(keys, CHRF_ORDER, 8, 16, ends)
     out = [0] * _N_GROUPS
-    for i, (family, _, _, rows) in enumerate(texts):
-        order, groups = _BYTE_FAMILIES[family][3:]
-        out[groups] = [(rows - int(x)) // 2 for x in spreads[:order, i]]
+    for i, (family, _, _, _, _) in enumerate(texts):
+        order, groups = _BYTE_FAMILIES[family][2:]
+        out[groups] = matches[:order, i].tolist()
     return out
 
 
