@@ -82,6 +82,9 @@ _DOT_COMMA = re.compile(r"[.,]")
 # isolates its own class: the tokens are then the characters of that class plus "." and ",", and
 # the maximal runs of everything else but whitespace (``\s`` is ``str.isspace``, as ``split()``).
 _13A_PUNCT = r"\{-\~\[-\`!-\&\(-\+\:-\@\/.,"
+# The same holds with digits elsewhere, as long as none touches a "." or "," or precedes a "-":
+# rules 2-4 only look at the characters next to those.
+_13A_DIGIT_CONTEXT = re.compile(r"[0-9][.,\-]|[.,][0-9]")
 _13A_TOKENS_NO_DIGITS = re.compile(rf"[^\s{_13A_PUNCT}]+|\S")  # words first: most tokens
 
 
@@ -154,7 +157,10 @@ def rouge_tokens(text: str, stemmer: Callable[[str], str] | None = None) -> list
     if text.isascii():
         tokens = text.translate(_ROUGE_ASCII).split()
     else:
-        tokens = _ROUGE_TOKEN.findall(text.lower())
+        # Lowercase first (a few non-ASCII letters lowercase to ASCII, e.g. KELVIN SIGN -> k),
+        # then every non-ASCII character left is a separator ("?").
+        ascii_text = text.lower().encode("ascii", "replace").decode("ascii")
+        tokens = ascii_text.translate(_ROUGE_ASCII).split()
     if stemmer is not None:
         tokens = [stemmer(t) if len(t) > 3 else t for t in tokens]
         tokens = [t for t in tokens if t and _ROUGE_NON_ALNUM.search(t) is None]
@@ -172,7 +178,10 @@ def tokenize_13a(line: str) -> list[str]:
             .replace("&lt;", "<")
             .replace("&gt;", ">")
         )
-    if not any(map(line.__contains__, "0123456789")):  # ten C substring scans
+    if (
+        not any(map(line.__contains__, "0123456789"))  # ten C substring scans
+        or _13A_DIGIT_CONTEXT.search(line) is None
+    ):
         return _13A_TOKENS_NO_DIGITS.findall(line)
     line = " ".join(_13A_FIRST.split(f" {line} "))
     if "." in line or "," in line:
@@ -443,12 +452,30 @@ _SHIFTS = {shift: np.uint64(shift) for shift in (32, 48)}
 _NOT_ONE = ~_ONE
 
 
+def _alphabet_bytes(hcodes: Any, rcodes: Any) -> Any | None:
+    """chrF ids of a pair outside Latin-1: ranks in the pair's alphabet, one byte each, then
+    SEP1 and SEP2 (the next two ranks); None past 254 distinct characters."""
+    both = np.concatenate((hcodes, rcodes))
+    alphabet = np.unique(both)
+    size = alphabet.size
+    if size > 254:
+        return None
+    nh = hcodes.size
+    seq = np.empty(both.size + CHRF_ORDER + 2, dtype=np.uint8)
+    ranks = np.searchsorted(alphabet, both)
+    seq[:nh] = ranks[:nh]
+    seq[nh] = size
+    seq[nh + 1 : both.size + 1] = ranks[nh:]
+    seq[both.size + 1 :] = size + 1
+    return seq
+
+
 def _byte_matches(
     hyp: Prepared, ref: Prepared, rouge: bool, bleu: bool, chrf: bool
 ) -> list[int] | None:
     """:func:`ngram_matches` when every requested family fits one-byte ids; else None."""
     # (family, id bytes, offset of the family's sequence in them, hyp length, windows)
-    texts: list[tuple[int, bytes, int, int, int]] = []
+    texts: list[tuple[int, Any, int, int, int]] = []
     if rouge and bleu:
         # One vocabulary for both word families (13a and rouge tokens mostly coincide).
         rh, rr, bh, br = hyp.rouge, ref.rouge, hyp.bleu, ref.bleu
@@ -469,10 +496,14 @@ def _byte_matches(
         texts.append((1, data, 0, len(hyp.bleu), len(hyp.bleu) + 1 + len(ref.bleu)))
     if chrf:
         hb, rb = hyp.latin1, ref.latin1
-        if hb is None or rb is None:
-            return None
-        data = b"".join((hb, _CHAR_SEP1, rb, _CHAR_SEP2 * (CHRF_ORDER + 1)))
-        texts.append((2, data, 0, len(hb), len(hb) + 1 + len(rb)))
+        if hb is not None and rb is not None:
+            data = b"".join((hb, _CHAR_SEP1, rb, _CHAR_SEP2 * (CHRF_ORDER + 1)))
+            texts.append((2, data, 0, len(hb), len(hb) + 1 + len(rb)))
+        else:
+            char_data = _alphabet_bytes(hyp.char_codes, ref.char_codes)
+            if char_data is None:
+                return None
+            texts.append((2, char_data, 0, len(hyp.chrf), len(hyp.chrf) + 1 + len(ref.chrf)))
     total = sum(t[4] for t in texts)
     keys = np.empty(total, dtype=np.uint64)
     ends: list[int] = []

@@ -244,6 +244,59 @@ def test_13a_digit_free_fast_path_on_punctuation_and_unicode_whitespace_fuzz() -
         assert lexical.tokenize_13a(text) == tok(text.rstrip()).split(), repr(text)
 
 
+def test_rouge_tokens_on_unicode_fuzz() -> None:
+    # Non-ASCII text is lowercased, then every non-ASCII character is a separator; a few letters
+    # lowercase to ASCII (KELVIN SIGN -> k, DOTTED CAPITAL I -> i + combining dot).
+    from rouge_score import tokenize as rouge_tokenize
+
+    r = random.Random(31)
+    alphabet = "aZ9 .-'\u212a\u0130\u00df\ufb01\u03a3\u00e9\u2019\u201c\u2014\u6771\U0001f642K\t"
+    for _ in range(20000):
+        text = "".join(r.choice(alphabet) for _ in range(r.randint(0, 30)))
+        assert lexical.rouge_tokens(text) == rouge_tokenize.tokenize(text, None), repr(text)
+
+
+def _answer_like(n: int, seed: int) -> list[tuple[str, str]]:
+    """Pairs that look like model answers: capitals, numbers next to punctuation, curly quotes,
+    dashes, a little CJK — the paths off the ASCII / Latin-1 / digit-free fast paths."""
+    r = random.Random(seed)
+    words = ["Paris", "the", "capital", "is", "of", "France", "model", "answer", "it’s", "“yes”"]
+    words += ["3.5", "1,200", "42%", "2024", "-7", "10-20", "e.g.", "—", "…", "東京", "naïve"]
+    pairs = []
+    for _ in range(n):
+        ref = [r.choice(words) for _ in range(r.randint(0, 80))]
+        out = [w if r.random() < 0.7 else r.choice(words) for w in ref]
+        pairs.append((" ".join(out) + r.choice(["", ".", " 5.", "!"]), " ".join(ref)))
+    return pairs
+
+
+def test_answer_like_texts_match_reference_libraries(scorer) -> None:
+    for output, reference in _answer_like(150, 41):
+        got = lexical.lexical_scores(output, reference)
+        expected = scorer.score(reference, output)
+        for name in ("rouge1", "rouge2", "rougeL"):
+            assert got[name] == pytest.approx(expected[name].fmeasure, abs=TOL), (name, output)
+        bleu = sacrebleu.sentence_bleu(output, [reference]).score
+        chrf = sacrebleu.sentence_chrf(output, [reference]).score
+        assert got["bleu"] == pytest.approx(bleu, abs=TOL), (output, reference)
+        assert got["chrf"] == pytest.approx(chrf, abs=TOL), (output, reference)
+
+
+def test_packed_counts_equal_counter_counts_on_every_path() -> None:
+    # The byte-packed path (Latin-1 or a <= 254-character alphabet, <= 256 word ids), the wide
+    # path (16-bit word ids / 10-bit characters) and the Counter path count the same matches,
+    # for every subset of families.
+    long_words = " ".join(f"w{i % 400}" for i in range(900))
+    cases = [*_answer_like(40, 43), (long_words, long_words[::-1]), *PAIRS[:40]]
+    flags = [(1, 1, 1), (1, 0, 0), (0, 1, 0), (0, 0, 1), (1, 1, 0), (0, 1, 1), (1, 0, 1)]
+    for output, reference in cases:
+        hyp, ref = lexical.prepare(output), lexical.prepare(reference)
+        for rouge, bleu, chrf in flags:
+            expected = lexical._counter_matches(hyp, ref, bool(rouge), bool(bleu), bool(chrf))
+            got = lexical.ngram_matches(hyp, ref, bool(rouge), bool(bleu), bool(chrf))
+            assert got == expected, (output, reference, rouge, bleu, chrf)
+
+
 @pytest.fixture(scope="module")
 def wn_reader():
     if wordnet.source_dir() is None:
