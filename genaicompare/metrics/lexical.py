@@ -84,7 +84,7 @@ _DOT_COMMA = re.compile(r"[.,]")
 _13A_PUNCT = r"\{-\~\[-\`!-\&\(-\+\:-\@\/.,"
 # The same holds with digits elsewhere, as long as none touches a "." or "," or precedes a "-":
 # rules 2-4 only look at the characters next to those.
-_13A_DIGIT_CONTEXT = re.compile(r"[0-9][.,\-]|[.,][0-9]")
+_13A_DIGIT_CONTEXT_WORD = re.compile(r"\S*?(?:[0-9][.,\-]|[.,][0-9])\S*")
 _13A_TOKENS_NO_DIGITS = re.compile(rf"[^\s{_13A_PUNCT}]+|\S")  # words first: most tokens
 
 
@@ -178,11 +178,25 @@ def tokenize_13a(line: str) -> list[str]:
             .replace("&lt;", "<")
             .replace("&gt;", ">")
         )
-    if (
-        not any(map(line.__contains__, "0123456789"))  # ten C substring scans
-        or _13A_DIGIT_CONTEXT.search(line) is None
-    ):
+    if not any(map(line.__contains__, "0123456789")):  # ten C substring scans
         return _13A_TOKENS_NO_DIGITS.findall(line)
+    # Rules 2-4 never reach across whitespace (a whitespace character in a window is never
+    # consumed in a way that blocks a later window), so the words where a digit touches ".", ","
+    # or "-" take the rules one by one and the text between them the one-regex path.
+    tokens: list[str] = []
+    pos = 0
+    for word in _13A_DIGIT_CONTEXT_WORD.finditer(line):
+        tokens += _13A_TOKENS_NO_DIGITS.findall(line, pos, word.start())
+        tokens += _tokenize_13a_rules(word.group())
+        pos = word.end()
+    if pos == 0:
+        return _13A_TOKENS_NO_DIGITS.findall(line)
+    tokens += _13A_TOKENS_NO_DIGITS.findall(line, pos)
+    return tokens
+
+
+def _tokenize_13a_rules(line: str) -> list[str]:
+    """13a's regex rules on one line (after its language-independent replacements)."""
     line = " ".join(_13A_FIRST.split(f" {line} "))
     if "." in line or "," in line:
         line = _rule_dot_before_nondigit(_rule_dot_after_nondigit(line))

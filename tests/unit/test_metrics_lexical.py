@@ -244,6 +244,20 @@ def test_13a_digit_free_fast_path_on_punctuation_and_unicode_whitespace_fuzz() -
         assert lexical.tokenize_13a(text) == tok(text.rstrip()).split(), repr(text)
 
 
+def test_13a_words_with_digit_context_among_plain_words_fuzz() -> None:
+    # Words where a digit touches "." "," or "-" take the rule-by-rule path, the text between
+    # them the one-regex path; the split must not change any token.
+    from sacrebleu.tokenizers.tokenizer_13a import Tokenizer13a
+
+    tok = Tokenizer13a()
+    r = random.Random(37)
+    pieces = ["3.5", "1,200", "10-20", "-7", "a.", ".5", "5.", ",9", "x", "Paris", "e.g.", "..."]
+    pieces += ["(4)", "&amp;", "9-", "--", "’", " ", "  ", "\t", "\n", "\u3000", ".,", "2"]
+    for _ in range(20000):
+        text = "".join(r.choice(pieces) for _ in range(r.randint(0, 12)))
+        assert lexical.tokenize_13a(text) == tok(text.rstrip()).split(), repr(text)
+
+
 def test_rouge_tokens_on_unicode_fuzz() -> None:
     # Non-ASCII text is lowercased, then every non-ASCII character is a separator; a few letters
     # lowercase to ASCII (KELVIN SIGN -> k, DOTTED CAPITAL I -> i + combining dot).
