@@ -84,7 +84,9 @@ _DOT_COMMA = re.compile(r"[.,]")
 _13A_PUNCT = r"\{-\~\[-\`!-\&\(-\+\:-\@\/.,"
 # The same holds with digits elsewhere, as long as none touches a "." or "," or precedes a "-":
 # rules 2-4 only look at the characters next to those.
-_13A_DIGIT_CONTEXT_WORD = re.compile(r"\S*?(?:[0-9][.,\-]|[.,][0-9])\S*")
+# A digit then one of ".,-", or "." / "," then a digit (one leading class: the engine skips fast).
+_13A_DIGIT_CONTEXT = re.compile(r"[0-9.,](?:(?<=[0-9])[.,\-]|(?<=[.,])[0-9])")
+_WHITESPACE = re.compile(r"\s")
 _13A_TOKENS_NO_DIGITS = re.compile(rf"[^\s{_13A_PUNCT}]+|\S")  # words first: most tokens
 
 
@@ -185,10 +187,20 @@ def tokenize_13a(line: str) -> list[str]:
     # or "-" take the rules one by one and the text between them the one-regex path.
     tokens: list[str] = []
     pos = 0
-    for word in _13A_DIGIT_CONTEXT_WORD.finditer(line):
-        tokens += _13A_TOKENS_NO_DIGITS.findall(line, pos, word.start())
-        tokens += _tokenize_13a_rules(word.group())
-        pos = word.end()
+    size = len(line)
+    backwards = ""
+    for touch in _13A_DIGIT_CONTEXT.finditer(line):
+        at = touch.start()
+        if at < pos:  # in a word already done
+            continue
+        backwards = backwards or line[::-1]
+        space = _WHITESPACE.search(backwards, size - at)  # the last whitespace before ``at``
+        start = size - space.start() if space else 0
+        space = _WHITESPACE.search(line, touch.end())
+        end = space.start() if space else size
+        tokens += _13A_TOKENS_NO_DIGITS.findall(line, pos, start)
+        tokens += _tokenize_13a_rules(line[start:end])
+        pos = end
     if pos == 0:
         return _13A_TOKENS_NO_DIGITS.findall(line)
     tokens += _13A_TOKENS_NO_DIGITS.findall(line, pos)
