@@ -79,32 +79,39 @@ def write_catalog(
     return path
 
 
-def run_cli(catalog: Path, db: Path, jobs: int, home: Path, **env_extra: str) -> dict[str, Any]:
-    env = {
+def _cli(catalog: Path, db: Path, jobs: int, *extra: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "genaicompare",
+        "run",
+        str(catalog),
+        "--db",
+        str(db),
+        "-j",
+        str(jobs),
+        "--no-cache",
+        "--no-progress",
+        *extra,
+    ]
+
+
+def _env(home: Path, **env_extra: str) -> dict[str, str]:
+    return {
         **os.environ,
         "GENAICOMPARE_HOME": str(home),
         KEY_ENV: "sk-bench-0123456789",
         "LITELLM_LOCAL_MODEL_COST_MAP": "True",
         **env_extra,
     }
+
+
+def run_cli(catalog: Path, db: Path, jobs: int, home: Path, **env_extra: str) -> dict[str, Any]:
     started = time.perf_counter()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "genaicompare",
-            "run",
-            str(catalog),
-            "--db",
-            str(db),
-            "-j",
-            str(jobs),
-            "--no-cache",
-            "--json",
-            "--no-progress",
-        ],
-        env=env,
+        _cli(catalog, db, jobs, "--json"),
+        env=_env(home, **env_extra),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -130,27 +137,9 @@ def run_cli(catalog: Path, db: Path, jobs: int, home: Path, **env_extra: str) ->
 
 
 def peak_rss_mb(catalog: Path, db: Path, jobs: int, home: Path) -> float:
-    env = {
-        **os.environ,
-        "GENAICOMPARE_HOME": str(home),
-        KEY_ENV: "sk-bench-0123456789",
-        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
-    }
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "genaicompare",
-            "run",
-            str(catalog),
-            "--db",
-            str(db),
-            "-j",
-            str(jobs),
-            "--no-cache",
-            "--no-progress",
-        ],
-        env=env,
+        _cli(catalog, db, jobs),
+        env=_env(home),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         cwd=ROOT,
