@@ -113,6 +113,7 @@ class MainScreen(Screen[None]):
         self._metrics_drawn = 0.0
         self._metrics_timer: Any = None
         self._metrics_cells: list[list[str]] | None = None
+        self._cheap_at: dict[tuple[int, str], float] = {}
 
     @property
     def gapp(self) -> GenaiCompareApp:
@@ -622,6 +623,11 @@ class MainScreen(Screen[None]):
         slot = self.current_pane_slot(slot_index)
         if slot is None or self._metrics_busy or not self.prompt.reference:
             return
+        # The live table is redrawn once a second: computing more often would be thrown away.
+        now, key = time.perf_counter(), (slot.prompt_index, slot.alias)
+        if now - self._cheap_at.get(key, 0.0) < 1.0:
+            return
+        self._cheap_at[key] = now
         self._metrics_busy = True
         text, reference = "".join(slot.parts), self.prompt.reference
 
