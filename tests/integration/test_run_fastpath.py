@@ -115,6 +115,27 @@ def test_same_events_as_litellm(server: FakeOpenAI, scenario: str) -> None:
         assert KEY not in final.error  # echo_key: the key the server echoed is redacted
 
 
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_same_events_on_uvloop(server: FakeOpenAI, scenario: str) -> None:
+    # Headless runs use uvloop when installed (headless._run_loop); timeouts, retries and
+    # cancellation must behave exactly as on asyncio's loop.
+    uvloop = pytest.importorskip("uvloop")
+    request = req(server, scenario)
+    server.reset()
+    on_asyncio = shape(asyncio.run(events(openai_fast.stream, request)))
+    asyncio_requests = server.total_requests
+    server.reset()
+    loops: list[Any] = []
+
+    async def on_uvloop() -> list[Any]:
+        loops.append(asyncio.get_running_loop())
+        return await events(openai_fast.stream, request)
+
+    assert shape(uvloop.run(on_uvloop())) == on_asyncio
+    assert server.total_requests == asyncio_requests
+    assert isinstance(loops[0], uvloop.Loop)
+
+
 def test_collected_records_match(server: FakeOpenAI) -> None:
     request = req(server, "fake/tokens?n=30&ttft=0.05&delay=0.002&pace=1")
     slow = asyncio.run(collect(request, T, prompt_id="p"))
@@ -177,3 +198,20 @@ def test_supports_only_exact_equivalents(
     assert openai_fast.supports(req(server, "fake/echo"))
     monkeypatch.setenv("GENAICOMPARE_FAST_PATH", "0")
     assert not openai_fast.supports(req(server, "fake/echo"))
+
+
+@pytest.mark.parametrize(("switch", "expect_uvloop"), [("1", True), ("0", False)])
+def test_headless_loop_choice(
+    monkeypatch: pytest.MonkeyPatch, switch: str, expect_uvloop: bool
+) -> None:
+    uvloop = pytest.importorskip("uvloop")
+    from genaicompare.headless import _run_loop
+
+    monkeypatch.setenv("GENAICOMPARE_UVLOOP", switch)
+    seen: list[Any] = []
+
+    async def main() -> None:
+        seen.append(asyncio.get_running_loop())
+
+    _run_loop(main())
+    assert isinstance(seen[0], uvloop.Loop) is expect_uvloop
