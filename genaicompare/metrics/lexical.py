@@ -1,8 +1,9 @@
 """Reference-based lexical metrics, equal (to 1e-9) to the libraries that define them.
 
-Each text is tokenised once (:class:`Prepared`) and the tokens are shared by every metric, which
-is where most of the speed over calling rouge-score + sacrebleu separately comes from; n-grams
-are counted with ``Counter`` over ``zip`` and ROUGE-L's LCS comes from rapidfuzz's ``LCSseq``.
+Each text is tokenised once (:class:`Prepared`) and the tokens are shared by every metric; the
+clipped n-gram matches of ROUGE-1/2, BLEU and chrF come from one numpy sort of packed n-gram
+windows (see "n-gram matching" below; ``Counter`` only for huge vocabularies), and ROUGE-L's LCS
+from rapidfuzz's ``LCSseq``.
 
 Definitions (the reference implementation in brackets; tests compare against it):
 
@@ -325,24 +326,26 @@ def _prepare_cached(text: str, stem: bool) -> Prepared:
 
 # -- n-gram matching --------------------------------------------------------------------------
 #
-# Each n-gram family a pair needs — ROUGE 1–2 and BLEU 1–4 on word tokens, chrF 1–6 on
-# characters — is matched with one numpy sort of its longest n-grams:
+# The clipped match counts of every n-gram order a pair needs — ROUGE 1–2 and BLEU 1–4 on word
+# tokens, chrF 1–6 on characters — come from sorting each family's longest n-grams once:
 #
 # * The two texts become one id sequence ``hyp + [SEP1] + ref + [SEP2] * (N - 1)`` (N the
 #   family's largest order). SEP1 and SEP2 are ids no token or character has, so a window that
 #   runs past its own text contains one of them and equals no real n-gram, and hypothesis junk
 #   (it holds SEP1) never equals reference junk (SEP2 only).
-# * Each window start becomes one key: its N ids packed left-aligned in B-bit chunks (first id
-#   highest) above bit 0, which holds the side (hypothesis 0, reference 1). For Latin-1
-#   characters (B = 8) and word ids below 2**15 (B = 16) the packed values are read straight off
-#   the id bytes as overlapping big-endian words; other alphabets are packed with shifts.
-# * After one sort the keys are also sorted by every shorter prefix, so the n-grams of order
-#   n < N form contiguous runs of the same array: two neighbours start a new order-n run when
-#   their XOR reaches the order-n prefix, i.e. is >= 2 ** (1 + B * (N - n)).
-# * In a run with h hypothesis and r reference copies, min(h, r) = (h + r - |h - r|) / 2, and
-#   |h - r| is the change of a running +1/-1 side sum across the run. Summed over runs this is
-#   the clipped match count — exactly ``Counter`` intersection — for all orders in a dozen array
-#   operations.
+# * Each window start becomes one uint64 key: its N ids in B-bit chunks, first id highest, and
+#   the side (hypothesis 0, reference 1) in bit 0. With one-byte ids (Latin-1 text, or any
+#   alphabet of <= 254 characters ranked; <= 256 word ids) the keys are read straight off the id
+#   bytes as overlapping big-endian words and all three families go through one pass
+#   (:func:`_byte_matches`); otherwise 16-bit word ids / <= 10-bit character ids are packed per
+#   family (:func:`_order_matches`), and past that ``Counter`` counts.
+# * Sorted by the whole key, the keys are also sorted by every shorter prefix, so the n-grams of
+#   each order n <= N are contiguous runs of the same array: two neighbours start a new order-n
+#   run when their XOR reaches the order-n prefix (:func:`_prefix_thresholds`).
+# * A run with h hypothesis and r reference copies contributes min(h, r): its length and its
+#   count of reference keys (a running sum of bit 0) give both. Summed over runs this is the
+#   clipped match count — exactly ``Counter`` intersection — for every order at once, in a few
+#   dozen array operations per pair (:func:`_run_matches`).
 
 ROUGE_GROUPS = (1, 2)  # rouge1, rouge2
 BLEU_GROUPS = (3, 4, 5, 6)  # bleu 1..4
@@ -459,9 +462,11 @@ def _word_bytes(a: list[str], b: list[str], order: int) -> bytes | None:
 
 
 def _id_bytes(tokens: list[object]) -> bytes | None:
-    index = dict(zip(dict.fromkeys(tokens), count()))  # dense ids in first-seen order, in C
+    """One byte a token (dense ids in first-seen order, all in C); None past 256 ids."""
+    index = dict(zip(dict.fromkeys(tokens), count()))
     if len(index) > 256:
         return None
+    # The sequences always hold both separators, so itemgetter returns a tuple.
     return bytes(itemgetter(*tokens)(index))
 
 
