@@ -7,11 +7,11 @@ The local test server runs in its own process. Every stream goes through litellm
 
 1. litellm alone: ``collect()`` of the same ``--panes`` requests concurrently, nothing else.
 2. the app (``make_app``, as the CLI builds it: streaming in the worker process, batched text to
-   the UI), headless at 140 × 40, metrics limited to the cheap ``ops`` family (heavy metrics run
-   after a pane finishes and would blur the streaming figures): time from pressing ``n`` to every
-   pane finished. The answer shown
-   in each pane and the one stored must both equal the server's text: 0 tokens lost.
-   Ratio = 2 ÷ 1 (goal ≤ 1.2).
+   the UI), headless at 140 × 40, each run in a process of its own (one app per process and no
+   litellm in it, as with the CLI), metrics limited to the cheap ``ops`` family (heavy metrics
+   run after a pane finishes and would blur the streaming figures): time from pressing ``n`` to
+   every pane finished. The answer shown in each pane and the one stored must both equal the
+   server's text: 0 tokens lost. Ratio = 2 ÷ 1 (goal ≤ 1.2).
 3. CPU share: 3 panes at 100 tok/s (delay 0.01 s) for ``--paced-tokens`` tokens, the prompt with
    a reference so the lexical metrics and the metrics table update live (as a user sees them);
    CPU seconds of the UI process and of the worker process ÷ wall seconds (goal ≤ 25 % of one
@@ -186,25 +186,50 @@ async def through_app(catalog: Any, db: Path, metrics: list[str]) -> dict[str, f
     return {"seconds": elapsed, "cpu_ui": cpu_ui, "cpu_worker": cpu_worker, "lost": lost}
 
 
+CASES = {
+    # case: (tokens argument, delay between tokens, reference, metrics, lean client)
+    "fast": ("tokens", 0.0, False, ["ops"], False),
+    "paced": ("paced_tokens", 0.01, True, LIVE_METRICS, False),
+    "lean": ("paced_tokens", 0.01, True, LIVE_METRICS, True),
+}
+
+
+async def child(args: argparse.Namespace) -> None:
+    """``--child CASE``: one app run, its figures as a JSON line on stdout."""
+    tokens_arg, delay, reference, metrics, _ = CASES[args.child]
+    catalog = make_catalog(
+        args.base, args.panes, getattr(args, tokens_arg), delay, reference=reference
+    )
+    home = Path(os.environ["GENAICOMPARE_HOME"])
+    print(json.dumps(await through_app(catalog, home / f"{args.child}.db", metrics)))
+
+
+def app_in_child(args: argparse.Namespace, case: str, base: str, home: str) -> dict[str, float]:
+    """One app per process, as with the CLI: a process that ran other apps keeps some of their
+    objects, and every garbage collection walks them (a third app in one process measured
+    ≈5 points more CPU share than the first). litellm stays out of it too (the worker has it)."""
+    env = dict(os.environ, GENAICOMPARE_HOME=home)
+    if CASES[case][4]:
+        env["GENAICOMPARE_FAST_PATH"] = "1"
+    command = [sys.executable, __file__, "--child", case, "--base", base]
+    command += ["--tokens", str(args.tokens), "--paced-tokens", str(args.paced_tokens)]
+    command += ["--panes", str(args.panes)]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    if done.returncode:
+        raise SystemExit(f"{case}: {done.stderr.strip()[-2000:]}")
+    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     server, base = start_server()
     try:
         with tempfile.TemporaryDirectory() as tmp:
             os.environ["GENAICOMPARE_HOME"] = tmp
-            fast = make_catalog(base, args.panes, args.tokens, 0)
-            # The app first: as with the CLI, litellm then lives in the worker process only
-            # (imported here, its ~10^6 objects would slow every garbage collection of the UI).
-            ui = await through_app(fast, Path(tmp) / "fast.db", ["ops"])
-            paced = make_catalog(base, args.panes, args.paced_tokens, 0.01, reference=True)
-            ui_paced = await through_app(paced, Path(tmp) / "paced.db", LIVE_METRICS)
-            path = os.environ["GENAICOMPARE_FAST_PATH"]
-            os.environ["GENAICOMPARE_FAST_PATH"] = "1"
-            try:
-                lean = make_catalog(base, args.panes, args.paced_tokens, 0.01, reference=True)
-                ui_lean = await through_app(lean, Path(tmp) / "lean.db", LIVE_METRICS)
-            finally:
-                os.environ["GENAICOMPARE_FAST_PATH"] = path
-            alone, alone_cpu = await litellm_alone(fast)
+            ui = app_in_child(args, "fast", base, tmp)
+            ui_paced = app_in_child(args, "paced", base, tmp)
+            ui_lean = app_in_child(args, "lean", base, tmp)
+            alone, alone_cpu = await litellm_alone(make_catalog(base, args.panes, args.tokens, 0))
     finally:
         server.terminate()
         server.wait()
@@ -242,7 +267,12 @@ def main() -> None:
     parser.add_argument("--panes", type=int, default=3)
     parser.add_argument("--fast-path", action="store_true")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--child", choices=sorted(CASES), help=argparse.SUPPRESS)
+    parser.add_argument("--base", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:
+        asyncio.run(child(args))
+        return
     os.environ["GENAICOMPARE_FAST_PATH"] = "1" if args.fast_path else "0"
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     # The local server ignores the key; without one the lean client declines (litellm would fail
