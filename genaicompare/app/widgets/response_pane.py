@@ -96,10 +96,6 @@ class Line(Widget):
         self._text = Text()
         self._strip: Strip | None = None
 
-    @property
-    def text(self) -> Text:
-        return self._text
-
     def set_text(self, text: Text) -> None:
         if text == self._text:
             return  # an unchanged line costs no repaint
