@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import json
 import os
 import statistics
 import threading
@@ -425,11 +426,50 @@ class HeadlessJudge:
 
     async def _response(self, record: ResponseRecord, prompt: Prompt) -> None:
         assert record.id is not None
+        if record.from_cache:
+            # The same answer to the same request, judged by the same judge before: reuse its
+            # verdicts rather than pay for them again (re-running after changing one model).
+            reused = await asyncio.to_thread(self._stored_verdicts, record, prompt)
+            if reused:
+                self._store(record.id, reused)
+                return
         try:
             values = await self.runner.response(record, prompt)
         except Exception as exc:  # the runner reports failures as values; this is a backstop
             values = {"judge_error": self._failure(exc)}
         self._store(record.id, values)
+
+    def _stored_verdicts(self, record: ResponseRecord, prompt: Prompt) -> dict[str, Any] | None:
+        """The per-answer verdicts (score, groundedness) this judge gave an earlier copy of
+        ``record``'s answer, or None unless every one this answer needs is there."""
+        from genaicompare.metrics import MetricValue
+        from genaicompare.metrics.judge import TASK_METRICS
+
+        needed = []
+        if "score" in self.runner.tasks:
+            needed.append("judge_score")
+        if "groundedness" in self.runner.tasks and prompt.context_passages:
+            needed.append("judge_groundedness")
+        if not needed:
+            return None
+        names = [n for task in ("score", "groundedness") for n in TASK_METRICS[task]]
+        rows = self.worker.store.query(
+            "SELECT m.response_id, m.name, m.value, m.detail FROM metrics m "
+            "JOIN responses r ON r.id = m.response_id "
+            f"WHERE r.content_hash = ? AND r.id != ? AND m.version = ? "
+            f"AND m.name IN ({', '.join('?' for _ in names)}) ORDER BY m.response_id DESC",
+            [record.content_hash, record.id, self.runner.judge.version, *names],
+        )
+        by_response: dict[int, dict[str, Any]] = {}
+        for row in rows:
+            detail = json.loads(row["detail"]) if row["detail"] is not None else None
+            by_response.setdefault(row["response_id"], {})[row["name"]] = MetricValue(
+                row["value"], detail, self.runner.judge.version
+            )
+        for values in by_response.values():  # newest first
+            if all(values.get(n) is not None and values[n].value is not None for n in needed):
+                return values
+        return None
 
     async def _pairs(self, prompt: Prompt, records: list[ResponseRecord]) -> None:
         try:

@@ -352,3 +352,57 @@ def test_resume_judges_what_the_interrupted_run_did_not(tmp_path: Path) -> None:
     # Only the missing verdicts were asked for: one call per unscored answer, two per unpaired
     # prompt (both orders).
     assert calls == len(answered - scored_before) + 2 * (len(prompts) - len(paired_before))
+
+
+def test_cached_answers_reuse_their_verdicts(tmp_path: Path, server: FakeOpenAI) -> None:
+    # Re-running after changing one model: the cached answers keep their verdicts (no judge
+    # call, money not spent twice); only the changed model's answers are judged.
+    db = tmp_path / "cache.db"
+    home = tmp_path / "home"
+    prompts = PROMPTS[:3]  # two plain prompts and one with context (groundedness)
+
+    def run(models: dict[str, str]) -> int:
+        cat = write_catalog(
+            tmp_path / "c.yaml",
+            server.base_url,
+            models,
+            prompts,
+            name="judged-cache",
+            extra={
+                "judge": {
+                    "model": "openai/fake/judge",
+                    "api_base": server.base_url,
+                    "api_key_env": KEY_ENV,
+                    "mode": "score",
+                }
+            },
+        )
+        before = _judge_requests(server)
+        done = run_cli(["run", str(cat), "--db", str(db)], home)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return _judge_requests(server) - before
+
+    def verdicts(run_id: int) -> dict[tuple[str, str, str], float]:
+        conn = sqlite3.connect(db)
+        try:
+            rows = conn.execute(
+                "SELECT r.prompt_id, r.model_alias, m.name, m.value FROM metrics m "
+                "JOIN responses r ON r.id = m.response_id "
+                "WHERE r.run_id = ? AND m.name IN ('judge_score', 'judge_groundedness')",
+                [run_id],
+            ).fetchall()
+        finally:
+            conn.close()
+        return {(p, a, n): v for p, a, n, v in rows}
+
+    assert run(MODELS) == 2 * 3 + 2  # a score per answer, groundedness for the RAG prompt
+    assert run(MODELS) == 0
+    first, second = verdicts(1), verdicts(2)
+    assert len(first) == 8 and second == first
+    changed = {**MODELS, "tok": "fake/tokens?n=5"}
+    assert run(changed) == 3 + 1  # only the changed model's three answers
+    third = verdicts(3)
+    assert len(third) == 8
+    assert {k: v for k, v in third.items() if k[1] == "echo"} == {
+        k: v for k, v in first.items() if k[1] == "echo"
+    }
