@@ -224,10 +224,16 @@ class StreamView(ScrollView, can_focus=False):
         grew = self._set_virtual_height(width)
         if following and grew:
             # Scrolling repaints every row of the view; between steps only the new rows are.
-            # Right after the scrollbar appeared, scroll once the layout has shown it.
-            self.scroll_end(animate=False, immediate=self.show_vertical_scrollbar, x_axis=False)
+            # ``force``: right after the scrollbar appeared the layout has not shown it yet, and
+            # the tail must not drop out of sight for a frame; the bar learns its position then.
+            self.scroll_to(y=self.max_scroll_y, animate=False, force=True, immediate=True)
+            if not self.show_vertical_scrollbar:
+                self.call_after_refresh(self._place_scrollbar)
         else:
             self.refresh_lines(first, len(self._rows) - first)
+
+    def _place_scrollbar(self) -> None:
+        self.vertical_scrollbar.position = self.scroll_offset.y
 
     def _padded_height(self) -> int:
         """The scrollable height: once the text is taller than the view, the rows rounded up to
