@@ -232,10 +232,11 @@ class MetricsWorker:
 
     One worker, because the metric models load once and are not safe to call concurrently. A
     thread by default; ``GENAICOMPARE_METRICS_WORKER=process`` uses a worker process on the other
-    core instead. Measured on the P3 batch (200 × 2 answers with references, 2 busy cores): thread
-    10.6 s, process 10.9 s — per-answer metrics cost ≈5 ms; what dominates is loading WordNet and
-    the phone-number tables once (≈2–7 s), which a process does not hide, and spawning it costs
-    its own imports. (Without references: thread 4.1 s vs process 11.7 s for 100 × 2.)
+    core instead. Measured on the P3 batch with references (quiet 2-core box, 13:24 UTC): 200 × 2
+    answers, thread 6.08 s vs process 6.52 s; 20 × 2, thread 1.00 s vs process 1.96 s. The
+    lexical metrics cost ≈1–2 ms an answer and loading what they need (WordNet index, nltk's
+    stemmer, phone-number tables) ≈0.8 s, started when the run starts; a process adds its own
+    interpreter and imports, which this work never pays back.
     """
 
     def __init__(
