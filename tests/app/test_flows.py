@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from genaicompare.app.screens.main import MainScreen
 from genaicompare.app.widgets.prompt_list import PromptList
 from genaicompare.app.widgets.response_pane import ResponsePane
@@ -119,7 +121,8 @@ async def test_regenerate_pane_and_prompt(server, build, db_path):
         await wait_for(pilot, lambda: server.total_requests == 5 and finished(app))
 
 
-async def test_cancel_streaming(server, build, db_path):
+@pytest.mark.parametrize("key", ["s", "escape"])
+async def test_cancel_streaming(server, build, db_path, key):
     catalog = make_catalog(
         server.base_url,
         {"slow": "fake/tokens?n=400&delay=0.05", "fast": "fake/tokens?n=5"},
@@ -129,7 +132,7 @@ async def test_cancel_streaming(server, build, db_path):
     async with app.run_test(size=SIZE) as pilot:
         screen = main_screen(app)
         await wait_for(pilot, lambda: getattr(screen.slots.get((0, "slow")), "chunks", 0) > 3)
-        await pilot.press("s")
+        await pilot.press(key)
         await wait_for(pilot, lambda: finished(app))
         assert screen.slots[(0, "slow")].state == "cancelled"
         assert screen.slots[(0, "fast")].state == "complete"

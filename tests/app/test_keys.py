@@ -49,22 +49,6 @@ async def test_pane_left_wraps_and_p_goes_back(server, build, db_path):
         assert (row["prompt_id"], row["model_alias"], row["value"]) == ("p1", "counter", "down")
 
 
-async def test_escape_cancels_streaming(server, build, db_path):
-    catalog = make_catalog(
-        server.base_url,
-        {"slow": "fake/tokens?n=400&delay=0.05", "fast": "fake/tokens?n=5"},
-        PROMPTS[:1],
-    )
-    app = build(catalog, prefetch=0)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = main_screen(app)
-        await wait_for(pilot, lambda: getattr(screen.slots.get((0, "slow")), "chunks", 0) > 3)
-        await pilot.press("escape")
-        await wait_for(pilot, lambda: finished(app))
-        assert screen.slots[(0, "slow")].state == "cancelled"
-        assert screen.slots[(0, "fast")].state == "complete"
-
-
 async def test_q_quits_from_the_main_screen(server, build, db_path):
     app = build(two_models(server), prefetch=0)
     async with app.run_test(size=SIZE) as pilot:
