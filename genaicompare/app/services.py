@@ -120,6 +120,8 @@ class MetricsService:
         self._engine: Any = None
         self._judge: Any = None
         self._lock = threading.Lock()
+        self._full_lock = threading.Lock()
+        """One answer's full metrics at a time: the metric models are not safe to share."""
         self._groups: dict[str, dict[str, ResponseRecord]] = {}
         self._pairs_running: set[tuple[int, ...]] = set()
 
@@ -146,7 +148,8 @@ class MetricsService:
             stored = self.store.metrics_for(record.id)
             if stored:  # a stored answer keeps the numbers it was scored with
                 return {k: v["value"] for k, v in stored.items()}
-        values = self._get().full(record, prompt, others)
+        with self._full_lock:
+            values = self._get().full(record, prompt, others)
         if record.id is not None and values:
             self.store.save_metrics(record.id, {k: v.as_store() for k, v in values.items()})
         return {k: v.value for k, v in values.items()}

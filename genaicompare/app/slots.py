@@ -29,6 +29,8 @@ class Slot:
         self.pane: Any = None
         self.metrics: dict[str, float | None] = {}
         """Latest metric values for this answer (cheap while streaming, then full)."""
+        self.full_metrics = False
+        """The full metrics (and the judge) were started for this answer."""
         self._on_finish = on_finish
 
     @property

@@ -230,6 +230,9 @@ class MainScreen(Screen[None]):
             pane.attach(slot, self.pane_title(slot_index))
         self.set_current_slot(min(self.current_slot, n - 1))
         self.refresh_metrics()
+        for (p_index, _), slot in list(self.slots.items()):
+            if p_index == index:
+                self.compute_full_metrics(slot)
         self.load_ratings()
         self.prefetch()
 
@@ -294,8 +297,9 @@ class MainScreen(Screen[None]):
         self.set_row_state(slot.prompt_index)
         if slot.prompt_index == self.prompt_index:
             self.refresh_metrics()
-            if slot.record is not None and slot.record.id is not None:
-                self.compute_full_metrics(slot)
+        # Prefetched answers too: every stored answer gets its metrics, and a prompt the user
+        # moves to shows them at once.
+        self.compute_full_metrics(slot)
 
     def set_row_state(self, prompt_index: int) -> None:
         prompts = self.query_one(PromptList)
@@ -648,9 +652,13 @@ class MainScreen(Screen[None]):
             self.app.call_from_thread(fn)
 
     def compute_full_metrics(self, slot: Slot) -> None:
-        """Heavy metrics on a daemon thread: a model still loading never delays quitting."""
-        assert slot.record is not None
+        """Heavy metrics on a daemon thread (once per answer; a model still loading never
+        delays quitting). Nothing for an answer that is not stored (still streaming, failed
+        before storing)."""
         record = slot.record
+        if slot.full_metrics or record is None or record.id is None:
+            return
+        slot.full_metrics = True
         prompt = self.gapp.catalog.prompts[slot.prompt_index]
         others = {
             s.alias: s.record.text
