@@ -98,16 +98,18 @@ def _may_hold_secret_value(text: str) -> bool:
     return any(m in text for m in _VALUE_MARKERS) or "bearer" in text.lower()
 
 
-def _secret_line_filter(text: str) -> Callable[[str], bool] | None:
-    """Whether a line may hold a credential (a value marker such as ``sk-``, or a name marker such
-    as ``key`` in any case), testing only the markers present anywhere in ``text``; None when none
-    is (most catalogs): each marker once on the whole text is far cheaper than every marker on
-    each of 50,000 lines."""
+def _secret_markers(text: str) -> tuple[bool, Callable[[str], bool] | None]:
+    """One pass over ``text`` for the secret pre-filters: :func:`_may_hold_secret_value`, and
+    whether a line may hold a credential (a value marker such as ``sk-``, or a name marker such
+    as ``key`` in any case) testing only the markers present anywhere in ``text`` — None when
+    none is (most catalogs): each marker once on the whole text is far cheaper than every marker
+    on each of 50,000 lines."""
     values = tuple(m for m in _VALUE_MARKERS if m in text)
     low = text.lower()
     names = tuple(m for m in _NAME_MARKERS if m in low)
+    scan = bool(values) or "bearer" in names
     if not values and not names:
-        return None
+        return scan, None
 
     def may_hold_secret(line: str) -> bool:
         if any(m in line for m in values):
@@ -117,7 +119,7 @@ def _secret_line_filter(text: str) -> Callable[[str], bool] | None:
         low = line.lower()
         return any(m in low for m in names)
 
-    return may_hold_secret
+    return scan, may_hold_secret
 
 
 _SECRET_MESSAGE = (
@@ -663,8 +665,7 @@ def _jsonl_fast(text: str, path: Path) -> dict[str, Any] | None:
         if "prompts" in first or _depth(first) > MAX_DEPTH:
             return None
         header, objs = first, objs[1:]
-    scan = _may_hold_secret_value(text)
-    may_hold_secret = _secret_line_filter(text)
+    scan, may_hold_secret = _secret_markers(text)
     if may_hold_secret is None:
         return _fast_data(header, objs, path)
     for line, obj in zip(lines[1:] if header is not None else lines, objs, strict=True):
@@ -705,8 +706,7 @@ def _jsonl_data(text: str, path: Path) -> tuple[Any, Callable[[Loc, bool], Posit
     prompt_lines: list[int] = []
     raw_lines: dict[int, str] = {}
     decode = json.JSONDecoder(object_pairs_hook=_no_duplicates).decode
-    scan_secrets = _may_hold_secret_value(text)
-    may_hold_secret = _secret_line_filter(text)
+    scan_secrets, may_hold_secret = _secret_markers(text)
 
     for number, line in enumerate(text.split("\n"), 1):
         if not line.strip():
