@@ -392,7 +392,13 @@ class Ratings:
         item: str,
         rater: str | None,
         other: ResponseRecord | None = None,
-        **context: Any,
+        *,
+        comment: str | None,
+        blind: bool,
+        pane_order: list[str] | None,
+        shuffle_seed: int | None,
+        time_to_rate_ms: float | None,
+        catalog_name: str | None,
     ) -> Rating:
         return Rating(
             uid=uuid.uuid4().hex,
@@ -408,7 +414,12 @@ class Ratings:
             other_response_id=other.id if other else None,
             other_content_hash=other.content_hash if other else None,
             other_model_alias=other.model_alias if other else None,
-            **context,
+            comment=comment,
+            blind=blind,
+            pane_order=pane_order,
+            shuffle_seed=shuffle_seed,
+            time_to_rate_ms=time_to_rate_ms,
+            catalog_name=catalog_name,
         )
 
     def comment(self, rating_uid: str, text: str) -> Rating:
