@@ -76,6 +76,25 @@ class LoadingScreen(Screen[None]):
         yield Footer()
 
 
+def apply_settings(
+    app: App[Any], settings: Settings, themes: dict[str, Theme], theme_error: str | None
+) -> None:
+    """Register ``themes``, report ``theme_error``, then apply the settings' theme and keymap
+    (shared by the comparison app and ``genaicompare diff --tui``)."""
+    for theme in themes.values():
+        app.register_theme(theme)
+    if theme_error is not None:
+        app.notify(one_line(theme_error, 300), severity="error", markup=False, timeout=10)
+    if settings.theme in app.available_themes:
+        app.theme = settings.theme
+    else:
+        app.notify(
+            one_line(f"unknown theme {settings.theme!r}", 200), severity="warning", markup=False
+        )
+    if settings.keymap:
+        app.set_keymap(dict(settings.keymap))
+
+
 def bundled_theme(name: str) -> Theme | None:
     """A bundled theme read without pydantic, for the loading screen (the files are ours)."""
     import tomllib
@@ -289,14 +308,9 @@ class GenaiCompareApp(App[None]):
                 lambda: self.run_worker(self._load(), group="launch", exit_on_error=False)
             )
             return
-        from genaicompare.app.themes import discover_themes
-        from genaicompare.errors import UserError
+        from genaicompare.app.themes import discover_themes_or_error
 
-        try:
-            themes, theme_error = discover_themes(), None
-        except UserError as exc:  # a broken user theme is reported, the bundled ones still work
-            themes, theme_error = {}, str(exc)
-        self._apply_settings(themes, theme_error)
+        self._apply_settings(*discover_themes_or_error())
         from genaicompare.app.screens.main import MainScreen
 
         self.push_screen(MainScreen())
@@ -304,15 +318,11 @@ class GenaiCompareApp(App[None]):
         self.call_after_refresh(lambda: self.run_worker(self._open_services(), group="open"))
 
     def _load_in_thread(self) -> _Loaded:
-        from genaicompare.app.themes import discover_themes
-        from genaicompare.errors import UserError
+        from genaicompare.app.themes import discover_themes_or_error
 
         assert self._launch is not None
         launched = self._launch()
-        try:
-            themes, theme_error = discover_themes(), None
-        except UserError as exc:
-            themes, theme_error = {}, str(exc)
+        themes, theme_error = discover_themes_or_error()
         # Importing the main screen's widgets (Markdown, DataTable, …) is part of the wait too.
         from genaicompare.app.screens.main import prompt_rows
 
@@ -340,21 +350,7 @@ class GenaiCompareApp(App[None]):
         self.call_after_refresh(lambda: self.run_worker(self._open_services(), group="open"))
 
     def _apply_settings(self, themes: dict[str, Theme], theme_error: str | None) -> None:
-        for theme in themes.values():
-            self.register_theme(theme)
-        if theme_error is not None:
-            self.notify(one_line(theme_error, 300), severity="error", markup=False, timeout=10)
-        if self.settings.theme in self.available_themes:
-            self.theme = self.settings.theme
-        else:
-            self.notify(
-                one_line(f"unknown theme {self.settings.theme!r}", 200),
-                severity="warning",
-                markup=False,
-            )
-        keymap = {bid: keys for bid, keys in self.settings.keymap.items()}
-        if keymap:
-            self.set_keymap(keymap)
+        apply_settings(self, self.settings, themes, theme_error)
         self._theme_applied = True
 
     def watch_theme(self, theme: str) -> None:

@@ -88,3 +88,12 @@ def discover_themes() -> dict[str, Theme]:
                 theme = load_theme_file(path)
                 themes[theme.name] = theme
     return themes
+
+
+def discover_themes_or_error() -> tuple[dict[str, Theme], str | None]:
+    """:func:`discover_themes`, or no themes and the error to report when a user theme is
+    broken (the bundled ones still work: Textual's own are always there)."""
+    try:
+        return discover_themes(), None
+    except UserError as exc:
+        return {}, str(exc)

@@ -26,7 +26,7 @@ from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
-from genaicompare.app.app import STYLESHEET
+from genaicompare.app.app import STYLESHEET, apply_settings
 from genaicompare.sanitize import for_display, one_line
 
 if TYPE_CHECKING:
@@ -326,20 +326,9 @@ class RunDiffApp(App[None]):
 
     def on_mount(self) -> None:
         if self.settings is not None:
-            from genaicompare.app.themes import discover_themes
-            from genaicompare.errors import UserError
+            from genaicompare.app.themes import discover_themes_or_error
 
-            try:
-                themes = discover_themes()
-            except UserError as exc:  # a broken user theme: the bundled ones still work
-                themes = {}
-                self.notify(one_line(str(exc), 300), severity="error", markup=False)
-            for theme in themes.values():
-                self.register_theme(theme)
-            if self.settings.theme in self.available_themes:
-                self.theme = self.settings.theme
-            if self.settings.keymap:
-                self.set_keymap(dict(self.settings.keymap))
+            apply_settings(self, self.settings, *discover_themes_or_error())
         self.push_screen(
             RunDiffScreen(
                 self.rows,
