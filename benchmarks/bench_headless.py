@@ -33,27 +33,17 @@ import time
 from pathlib import Path
 from typing import Any
 
+from _common import base_url, start_server
+
 ROOT = Path(__file__).resolve().parent.parent
 PACED = "fake/tokens?n=50&ttft=0.1&delay=0.00204&pace=1"
 KEY_ENV = "GC_BENCH_KEY"
 
 
-def start_server() -> tuple[subprocess.Popen[str], int]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.support.fake_openai", "--port", "0"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    return proc, int(line.split()[1])
-
-
 def write_catalog(
     path: Path, port: int, prompts: int, scenario: str, references: bool = False
 ) -> Path:
-    base = f"http://127.0.0.1:{port}/v1"
+    base = base_url(port)
     doc = {
         "name": "bench-headless",
         "version": "1",

@@ -12,29 +12,13 @@ import argparse
 import asyncio
 import json
 import statistics
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import httpx
+from _common import base_url, start_server
 
 from genaicompare.providers import FinishState, ModelRequest, TextDelta, Timeouts
 from genaicompare.providers.stream import stream, warm_up
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def start_server() -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.support.fake_openai", "--port", "0"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    port = int(proc.stdout.readline().split()[1])
-    return proc, f"http://127.0.0.1:{port}/v1"
 
 
 async def via_httpx(base: str, tokens: int) -> int:
@@ -90,7 +74,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     warm_up()
-    proc, base = start_server()
+    proc, port = start_server()
+    base = base_url(port)
     try:
         asyncio.run(via_genaicompare(base, 10))  # first-call setup (clients, cost map) untimed
         raw_cpu, raw_wall = measure(via_httpx, base, args.tokens, args.repeat)

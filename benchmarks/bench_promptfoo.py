@@ -37,6 +37,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from _common import base_url, start_server
+
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # ``--serve`` imports the test server from tests/support
     sys.path.insert(0, str(ROOT))
@@ -113,21 +115,6 @@ def serve() -> None:
     asyncio.run(run())
 
 
-def start_server() -> tuple[subprocess.Popen[str], int]:
-    proc = subprocess.Popen(
-        [sys.executable, str(Path(__file__).resolve()), "--serve"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    if not line.startswith("PORT "):
-        proc.kill()
-        raise SystemExit("the test server did not start")
-    return proc, int(line.split()[1])
-
-
 def server_requests(port: int) -> tuple[int, int]:
     """(requests served, most in flight at once) since the last reset."""
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/stats", timeout=5) as reply:
@@ -175,7 +162,7 @@ def find_promptfoo() -> tuple[list[str] | None, str]:
 
 
 def write_config(path: Path, port: int, prompts: int) -> Path:
-    base = f"http://127.0.0.1:{port}/v1"
+    base = base_url(port)
     doc = {
         "description": "genaicompare P3 reference",
         "prompts": ["{{question}}"],
@@ -332,7 +319,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
         env={**os.environ, **QUIET_ENV, **NO_NETWORK_ENV},
         check=False,
     ).stdout.strip()
-    server, port = start_server()
+    server, port = start_server([sys.executable, str(Path(__file__).resolve()), "--serve"])
     try:
         with tempfile.TemporaryDirectory() as tmp_name:
             tmp = Path(tmp_name)

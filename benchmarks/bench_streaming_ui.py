@@ -36,24 +36,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+from _common import base_url, start_server
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 CLK = os.sysconf("SC_CLK_TCK")
 # The paced runs show what a user sees: a reference, so the live lexical metrics and the metrics
 # table update while the panes stream.
 LIVE_METRICS = ["ops", "lexical"]
-
-
-def start_server() -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.support.fake_openai", "--port", "0"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    port = int(proc.stdout.readline().split()[1])
-    return proc, f"http://127.0.0.1:{port}/v1"
 
 
 def words(n: int) -> str:
@@ -222,7 +212,8 @@ def app_in_child(args: argparse.Namespace, case: str, base: str, home: str) -> d
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
-    server, base = start_server()
+    server, port = start_server()
+    base = base_url(port)
     try:
         with tempfile.TemporaryDirectory() as tmp:
             os.environ["GENAICOMPARE_HOME"] = tmp
