@@ -7,8 +7,6 @@ Every piece of untrusted text here is rendered as ``rich.text.Text`` (never mark
 from __future__ import annotations
 
 import asyncio
-import difflib
-import re
 from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
@@ -81,16 +79,12 @@ class CommentScreen(ModalScreen[str | None]):
 
 def word_diff(left: str, right: str) -> Text:
     """Word-level diff of two answers: removed words struck red, added words green."""
-    a = re.findall(r"\S+|\s+", for_display(left))
-    b = re.findall(r"\S+|\s+", for_display(right))
+    from genaicompare.regression import word_diff as segments
+
+    styles = {"=": "", "-": "strike red", "+": "bold green"}
     out = Text()
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-        if op == "equal":
-            out.append("".join(a[i1:i2]))
-        if op in ("delete", "replace"):
-            out.append("".join(a[i1:i2]), style="strike red")
-        if op in ("insert", "replace"):
-            out.append("".join(b[j1:j2]), style="bold green")
+    for op, segment in segments(for_display(left), for_display(right)):
+        out.append(segment, style=styles[op])
     return out
 
 
