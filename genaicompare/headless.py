@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import json
 import os
 import statistics
 import threading
@@ -454,20 +453,12 @@ class HeadlessJudge:
         if not needed:
             return None
         names = [n for task in ("score", "groundedness") for n in TASK_METRICS[task]]
-        rows = self.worker.store.query(
-            "SELECT m.response_id, m.name, m.value, m.detail FROM metrics m "
-            "JOIN responses r ON r.id = m.response_id "
-            f"WHERE r.content_hash = ? AND r.id != ? AND m.version = ? "
-            f"AND m.name IN ({', '.join('?' for _ in names)}) ORDER BY m.response_id DESC",
-            [record.content_hash, record.id, self.runner.judge.version, *names],
+        version = self.runner.judge.version
+        copies = self.worker.store.metrics_for_content(
+            record.content_hash, names, version, record.id
         )
-        by_response: dict[int, dict[str, Any]] = {}
-        for row in rows:
-            detail = json.loads(row["detail"]) if row["detail"] is not None else None
-            by_response.setdefault(row["response_id"], {})[row["name"]] = MetricValue(
-                row["value"], detail, self.runner.judge.version
-            )
-        for values in by_response.values():  # newest first
+        for stored in copies.values():  # newest first
+            values = {k: MetricValue(v["value"], v["detail"], version) for k, v in stored.items()}
             if all(values.get(n) is not None and values[n].value is not None for n in needed):
                 return values
         return None

@@ -274,6 +274,28 @@ class Store:
             for r in rows
         }
 
+    def metrics_for_content(
+        self, content_hash: str, names: list[str], version: str, exclude_id: int | None = None
+    ) -> dict[int, dict[str, dict[str, Any]]]:
+        """The ``names`` metrics at ``version`` of every other stored copy of an answer (same
+        ``content_hash``): response id → :meth:`metrics_for`'s shape, newest response first."""
+        marks = ", ".join("?" for _ in names)
+        rows = self.query(
+            "SELECT m.response_id, m.name, m.value, m.detail, m.version FROM metrics m "
+            "JOIN responses r ON r.id = m.response_id "
+            f"WHERE r.content_hash = ? AND r.id IS NOT ? AND m.version = ? AND m.name IN ({marks}) "
+            "ORDER BY m.response_id DESC",
+            [content_hash, exclude_id, version, *names],
+        )
+        out: dict[int, dict[str, dict[str, Any]]] = {}
+        for r in rows:
+            out.setdefault(r["response_id"], {})[r["name"]] = {
+                "value": r["value"],
+                "detail": json.loads(r["detail"]) if r["detail"] else None,
+                "version": r["version"],
+            }
+        return out
+
 
 def _litellm_version() -> str | None:
     """litellm's version from package metadata — without importing litellm."""
