@@ -211,6 +211,18 @@ def app_in_child(args: argparse.Namespace, case: str, base: str, home: str) -> d
     return result
 
 
+def paced_figures(prefix: str, r: dict[str, float]) -> dict[str, float]:
+    """Wall time, CPU shares (of one core) and tokens lost of a paced run."""
+    wall = r["seconds"]
+    return {
+        f"{prefix}_wall_s": wall,
+        f"{prefix}_cpu_share_ui": r["cpu_ui"] / wall,
+        f"{prefix}_cpu_share_worker": r["cpu_worker"] / wall,
+        f"{prefix}_cpu_share_total": (r["cpu_ui"] + r["cpu_worker"]) / wall,
+        f"{prefix}_tokens_lost": r["lost"],
+    }
+
+
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     server, port = start_server()
     base = base_url(port)
@@ -235,18 +247,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "app_cpu_ui_s": ui["cpu_ui"],
         "app_cpu_worker_s": ui["cpu_worker"],
         "paced_tok_per_s_per_pane": 100,
-        "paced_wall_s": ui_paced["seconds"],
-        "paced_cpu_share_ui": ui_paced["cpu_ui"] / ui_paced["seconds"],
-        "paced_cpu_share_worker": ui_paced["cpu_worker"] / ui_paced["seconds"],
-        "paced_cpu_share_total": (ui_paced["cpu_ui"] + ui_paced["cpu_worker"])
-        / ui_paced["seconds"],
-        "paced_tokens_lost": ui_paced["lost"],
-        "lean_paced_wall_s": ui_lean["seconds"],
-        "lean_paced_cpu_share_ui": ui_lean["cpu_ui"] / ui_lean["seconds"],
-        "lean_paced_cpu_share_worker": ui_lean["cpu_worker"] / ui_lean["seconds"],
-        "lean_paced_cpu_share_total": (ui_lean["cpu_ui"] + ui_lean["cpu_worker"])
-        / ui_lean["seconds"],
-        "lean_paced_tokens_lost": ui_lean["lost"],
+        **paced_figures("paced", ui_paced),
+        **paced_figures("lean_paced", ui_lean),
         "litellm_path": "fast path" if args.fast_path else "litellm",
     }
 
