@@ -248,6 +248,7 @@ def _run(args: argparse.Namespace, catalog: Any, store: Any, timeouts: Timeouts)
         "repeat": args.repeat,
         "models": [m.id for m in catalog.models],
     }
+    selection = _metric_selection(args.metrics)
     kwargs: dict[str, Any] = {
         "catalog_path": args.catalog,
         "concurrency": args.jobs,
@@ -257,11 +258,11 @@ def _run(args: argparse.Namespace, catalog: Any, store: Any, timeouts: Timeouts)
         "options": options,
         "resume_run": args.resume,
         "metrics": not args.no_metrics,
-        "metric_selection": _metric_selection(args.metrics),
+        "metric_selection": selection,
         "judge": not args.no_judge,
         # Only an explicit --metrics narrows the judge; the default cheap set does not turn off
         # a judge the catalog asks for.
-        "judge_selection": None if args.metrics is None else _metric_selection(args.metrics),
+        "judge_selection": None if args.metrics is None else selection,
     }
     if not show_progress:
         return run_headless(catalog, store, **kwargs)
