@@ -154,6 +154,7 @@ class GenaiCompareApp(App[None]):
         """Set once the store, the comparison runner and the engine exist."""
         self._rating_service: RatingService | None = None
         self._theme_applied = False
+        self._gc_threshold: tuple[int, ...] | None = None
 
     async def _open_services(self) -> None:
         source = self._store_source
@@ -295,6 +296,8 @@ class GenaiCompareApp(App[None]):
         # at the default threshold (700) the collector ran ≈40 times a second while three panes
         # streamed, ≈15 % of the UI's CPU (measured: 1.7 s → 0.2–0.5 s of collection per run
         # of benchmarks/bench_streaming_ui.py's paced case). Garbage is collected all the same.
+        # Process-wide: put back when the app unmounts (tests, the catalog picker, callers).
+        self._gc_threshold = gc.get_threshold()
         gc.set_threshold(20_000, 20, 100)
         if self._launch is not None:
             theme = bundled_theme(self._first_theme) if self._first_theme else None
@@ -369,6 +372,8 @@ class GenaiCompareApp(App[None]):
                 self.notify(one_line(f"could not save settings: {exc}"), severity="warning")
 
     async def on_unmount(self) -> None:
+        if self._gc_threshold is not None:
+            gc.set_threshold(*self._gc_threshold)
         if self.engine is not None:
             await self.engine.aclose()
 

@@ -272,3 +272,14 @@ async def test_rated_marks_shown_on_reopen(server, build, db_path):
         # Prompt 2 is never opened in this session: its mark comes from the database.
         await wait_for(pilot, lambda: plist.rows[2].rated)
         assert not plist.rows[0].rated and not plist.rows[1].rated
+
+
+async def test_gc_threshold_is_raised_while_running_and_restored_after(server, build):
+    import gc
+
+    before = gc.get_threshold()
+    app = build(two_models(server), prefetch=0)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert gc.get_threshold() == (20_000, 20, 100)
+    assert gc.get_threshold() == before
