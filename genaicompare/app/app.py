@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.theme import Theme
 from textual.widgets import Footer, Static
@@ -74,6 +74,18 @@ class LoadingScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static(self.what, id="loading", markup=False)
         yield Footer()
+
+
+KeyTable = Sequence[tuple[str, str, str, str, bool]]
+"""A screen's keys: (id, keys, action, description, shown in the footer); the ids are what the
+config's keymap remaps."""
+
+
+def key_bindings(table: KeyTable) -> list[BindingType]:
+    """A screen's ``BINDINGS`` from its key table."""
+    return [
+        Binding(keys, action, desc, show=show, id=bid) for bid, keys, action, desc, show in table
+    ]
 
 
 def apply_settings(

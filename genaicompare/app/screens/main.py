@@ -16,13 +16,14 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Grid, Horizontal, Vertical
 from textual.coordinate import Coordinate
 from textual.screen import Screen
 from textual.widgets import Collapsible, DataTable, Footer, Input, Markdown, Static
 from textual.worker import Worker, WorkerState
 
+from genaicompare.app.app import KeyTable, key_bindings
 from genaicompare.app.screens.modals import (
     CommentScreen,
     ConfirmLink,
@@ -44,8 +45,7 @@ LETTERS = "ABCDEF"
 THUMB_BADGE = {"up": "👍", "down": "👎"}
 PAIR_BADGE = {"a": "A better", "b": "B better", "tie": "tie", "both_bad": "both bad"}
 
-# (id, keys, action, description, shown in the footer)
-KEYS: list[tuple[str, str, str, str, bool]] = [
+KEYS: KeyTable = [
     ("prompt.next", "n,j", "next_prompt", "Next prompt", True),
     ("prompt.prev", "p,k", "prev_prompt", "Previous prompt", True),
     ("pane.left", "left,h", "focus_pane(-1)", "Pane left", False),
@@ -72,12 +72,6 @@ KEYS: list[tuple[str, str, str, str, bool]] = [
 ]
 
 
-def screen_bindings() -> list[Binding]:
-    return [
-        Binding(keys, action, desc, show=show, id=bid) for bid, keys, action, desc, show in KEYS
-    ]
-
-
 def prompt_rows(catalog: Catalog) -> list[Row]:
     """The prompt list's rows. Plain data: the CLI builds them in its loading thread."""
     return [
@@ -95,7 +89,7 @@ class MainScreen(Screen[None]):
     MainScreen #prompts-box { width: auto; }
     MainScreen #metrics-box { height: auto; }
     """
-    BINDINGS: ClassVar[list[BindingType]] = list(screen_bindings())
+    BINDINGS: ClassVar[list[BindingType]] = key_bindings(KEYS)
 
     def __init__(self, rows: list[Row] | None = None) -> None:
         super().__init__()

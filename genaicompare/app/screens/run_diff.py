@@ -19,14 +19,14 @@ from rich.style import Style
 from rich.text import Text
 from textual import work
 from textual.app import App, ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
-from genaicompare.app.app import STYLESHEET, apply_settings
+from genaicompare.app.app import STYLESHEET, KeyTable, apply_settings, key_bindings
 from genaicompare.sanitize import for_display, one_line
 
 if TYPE_CHECKING:
@@ -35,8 +35,7 @@ if TYPE_CHECKING:
     from genaicompare.config import Settings
     from genaicompare.regression import DiffRow
 
-# (id, keys, action, description, shown in the footer) — ids are what the config's keymap remaps.
-RUN_DIFF_KEYS: list[tuple[str, str, str, str, bool]] = [
+RUN_DIFF_KEYS: KeyTable = [
     ("diff.next", "j,down", "move(1)", "Next", True),
     ("diff.prev", "k,up", "move(-1)", "Previous", True),
     ("diff.unchanged", "a", "toggle_unchanged", "Unchanged too", True),
@@ -164,10 +163,7 @@ def _num(value: float, *, signed: bool = False) -> str:
 class RunDiffScreen(Screen[None]):
     """Changed answers on the left (j/k), their word diff and metric deltas on the right."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(keys, action, desc, show=show, id=bid)
-        for bid, keys, action, desc, show in RUN_DIFF_KEYS
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = key_bindings(RUN_DIFF_KEYS)
 
     def __init__(
         self,
