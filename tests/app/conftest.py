@@ -78,8 +78,10 @@ async def wait_for(pilot: Any, condition: Callable[[], bool], timeout: float = 6
 
 
 def finished(app: GenaiCompareApp, prompt_index: int | None = None) -> bool:
+    from genaicompare.app.screens.main import MainScreen
+
     screen = app.screen_stack[1] if len(app.screen_stack) > 1 else None
-    if screen is None or not hasattr(screen, "slots"):
+    if not isinstance(screen, MainScreen):
         return False
     index = screen.prompt_index if prompt_index is None else prompt_index
     slots = [s for (p, _), s in screen.slots.items() if p == index]
