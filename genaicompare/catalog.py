@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Iterator
 from enum import Enum
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -314,11 +315,22 @@ class Catalog(_Strict):
         return found
 
     # -- lookups --------------------------------------------------------------------------------
-    def prompt(self, prompt_id: str) -> Prompt:
+    @cached_property
+    def prompts_by_id(self) -> tuple[list[Prompt], dict[str, Prompt]]:
+        """The prompt list this index was built from, and id → prompt (first of an id)."""
+        by_id: dict[str, Prompt] = {}
         for p in self.prompts:
-            if p.id == prompt_id:
-                return p
-        raise KeyError(prompt_id)
+            by_id.setdefault(p.id, p)
+        return self.prompts, by_id
+
+    def prompt(self, prompt_id: str) -> Prompt:
+        # Called per answer on the event loop that streams them (metrics, judge): a dict, not a
+        # scan of 50,000 prompts.
+        source, by_id = self.prompts_by_id
+        if source is not self.prompts:  # a model_copy(update={"prompts": …}) kept a stale index
+            del self.__dict__["prompts_by_id"]
+            source, by_id = self.prompts_by_id
+        return by_id[prompt_id]
 
     def model_spec(self, alias: str) -> ModelSpec:
         for m in self.models:

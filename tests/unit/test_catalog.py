@@ -493,3 +493,16 @@ def test_unicode_line_separators_are_text_not_line_breaks(
     with pytest.raises(CatalogError) as info:
         load_catalog(path)
     assert (info.value.line, info.value.col, info.value.field) == (10, 5, "prompts.1.bogus")
+
+
+def test_prompt_lookup_by_id_follows_the_prompt_list() -> None:
+    catalog = load_catalog(SAMPLES / "quickstart.yaml")
+    first, second = catalog.prompts[0], catalog.prompts[1]
+    assert catalog.prompt(second.id) is second
+    with pytest.raises(KeyError):
+        catalog.prompt("no-such-prompt")
+    # A copy with other prompts must not answer from the original's index.
+    copy = catalog.model_copy(update={"prompts": [first]})
+    assert copy.prompt(first.id) is first
+    with pytest.raises(KeyError):
+        copy.prompt(second.id)
