@@ -167,9 +167,8 @@ def compare(
 
 def bench_pane_latency(repeats: int = 20) -> dict[str, Any]:
     from genaicompare.catalog import Prompt
+    from genaicompare.core.records import FinishState, ResponseRecord
     from genaicompare.metrics import MetricsConfig, MetricsEngine, lexical, wordnet
-    from genaicompare.providers.events import FinishState
-    from genaicompare.records import ResponseRecord
 
     out, ref = make_pairs(1, words=300, seed=1)[0]
     syns = wordnet.synonyms_fn()

@@ -18,7 +18,7 @@ import httpx
 from _common import base_url, start_server
 
 from genaicompare.providers import FinishState, ModelRequest, TextDelta, Timeouts
-from genaicompare.providers.stream import stream, warm_up
+from genaicompare.providers.backends.litellm import stream, warm_up
 
 
 async def via_httpx(base: str, tokens: int) -> int:

@@ -19,8 +19,8 @@ import sys
 import time
 
 from genaicompare.providers import ModelRequest, Timeouts, local
+from genaicompare.providers.backends.litellm import warm_up
 from genaicompare.providers.collect import collect
-from genaicompare.providers.stream import warm_up
 
 PROMPT = [{"role": "user", "content": "Write a short story about a lighthouse keeper."}]
 TIMEOUTS = Timeouts(first_token=120, between_chunks=60, total=600)

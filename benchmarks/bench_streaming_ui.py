@@ -84,8 +84,8 @@ def make_catalog(
 
 async def litellm_alone(catalog: Any) -> tuple[float, float]:
     """Wall seconds and CPU seconds of this process for the timed streams."""
-    from genaicompare.comparison import build_request
     from genaicompare.providers.collect import collect
+    from genaicompare.session.comparison import build_request
 
     warm, timed = catalog.prompts
     await collect(build_request(catalog, warm, catalog.models[0])[0])

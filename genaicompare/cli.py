@@ -57,7 +57,7 @@ def _command_module(name: str) -> ModuleType:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-    from genaicompare.errors import guarded
+    from genaicompare.core.errors import guarded
 
     if argv and argv[0] in COMMANDS:
         parser = build_parser()

@@ -1,6 +1,6 @@
 """User settings: theme, keymap, rater, blind mode, prefetch, timeouts.
 
-Stored as TOML at :func:`genaicompare.paths.config_path`. Environment variables
+Stored as TOML at :func:`genaicompare.core.paths.config_path`. Environment variables
 ``GENAICOMPARE_<FIELD>`` (e.g. ``GENAICOMPARE_THEME``, ``GENAICOMPARE_RATER``) override the file;
 command-line options override both. No Textual here: the app reads these and applies them.
 """
@@ -21,8 +21,8 @@ else:  # pragma: no cover
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from genaicompare.errors import UserError
-from genaicompare.paths import config_path
+from genaicompare.core.errors import UserError
+from genaicompare.core.paths import config_path
 from genaicompare.providers.events import Timeouts
 
 ENV_PREFIX = "GENAICOMPARE_"
@@ -159,11 +159,10 @@ def dumps(settings: Settings) -> str:
 
 def save_settings(settings: Settings, path: Path | None = None) -> Path:
     """Write atomically (temp file + rename) so a crash never leaves half a config."""
+    from genaicompare.core.files import write_atomic
+
     path = path or config_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".toml.tmp")
-    tmp.write_text(dumps(settings), encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomic(path, dumps(settings), mkdir=True)
     return path
 
 

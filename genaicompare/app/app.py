@@ -4,7 +4,7 @@ First paint comes before anything heavy. The CLI's app paints a light loading sc
 reads the settings and the catalog (pydantic), the themes and the main screen's widgets in a
 thread; the store (sqlite-utils → pandas) opens after the main screen is up; litellm (and the local
 model, if a catalog uses it) is imported by the streaming engine — in a worker process for the
-CLI. So this module imports only Textual's core and ``genaicompare.sanitize``.
+CLI. So this module imports only Textual's core and ``genaicompare.core.sanitize``.
 """
 
 from __future__ import annotations
@@ -24,15 +24,15 @@ from textual.screen import Screen
 from textual.theme import Theme
 from textual.widgets import Footer, Static
 
-from genaicompare.sanitize import one_line, redact
+from genaicompare.core.sanitize import one_line, redact
 
 if TYPE_CHECKING:
-    from genaicompare.app.engine import Engine
     from genaicompare.app.services import MetricsService, RatingService
     from genaicompare.app.widgets.prompt_list import Row
     from genaicompare.catalog import Catalog
-    from genaicompare.comparison import Comparison
     from genaicompare.config import Settings
+    from genaicompare.session.comparison import Comparison
+    from genaicompare.session.streaming import Engine
     from genaicompare.store import Store
 
 
@@ -171,9 +171,9 @@ class GenaiCompareApp(App[None]):
     async def _open_services(self) -> None:
         source = self._store_source
         store = source if not callable(source) else await asyncio.to_thread(source)
-        from genaicompare.app.engine import InProcessEngine, ProcessEngine
         from genaicompare.app.services import MetricsService
-        from genaicompare.comparison import Comparison
+        from genaicompare.session.comparison import Comparison
+        from genaicompare.session.streaming import InProcessEngine, ProcessEngine
 
         settings, catalog = self.settings, self.catalog
         comparison = Comparison(
@@ -268,7 +268,7 @@ class GenaiCompareApp(App[None]):
         """(run A, run B, similarity method, rows) for the two latest headless runs of this
         catalog, or None when there are fewer than two. Lexical similarity: loading an embedding
         model inside the TUI would cost seconds and memory for a quick look."""
-        from genaicompare.regression import diff_runs, get_similarity, latest_runs
+        from genaicompare.gate.regression import diff_runs, get_similarity, latest_runs
 
         runs = latest_runs(self.store, self.catalog.name)
         if len(runs) < 2:
@@ -285,8 +285,8 @@ class GenaiCompareApp(App[None]):
         import re
         import time
 
-        from genaicompare.export import export
-        from genaicompare.paths import data_dir
+        from genaicompare.core.paths import data_dir
+        from genaicompare.exports import export
 
         folder = data_dir() / "exports"
         folder.mkdir(parents=True, exist_ok=True)
@@ -417,7 +417,7 @@ class GenaiCompareApp(App[None]):
         from rich.segment import Segments
         from rich.text import Text
 
-        from genaicompare.errors import write_crash_log
+        from genaicompare.core.errors import write_crash_log
 
         exc = self._exception
         self.bell()
@@ -468,7 +468,7 @@ async def _in_daemon_thread(fn: Callable[[], _T]) -> _T:
 
 
 def _worker_log() -> Any:
-    from genaicompare.paths import cache_dir
+    from genaicompare.core.paths import cache_dir
 
     folder = cache_dir()
     try:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from genaicompare.catalog import JudgeSpec, Prompt
-from genaicompare.records import ResponseRecord
+from genaicompare.core.records import ResponseRecord
 
 if TYPE_CHECKING:
     from genaicompare.store import Store

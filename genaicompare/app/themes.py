@@ -15,8 +15,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
-from genaicompare.errors import UserError
-from genaicompare.paths import config_dir
+from genaicompare.core.errors import UserError
+from genaicompare.core.paths import config_dir
 
 BUNDLED = Path(__file__).resolve().parent.parent / "themes"
 

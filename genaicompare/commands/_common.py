@@ -6,8 +6,8 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from genaicompare.errors import UserError
-from genaicompare.paths import default_db_path
+from genaicompare.core.errors import UserError
+from genaicompare.core.paths import default_db_path
 
 if TYPE_CHECKING:  # sqlite-utils imports pandas (≈1 s): the TUI opens the store after first paint
     from genaicompare.catalog import Catalog  # pydantic: the TUI reads catalogs after first paint

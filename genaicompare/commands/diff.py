@@ -2,7 +2,7 @@
 
 Order: answers that had a thumbs-up in RUN_A and are different now; then the least similar; then the
 largest metric drops. Each changed answer is shown as a word-level diff. The data comes from
-:func:`genaicompare.regression.diff_runs` (the TUI's diff screen uses the same function).
+:func:`genaicompare.gate.regression.diff_runs` (the TUI's diff screen uses the same function).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sys
 from typing import Any
 
 from genaicompare.commands._common import open_store
-from genaicompare.errors import UserError
+from genaicompare.core.errors import UserError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -37,7 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from genaicompare.regression import diff_runs, get_similarity
+    from genaicompare.gate.regression import diff_runs, get_similarity
 
     if args.limit < 0:
         raise UserError("--limit must be 0 or more")
@@ -53,7 +53,7 @@ def main(args: argparse.Namespace) -> int:
     if args.limit:
         rows = rows[: args.limit]
     if args.json:
-        from genaicompare.reports import dumps
+        from genaicompare.gate.reports import dumps
 
         print(
             dumps(
@@ -101,9 +101,9 @@ def _print_table(rows: list[Any], run_a: int, run_b: int, method: str) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from genaicompare.regression import word_diff
-    from genaicompare.reports import ci_safe
-    from genaicompare.sanitize import for_display, one_line
+    from genaicompare.core.sanitize import for_display, one_line
+    from genaicompare.gate.regression import word_diff
+    from genaicompare.gate.reports import ci_safe
 
     tty = sys.stdout.isatty()
     buffer = io.StringIO()

@@ -6,8 +6,8 @@ import argparse
 import sys
 
 from genaicompare.commands._common import open_store
-from genaicompare.errors import UserError
-from genaicompare.sanitize import one_line
+from genaicompare.core.errors import UserError
+from genaicompare.core.sanitize import one_line
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -47,7 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     from genaicompare.commands.scores import catalog_name
-    from genaicompare.export import ExportError, ExportFilters, export
+    from genaicompare.exports import ExportError, ExportFilters, export
 
     filters = ExportFilters(
         models=args.model, tags=args.tag, raters=args.rater, since=args.since, until=args.until

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 
 from genaicompare.commands._common import open_store
-from genaicompare.errors import UserError
-from genaicompare.sanitize import one_line
+from genaicompare.core.errors import UserError
+from genaicompare.core.sanitize import one_line
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -17,7 +17,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from genaicompare.export import ExportError, forget
+    from genaicompare.exports import ExportError, forget
 
     with open_store(args) as store:
         try:

@@ -15,15 +15,14 @@ an OpenAI-compatible server) adds the LLM judge's ``judge_score`` and criteria, 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
-import os
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-from genaicompare.errors import UserError
+from genaicompare.core.errors import UserError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -125,9 +124,8 @@ def _judge_chunk(
     import asyncio
 
     from genaicompare.catalog import Prompt
+    from genaicompare.core.records import FinishState, ResponseRecord
     from genaicompare.metrics.judge import Judge, JudgeRunner, judge_tasks
-    from genaicompare.providers.events import FinishState
-    from genaicompare.records import ResponseRecord
 
     tasks = judge_tasks(spec.mode, names)
     if not tasks:
@@ -170,15 +168,15 @@ def main(args: argparse.Namespace) -> int:
 
     engine = MetricsEngine(MetricsConfig(stem=args.stem))
     out_path = Path(args.output) if args.output else None
-    tmp_name = None
-    if out_path is not None:
-        out_path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{out_path.name}.", dir=out_path.parent)
-        sink: TextIO = os.fdopen(fd, "w", encoding="utf-8")
-    else:
-        sink = sys.stdout
     count = 0
-    try:
+    from genaicompare.core.files import atomic_open
+
+    with contextlib.ExitStack() as stack:
+        sink: TextIO = (
+            stack.enter_context(atomic_open(out_path, mkdir=True))
+            if out_path is not None
+            else sys.stdout
+        )
         try:
             source = (
                 sys.stdin
@@ -237,15 +235,6 @@ def main(args: argparse.Namespace) -> int:
             except UnicodeDecodeError as exc:
                 raise UserError(f"{source_name}: not UTF-8 ({exc.reason})") from None
         sink.flush()
-        if out_path is not None:
-            sink.close()
-            assert tmp_name is not None
-            os.replace(tmp_name, out_path)
-            tmp_name = None
-    finally:
-        if tmp_name is not None:
-            sink.close()
-            Path(tmp_name).unlink(missing_ok=True)
     for notice in engine.notices:
         print(f"genaicompare: {notice}", file=sys.stderr)
     if out_path is not None:

@@ -6,8 +6,8 @@ import argparse
 import sys
 
 from genaicompare.commands._common import open_store
-from genaicompare.errors import UserError
-from genaicompare.sanitize import one_line
+from genaicompare.core.errors import UserError
+from genaicompare.core.sanitize import one_line
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,7 +38,7 @@ def main(args: argparse.Namespace) -> int:
         if args.output == "-":
             n = sum(sys.stdout.write(line + "\n") >= 0 for line in lines)
         else:
-            from genaicompare.export import write_atomic
+            from genaicompare.core.files import write_atomic
 
             try:
                 n = write_atomic(args.output, lines)

@@ -9,11 +9,11 @@ import sys
 from typing import Any
 
 from genaicompare.commands._common import add_model_arguments, load_with_models, open_store
-from genaicompare.comparison import DEFAULT_CONCURRENCY
-from genaicompare.errors import UserError
-from genaicompare.headless import RunOutcome, run_headless
+from genaicompare.core.errors import UserError
+from genaicompare.core.sanitize import one_line
 from genaicompare.providers.events import Timeouts
-from genaicompare.sanitize import one_line
+from genaicompare.session.comparison import DEFAULT_CONCURRENCY
+from genaicompare.session.headless import RunOutcome, run_headless
 
 EXIT_PASS, EXIT_REGRESSION, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
 _DEFAULT_TIMEOUTS = Timeouts()
@@ -138,8 +138,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from genaicompare import regression
-
+    from genaicompare.gate import regression
     if args.jobs < 1:
         raise UserError("-j/--jobs must be at least 1")
     if args.repeat < 1:
@@ -177,13 +176,15 @@ def main(args: argparse.Namespace) -> int:
     finally:
         store.close()
     if args.junit:
-        from genaicompare.reports import junit_xml, write_atomic
+        from genaicompare.core.files import write_atomic
+        from genaicompare.gate.reports import junit_xml
 
         write_atomic(
             args.junit, junit_xml(f"genaicompare.{catalog.name}", verdict.cases, verdict.rules)
         )
     if args.markdown:
-        from genaicompare.reports import markdown, write_atomic
+        from genaicompare.core.files import write_atomic
+        from genaicompare.gate.reports import markdown
 
         write_atomic(
             args.markdown,
@@ -200,7 +201,7 @@ def main(args: argparse.Namespace) -> int:
             ),
         )
     if args.json:
-        from genaicompare.reports import dumps, regression_json
+        from genaicompare.gate.reports import dumps, regression_json
 
         doc = outcome_json(outcome)
         doc["regression"] = regression_json(
@@ -295,7 +296,7 @@ def _run(args: argparse.Namespace, catalog: Any, store: Any, timeouts: Timeouts)
 
 
 def _metric_selection(spec: str | None) -> frozenset[str] | None:
-    from genaicompare.headless import DEFAULT_HEADLESS_METRICS
+    from genaicompare.session.headless import DEFAULT_HEADLESS_METRICS
 
     if spec is None:
         return DEFAULT_HEADLESS_METRICS
@@ -314,7 +315,7 @@ class Verdict:
     """The gate's decision and everything the reports show."""
 
     def __init__(self) -> None:
-        from genaicompare.regression import Case, ModelStats, RuleResult
+        from genaicompare.gate.regression import Case, ModelStats, RuleResult
 
         self.cases: list[Case] = []
         self.stats: dict[str, ModelStats] = {}
@@ -339,8 +340,7 @@ def judge(
     max_errors: int = 0,
 ) -> Verdict:
     """Assertions, baseline comparison and rules → exit code 0 / 1 / 2."""
-    from genaicompare import regression as rg
-
+    from genaicompare.gate import regression as rg
     v = Verdict()
     catalog = outcome.catalog
     specs = {p.id: p.assert_ for p in catalog.prompts if p.assert_}
@@ -445,7 +445,7 @@ def _print_console(outcome: RunOutcome, verdict: Verdict | None) -> None:
     inert for workflow-command parsers."""
     from rich.console import Console
 
-    from genaicompare.reports import ci_safe
+    from genaicompare.gate.reports import ci_safe
 
     tty = sys.stdout.isatty()
     buffer = io.StringIO()
@@ -469,7 +469,7 @@ def print_summary(outcome: RunOutcome, out: Any = None) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from genaicompare.reports import ci_safe
+    from genaicompare.gate.reports import ci_safe
 
     if out is None:
         out = Console(highlight=False, soft_wrap=False)
@@ -541,7 +541,7 @@ def judge_lines(judge: dict[str, Any]) -> list[str]:
 def _print_judge(judge: dict[str, Any], out: Any) -> None:
     from rich.text import Text
 
-    from genaicompare.reports import ci_safe
+    from genaicompare.gate.reports import ci_safe
 
     out.print(Text(ci_safe(f"LLM judge {one_line(judge['model'], 80)} ({judge['mode']}):")))
     for line in judge_lines(judge):
@@ -551,7 +551,7 @@ def _print_judge(judge: dict[str, Any], out: Any) -> None:
 def _print_verdict(v: Verdict, out: Any) -> None:
     from rich.text import Text
 
-    from genaicompare.reports import ci_safe
+    from genaicompare.gate.reports import ci_safe
 
     for s in v.stats.values():
         bits = []

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from genaicompare.commands._common import open_store
-from genaicompare.errors import UserError
-from genaicompare.sanitize import one_line
+from genaicompare.core.errors import UserError
+from genaicompare.core.sanitize import one_line
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

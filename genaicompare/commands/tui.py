@@ -16,7 +16,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from genaicompare.errors import UserError
+from genaicompare.core.errors import UserError
 
 if TYPE_CHECKING:
     from genaicompare.app.app import Launched
@@ -83,7 +83,7 @@ def first_theme(args: argparse.Namespace) -> str:
         return env
     import tomllib
 
-    from genaicompare.paths import config_path
+    from genaicompare.core.paths import config_path
 
     try:
         data: dict[str, Any] = tomllib.loads(config_path().read_text(encoding="utf-8"))

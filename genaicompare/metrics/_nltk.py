@@ -11,7 +11,7 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
-from genaicompare._imports import import_without
+from genaicompare.core.lazy import import_without
 
 
 def import_nltk() -> ModuleType:

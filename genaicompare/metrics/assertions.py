@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from genaicompare.errors import UserError
+from genaicompare.core.errors import UserError
 
 TEXT_CHECKS = ("contains", "icontains", "not_contains", "regex", "equals")
 

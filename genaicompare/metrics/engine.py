@@ -22,9 +22,9 @@ from functools import lru_cache
 from typing import Any
 
 from genaicompare.catalog import Prompt
+from genaicompare.core.records import ResponseRecord
 from genaicompare.metrics import lexical, ops, pii, readability, safety, semantic, wordnet
 from genaicompare.metrics.assertions import AssertionResult, evaluate_assertions
-from genaicompare.records import ResponseRecord
 
 log = logging.getLogger(__name__)
 

@@ -33,8 +33,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from genaicompare.catalog import JudgeSpec, Prompt
+from genaicompare.core.records import ResponseRecord
 from genaicompare.metrics.engine import MetricValue
-from genaicompare.records import ResponseRecord
 
 VERSION = "1"
 CRITERIA: tuple[str, ...] = ("helpfulness", "relevance", "accuracy", "detail")
@@ -319,8 +319,7 @@ def _provider_complete(spec: JudgeSpec) -> CompleteFn:
             api_base=spec.api_base,
             api_key_env=spec.api_key_env,
         )
-        from genaicompare.providers import openai_fast
-
+        from genaicompare.providers.backends import openai_compat as openai_fast
         # The lean client where it is exactly equivalent (as for the compared models): no
         # litellm import for an OpenAI-compatible judge.
         if openai_fast.supports(request):

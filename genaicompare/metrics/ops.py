@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from genaicompare.records import ResponseRecord
+from genaicompare.core.records import ResponseRecord
 
 VERSION = "1"
 

@@ -34,7 +34,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from genaicompare.paths import cache_dir
+from genaicompare.core.paths import cache_dir
 
 log = logging.getLogger(__name__)
 

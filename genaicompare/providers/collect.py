@@ -1,4 +1,4 @@
-"""Turn one provider stream into a measured :class:`~genaicompare.records.ResponseRecord`.
+"""Turn one provider stream into a measured :class:`~genaicompare.core.records.ResponseRecord`.
 
 Measured per response:
 
@@ -30,6 +30,7 @@ import inspect
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable
 
+from genaicompare.core.records import ResponseRecord
 from genaicompare.providers.events import (
     DEFAULT_TIMEOUTS,
     Event,
@@ -42,7 +43,6 @@ from genaicompare.providers.events import (
     Timeouts,
     Usage,
 )
-from genaicompare.records import ResponseRecord
 
 OnEvent = Callable[[Event], "Awaitable[None] | None"]
 # A provider stream: litellm's (providers.stream) or the lean OpenAI-compatible client's.
@@ -59,8 +59,7 @@ def estimate_tokens(
     model: str, *, text: str | None = None, messages: list[dict[str, str]] | None = None
 ) -> int:
     """litellm's counter when litellm is already loaded and knows how; else ≈ chars/4."""
-    from genaicompare.providers import stream as stream_module
-
+    from genaicompare.providers.backends import litellm as stream_module
     litellm = stream_module._litellm
     if litellm is not None:
         with contextlib.suppress(Exception):
@@ -87,8 +86,7 @@ def cost_usd(request: ModelRequest, tokens_in: int | None, tokens_out: int | Non
         ) / 1_000_000
     if is_local_model(request.model):
         return 0.0
-    from genaicompare.providers import stream as stream_module
-
+    from genaicompare.providers.backends import litellm as stream_module
     litellm = stream_module._litellm
     if litellm is None:
         return None
@@ -231,7 +229,7 @@ class ResponseCollector:
         cancellation propagates.
         """
         if source is None:
-            from genaicompare.providers.stream import stream as litellm_stream
+            from genaicompare.providers.backends.litellm import stream as litellm_stream
 
             source = litellm_stream
         self.start()  # provisional: the stream's Started event moves it to the actual send

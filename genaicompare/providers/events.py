@@ -9,25 +9,10 @@ cancellation: a cancelled stream stops where it is, and the collector records ``
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import Any
 
-
-class FinishState(str, Enum):
-    """How a response ended. Every response ends in exactly one of these."""
-
-    complete = "complete"
-    """The model finished on its own (finish_reason ``stop``)."""
-    length = "length"
-    """Hit ``max_tokens``."""
-    content_filter = "content_filter"
-    """The provider withheld or cut the content."""
-    error = "error"
-    """A provider or transport error; ``error_type``/``error`` say which."""
-    timeout = "timeout"
-    """No connection, first token or next chunk within the configured timeout."""
-    cancelled = "cancelled"
-    """The user (or Ctrl-C) cancelled the stream."""
+# The provider contract names FinishState; it lives in core so records need not import providers.
+from genaicompare.core.records import FinishState as FinishState
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +44,7 @@ class ModelRequest:
     def __post_init__(self) -> None:
         # Whatever the variable is called, its value is a key: redact it wherever it is echoed.
         if self.api_key_env:
-            from genaicompare.sanitize import register_secret_env
+            from genaicompare.core.sanitize import register_secret_env
 
             register_secret_env(self.api_key_env)
 

@@ -24,7 +24,7 @@ SIZE = (140, 40)
 def server() -> Iterator[FakeOpenAI]:
     # In-process streaming imports litellm on the app's loop on first use (seconds on a loaded
     # machine); import it once here so no test's timing depends on which test runs first.
-    from genaicompare.providers.stream import import_litellm
+    from genaicompare.providers.backends.litellm import import_litellm
 
     import_litellm()
     with FakeOpenAI() as srv:

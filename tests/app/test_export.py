@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from genaicompare.app.screens.modals import ExportScreen
-from genaicompare.paths import data_dir
+from genaicompare.core.paths import data_dir
 from tests.app.conftest import SIZE, finished, make_catalog, wait_for
 from tests.app.test_flows import ratings
 

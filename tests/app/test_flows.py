@@ -11,7 +11,7 @@ import pytest
 from genaicompare.app.screens.main import MainScreen
 from genaicompare.app.widgets.prompt_list import PromptList
 from genaicompare.app.widgets.response_pane import ResponsePane
-from genaicompare.paths import data_dir
+from genaicompare.core.paths import data_dir
 from genaicompare.store import Store
 from tests.app.conftest import SIZE, finished, make_catalog, wait_for
 

@@ -23,10 +23,9 @@ from genaicompare.app.screens.main import MainScreen
 from genaicompare.app.screens.run_diff import DIFF_CHARS, RunDiffApp, RunDiffScreen, diff_text
 from genaicompare.catalog import Catalog
 from genaicompare.config import Settings
-from genaicompare.providers.events import FinishState
+from genaicompare.core.records import FinishState, ResponseRecord
+from genaicompare.gate.regression import Similarity, diff_runs, latest_runs, lexical_similarity
 from genaicompare.ratings import Ratings
-from genaicompare.records import ResponseRecord
-from genaicompare.regression import Similarity, diff_runs, latest_runs, lexical_similarity
 from genaicompare.store import Store
 from tests.app.conftest import SIZE, wait_for
 from tests.support.headless import env as headless_env

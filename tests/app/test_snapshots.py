@@ -12,10 +12,9 @@ from genaicompare.app.app import make_app
 from genaicompare.app.screens.main import MainScreen
 from genaicompare.app.widgets.response_pane import ResponsePane
 from genaicompare.catalog import Catalog
-from genaicompare.comparison import build_request
 from genaicompare.config import Settings
-from genaicompare.providers.events import FinishState
-from genaicompare.records import ResponseRecord
+from genaicompare.core.records import FinishState, ResponseRecord
+from genaicompare.session.comparison import build_request
 from genaicompare.store import Store
 
 SIZE = (140, 40)

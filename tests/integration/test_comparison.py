@@ -7,8 +7,9 @@ import asyncio
 import pytest
 
 from genaicompare.catalog import Catalog
-from genaicompare.comparison import Comparison
-from genaicompare.providers.events import FinishState, TextDelta, Timeouts
+from genaicompare.core.records import FinishState
+from genaicompare.providers.events import TextDelta, Timeouts
+from genaicompare.session.comparison import Comparison
 from genaicompare.store import Store
 from tests.support.fake_openai import FakeOpenAI
 

@@ -24,8 +24,7 @@ from pathlib import Path
 import pytest
 
 from genaicompare.catalog import Catalog
-from genaicompare.providers.events import FinishState
-from genaicompare.records import ResponseRecord
+from genaicompare.core.records import FinishState, ResponseRecord
 from genaicompare.store import Store
 
 pytestmark = pytest.mark.slow
@@ -61,8 +60,8 @@ print("done", flush=True)
 RESPONDER = r"""
 import sys, time
 from genaicompare.store import Store
-from genaicompare.records import ResponseRecord
-from genaicompare.providers.events import FinishState
+from genaicompare.core.records import ResponseRecord
+from genaicompare.core.records import FinishState
 store = Store(sys.argv[1])
 deadline = float(sys.argv[2])
 print("ready", flush=True)

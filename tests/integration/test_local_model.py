@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import pytest
 
 from genaicompare.providers import FinishState, ModelRequest, TextDelta, Timeouts, local
+from genaicompare.providers.backends.litellm import stream, warm_up
 from genaicompare.providers.collect import collect
-from genaicompare.providers.stream import stream, warm_up
 
 pytestmark = [
     pytest.mark.local_model,

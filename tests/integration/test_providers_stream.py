@@ -22,8 +22,8 @@ from genaicompare.providers import (
     Timeouts,
     Usage,
 )
+from genaicompare.providers.backends.litellm import stream, warm_up
 from genaicompare.providers.collect import ResponseCollector, collect
-from genaicompare.providers.stream import stream, warm_up
 from tests.support.fake_openai import FakeOpenAI
 
 MESSAGES = [{"role": "user", "content": "one two three four"}]

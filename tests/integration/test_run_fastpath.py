@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from genaicompare.providers import openai_fast
+from genaicompare.providers.backends import openai_compat as openai_fast
+from genaicompare.providers.backends.litellm import stream, warm_up
 from genaicompare.providers.collect import collect
 from genaicompare.providers.events import (
     Finished,
@@ -21,7 +22,6 @@ from genaicompare.providers.events import (
     Timeouts,
     Usage,
 )
-from genaicompare.providers.stream import stream, warm_up
 from tests.support.fake_openai import FakeOpenAI
 
 KEY_ENV = "GC_FAST_KEY"
@@ -205,7 +205,7 @@ def test_headless_loop_choice(
     monkeypatch: pytest.MonkeyPatch, switch: str, expect_uvloop: bool
 ) -> None:
     uvloop = pytest.importorskip("uvloop")
-    from genaicompare.headless import _run_loop
+    from genaicompare.session.headless import _run_loop
 
     monkeypatch.setenv("GENAICOMPARE_UVLOOP", switch)
     seen: list[Any] = []

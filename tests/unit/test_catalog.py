@@ -406,7 +406,7 @@ def _big_yaml(path: Path, n: int, extra: str = "") -> None:
 def test_large_yaml_is_cached_by_content(
     tmp_path: Path, isolated_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import genaicompare._catalog_loader as loader
+    import genaicompare.catalog.loader as loader
 
     path = tmp_path / "big.yaml"
     _big_yaml(path, 9000)
@@ -437,7 +437,7 @@ def test_large_yaml_is_cached_by_content(
 
 
 def test_jsonl_fast_path_equals_line_by_line_reader(tmp_path: Path) -> None:
-    import genaicompare._catalog_loader as loader
+    import genaicompare.catalog.loader as loader
 
     for path in [SAMPLES / "capitals.jsonl"]:
         text = path.read_text(encoding="utf-8")

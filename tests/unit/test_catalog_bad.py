@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from genaicompare.catalog import MAX_CATALOG_BYTES, CatalogError, load_catalog
-from genaicompare.errors import guarded
+from genaicompare.core.errors import guarded
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "bad_catalogs"
 

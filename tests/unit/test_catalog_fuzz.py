@@ -14,7 +14,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import genaicompare._catalog_loader as loader
+import genaicompare.catalog.loader as loader
 from genaicompare.catalog import Catalog, CatalogError, load_catalog
 
 GOOD = """\

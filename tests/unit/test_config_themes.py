@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from genaicompare.config import Settings, dumps, load_settings, remember_catalog, save_settings
-from genaicompare.errors import UserError
-from genaicompare.paths import config_path
+from genaicompare.core.errors import UserError
+from genaicompare.core.paths import config_path
 
 
 def test_settings_round_trip(isolated_home: Path) -> None:
@@ -75,7 +75,7 @@ def test_bundled_themes_load() -> None:
 
 def test_user_theme_is_validated(isolated_home: Path) -> None:
     from genaicompare.app.themes import discover_themes
-    from genaicompare.paths import config_dir
+    from genaicompare.core.paths import config_dir
 
     folder = config_dir() / "themes"
     folder.mkdir(parents=True)

@@ -12,18 +12,16 @@ from pathlib import Path
 import pytest
 
 from genaicompare.catalog import Catalog
-from genaicompare.export import (
+from genaicompare.core.files import dumps_line, write_atomic
+from genaicompare.core.records import FinishState, ResponseRecord
+from genaicompare.exports import (
     ExportError,
     ExportFilters,
-    dumps_line,
     export,
     fold_rated_prompts,
     forget,
-    write_atomic,
 )
-from genaicompare.providers.events import FinishState
 from genaicompare.ratings import Ratings
-from genaicompare.records import ResponseRecord
 from genaicompare.store import Store
 
 HOSTILE = 'line\u2028sep\u2029para \x85nel "quoted" \\back\\ \x1b[31mred\x1b[0m tab\t😀 𝄞 ☃ \u0000'

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from genaicompare.errors import UserError
+from genaicompare.core.errors import UserError
 from genaicompare.metrics import (
     AssertionSpecError,
     MetricValue,

@@ -11,9 +11,8 @@ from pathlib import Path
 import pytest
 
 from genaicompare.catalog import Prompt
+from genaicompare.core.records import FinishState, ResponseRecord
 from genaicompare.metrics import MetricsConfig, MetricsEngine, MetricValue, lexical, semantic
-from genaicompare.providers.events import FinishState
-from genaicompare.records import ResponseRecord
 from genaicompare.store import Store
 
 REF = "Paris is the capital of France."

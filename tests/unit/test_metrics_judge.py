@@ -265,8 +265,7 @@ async def test_judge_groundedness_parse_is_strict(reply: str) -> None:
 
 
 def _record(alias: str, text: str, rid: int, state: str = "complete") -> Any:
-    from genaicompare.providers.events import FinishState
-    from genaicompare.records import ResponseRecord
+    from genaicompare.core.records import FinishState, ResponseRecord
 
     return ResponseRecord(
         prompt_id="p",

@@ -100,8 +100,7 @@ def test_detoxify_loads_the_checkpoint_and_scores_exactly(tmp_path: Path) -> Non
 
 def test_engine_reports_six_labels_on_input_and_output(tmp_path: Path) -> None:
     from genaicompare.catalog import Prompt
-    from genaicompare.providers.events import FinishState
-    from genaicompare.records import ResponseRecord
+    from genaicompare.core.records import FinishState, ResponseRecord
 
     ckpt, config_dir = build_tiny_checkpoint(tmp_path)
     engine = MetricsEngine(

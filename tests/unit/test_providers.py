@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from genaicompare.providers import Finished, FinishState, ModelRequest, TextDelta, Usage, local
+from genaicompare.providers.backends.litellm import finish_state, is_retryable, retry_after, warm_up
 from genaicompare.providers.collect import ResponseCollector, cost_usd, estimate_tokens
-from genaicompare.providers.stream import finish_state, is_retryable, retry_after, warm_up
 
 MESSAGES = [{"role": "user", "content": "hello"}]
 
@@ -129,7 +129,7 @@ def test_token_estimate_heuristic_without_litellm() -> None:
 def test_stream_and_collect_modules_do_not_import_litellm() -> None:
     code = (
         "import json, sys\n"
-        "import genaicompare.providers.stream, genaicompare.providers.collect\n"
+        "import genaicompare.providers.backends.litellm, genaicompare.providers.collect\n"
         "import genaicompare.providers.local\n"
         "print(json.dumps([m for m in ('litellm', 'llama_cpp', 'openai') if m in sys.modules]))\n"
     )
@@ -139,7 +139,7 @@ def test_stream_and_collect_modules_do_not_import_litellm() -> None:
 
 def test_litellm_import_prints_nothing_on_stdout() -> None:
     code = (
-        "from genaicompare.providers.stream import import_litellm\n"
+        "from genaicompare.providers.backends.litellm import import_litellm\n"
         "import logging\n"
         "m = import_litellm()\n"
         "logging.getLogger('LiteLLM').info('should not appear')\n"
@@ -256,7 +256,7 @@ def test_local_model_not_installed_is_a_clear_error(monkeypatch: pytest.MonkeyPa
 def test_background_import_of_litellm() -> None:
     code = (
         "import sys\n"
-        "from genaicompare.providers import stream\n"
+        "from genaicompare.providers.backends import litellm as stream\n"
         "t = stream.import_litellm_in_background()\n"
         "t.join(120)\n"
         "print(stream._litellm is not None and 'litellm' in sys.modules)\n"
@@ -270,8 +270,7 @@ def test_an_unexpected_failure_still_ends_in_one_error_state(
 ) -> None:
     import asyncio
 
-    from genaicompare.providers import stream as stream_module
-
+    from genaicompare.providers.backends import litellm as stream_module
     def broken() -> None:
         raise ImportError("litellm is broken: sk-brokeninstall0123456789")
 
@@ -290,7 +289,7 @@ def test_an_unexpected_failure_still_ends_in_one_error_state(
 def test_unknown_provider_is_an_error_state_not_an_exception() -> None:
     import asyncio
 
-    from genaicompare.providers.stream import stream
+    from genaicompare.providers.backends.litellm import stream
 
     warm_up()
 

@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 
 from genaicompare.catalog import Catalog
-from genaicompare.providers.events import FinishState
+from genaicompare.core.records import FinishState, ResponseRecord
 from genaicompare.ratings import RatingError, Ratings, resolve_rater
-from genaicompare.records import ResponseRecord
 from genaicompare.store import Store
 
 MSG = [{"role": "user", "content": "What is 2+2?"}]
@@ -179,7 +178,7 @@ def test_import_is_idempotent_and_keeps_retractions(store: Store, tmp_path: Path
 
 
 def test_import_rejects_garbage_with_a_position(store: Store, tmp_path: Path) -> None:
-    from genaicompare.errors import UserError
+    from genaicompare.core.errors import UserError
 
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"kind": "thumb"}\nnot json\n', encoding="utf-8")

@@ -7,10 +7,8 @@ from pathlib import Path
 import pytest
 
 from genaicompare.catalog import Catalog
-from genaicompare.providers.events import FinishState
-from genaicompare.ratings import Ratings
-from genaicompare.records import ResponseRecord
-from genaicompare.regression import (
+from genaicompare.core.records import FinishState, ResponseRecord
+from genaicompare.gate.regression import (
     RuleError,
     Similarity,
     add_consistency,
@@ -27,6 +25,7 @@ from genaicompare.regression import (
     percentile,
     word_diff,
 )
+from genaicompare.ratings import Ratings
 from genaicompare.store import Store
 
 LEXICAL = Similarity(lexical_similarity, "lexical")

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from genaicompare.providers.events import FinishState
-from genaicompare.records import ResponseRecord
-from genaicompare.regression import build_cases, evaluate_rules, model_stats, parse_rules
-from genaicompare.reports import ci_safe, dumps, junit_xml, markdown, regression_json, write_atomic
+from genaicompare.core.files import write_atomic
+from genaicompare.core.records import FinishState, ResponseRecord
+from genaicompare.gate.regression import build_cases, evaluate_rules, model_stats, parse_rules
+from genaicompare.gate.reports import ci_safe, dumps, junit_xml, markdown, regression_json
 
 HOSTILE = [
     "\x1b]52;c;ZXZpbA==\x07clipboard",  # OSC 52

@@ -2,7 +2,7 @@
 
 import pytest
 
-from genaicompare.sanitize import (
+from genaicompare.core.sanitize import (
     REDACTED,
     StreamSanitizer,
     for_display,

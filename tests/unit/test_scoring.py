@@ -177,9 +177,8 @@ def test_thumb_battles_by_hand() -> None:
 # -- end to end on a real database ---------------------------------------------------------------
 def _db(tmp_path: Path):  # type: ignore[no-untyped-def]
     from genaicompare.catalog import Catalog
-    from genaicompare.providers.events import FinishState
+    from genaicompare.core.records import FinishState, ResponseRecord
     from genaicompare.ratings import Ratings
-    from genaicompare.records import ResponseRecord
     from genaicompare.store import Store
 
     store = Store(tmp_path / "s.db")

@@ -32,11 +32,11 @@ from genaicompare.app.screens.modals import (
     ScoresScreen,
 )
 from genaicompare.app.services import RatingContext, blind_order
-from genaicompare.app.slots import Slot
 from genaicompare.app.widgets.prompt_list import PromptList, Row
 from genaicompare.app.widgets.response_pane import ResponsePane, until_tick
 from genaicompare.catalog import Catalog, ModelSpec, Prompt
-from genaicompare.sanitize import for_display, one_line, redact
+from genaicompare.core.sanitize import for_display, one_line, redact
+from genaicompare.session.slots import Slot
 
 if TYPE_CHECKING:
     from genaicompare.app.app import GenaiCompareApp

@@ -20,7 +20,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from genaicompare.sanitize import for_display, one_line, redact
+from genaicompare.core.sanitize import for_display, one_line, redact
 
 
 def safe_link(url: str) -> bool:
@@ -79,7 +79,7 @@ class CommentScreen(ModalScreen[str | None]):
 
 def word_diff(left: str, right: str) -> Text:
     """Word-level diff of two answers: removed words struck red, added words green."""
-    from genaicompare.regression import word_diff as segments
+    from genaicompare.gate.regression import word_diff as segments
 
     styles = {"=": "", "-": "strike red", "+": "bold green"}
     out = Text()

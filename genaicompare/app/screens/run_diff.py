@@ -1,6 +1,6 @@
 """The run diff screen: what changed between two stored runs, most changed first.
 
-Left, the changed answers in :func:`genaicompare.regression.diff_runs` order (previously
+Left, the changed answers in :func:`genaicompare.gate.regression.diff_runs` order (previously
 thumbs-up and now different first, then the least similar, then the largest metric drop), each with
 why it ranks there. Right, the word-level diff of the two answers and every metric's delta.
 
@@ -27,13 +27,13 @@ from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
 from genaicompare.app.app import STYLESHEET, KeyTable, apply_settings, key_bindings
-from genaicompare.sanitize import for_display, one_line
+from genaicompare.core.sanitize import for_display, one_line
 
 if TYPE_CHECKING:
     from textual.theme import Theme
 
     from genaicompare.config import Settings
-    from genaicompare.regression import DiffRow
+    from genaicompare.gate.regression import DiffRow
 
 RUN_DIFF_KEYS: KeyTable = [
     ("diff.next", "j,down", "move(1)", "Next", True),
@@ -92,7 +92,7 @@ def diff_text(
     markers: bool,
 ) -> Text:
     """The word diff of the two answers: removed words struck, added words underlined."""
-    from genaicompare.regression import word_diff
+    from genaicompare.gate.regression import word_diff
 
     if row.text_a is None or row.text_b is None:
         only, text = (run_b, row.text_b) if row.text_a is None else (run_a, row.text_a)

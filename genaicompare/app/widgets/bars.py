@@ -11,7 +11,7 @@ from typing import Any
 
 from rich.text import Text
 
-from genaicompare.sanitize import one_line
+from genaicompare.core.sanitize import one_line
 
 
 def _scale(bars: list[dict[str, Any]], unit: str) -> tuple[float, float]:

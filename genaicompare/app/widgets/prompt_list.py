@@ -17,7 +17,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from genaicompare.sanitize import one_line
+from genaicompare.core.sanitize import one_line
 
 
 @dataclass(slots=True)

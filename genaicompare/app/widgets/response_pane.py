@@ -1,11 +1,11 @@
 """One model's answer: header, body, live status line.
 
-The pane is a :class:`genaicompare.app.engine.Sink`. Text arrives already batched by the engine
+The pane is a :class:`genaicompare.session.streaming.Sink`. Text arrives already batched by the engine
 (≈50 ms). While an answer streams, the body is a :class:`StreamView`: plain word-wrapped text where
 an append costs in proportion to the appended text, not the answer. Once the answer is complete it
 is rendered once as Markdown (re-rendering a growing Markdown document on every batch was what
 made streaming cost most of a core). Model output is sanitized
-(:func:`genaicompare.sanitize.for_display`) and shown as Markdown/Text — never as Textual markup.
+(:func:`genaicompare.core.sanitize.for_display`) and shown as Markdown/Text — never as Textual markup.
 """
 
 from __future__ import annotations
@@ -29,9 +29,8 @@ from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Markdown
 
-from genaicompare.providers.events import FinishState
-from genaicompare.records import ResponseRecord
-from genaicompare.sanitize import for_display, one_line
+from genaicompare.core.records import FinishState, ResponseRecord
+from genaicompare.core.sanitize import for_display, one_line
 
 # Introducers of escape sequences that may be split across batches (ESC and 8-bit C1 forms).
 _INTRODUCERS = "\x1b\x9b\x9d\x90\x98\x9e\x9f"
@@ -462,7 +461,7 @@ class ResponsePane(Vertical):
         self._refresh_status()
 
     def attach(self, slot: Any, title: str) -> None:
-        """Show ``slot`` (a :class:`genaicompare.app.slots.Slot`) from what it holds so far."""
+        """Show ``slot`` (a :class:`genaicompare.session.slots.Slot`) from what it holds so far."""
         self.reset(slot.alias, title, state=slot.state)
         self.started = slot.started
         if slot.parts and slot.record is None:

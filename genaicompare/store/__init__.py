@@ -20,11 +20,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from genaicompare import __version__
-from genaicompare._sqlite_utils import sqlite_utils
-from genaicompare.catalog import Catalog, content_hash
-from genaicompare.errors import StoreError
-from genaicompare.migrations import migrate
-from genaicompare.records import ResponseRecord
+from genaicompare.catalog import Catalog
+from genaicompare.core.errors import StoreError
+from genaicompare.core.records import ResponseRecord, content_hash
+from genaicompare.store._sqlite_utils import sqlite_utils
+from genaicompare.store.migrations import migrate
 
 T = TypeVar("T")
 BUSY_TIMEOUT_MS = 10_000

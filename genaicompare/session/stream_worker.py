@@ -1,4 +1,4 @@
-"""The streaming worker process behind :class:`genaicompare.app.engine.ProcessEngine`.
+"""The streaming worker process behind :class:`genaicompare.session.streaming.ProcessEngine`.
 
 No Textual: it runs the domain's :class:`Comparison` and writes JSON lines to stdout. Protocol:
 
@@ -17,7 +17,7 @@ import json
 import sys
 from typing import Any
 
-from genaicompare.sanitize import redact
+from genaicompare.core.sanitize import redact
 
 
 async def _main() -> int:
@@ -38,8 +38,8 @@ async def _main() -> int:
     hello = json.loads(first)
 
     from genaicompare.catalog import Catalog
-    from genaicompare.comparison import Comparison
     from genaicompare.providers.events import TextDelta, Timeouts
+    from genaicompare.session.comparison import Comparison
     from genaicompare.store import Store
 
     catalog = Catalog.model_validate(hello["catalog"])

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from genaicompare.catalog import Catalog, ModelSpec, Prompt, RenderedPrompt
+from genaicompare.core.records import ResponseRecord, request_hash
 from genaicompare.providers.events import Event, ModelRequest, Timeouts
-from genaicompare.records import ResponseRecord, request_hash
 
 if TYPE_CHECKING:  # the store pulls sqlite-utils (and pandas): not before a catalog error
     from genaicompare.store import Store
@@ -89,7 +89,7 @@ class Comparison:
                 hit.template_hash = rendered.template_hash
                 await self._save(hit)
                 return hit
-        from genaicompare.providers import openai_fast
+        from genaicompare.providers.backends import openai_compat as openai_fast
         from genaicompare.providers.collect import ResponseCollector
 
         collector = ResponseCollector(

@@ -35,8 +35,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from genaicompare.providers.events import FinishState
-from genaicompare.records import ResponseRecord
+from genaicompare.core.records import FinishState, ResponseRecord
 
 # -------------------------------------------------------------------------------- rules
 
@@ -731,7 +730,7 @@ def diff_runs(
     store: Any, run_a: int, run_b: int, similarity: Similarity | None = None
 ) -> list[DiffRow]:
     """Every prompt × model of two stored runs, ordered by how much it changed."""
-    from genaicompare.errors import UserError
+    from genaicompare.core.errors import UserError
 
     for rid in (run_a, run_b):
         if store.run(rid) is None:

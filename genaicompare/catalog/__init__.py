@@ -7,8 +7,6 @@ Rendering (final chat messages + a template hash) lives here, in the domain, not
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from collections.abc import Iterator
 from enum import Enum
@@ -24,6 +22,9 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from genaicompare.core.errors import KnownError
+from genaicompare.core.records import content_hash
 
 MAX_CATALOG_BYTES = 50 * 1024 * 1024
 
@@ -505,13 +506,7 @@ def fill_template(template: str, variables: dict[str, Any]) -> str:
     return _PLACEHOLDER.sub(lambda m: str(variables[m.group(1)]), template)
 
 
-def content_hash(obj: Any) -> str:
-    """Stable SHA-256 (hex, 16 bytes) of a JSON-able object."""
-    data = json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(data.encode("utf-8")).hexdigest()[:32]
-
-
-class CatalogError(Exception):
+class CatalogError(KnownError):
     """A catalog problem, formatted ``path:line:col: dotted.field: message``."""
 
     def __init__(
@@ -549,6 +544,6 @@ def _escape(match: re.Match[str]) -> str:
 
 def load_catalog(path: str | Path) -> Catalog:
     """Load a YAML or JSONL catalog, raising :class:`CatalogError` with a position on any problem."""
-    from genaicompare._catalog_loader import load
+    from genaicompare.catalog.loader import load
 
     return load(Path(path))

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from genaicompare.core.sanitize import safe_error
 from genaicompare.providers.events import (
     Event,
     Finished,
@@ -41,7 +42,6 @@ from genaicompare.providers.events import (
     Timeouts,
     Usage,
 )
-from genaicompare.sanitize import safe_error
 
 # Parameters an OpenAI-compatible server takes verbatim; anything else (litellm-specific options)
 # sends the request down the litellm path instead.

@@ -22,9 +22,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from genaicompare.migrations import RATINGS_CURRENT_SELECT, rebuild_rating_aggregates
-from genaicompare.records import ResponseRecord
+from genaicompare.core.records import ResponseRecord
 from genaicompare.store import Store, now_iso
+from genaicompare.store.migrations import RATINGS_CURRENT_SELECT, rebuild_rating_aggregates
 
 Thumb = Literal["up", "down"]
 Preference = Literal["a", "b", "tie", "both_bad"]
@@ -175,7 +175,7 @@ def resolve_rater(explicit: str | None = None) -> str:
 def _configured_rater() -> str | None:
     import tomllib
 
-    from genaicompare.paths import config_path
+    from genaicompare.core.paths import config_path
 
     try:
         with open(config_path(), "rb") as fh:
@@ -604,7 +604,7 @@ def _response_id(conn: sqlite3.Connection, content_hash: str | None) -> int | No
 
 
 def _read_ratings(path: Path) -> Iterator[Rating]:
-    from genaicompare.errors import UserError
+    from genaicompare.core.errors import UserError
 
     try:
         fh = path.open(encoding="utf-8")

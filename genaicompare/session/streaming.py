@@ -26,12 +26,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from genaicompare.catalog import Catalog, ModelSpec, Prompt
+from genaicompare.core.records import ResponseRecord
+from genaicompare.core.sanitize import redact
 from genaicompare.providers.events import TextDelta, Timeouts
-from genaicompare.records import ResponseRecord
-from genaicompare.sanitize import redact
 
 if TYPE_CHECKING:
-    from genaicompare.comparison import Comparison
+    from genaicompare.session.comparison import Comparison
     from genaicompare.store import Store
 
 FLUSH_INTERVAL = 0.05
@@ -104,7 +104,7 @@ class InProcessEngine:
         self._tasks: set[asyncio.Task[None]] = set()
 
     def warm(self) -> None:
-        from genaicompare.providers.stream import import_litellm_in_background
+        from genaicompare.providers.backends.litellm import import_litellm_in_background
 
         import_litellm_in_background()
 
@@ -152,7 +152,7 @@ class InProcessEngine:
 
 
 class ProcessEngine:
-    """Streams in ``python -m genaicompare.app.stream_worker``; the UI only gets batched text.
+    """Streams in ``python -m genaicompare.session.stream_worker``; the UI only gets batched text.
 
     The worker is started at once but imports litellm in its own process, so the UI never waits
     for it; requests sent before it is ready queue in its stdin.
@@ -198,7 +198,7 @@ class ProcessEngine:
             self._proc = await asyncio.create_subprocess_exec(
                 sys.executable,
                 "-m",
-                "genaicompare.app.stream_worker",
+                "genaicompare.session.stream_worker",
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=log,

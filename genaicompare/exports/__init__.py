@@ -17,64 +17,24 @@ hold text it deletes from the database.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import re
 import sqlite3
 import sys
-import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
+
+from genaicompare.core.files import dumps_line, write_atomic
 
 if TYPE_CHECKING:  # the catalog loader imports fold_rated_prompts: keep this module light
     from genaicompare.store import Store
 
 FORMATS = ("rated", "sft", "dpo", "kto")
-_UNSAFE_IN_LINE = re.compile("[\u2028\u2029\u0085\ud800-\udfff]")
 
 
 class ExportError(ValueError):
     """A bad export request (message is user-facing)."""
-
-
-def dumps_line(obj: Any) -> str:
-    """One JSON line that any JSON parser and any line splitter read back unchanged."""
-    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
-    return _UNSAFE_IN_LINE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
-
-
-def write_atomic(path: Path, lines: Iterable[str]) -> int:
-    """Write ``lines`` (without newlines) to ``path`` atomically; return how many."""
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    n = 0
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            for line in lines:
-                fh.write(line)
-                fh.write("\n")
-                n += 1
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    try:
-        dir_fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return n
-    try:
-        with contextlib.suppress(OSError):
-            os.fsync(dir_fd)  # the rename itself survives a crash
-    finally:
-        os.close(dir_fd)
-    return n
 
 
 @dataclass
@@ -339,7 +299,7 @@ def _pii_redactor() -> Callable[[str], str]:
 
 
 def _without(secrets: tuple[str, ...]) -> Callable[[str], str]:
-    from genaicompare.sanitize import REDACTED
+    from genaicompare.core.sanitize import REDACTED
 
     def strip(text: str) -> str:
         for value in secrets:
@@ -407,7 +367,7 @@ def export(
     filters = filters or ExportFilters()
     redact = _pii_redactor() if redact_pii else None
     answers, meta = _load(store, catalog, filters, for_rated=fmt == "rated")
-    from genaicompare.sanitize import secret_values
+    from genaicompare.core.sanitize import secret_values
 
     # A model can echo a key it saw: the values of credential-like environment variables never
     # reach an export. (Key-shaped patterns are left alone: they would alter legitimate text.)
@@ -421,7 +381,7 @@ def export(
                 "version": meta["version"] or "1",
                 "description": f"genaicompare rated export of '{catalog}'",
             }
-            from genaicompare.sanitize import redact as redact_keys
+            from genaicompare.core.sanitize import redact as redact_keys
 
             models: dict[str, dict[str, Any]] = {}
             for a in answers:

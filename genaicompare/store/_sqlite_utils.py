@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import sqlite_utils
 else:
-    from genaicompare._imports import import_without
+    from genaicompare.core.lazy import import_without
 
     sqlite_utils = import_without("sqlite_utils", "pandas")
 

@@ -11,31 +11,33 @@ import sys
 import traceback
 from collections.abc import Callable
 
-from genaicompare.sanitize import one_line, redact
+from genaicompare.core.sanitize import one_line, redact
 
 
-class UserError(Exception):
+class KnownError(Exception):
+    """A failure whose message is written for the user: printed on one line, exit code 2.
+
+    Every package's user-facing error subclasses this (``CatalogError`` too), so handling one never
+    has to import the package that raised it.
+    """
+
+
+class UserError(KnownError):
     """A problem the user can fix (bad option, missing file). Printed as is; exit code 2."""
 
 
-class StoreError(Exception):
+class StoreError(KnownError):
     """The database could not be opened or written (message is user-facing); exit code 2.
 
     Defined here, not in ``store``, so that handling an error never imports sqlite-utils.
     """
 
 
-def _known() -> tuple[type[BaseException], ...]:
-    from genaicompare.catalog import CatalogError
-
-    return (UserError, CatalogError, StoreError)
-
-
 def write_crash_log(exc: BaseException) -> str | None:
     """Write a redacted, locals-free traceback; return its path (or None if it could not)."""
     import datetime as dt
 
-    from genaicompare.paths import cache_dir
+    from genaicompare.core.paths import cache_dir
 
     try:
         folder = cache_dir() / "crashes"
@@ -64,7 +66,7 @@ def guarded(fn: Callable[[], int]) -> int:
     except KeyboardInterrupt:
         print("genaicompare: interrupted", file=sys.stderr)
         return 130
-    except _known() as exc:
+    except KnownError as exc:
         print(f"genaicompare: {one_line(redact(str(exc)), 2000)}", file=sys.stderr)
         return 2
     except Exception as exc:

@@ -1,7 +1,7 @@
 """Regression reports: JUnit XML, a Markdown PR comment, JSON, and CI-safe console text.
 
 Every string that came from a model, a catalog or a provider is untrusted: it is sanitized
-(:func:`genaicompare.sanitize.for_display`) and, for XML, stripped of the characters XML 1.0 cannot
+(:func:`genaicompare.core.sanitize.for_display`) and, for XML, stripped of the characters XML 1.0 cannot
 hold (NUL, other C0 controls, U+FFFE/U+FFFF, lone surrogates), so a report is always well-formed.
 Console lines that would start with ``::`` are neutralised: under GitHub Actions such a line is a
 workflow command (``::set-output``, ``::add-mask``, ``::error``, ``::stop-commands``…), and a
@@ -12,17 +12,14 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
-import tempfile
 import xml.etree.ElementTree as ET
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from genaicompare.sanitize import for_display, one_line
+from genaicompare.core.sanitize import for_display, one_line
 
 if TYPE_CHECKING:
-    from genaicompare.regression import Case, ModelStats, RuleResult
+    from genaicompare.gate.regression import Case, ModelStats, RuleResult
 
 # Characters XML 1.0 allows; everything else is dropped.
 _XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -44,22 +41,6 @@ def xml_text(text: str | None, limit: int | None = None) -> str:
 def ci_safe(text: str) -> str:
     """Sanitized, with every line that would start with ``::`` broken by a zero-width space."""
     return _WORKFLOW_COMMAND.sub(lambda m: m.group(1) + ":" + _ZWSP, for_display(text))
-
-
-def write_atomic(path: str | Path, data: str) -> None:
-    """Write via a temp file + fsync + rename, so CI never reads half a report."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=str(target.parent))
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 # -------------------------------------------------------------------------------- JUnit

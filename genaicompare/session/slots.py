@@ -10,8 +10,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from genaicompare.providers.events import FinishState
-from genaicompare.records import ResponseRecord
+from genaicompare.core.records import FinishState, ResponseRecord
 
 
 class Slot:

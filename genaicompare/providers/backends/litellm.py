@@ -28,6 +28,7 @@ from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Any
 
+from genaicompare.core.sanitize import redact, safe_error
 from genaicompare.providers.events import (
     DEFAULT_TIMEOUTS,
     Event,
@@ -40,7 +41,6 @@ from genaicompare.providers.events import (
     Timeouts,
     Usage,
 )
-from genaicompare.sanitize import redact, safe_error
 
 _litellm: Any = None
 _warmed = False

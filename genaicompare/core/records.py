@@ -1,13 +1,35 @@
-"""Plain data records shared by the domain modules (no behaviour, no I/O)."""
+"""Plain data records shared by every package (no behaviour, no I/O): finish states, hashes, answers."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
-from genaicompare.catalog import content_hash
-from genaicompare.providers.events import FinishState
+
+class FinishState(str, Enum):
+    """How a response ended. Every response ends in exactly one of these."""
+
+    complete = "complete"
+    """The model finished on its own (finish_reason ``stop``)."""
+    length = "length"
+    """Hit ``max_tokens``."""
+    content_filter = "content_filter"
+    """The provider withheld or cut the content."""
+    error = "error"
+    """A provider or transport error; ``error_type``/``error`` say which."""
+    timeout = "timeout"
+    """No connection, first token or next chunk within the configured timeout."""
+    cancelled = "cancelled"
+    """The user (or Ctrl-C) cancelled the stream."""
+
+
+def content_hash(obj: Any) -> str:
+    """Stable SHA-256 (hex, 16 bytes) of a JSON-able object."""
+    data = json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()[:32]
 
 
 def request_hash(model: str, params: dict[str, Any], messages: list[dict[str, str]],

@@ -227,7 +227,7 @@ def _cache_key(text: str) -> str:
 
 
 def _cache_folder() -> Path:
-    from genaicompare.paths import cache_dir
+    from genaicompare.core.paths import cache_dir
 
     return cache_dir() / "catalogs"
 
@@ -242,17 +242,13 @@ def _cache_read(key: str) -> dict[str, Any] | None:
 
 
 def _cache_write(key: str, data: dict[str, Any]) -> None:
-    import os
-    import tempfile
+    from genaicompare.core.files import atomic_open
 
     # Best effort: a read-only or full cache directory only costs speed next time.
     try:
         folder = _cache_folder()
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        with atomic_open(folder / f"{key}.json", mkdir=True) as fh:
             json.dump(data, fh, ensure_ascii=False, separators=(",", ":"))
-        os.replace(tmp, folder / f"{key}.json")
         entries = sorted(folder.glob("*.json"), key=lambda e: e.stat().st_mtime, reverse=True)
         for old in entries[CACHE_ENTRIES:]:
             old.unlink(missing_ok=True)
@@ -694,7 +690,7 @@ def _fold_rated(prompts: list[Any], lines: list[int]) -> tuple[list[Any], list[i
     the answer under ``rated``: read it back as its prompts (first occurrence of each id)."""
     if not any(type(p) is dict and "rated" in p for p in prompts):
         return prompts, lines
-    from genaicompare.export import fold_rated_prompts  # only for exported files: heavy import
+    from genaicompare.exports import fold_rated_prompts  # only for exported files: heavy import
 
     return fold_rated_prompts(prompts, lines)
 

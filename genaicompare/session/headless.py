@@ -1,7 +1,7 @@
 """Headless run: every prompt × model, a progress bar on stderr, a summary, everything stored.
 
 No Textual. ``run_headless`` does the work and returns a :class:`RunOutcome`; the ``run`` command
-formats it, and :mod:`genaicompare.regression` judges it (assertions, baselines, ``--fail-on``).
+formats it, and :mod:`genaicompare.gate.regression` judges it (assertions, baselines, ``--fail-on``).
 
 Metrics are computed per response on one background thread as responses arrive (the event loop
 never waits for them) and stored with :meth:`Store.save_metrics`; assertions are evaluated after
@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from genaicompare.catalog import Catalog, Prompt
-from genaicompare.comparison import Comparison
-from genaicompare.errors import UserError
-from genaicompare.providers.events import FinishState, Timeouts
-from genaicompare.records import ResponseRecord
+from genaicompare.core.errors import UserError
+from genaicompare.core.records import FinishState, ResponseRecord
+from genaicompare.providers.events import Timeouts
+from genaicompare.session.comparison import Comparison
 
 if TYPE_CHECKING:  # the store pulls sqlite-utils (and pandas): not before a catalog error
     from genaicompare.store import Store
@@ -310,7 +310,7 @@ class MetricsWorker:
             return
         exc = future.exception()
         if exc is not None:  # a metric failing must not lose the run; it is reported
-            from genaicompare.sanitize import one_line, redact
+            from genaicompare.core.sanitize import one_line, redact
 
             self.error = f"metrics failed: {type(exc).__name__}: {one_line(redact(str(exc)), 300)}"
             return
@@ -474,8 +474,8 @@ class HeadlessJudge:
                 self._store(record.id, by_alias[record.model_alias])
 
     def _failure(self, exc: BaseException) -> Any:
+        from genaicompare.core.sanitize import one_line, redact
         from genaicompare.metrics import MetricValue
-        from genaicompare.sanitize import one_line, redact
 
         why = f"{type(exc).__name__}: {one_line(redact(str(exc)), 300)}"
         return MetricValue(None, {"error": why}, self.runner.judge.version)
