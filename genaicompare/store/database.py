@@ -43,7 +43,9 @@ class Store:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(
-                str(self.path), check_same_thread=False, isolation_level=None,
+                str(self.path),
+                check_same_thread=False,
+                isolation_level=None,
                 timeout=BUSY_TIMEOUT_MS / 1000,
             )
         except (OSError, sqlite3.Error) as exc:
@@ -132,10 +134,16 @@ class Store:
                 "task, segment) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
-                        cid, p.id, i,
-                        json.dumps(p.model_dump(mode="json", by_alias=True, exclude_none=True),
-                                   ensure_ascii=False),
-                        p.reference, json.dumps(p.tags), p.task.value if p.task else None,
+                        cid,
+                        p.id,
+                        i,
+                        json.dumps(
+                            p.model_dump(mode="json", by_alias=True, exclude_none=True),
+                            ensure_ascii=False,
+                        ),
+                        p.reference,
+                        json.dumps(p.tags),
+                        p.task.value if p.task else None,
                         p.segment,
                     )
                     for i, p in enumerate(catalog.prompts)
@@ -146,8 +154,14 @@ class Store:
         return self.write(do)
 
     # -- runs -----------------------------------------------------------------------------------
-    def start_run(self, catalog_id: int | None, catalog: Catalog | None, mode: str,
-                  concurrency: int | None = None, options: dict[str, Any] | None = None) -> int:
+    def start_run(
+        self,
+        catalog_id: int | None,
+        catalog: Catalog | None,
+        mode: str,
+        concurrency: int | None = None,
+        options: dict[str, Any] | None = None,
+    ) -> int:
         litellm_version = _litellm_version()
 
         def do(conn: sqlite3.Connection) -> int:
@@ -155,30 +169,45 @@ class Store:
                 "INSERT INTO runs (catalog_id, catalog_name, catalog_version, mode, started_at, "
                 "genaicompare_version, litellm_version, concurrency, options) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [catalog_id, catalog.name if catalog else None,
-                 catalog.version if catalog else None, mode, now_iso(), __version__,
-                 litellm_version, concurrency, json.dumps(options or {}, sort_keys=True)],
+                [
+                    catalog_id,
+                    catalog.name if catalog else None,
+                    catalog.version if catalog else None,
+                    mode,
+                    now_iso(),
+                    __version__,
+                    litellm_version,
+                    concurrency,
+                    json.dumps(options or {}, sort_keys=True),
+                ],
             )
             return int(cur.lastrowid or 0)
 
         return self.write(do)
 
     def finish_run(self, run_id: int, status: str = "finished") -> None:
-        self.write(lambda c: c.execute(
-            "UPDATE runs SET ended_at=?, status=? WHERE id=?", [now_iso(), status, run_id]))
+        self.write(
+            lambda c: c.execute(
+                "UPDATE runs SET ended_at=?, status=? WHERE id=?", [now_iso(), status, run_id]
+            )
+        )
 
     def reopen_run(self, run_id: int) -> None:
         """Mark an interrupted run as running again (``genaicompare run --resume``)."""
-        self.write(lambda c: c.execute(
-            "UPDATE runs SET status='running', ended_at=NULL WHERE id=?", [run_id]))
+        self.write(
+            lambda c: c.execute(
+                "UPDATE runs SET status='running', ended_at=NULL WHERE id=?", [run_id]
+            )
+        )
 
     def run(self, run_id: int) -> dict[str, Any] | None:
         rows = self.query("SELECT * FROM runs WHERE id=?", [run_id])
         return rows[0] if rows else None
 
     # -- responses ------------------------------------------------------------------------------
-    def save_response(self, record: ResponseRecord, run_id: int | None = None,
-                      catalog_id: int | None = None) -> int:
+    def save_response(
+        self, record: ResponseRecord, run_id: int | None = None, catalog_id: int | None = None
+    ) -> int:
         row = record.to_row()
         row["run_id"] = run_id if run_id is not None else record.run_id
         row["catalog_id"] = catalog_id
@@ -187,7 +216,9 @@ class Store:
         marks = ", ".join("?" for _ in row)
 
         def do(conn: sqlite3.Connection) -> int:
-            cur = conn.execute(f"INSERT INTO responses ({cols}) VALUES ({marks})", list(row.values()))
+            cur = conn.execute(
+                f"INSERT INTO responses ({cols}) VALUES ({marks})", list(row.values())
+            )
             return int(cur.lastrowid or 0)
 
         rid = self.write(do)
@@ -196,8 +227,12 @@ class Store:
         record.created_at = row["created_at"]
         return rid
 
-    def save_responses(self, records: list[ResponseRecord], run_id: int | None = None,
-                       catalog_id: int | None = None) -> list[int]:
+    def save_responses(
+        self,
+        records: list[ResponseRecord],
+        run_id: int | None = None,
+        catalog_id: int | None = None,
+    ) -> list[int]:
         """Insert many responses in ONE transaction (one fsync): the headless batch writer."""
         rows = []
         for record in records:
@@ -212,8 +247,9 @@ class Store:
             for row in rows:
                 cols = ", ".join(row)
                 marks = ", ".join("?" for _ in row)
-                cur = conn.execute(f"INSERT INTO responses ({cols}) VALUES ({marks})",
-                                   list(row.values()))
+                cur = conn.execute(
+                    f"INSERT INTO responses ({cols}) VALUES ({marks})", list(row.values())
+                )
                 ids.append(int(cur.lastrowid or 0))
             return ids
 
@@ -240,17 +276,29 @@ class Store:
         return [ResponseRecord.from_row(r) for r in rows]
 
     # -- metrics --------------------------------------------------------------------------------
-    def save_metrics(self, response_id: int, values: dict[str, tuple[float | None, Any, str]]) -> None:
+    def save_metrics(
+        self, response_id: int, values: dict[str, tuple[float | None, Any, str]]
+    ) -> None:
         """``values``: name → (numeric value or None, JSON-able detail or None, metric version)."""
         created = now_iso()
         rows = [
-            (response_id, name, value, None if detail is None else json.dumps(detail), version,
-             created)
+            (
+                response_id,
+                name,
+                value,
+                None if detail is None else json.dumps(detail),
+                version,
+                created,
+            )
             for name, (value, detail, version) in values.items()
         ]
-        self.write(lambda c: c.executemany(
-            "INSERT OR REPLACE INTO metrics (response_id, name, value, detail, version, "
-            "created_at) VALUES (?, ?, ?, ?, ?, ?)", rows))
+        self.write(
+            lambda c: c.executemany(
+                "INSERT OR REPLACE INTO metrics (response_id, name, value, detail, version, "
+                "created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+        )
 
     def save_metrics_many(
         self, items: list[tuple[int, dict[str, tuple[float | None, Any, str]]]]
@@ -263,16 +311,22 @@ class Store:
             for name, (value, detail, version) in values.items()
         ]
         if rows:
-            self.write(lambda c: c.executemany(
-                "INSERT OR REPLACE INTO metrics (response_id, name, value, detail, version, "
-                "created_at) VALUES (?, ?, ?, ?, ?, ?)", rows))
+            self.write(
+                lambda c: c.executemany(
+                    "INSERT OR REPLACE INTO metrics (response_id, name, value, detail, version, "
+                    "created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    rows,
+                )
+            )
 
     def metrics_for(self, response_id: int) -> dict[str, dict[str, Any]]:
         rows = self.query("SELECT * FROM metrics WHERE response_id=?", [response_id])
         return {
-            r["name"]: {"value": r["value"],
-                        "detail": json.loads(r["detail"]) if r["detail"] else None,
-                        "version": r["version"]}
+            r["name"]: {
+                "value": r["value"],
+                "detail": json.loads(r["detail"]) if r["detail"] else None,
+                "version": r["version"],
+            }
             for r in rows
         }
 
