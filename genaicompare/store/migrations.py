@@ -363,3 +363,16 @@ def m004_rating_aggregates_pairs_days(db: sqlite_utils.Database) -> None:
 def m005_ratings_current_by_rater(db: sqlite_utils.Database) -> None:
     # undo() asks for a rater's newest rating in force: an index seek, not a sort of their ratings.
     db.execute("CREATE INDEX rc_rater_rating ON ratings_current(rater, rating_id)")
+
+
+def rebuild_current(conn: sqlite3.Connection) -> None:
+    """Recompute ``ratings_current`` and the totals from the whole log (after deletions), in the
+    caller's transaction."""
+    conn.execute("DELETE FROM ratings_current")
+    conn.execute(
+        f"INSERT INTO ratings_current {RATINGS_CURRENT_SELECT} WHERE r.id IN ("
+        "SELECT max(id) FROM ratings WHERE kind != 'retract' AND id NOT IN ("
+        "SELECT t.id FROM ratings x JOIN ratings t ON t.uid = x.value WHERE x.kind = 'retract') "
+        "GROUP BY rater, item)"
+    )
+    rebuild_rating_aggregates(conn)
