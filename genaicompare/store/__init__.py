@@ -3,6 +3,7 @@ append-only named migrations, and :func:`forget`. Knows nothing of the UI.
 
 * :mod:`.database` — :class:`Store`, :func:`now_iso`, :func:`catalog_name`
 * :mod:`.migrations` — the schema, one named function per change
+* :mod:`.forget` — :func:`forget`: delete a prompt's, model's or rater's rows for good
 """
 
 from genaicompare.store.database import (
@@ -12,5 +13,15 @@ from genaicompare.store.database import (
     catalog_name,
     now_iso,
 )
+from genaicompare.store.forget import ForgetError, ForgetResult, forget
 
-__all__ = ["BUSY_TIMEOUT_MS", "WRITE_ATTEMPTS", "Store", "catalog_name", "now_iso"]
+__all__ = [
+    "BUSY_TIMEOUT_MS",
+    "WRITE_ATTEMPTS",
+    "ForgetError",
+    "ForgetResult",
+    "Store",
+    "catalog_name",
+    "forget",
+    "now_iso",
+]
