@@ -282,25 +282,9 @@ class GenaiCompareApp(App[None]):
         folder's ``exports/`` (named with the time: an earlier export is never overwritten) and
         return ``(path, lines)``. When nothing qualifies the empty file is removed: ``(None, 0)``
         (the attempt stays in the exports table with 0 lines)."""
-        import re
-        import time
+        from genaicompare.exports import export_file  # lazy: sqlite-utils, after first paint
 
-        from genaicompare.core.paths import data_dir
-        from genaicompare.exports import export
-
-        folder = data_dir() / "exports"
-        folder.mkdir(parents=True, exist_ok=True)
-        name = re.sub(r"[^\w.-]+", "_", self.catalog.name)
-        stem = f"{name}-{fmt}-{time.strftime('%Y%m%d-%H%M%S')}"
-        path, n = folder / f"{stem}.jsonl", 1
-        while path.exists():
-            n += 1
-            path = folder / f"{stem}-{n}.jsonl"
-        result = export(self.store, self.catalog.name, fmt, path)
-        if result.lines == 0:
-            path.unlink(missing_ok=True)
-            return None, 0
-        return result.path, result.lines
+        return export_file(self.store, self.catalog.name, fmt)
 
     # -- lifecycle ------------------------------------------------------------------------------
     def on_mount(self) -> None:

@@ -6,43 +6,18 @@ them in one module keeps the integration points with the domain packages small.
 
 from __future__ import annotations
 
-import hashlib
-import random
 import threading
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from genaicompare.catalog import JudgeSpec, Prompt
 from genaicompare.core.records import ResponseRecord
+from genaicompare.ratings import PREFERENCES as PAIR_VALUES
+from genaicompare.ratings import THUMBS as THUMB_VALUES
+from genaicompare.ratings import RatingContext
+from genaicompare.ratings import blind_order as blind_order  # the main screen imports it from here
 
 if TYPE_CHECKING:
     from genaicompare.store import Store
-
-THUMB_VALUES = ("up", "down")
-PAIR_VALUES = ("a", "b", "tie", "both_bad")
-
-
-def blind_order(prompt_id: str, count: int, salt: str = "") -> tuple[list[int], int]:
-    """A per-prompt shuffle of ``range(count)`` and the seed that made it (recorded with ratings).
-
-    Seeded from the prompt id (and a salt) so reopening a prompt shows the same order.
-    """
-    seed = int(hashlib.sha256(f"{salt}\x00{prompt_id}".encode()).hexdigest()[:8], 16)
-    order = list(range(count))
-    random.Random(seed).shuffle(order)
-    return order, seed
-
-
-@dataclass(frozen=True)
-class RatingContext:
-    """What the UI showed when the rating was given."""
-
-    rater: str
-    catalog_name: str | None
-    blind: bool
-    pane_order: list[str]
-    shuffle_seed: int | None
-    time_to_rate_ms: float | None
 
 
 class RatingService:

@@ -46,8 +46,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from genaicompare.commands.scores import catalog_name
     from genaicompare.exports import ExportError, ExportFilters, export
+    from genaicompare.store import catalog_name
 
     filters = ExportFilters(
         models=args.model, tags=args.tag, raters=args.rater, since=args.since, until=args.until

@@ -17,12 +17,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from genaicompare.exports import ExportError, forget
+    from genaicompare.store import ForgetError, forget
 
     with open_store(args) as store:
         try:
             res = forget(store, prompt=args.prompt, model=args.model, rater=args.rater)
-        except ExportError as exc:
+        except ForgetError as exc:
             raise UserError(str(exc)) from None
         path = store.path
     print(

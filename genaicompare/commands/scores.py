@@ -6,7 +6,6 @@ import argparse
 import json
 import os
 import sys
-from pathlib import Path
 from typing import Any
 
 from genaicompare.commands._common import open_store
@@ -27,24 +26,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
 
 
-def catalog_name(arg: str, store: Any) -> str:
-    """A catalog file's name, or a name already in the database."""
-    path = Path(arg)
-    if path.is_file():
-        from genaicompare.catalog import load_catalog
-
-        return load_catalog(path).name
-    if store.query("SELECT 1 FROM catalogs WHERE name = ? LIMIT 1", [arg]):
-        return arg
-    if store.query("SELECT 1 FROM ratings WHERE catalog_name = ? LIMIT 1", [arg]):
-        return arg
-    raise UserError(f"{arg}: no such catalog file, and no catalog of that name in {store.path}")
-
-
 def main(args: argparse.Namespace) -> int:
     if args.rounds < 1:
         raise UserError("--rounds must be at least 1")
     from genaicompare.scoring import compute_scores
+    from genaicompare.store import catalog_name  # lazy: sqlite-utils, only when the command runs
 
     with open_store(args) as store:
         name = catalog_name(args.catalog, store)

@@ -8,151 +8,65 @@ same output reappearing from a re-run or the cache shows its rating and counts w
 
 Every method that records something returns only after the write transaction has committed: a
 :class:`Rating` handed to the UI is on disk.
+
+* :mod:`.model` — the thumb/preference vocabulary, :class:`Rating`, :class:`RatingContext`
+* :mod:`.aggregates` — ``ratings_current`` and the ``agg_*`` totals kept in step with the log
+* :mod:`.blind` — the blind shuffle of the panes
+* :mod:`.transfer` — ratings in and out of JSON lines
 """
 
 from __future__ import annotations
 
 import getpass
-import json
 import os
 import sqlite3
 import uuid
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from genaicompare.core.records import ResponseRecord
-from genaicompare.store import Store, now_iso
-from genaicompare.store.migrations import RATINGS_CURRENT_SELECT, rebuild_rating_aggregates
-
-Thumb = Literal["up", "down"]
-Preference = Literal["a", "b", "tie", "both_bad"]
-THUMBS: tuple[str, ...] = ("up", "down")
-PREFERENCES: tuple[str, ...] = ("a", "b", "tie", "both_bad")
-RATER_ENV = "GENAICOMPARE_RATER"
-
-
-_RC_COLUMNS = (
-    "rater",
-    "item",
-    "rating_id",
-    "kind",
-    "catalog_name",
-    "prompt_id",
-    "model_alias",
-    "other_model_alias",
-    "value",
-    "canon_value",
-    "content_hash",
-    "day",
+from genaicompare.ratings.aggregates import rebuild_current, refresh_current
+from genaicompare.ratings.blind import blind_order
+from genaicompare.ratings.model import (
+    _COLUMNS,
+    _INSERT,
+    PREFERENCES,
+    THUMBS,
+    Preference,
+    Rating,
+    RatingContext,
+    RatingError,
+    Thumb,
+    pair_item,
+    thumb_item,
 )
-_RC_SELECT = f"SELECT {', '.join(_RC_COLUMNS)} FROM ratings_current WHERE rater = ? AND item = ?"
+from genaicompare.ratings.transfer import ImportResult, export_lines, import_file
+from genaicompare.store import now_iso
 
+if TYPE_CHECKING:
+    from genaicompare.store import Store
 
-def refresh_current(conn: sqlite3.Connection, rater: str, item: str) -> None:
-    """Bring ``ratings_current`` and the ``agg_*`` totals in step with the log for one
-    (rater, item), inside the caller's write transaction."""
-    old = conn.execute(_RC_SELECT, [rater, item]).fetchone()
-    conn.execute("DELETE FROM ratings_current WHERE rater = ? AND item = ?", [rater, item])
-    conn.execute(
-        f"INSERT INTO ratings_current {RATINGS_CURRENT_SELECT} WHERE r.id = ("
-        "SELECT max(id) FROM ratings WHERE rater = ? AND item = ? AND kind != 'retract' "
-        "AND id NOT IN (SELECT t.id FROM ratings x JOIN ratings t ON t.uid = x.value "
-        "WHERE x.rater = ? AND x.item = ? AND x.kind = 'retract'))",
-        [rater, item, rater, item],
-    )
-    new = conn.execute(_RC_SELECT, [rater, item]).fetchone()
-    if old == new:
-        return
-    if old is not None:
-        _apply(conn, dict(zip(_RC_COLUMNS, old, strict=True)), -1)
-    if new is not None:
-        _apply(conn, dict(zip(_RC_COLUMNS, new, strict=True)), +1)
+__all__ = [
+    "PREFERENCES",
+    "RATER_ENV",
+    "THUMBS",
+    "ImportResult",
+    "Preference",
+    "Rating",
+    "RatingContext",
+    "RatingError",
+    "Ratings",
+    "Thumb",
+    "blind_order",
+    "pair_item",
+    "rebuild_current",
+    "refresh_current",
+    "resolve_rater",
+    "thumb_item",
+]
 
-
-def _apply(conn: sqlite3.Connection, row: dict[str, Any], sign: int) -> None:
-    """Add (``sign`` = 1) or remove (−1) one rating in force from the running totals. The other
-    ratings it pairs with are read without it (its own item is excluded)."""
-    cat = row["catalog_name"] or ""
-    if row["kind"] == "pair" and row["model_alias"] and row["other_model_alias"]:
-        conn.execute(
-            "INSERT INTO agg_pairs VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE "
-            "SET n = n + excluded.n",
-            [cat, row["model_alias"], row["other_model_alias"], row["value"], sign],
-        )
-    if row["kind"] == "thumb":
-        up = sign if row["value"] == "up" else 0
-        model = row["model_alias"]
-        conn.execute(
-            "INSERT INTO agg_thumb_days VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE "
-            "SET ups = ups + excluded.ups, n = n + excluded.n",
-            [cat, row["day"], up, sign],
-        )
-        if model is not None:
-            conn.execute(
-                "INSERT INTO agg_thumb_cells VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE "
-                "SET ups = ups + excluded.ups, n = n + excluded.n",
-                [cat, model, row["prompt_id"], up, sign],
-            )
-        conn.execute(
-            "INSERT INTO agg_thumb_items VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE "
-            "SET ups = ups + excluded.ups, n = n + excluded.n",
-            [cat, row["content_hash"], up, sign],
-        )
-        others = conn.execute(
-            "SELECT model_alias, value FROM ratings_current WHERE catalog_name IS ? "
-            "AND kind = 'thumb' AND rater = ? AND prompt_id = ? AND item != ?",
-            [row["catalog_name"], row["rater"], row["prompt_id"], row["item"]],
-        ).fetchall()
-        for other_model, other_value in others:
-            if model is None or other_model is None or other_model == model:
-                continue
-            if model < other_model:
-                a, b, va, vb = model, other_model, row["value"], other_value
-            else:
-                a, b, va, vb = other_model, model, other_value, row["value"]
-            conn.execute(
-                "INSERT INTO agg_thumb_battles VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE "
-                "SET a_wins = a_wins + excluded.a_wins, b_wins = b_wins + excluded.b_wins, "
-                "ties = ties + excluded.ties, both_bad = both_bad + excluded.both_bad",
-                [
-                    cat,
-                    a,
-                    b,
-                    sign * (va == "up" and vb == "down"),
-                    sign * (va == "down" and vb == "up"),
-                    sign * (va == vb == "up"),
-                    sign * (va == vb == "down"),
-                ],
-            )
-    for other_rater, other_cat in conn.execute(
-        "SELECT rater, canon_value FROM ratings_current WHERE catalog_name IS ? AND kind = ? "
-        "AND item = ? AND rater != ?",
-        [row["catalog_name"], row["kind"], row["item"], row["rater"]],
-    ).fetchall():
-        if row["rater"] < other_rater:
-            key = [row["rater"], other_rater, row["canon_value"], other_cat]
-        else:
-            key = [other_rater, row["rater"], other_cat, row["canon_value"]]
-        conn.execute(
-            "INSERT INTO agg_rater_pairs VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE "
-            "SET n = n + excluded.n",
-            [cat, *key, sign],
-        )
-
-
-def rebuild_current(conn: sqlite3.Connection) -> None:
-    """Recompute ``ratings_current`` and the totals from the whole log (after deletions), in the
-    caller's transaction."""
-    conn.execute("DELETE FROM ratings_current")
-    conn.execute(
-        f"INSERT INTO ratings_current {RATINGS_CURRENT_SELECT} WHERE r.id IN ("
-        "SELECT max(id) FROM ratings WHERE kind != 'retract' AND id NOT IN ("
-        "SELECT t.id FROM ratings x JOIN ratings t ON t.uid = x.value WHERE x.kind = 'retract') "
-        "GROUP BY rater, item)"
-    )
-    rebuild_rating_aggregates(conn)
+RATER_ENV = "GENAICOMPARE_RATER"
 
 
 def resolve_rater(explicit: str | None = None) -> str:
@@ -186,124 +100,6 @@ def _configured_rater() -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
-def thumb_item(content_hash: str) -> str:
-    return f"thumb:{content_hash}"
-
-
-def pair_item(hash_a: str, hash_b: str) -> str:
-    lo, hi = sorted((hash_a, hash_b))
-    return f"pair:{lo}|{hi}"
-
-
-@dataclass(frozen=True)
-class Rating:
-    """One stored rating row (a thumb, a preference, or a retraction)."""
-
-    uid: str
-    kind: Literal["thumb", "pair", "retract"]
-    rater: str
-    prompt_id: str
-    value: str
-    """``up``/``down`` (thumb); ``a``/``b``/``tie``/``both_bad`` (pair); the retracted uid."""
-    item: str
-    created_at: str
-    catalog_name: str | None = None
-    response_id: int | None = None
-    content_hash: str | None = None
-    model_alias: str | None = None
-    other_response_id: int | None = None
-    other_content_hash: str | None = None
-    other_model_alias: str | None = None
-    comment: str | None = None
-    blind: bool = False
-    pane_order: list[str] | None = None
-    shuffle_seed: int | None = None
-    time_to_rate_ms: float | None = None
-    id: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
-
-    @classmethod
-    def from_row(cls, row: dict[str, Any]) -> Rating:
-        pane = row.get("pane_order")
-        return cls(
-            id=row.get("id"),
-            uid=row["uid"],
-            kind=row["kind"],
-            rater=row["rater"],
-            prompt_id=row["prompt_id"],
-            value=row["value"],
-            item=row.get("item") or "",
-            created_at=row["created_at"],
-            catalog_name=row.get("catalog_name"),
-            response_id=row.get("response_id"),
-            content_hash=row.get("content_hash"),
-            model_alias=row.get("model_alias"),
-            other_response_id=row.get("other_response_id"),
-            other_content_hash=row.get("other_content_hash"),
-            other_model_alias=row.get("other_model_alias"),
-            comment=row.get("comment"),
-            blind=bool(row.get("blind")),
-            pane_order=json.loads(pane) if isinstance(pane, str) and pane else None,
-            shuffle_seed=row.get("shuffle_seed"),
-            time_to_rate_ms=row.get("time_to_rate_ms"),
-        )
-
-    def to_row(self) -> dict[str, Any]:
-        row = asdict(self)
-        row.pop("extra")
-        row.pop("id")
-        row["blind"] = int(self.blind)
-        row["pane_order"] = None if self.pane_order is None else json.dumps(self.pane_order)
-        return row
-
-    def to_json(self) -> dict[str, Any]:
-        """Portable form (no database ids): what ``ratings export`` writes and ``import`` reads."""
-        row = self.to_row()
-        row.pop("response_id")
-        row.pop("other_response_id")
-        row["pane_order"] = self.pane_order
-        row["blind"] = self.blind
-        return row
-
-
-_COLUMNS = [
-    "uid",
-    "kind",
-    "rater",
-    "prompt_id",
-    "value",
-    "item",
-    "created_at",
-    "catalog_name",
-    "response_id",
-    "content_hash",
-    "model_alias",
-    "other_response_id",
-    "other_content_hash",
-    "other_model_alias",
-    "comment",
-    "blind",
-    "pane_order",
-    "shuffle_seed",
-    "time_to_rate_ms",
-]
-_INSERT = f"INSERT INTO ratings ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' for _ in _COLUMNS)})"
-
-_INSERT_OR_IGNORE = _INSERT.replace("INSERT INTO", "INSERT OR IGNORE INTO", 1)
-
-
-@dataclass(frozen=True)
-class ImportResult:
-    read: int
-    added: int
-    skipped: int
-    """Already present (same uid): importing the same file twice adds nothing the second time."""
-
-
-class RatingError(ValueError):
-    """A rating that cannot be recorded (bad value, unknown response); message is user-facing."""
-
-
 class Ratings:
     """Record and read ratings through a :class:`~genaicompare.store.Store`."""
 
@@ -328,20 +124,9 @@ class Ratings:
         if value not in THUMBS:
             raise RatingError(f"thumb must be one of {', '.join(THUMBS)}, not {value!r}")
         rec = self._record(response)
+        ctx = RatingContext(rater, catalog_name, blind, pane_order, shuffle_seed, time_to_rate_ms)
         return self._insert(
-            self._new_rating(
-                "thumb",
-                rec,
-                value,
-                thumb_item(rec.content_hash),
-                rater,
-                comment=comment,
-                blind=blind,
-                pane_order=pane_order,
-                shuffle_seed=shuffle_seed,
-                time_to_rate_ms=time_to_rate_ms,
-                catalog_name=catalog_name,
-            )
+            self._new_rating("thumb", rec, value, thumb_item(rec.content_hash), ctx, comment)
         )
 
     def prefer(
@@ -367,22 +152,9 @@ class Ratings:
             )
         if a.content_hash == b.content_hash:
             raise RatingError("both sides are the same answer")
-        return self._insert(
-            self._new_rating(
-                "pair",
-                a,
-                value,
-                pair_item(a.content_hash, b.content_hash),
-                rater,
-                other=b,
-                comment=comment,
-                blind=blind,
-                pane_order=pane_order,
-                shuffle_seed=shuffle_seed,
-                time_to_rate_ms=time_to_rate_ms,
-                catalog_name=catalog_name,
-            )
-        )
+        ctx = RatingContext(rater, catalog_name, blind, pane_order, shuffle_seed, time_to_rate_ms)
+        item = pair_item(a.content_hash, b.content_hash)
+        return self._insert(self._new_rating("pair", a, value, item, ctx, comment, other=b))
 
     def _new_rating(
         self,
@@ -390,20 +162,14 @@ class Ratings:
         rec: ResponseRecord,
         value: str,
         item: str,
-        rater: str | None,
-        other: ResponseRecord | None = None,
-        *,
+        ctx: RatingContext,
         comment: str | None,
-        blind: bool,
-        pane_order: list[str] | None,
-        shuffle_seed: int | None,
-        time_to_rate_ms: float | None,
-        catalog_name: str | None,
+        other: ResponseRecord | None = None,
     ) -> Rating:
         return Rating(
             uid=uuid.uuid4().hex,
             kind=kind,
-            rater=resolve_rater(rater or self.default_rater),
+            rater=resolve_rater(ctx.rater or self.default_rater),
             prompt_id=rec.prompt_id,
             value=value,
             item=item,
@@ -415,11 +181,11 @@ class Ratings:
             other_content_hash=other.content_hash if other else None,
             other_model_alias=other.model_alias if other else None,
             comment=comment,
-            blind=blind,
-            pane_order=pane_order,
-            shuffle_seed=shuffle_seed,
-            time_to_rate_ms=time_to_rate_ms,
-            catalog_name=catalog_name,
+            blind=ctx.blind,
+            pane_order=ctx.pane_order,
+            shuffle_seed=ctx.shuffle_seed,
+            time_to_rate_ms=ctx.time_to_rate_ms,
+            catalog_name=ctx.catalog_name,
         )
 
     def comment(self, rating_uid: str, text: str) -> Rating:
@@ -564,8 +330,7 @@ class Ratings:
     # -- exchange -------------------------------------------------------------------------------
     def export_jsonl(self, rater: str | None = None) -> Iterator[str]:
         """Every rating row (retractions too) as JSON lines, for another rater to import."""
-        for r in self.history(rater):
-            yield json.dumps(r.to_json(), ensure_ascii=False, sort_keys=True)
+        return export_lines(self.history(rater))
 
     def import_jsonl(self, path: str | Path) -> ImportResult:
         """Merge ratings from a ``ratings export`` file or a ``rated`` export, idempotently.
@@ -573,103 +338,4 @@ class Ratings:
         Rows keep their uid, so a rating already present is skipped; response ids are re-resolved
         against this database by content hash (answers not stored here still count by hash).
         """
-        ratings = list(_read_ratings(Path(path)))
-
-        def do(conn: sqlite3.Connection) -> int:
-            added = 0
-            touched: set[tuple[str, str]] = set()
-            for rating in ratings:
-                row = rating.to_row()
-                row["response_id"] = _response_id(conn, rating.content_hash)
-                row["other_response_id"] = _response_id(conn, rating.other_content_hash)
-                cur = conn.execute(_INSERT_OR_IGNORE, [row[c] for c in _COLUMNS])
-                if cur.rowcount:
-                    added += 1
-                    touched.add((rating.rater, rating.item))
-            for rater, item in touched:
-                refresh_current(conn, rater, item)
-            return added
-
-        added = self.store.write(do)
-        return ImportResult(read=len(ratings), added=added, skipped=len(ratings) - added)
-
-
-def _response_id(conn: sqlite3.Connection, content_hash: str | None) -> int | None:
-    if not content_hash:
-        return None
-    row = conn.execute(
-        "SELECT id FROM responses WHERE content_hash = ? ORDER BY id LIMIT 1", [content_hash]
-    ).fetchone()
-    return int(row[0]) if row else None
-
-
-def _read_ratings(path: Path) -> Iterator[Rating]:
-    from genaicompare.core.errors import UserError
-
-    try:
-        fh = path.open(encoding="utf-8")
-    except OSError as exc:
-        raise UserError(f"{path}: {exc.strerror or exc}") from None
-    with fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise UserError(f"{path}:{lineno}:{exc.colno}: not JSON: {exc.msg}") from None
-            if not isinstance(obj, dict):
-                raise UserError(f"{path}:{lineno}:1: expected a JSON object")
-            if "kind" not in obj and "rated" not in obj and "id" not in obj and "name" in obj:
-                continue  # the catalog header line of a rated export
-            try:
-                if isinstance(obj.get("rated"), dict):
-                    yield from _ratings_from_rated_line(obj)
-                else:
-                    yield _rating_from_json(obj)
-            except (KeyError, TypeError, ValueError) as exc:
-                raise UserError(f"{path}:{lineno}:1: not a rating: {exc}") from None
-
-
-def _rating_from_json(obj: dict[str, Any]) -> Rating:
-    kind = obj["kind"]
-    if kind not in ("thumb", "pair", "retract"):
-        raise ValueError(f"unknown kind {kind!r}")
-    value = str(obj["value"])
-    if (kind == "thumb" and value not in THUMBS) or (kind == "pair" and value not in PREFERENCES):
-        raise ValueError(f"bad value {value!r} for a {kind}")
-    item = obj.get("item")
-    if not item:
-        if kind == "thumb":
-            item = thumb_item(str(obj["content_hash"]))
-        elif kind == "pair":
-            item = pair_item(str(obj["content_hash"]), str(obj["other_content_hash"]))
-        else:
-            raise ValueError("a retraction needs its item")
-    pane = obj.get("pane_order")
-    return Rating(
-        uid=str(obj["uid"]),
-        kind=kind,
-        rater=str(obj["rater"]),
-        prompt_id=str(obj["prompt_id"]),
-        value=value,
-        item=str(item),
-        created_at=str(obj["created_at"]),
-        catalog_name=obj.get("catalog_name"),
-        content_hash=obj.get("content_hash"),
-        model_alias=obj.get("model_alias"),
-        other_content_hash=obj.get("other_content_hash"),
-        other_model_alias=obj.get("other_model_alias"),
-        comment=obj.get("comment"),
-        blind=bool(obj.get("blind")),
-        pane_order=list(pane) if isinstance(pane, list) else None,
-        shuffle_seed=obj.get("shuffle_seed"),
-        time_to_rate_ms=obj.get("time_to_rate_ms"),
-    )
-
-
-def _ratings_from_rated_line(obj: dict[str, Any]) -> Iterator[Rating]:
-    """Ratings embedded in an ``export --format rated`` line (each carries its full row)."""
-    rated = obj["rated"]
-    for entry in [*rated.get("ratings", []), *rated.get("preferences", [])]:
-        yield _rating_from_json(entry)
+        return import_file(self.store, path)

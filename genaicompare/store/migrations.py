@@ -182,7 +182,6 @@ def m001_initial(db: sqlite_utils.Database) -> None:
     )
 
 
-
 @migration
 def m002_ratings_current_and_export_contents(db: sqlite_utils.Database) -> None:
     # A rating's "item" (what a later rating by the same rater supersedes): the content hash for a
@@ -218,17 +217,25 @@ def m002_ratings_current_and_export_contents(db: sqlite_utils.Database) -> None:
             PRIMARY KEY (rater, item)
         ) WITHOUT ROWID"""
     )
-    db.execute("CREATE INDEX rc_model ON ratings_current"
-               "(catalog_name, kind, model_alias, other_model_alias, prompt_id, value)")
-    db.execute("CREATE INDEX rc_item ON ratings_current(catalog_name, kind, item, rater, canon_value)")
-    db.execute("CREATE INDEX rc_rater_prompt ON ratings_current"
-               "(catalog_name, kind, rater, prompt_id, model_alias, value)")
+    db.execute(
+        "CREATE INDEX rc_model ON ratings_current"
+        "(catalog_name, kind, model_alias, other_model_alias, prompt_id, value)"
+    )
+    db.execute(
+        "CREATE INDEX rc_item ON ratings_current(catalog_name, kind, item, rater, canon_value)"
+    )
+    db.execute(
+        "CREATE INDEX rc_rater_prompt ON ratings_current"
+        "(catalog_name, kind, rater, prompt_id, model_alias, value)"
+    )
     db.execute("CREATE INDEX rc_day ON ratings_current(catalog_name, kind, day, value)")
     db.execute("CREATE INDEX rc_rating ON ratings_current(rating_id)")
-    db.execute(f"INSERT INTO ratings_current {RATINGS_CURRENT_SELECT} WHERE r.id IN ("
-               "SELECT max(id) FROM ratings WHERE kind != 'retract' AND id NOT IN ("
-               "SELECT t.id FROM ratings x JOIN ratings t ON t.uid = x.value "
-               "WHERE x.kind = 'retract') GROUP BY rater, item)")
+    db.execute(
+        f"INSERT INTO ratings_current {RATINGS_CURRENT_SELECT} WHERE r.id IN ("
+        "SELECT max(id) FROM ratings WHERE kind != 'retract' AND id NOT IN ("
+        "SELECT t.id FROM ratings x JOIN ratings t ON t.uid = x.value "
+        "WHERE x.kind = 'retract') GROUP BY rater, item)"
+    )
     # What each export contained, so `forget` can name the files that still hold deleted text.
     db.execute("ALTER TABLE exports ADD COLUMN database TEXT")
     db.execute("ALTER TABLE exports ADD COLUMN catalog_name TEXT")
@@ -288,8 +295,14 @@ def m003_rating_aggregates(db: sqlite_utils.Database) -> None:
 def rebuild_rating_aggregates(conn: sqlite3.Connection) -> None:
     """Recompute the agg_* tables from ratings_current (caller holds the write transaction)."""
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    for table in ("agg_thumb_cells", "agg_thumb_items", "agg_thumb_battles", "agg_rater_pairs",
-                  "agg_pairs", "agg_thumb_days"):
+    for table in (
+        "agg_thumb_cells",
+        "agg_thumb_items",
+        "agg_thumb_battles",
+        "agg_rater_pairs",
+        "agg_pairs",
+        "agg_thumb_days",
+    ):
         if table in tables:
             conn.execute(f"DELETE FROM {table}")
     conn.execute(
@@ -350,3 +363,16 @@ def m004_rating_aggregates_pairs_days(db: sqlite_utils.Database) -> None:
 def m005_ratings_current_by_rater(db: sqlite_utils.Database) -> None:
     # undo() asks for a rater's newest rating in force: an index seek, not a sort of their ratings.
     db.execute("CREATE INDEX rc_rater_rating ON ratings_current(rater, rating_id)")
+
+
+def rebuild_current(conn: sqlite3.Connection) -> None:
+    """Recompute ``ratings_current`` and the totals from the whole log (after deletions), in the
+    caller's transaction."""
+    conn.execute("DELETE FROM ratings_current")
+    conn.execute(
+        f"INSERT INTO ratings_current {RATINGS_CURRENT_SELECT} WHERE r.id IN ("
+        "SELECT max(id) FROM ratings WHERE kind != 'retract' AND id NOT IN ("
+        "SELECT t.id FROM ratings x JOIN ratings t ON t.uid = x.value WHERE x.kind = 'retract') "
+        "GROUP BY rater, item)"
+    )
+    rebuild_rating_aggregates(conn)

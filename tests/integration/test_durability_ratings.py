@@ -126,7 +126,7 @@ def _spawn(code: str, *args: str) -> subprocess.Popen[str]:
 
 
 def _check_consistent(path: Path) -> None:
-    from tests.unit.test_ratings import derived_state, rebuilt_state
+    from tests.unit.ratings.test_ratings import derived_state, rebuilt_state
 
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

@@ -14,7 +14,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import genaicompare.catalog.loader as loader
+import genaicompare.catalog.jsonl_reader as jsonl_reader
 from genaicompare.catalog import Catalog, CatalogError, load_catalog
 
 GOOD = """\
@@ -177,9 +177,9 @@ def test_random_trees_as_yaml_and_jsonl(tmp_path: Path, tree: dict) -> None:  # 
     _check(jsonl_path)
     # The one-call JSONL reader and the line-by-line one agree whenever both accept the file.
     text = jsonl_path.read_text(encoding="utf-8")
-    fast = loader._jsonl_fast(text, jsonl_path)
+    fast = jsonl_reader._jsonl_fast(text, jsonl_path)
     try:
-        slow = loader._jsonl_data(text, jsonl_path)[0]
+        slow = jsonl_reader._jsonl_data(text, jsonl_path)[0]
     except CatalogError:
         return
     if fast is not None:

@@ -20,7 +20,7 @@ from genaicompare.catalog import (
     with_models,
 )
 
-SAMPLES = Path(__file__).resolve().parents[2] / "sample_catalogs"
+SAMPLES = Path(__file__).resolve().parents[3] / "sample_catalogs"
 
 FULL = """\
 name: full
@@ -406,11 +406,12 @@ def _big_yaml(path: Path, n: int, extra: str = "") -> None:
 def test_large_yaml_is_cached_by_content(
     tmp_path: Path, isolated_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import genaicompare.catalog.cache as cache
     import genaicompare.catalog.loader as loader
 
     path = tmp_path / "big.yaml"
     _big_yaml(path, 9000)
-    assert path.stat().st_size >= loader.CACHE_MIN_CHARS
+    assert path.stat().st_size >= cache.CACHE_MIN_CHARS
     first = load_catalog(path)
     entries = list((isolated_home / "cache" / "catalogs").glob("*.json"))
     assert len(entries) == 1
@@ -437,19 +438,21 @@ def test_large_yaml_is_cached_by_content(
 
 
 def test_jsonl_fast_path_equals_line_by_line_reader(tmp_path: Path) -> None:
-    import genaicompare.catalog.loader as loader
+    import genaicompare.catalog.jsonl_reader as jsonl_reader
 
     for path in [SAMPLES / "capitals.jsonl"]:
         text = path.read_text(encoding="utf-8")
-        assert loader._jsonl_fast(text, path) == loader._jsonl_data(text, path)[0]
+        assert jsonl_reader._jsonl_fast(text, path) == jsonl_reader._jsonl_data(text, path)[0]
     headerless = tmp_path / "h.jsonl"
     headerless.write_text('{"id": 1, "prompt": "x"}\n\n{"id": "b", "prompt": "a key idea"}\n')
     text = headerless.read_text()
-    assert loader._jsonl_fast(text, headerless) == loader._jsonl_data(text, headerless)[0]
+    assert (
+        jsonl_reader._jsonl_fast(text, headerless) == jsonl_reader._jsonl_data(text, headerless)[0]
+    )
     # Two values on one line must not slip through the one-call reader.
     two = tmp_path / "two.jsonl"
     two.write_text('{"id": "a", "prompt": "x"}, {"id": "b", "prompt": "y"}\n')
-    assert loader._jsonl_fast(two.read_text(), two) is None
+    assert jsonl_reader._jsonl_fast(two.read_text(), two) is None
     with pytest.raises(CatalogError, match=r"two\.jsonl:1:27: invalid JSON: Extra data"):
         load_catalog(two)
 

@@ -12,17 +12,14 @@ from pathlib import Path
 import pytest
 
 from genaicompare.catalog import Catalog
-from genaicompare.core.files import dumps_line, write_atomic
 from genaicompare.core.records import FinishState, ResponseRecord
 from genaicompare.exports import (
     ExportError,
     ExportFilters,
     export,
-    fold_rated_prompts,
-    forget,
 )
 from genaicompare.ratings import Ratings
-from genaicompare.store import Store
+from genaicompare.store import ForgetError, Store, forget
 
 HOSTILE = 'line\u2028sep\u2029para \x85nel "quoted" \\back\\ \x1b[31mred\x1b[0m tab\t😀 𝄞 ☃ \u0000'
 MARKER = "ZEBRA-MARKER-7781"
@@ -98,13 +95,6 @@ def db(tmp_path: Path) -> Store:
 def _read(path: Path) -> list[dict]:
     # Read the way the most naive consumer would: split on "\n" only.
     return [json.loads(x) for x in path.read_text(encoding="utf-8").split("\n") if x]
-
-
-def test_dumps_line_round_trips_every_string() -> None:
-    s = HOSTILE + "\ud800 lone"  # a lone surrogate too
-    line = dumps_line({"k": s})
-    assert "\n" not in line and len(line.splitlines()) == 1  # no splitter sees a break
-    assert json.loads(line)["k"] == s
 
 
 def test_rated_export_shape_and_round_trip_of_text(db: Store, tmp_path: Path) -> None:
@@ -190,21 +180,6 @@ def test_every_export_is_recorded(db: Store, tmp_path: Path) -> None:
     assert row["database"] == str(db.path.resolve()) and row["catalog_name"] == "exp"
 
 
-def test_atomic_write_leaves_the_old_file_on_failure(tmp_path: Path) -> None:
-    target = tmp_path / "out.jsonl"
-    target.write_text("old content\n")
-
-    def boom():  # type: ignore[no-untyped-def]
-        yield "a"
-        raise RuntimeError("disk on fire")
-
-    with pytest.raises(RuntimeError):
-        write_atomic(target, boom())
-    assert target.read_text() == "old content\n"
-    assert [p.name for p in tmp_path.iterdir()] == ["out.jsonl"]  # no temp file left
-    assert write_atomic(target, ["x", "y"]) == 2 and target.read_text() == "x\ny\n"
-
-
 def test_redact_pii_masks_text_but_not_ids(db: Store, tmp_path: Path) -> None:
     try:
         import genaicompare.metrics.pii  # noqa: F401
@@ -225,16 +200,6 @@ def test_stdout_export(db: Store) -> None:
     buf = io.StringIO()
     res = export(db, "exp", "kto", "-", stdout=buf)
     assert res.path is None and len(buf.getvalue().strip().split("\n")) == 5
-
-
-def test_fold_rated_prompts_merges_repeated_ids() -> None:
-    lines = [
-        {"id": "a", "prompt": "x", "rated": {}},
-        {"id": "a", "prompt": "x", "rated": {}},
-        {"id": "b", "prompt": "y"},
-    ]
-    out, pos = fold_rated_prompts(lines, [2, 3, 4])
-    assert out == [{"id": "a", "prompt": "x"}, {"id": "b", "prompt": "y"}] and pos == [2, 4]
 
 
 def test_rated_file_loads_back_as_a_catalog(db: Store, tmp_path: Path) -> None:
@@ -288,7 +253,7 @@ def test_forget_model_and_rater(db: Store) -> None:
     res = forget(db, rater="ann")
     assert res.ratings == 2 and db.query("SELECT count(*) AS n FROM ratings")[0]["n"] == 0
     assert db.query("SELECT count(*) AS n FROM ratings_current")[0]["n"] == 0
-    with pytest.raises(ExportError):
+    with pytest.raises(ForgetError):
         forget(db)
 
 

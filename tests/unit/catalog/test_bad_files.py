@@ -17,7 +17,7 @@ import pytest
 from genaicompare.catalog import MAX_CATALOG_BYTES, CatalogError, load_catalog
 from genaicompare.core.errors import guarded
 
-CORPUS = Path(__file__).resolve().parents[1] / "data" / "bad_catalogs"
+CORPUS = Path(__file__).resolve().parents[2] / "data" / "bad_catalogs"
 
 EXPECTED: list[tuple[str, str]] = [
     (

@@ -1,0 +1,42 @@
+"""The ``rated`` export: one line per prompt × answer, in :mod:`genaicompare.catalog.rated`'s
+format, after a header naming the catalog and the models that answered (so the file loads back as
+a JSONL catalog and can be run again)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from genaicompare.catalog.rated import rated_header, rated_line
+from genaicompare.core.sanitize import redact as redact_keys
+from genaicompare.exports.answers import _Answer
+
+
+def _rated_header(answers: list[_Answer], catalog: str, version: str | None) -> dict[str, Any]:
+    models: dict[str, dict[str, Any]] = {}
+    for a in answers:
+        spec = {
+            "id": a.row["model_alias"],
+            "model": a.row["model"],
+            "params": json.loads(a.row["params"] or "{}"),
+        }
+        if a.row["api_base"]:
+            # The endpoint makes the file runnable again; a key in its URL never leaves.
+            spec["api_base"] = redact_keys(a.row["api_base"])
+        models.setdefault(a.row["model_alias"], spec)
+    return rated_header(catalog, version, list(models.values()))
+
+
+def _rated_line(a: _Answer, catalog: str, version: str | None) -> dict[str, Any]:
+    return rated_line(
+        a.prompt,
+        a.messages,
+        a.row,
+        catalog=catalog,
+        version=version,
+        params=json.loads(a.row["params"] or "{}"),
+        metrics=a.metrics,
+        ratings=a.thumbs,
+        preferences=a.prefs,
+        label=a.label,
+    )

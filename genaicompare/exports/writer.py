@@ -1,0 +1,155 @@
+"""One export: choose the lines, redact them, write them atomically, record the export.
+
+Writes are atomic (:func:`genaicompare.core.files.write_atomic`: temporary file in the target
+folder, fsync, rename, fsync of the folder). Every string round-trips (:func:`dumps_line`). Each
+export is recorded in the ``exports`` table, so ``forget`` can name the files that still hold text
+it deletes from the database.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from genaicompare.core.files import dumps_line, write_atomic
+from genaicompare.core.paths import data_dir
+from genaicompare.exports.answers import ExportError, ExportFilters, _Answer, _load
+from genaicompare.exports.rated import _rated_header, _rated_line
+from genaicompare.exports.redact import _NOT_TEXT, _map_strings, _pii_redactor, _without
+from genaicompare.exports.training import _training_lines
+from genaicompare.store import now_iso
+
+if TYPE_CHECKING:
+    from genaicompare.store import Store
+
+FORMATS = ("rated", "sft", "dpo", "kto")
+
+
+@dataclass
+class ExportResult:
+    format: str
+    path: str | None
+    lines: int
+    export_id: int
+    response_ids: list[int]
+
+
+def _lines(
+    fmt: str, answers: list[_Answer], catalog: str, version: str | None, openai: bool
+) -> Iterator[tuple[dict[str, Any], list[_Answer]]]:
+    if fmt == "rated":
+        for a in answers:
+            yield _rated_line(a, catalog, version), [a]
+    else:
+        yield from _training_lines(fmt, answers, openai)
+
+
+def export(
+    store: Store,
+    catalog: str,
+    fmt: str = "rated",
+    output: str | Path = "-",
+    *,
+    openai: bool = False,
+    filters: ExportFilters | None = None,
+    redact_pii: bool = False,
+    stdout: IO[str] | None = None,
+) -> ExportResult:
+    """Write one export and record it. ``output`` ``"-"`` writes to ``stdout``."""
+    if fmt not in FORMATS:
+        raise ExportError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    if openai and fmt != "dpo":
+        raise ExportError("--openai applies to --format dpo (sft is already OpenAI's format)")
+    filters = filters or ExportFilters()
+    redact = _pii_redactor() if redact_pii else None
+    answers, meta = _load(store, catalog, filters, for_rated=fmt == "rated")
+    from genaicompare.core.sanitize import secret_values
+
+    # A model can echo a key it saw: the values of credential-like environment variables never
+    # reach an export. (Key-shaped patterns are left alone: they would alter legitimate text.)
+    secrets = secret_values()
+    used: dict[int, _Answer] = {}
+
+    def produce() -> Iterator[str]:
+        if fmt == "rated":
+            yield dumps_line(_rated_header(answers, catalog, meta["version"]))
+        for obj, parts in _lines(fmt, answers, catalog, meta["version"], openai):
+            for a in parts:
+                used[a.row["id"]] = a
+            if redact is not None:
+                obj = _map_strings(obj, redact, _NOT_TEXT)
+            if secrets:
+                obj = _map_strings(obj, _without(secrets), frozenset())
+            yield dumps_line(obj)
+
+    target: str | None
+    if str(output) == "-":
+        out = stdout or sys.stdout
+        n = sum(out.write(line + "\n") >= 0 for line in produce())
+        out.flush()
+        target = None
+    else:
+        path = Path(output).expanduser()
+        if path.is_dir():
+            raise ExportError(f"{path} is a folder; give a file name")
+        if not path.parent.exists():
+            raise ExportError(f"{path.parent}: no such folder")
+        n = write_atomic(path, produce())
+        target = str(path.resolve())
+    if fmt == "rated":
+        n -= 1  # the header line is not a record
+    chosen = list(used.values())
+    raters = sorted({r["rater"] for a in chosen for r in (*a.thumbs, *a.prefs)})
+    row = {
+        "format": fmt + (" (openai)" if openai else "") + (" redacted" if redact else ""),
+        "path": target,
+        "filters": json.dumps(asdict(filters), sort_keys=True),
+        "response_ids": json.dumps(sorted(used)),
+        "run_ids": json.dumps(sorted({a.row["run_id"] for a in chosen if a.row["run_id"]})),
+        "created_at": now_iso(),
+        "database": str(store.path.resolve()),
+        "catalog_name": catalog,
+        "prompt_ids": json.dumps(sorted({a.row["prompt_id"] for a in chosen})),
+        "model_aliases": json.dumps(sorted({a.row["model_alias"] for a in chosen})),
+        "raters": json.dumps(raters),
+        "lines": n,
+    }
+
+    def record(conn: sqlite3.Connection) -> int:
+        cols = ", ".join(row)
+        cur = conn.execute(
+            f"INSERT INTO exports ({cols}) VALUES ({', '.join('?' * len(row))})", list(row.values())
+        )
+        return int(cur.lastrowid or 0)
+
+    export_id = store.write(record)
+    return ExportResult(
+        format=fmt, path=target, lines=n, export_id=export_id, response_ids=sorted(used)
+    )
+
+
+def export_file(store: Store, catalog: str, fmt: str) -> tuple[str | None, int]:
+    """Write ``catalog``'s ``fmt`` export (rated, sft, dpo, kto) to a new file in the data
+    folder's ``exports/`` (named with the time: an earlier export is never overwritten) and
+    return ``(path, lines)``. When nothing qualifies the empty file is removed: ``(None, 0)``
+    (the attempt stays in the exports table with 0 lines)."""
+    folder = data_dir() / "exports"
+    folder.mkdir(parents=True, exist_ok=True)
+    name = re.sub(r"[^\w.-]+", "_", catalog)
+    stem = f"{name}-{fmt}-{time.strftime('%Y%m%d-%H%M%S')}"
+    path, n = folder / f"{stem}.jsonl", 1
+    while path.exists():
+        n += 1
+        path = folder / f"{stem}-{n}.jsonl"
+    result = export(store, catalog, fmt, path)
+    if result.lines == 0:
+        path.unlink(missing_ok=True)
+        return None, 0
+    return result.path, result.lines

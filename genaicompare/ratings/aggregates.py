@@ -1,0 +1,124 @@
+"""The derived rating tables: ``ratings_current`` (what each rater thinks now) and the ``agg_*``
+running totals that scores read, kept in step with the append-only log one (rater, item) at a time.
+
+The full rebuild from the log lives with the schema (:func:`genaicompare.store.migrations.
+rebuild_current`), because ``forget`` in the store needs it too.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from genaicompare.store.migrations import RATINGS_CURRENT_SELECT, rebuild_current
+
+__all__ = ["rebuild_current", "refresh_current"]
+
+
+_RC_COLUMNS = (
+    "rater",
+    "item",
+    "rating_id",
+    "kind",
+    "catalog_name",
+    "prompt_id",
+    "model_alias",
+    "other_model_alias",
+    "value",
+    "canon_value",
+    "content_hash",
+    "day",
+)
+_RC_SELECT = f"SELECT {', '.join(_RC_COLUMNS)} FROM ratings_current WHERE rater = ? AND item = ?"
+
+
+def refresh_current(conn: sqlite3.Connection, rater: str, item: str) -> None:
+    """Bring ``ratings_current`` and the ``agg_*`` totals in step with the log for one
+    (rater, item), inside the caller's write transaction."""
+    old = conn.execute(_RC_SELECT, [rater, item]).fetchone()
+    conn.execute("DELETE FROM ratings_current WHERE rater = ? AND item = ?", [rater, item])
+    conn.execute(
+        f"INSERT INTO ratings_current {RATINGS_CURRENT_SELECT} WHERE r.id = ("
+        "SELECT max(id) FROM ratings WHERE rater = ? AND item = ? AND kind != 'retract' "
+        "AND id NOT IN (SELECT t.id FROM ratings x JOIN ratings t ON t.uid = x.value "
+        "WHERE x.rater = ? AND x.item = ? AND x.kind = 'retract'))",
+        [rater, item, rater, item],
+    )
+    new = conn.execute(_RC_SELECT, [rater, item]).fetchone()
+    if old == new:
+        return
+    if old is not None:
+        _apply(conn, dict(zip(_RC_COLUMNS, old, strict=True)), -1)
+    if new is not None:
+        _apply(conn, dict(zip(_RC_COLUMNS, new, strict=True)), +1)
+
+
+def _apply(conn: sqlite3.Connection, row: dict[str, Any], sign: int) -> None:
+    """Add (``sign`` = 1) or remove (−1) one rating in force from the running totals. The other
+    ratings it pairs with are read without it (its own item is excluded)."""
+    cat = row["catalog_name"] or ""
+    if row["kind"] == "pair" and row["model_alias"] and row["other_model_alias"]:
+        conn.execute(
+            "INSERT INTO agg_pairs VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE "
+            "SET n = n + excluded.n",
+            [cat, row["model_alias"], row["other_model_alias"], row["value"], sign],
+        )
+    if row["kind"] == "thumb":
+        up = sign if row["value"] == "up" else 0
+        model = row["model_alias"]
+        conn.execute(
+            "INSERT INTO agg_thumb_days VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE "
+            "SET ups = ups + excluded.ups, n = n + excluded.n",
+            [cat, row["day"], up, sign],
+        )
+        if model is not None:
+            conn.execute(
+                "INSERT INTO agg_thumb_cells VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE "
+                "SET ups = ups + excluded.ups, n = n + excluded.n",
+                [cat, model, row["prompt_id"], up, sign],
+            )
+        conn.execute(
+            "INSERT INTO agg_thumb_items VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE "
+            "SET ups = ups + excluded.ups, n = n + excluded.n",
+            [cat, row["content_hash"], up, sign],
+        )
+        others = conn.execute(
+            "SELECT model_alias, value FROM ratings_current WHERE catalog_name IS ? "
+            "AND kind = 'thumb' AND rater = ? AND prompt_id = ? AND item != ?",
+            [row["catalog_name"], row["rater"], row["prompt_id"], row["item"]],
+        ).fetchall()
+        for other_model, other_value in others:
+            if model is None or other_model is None or other_model == model:
+                continue
+            if model < other_model:
+                a, b, va, vb = model, other_model, row["value"], other_value
+            else:
+                a, b, va, vb = other_model, model, other_value, row["value"]
+            conn.execute(
+                "INSERT INTO agg_thumb_battles VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE "
+                "SET a_wins = a_wins + excluded.a_wins, b_wins = b_wins + excluded.b_wins, "
+                "ties = ties + excluded.ties, both_bad = both_bad + excluded.both_bad",
+                [
+                    cat,
+                    a,
+                    b,
+                    sign * (va == "up" and vb == "down"),
+                    sign * (va == "down" and vb == "up"),
+                    sign * (va == vb == "up"),
+                    sign * (va == vb == "down"),
+                ],
+            )
+    for other_rater, other_cat in conn.execute(
+        "SELECT rater, canon_value FROM ratings_current WHERE catalog_name IS ? AND kind = ? "
+        "AND item = ? AND rater != ?",
+        [row["catalog_name"], row["kind"], row["item"], row["rater"]],
+    ).fetchall():
+        if row["rater"] < other_rater:
+            key = [row["rater"], other_rater, row["canon_value"], other_cat]
+        else:
+            key = [other_rater, row["rater"], other_cat, row["canon_value"]]
+        conn.execute(
+            "INSERT INTO agg_rater_pairs VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE "
+            "SET n = n + excluded.n",
+            [cat, *key, sign],
+        )

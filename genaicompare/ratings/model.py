@@ -1,0 +1,142 @@
+"""What a rating is: the thumb and preference vocabulary, the :class:`Rating` row, its item keys.
+
+The vocabulary is defined here once; the app and the importers check values against it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Thumb = Literal["up", "down"]
+Preference = Literal["a", "b", "tie", "both_bad"]
+THUMBS: tuple[str, ...] = ("up", "down")
+PREFERENCES: tuple[str, ...] = ("a", "b", "tie", "both_bad")
+
+
+@dataclass(frozen=True)
+class RatingContext:
+    """What the UI showed when the rating was given (stored with the rating)."""
+
+    rater: str | None = None
+    catalog_name: str | None = None
+    blind: bool = False
+    pane_order: list[str] | None = None
+    shuffle_seed: int | None = None
+    time_to_rate_ms: float | None = None
+
+
+def thumb_item(content_hash: str) -> str:
+    return f"thumb:{content_hash}"
+
+
+def pair_item(hash_a: str, hash_b: str) -> str:
+    lo, hi = sorted((hash_a, hash_b))
+    return f"pair:{lo}|{hi}"
+
+
+@dataclass(frozen=True)
+class Rating:
+    """One stored rating row (a thumb, a preference, or a retraction)."""
+
+    uid: str
+    kind: Literal["thumb", "pair", "retract"]
+    rater: str
+    prompt_id: str
+    value: str
+    """``up``/``down`` (thumb); ``a``/``b``/``tie``/``both_bad`` (pair); the retracted uid."""
+    item: str
+    created_at: str
+    catalog_name: str | None = None
+    response_id: int | None = None
+    content_hash: str | None = None
+    model_alias: str | None = None
+    other_response_id: int | None = None
+    other_content_hash: str | None = None
+    other_model_alias: str | None = None
+    comment: str | None = None
+    blind: bool = False
+    pane_order: list[str] | None = None
+    shuffle_seed: int | None = None
+    time_to_rate_ms: float | None = None
+    id: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Rating:
+        pane = row.get("pane_order")
+        return cls(
+            id=row.get("id"),
+            uid=row["uid"],
+            kind=row["kind"],
+            rater=row["rater"],
+            prompt_id=row["prompt_id"],
+            value=row["value"],
+            item=row.get("item") or "",
+            created_at=row["created_at"],
+            catalog_name=row.get("catalog_name"),
+            response_id=row.get("response_id"),
+            content_hash=row.get("content_hash"),
+            model_alias=row.get("model_alias"),
+            other_response_id=row.get("other_response_id"),
+            other_content_hash=row.get("other_content_hash"),
+            other_model_alias=row.get("other_model_alias"),
+            comment=row.get("comment"),
+            blind=bool(row.get("blind")),
+            pane_order=(
+                json.loads(pane)
+                if isinstance(pane, str) and pane
+                else list(pane)
+                if isinstance(pane, list)
+                else None
+            ),
+            shuffle_seed=row.get("shuffle_seed"),
+            time_to_rate_ms=row.get("time_to_rate_ms"),
+        )
+
+    def to_row(self) -> dict[str, Any]:
+        row = asdict(self)
+        row.pop("extra")
+        row.pop("id")
+        row["blind"] = int(self.blind)
+        row["pane_order"] = None if self.pane_order is None else json.dumps(self.pane_order)
+        return row
+
+    def to_json(self) -> dict[str, Any]:
+        """Portable form (no database ids): what ``ratings export`` writes and ``import`` reads."""
+        row = self.to_row()
+        row.pop("response_id")
+        row.pop("other_response_id")
+        row["pane_order"] = self.pane_order
+        row["blind"] = self.blind
+        return row
+
+
+_COLUMNS = [
+    "uid",
+    "kind",
+    "rater",
+    "prompt_id",
+    "value",
+    "item",
+    "created_at",
+    "catalog_name",
+    "response_id",
+    "content_hash",
+    "model_alias",
+    "other_response_id",
+    "other_content_hash",
+    "other_model_alias",
+    "comment",
+    "blind",
+    "pane_order",
+    "shuffle_seed",
+    "time_to_rate_ms",
+]
+_INSERT = f"INSERT INTO ratings ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' for _ in _COLUMNS)})"
+_INSERT_OR_IGNORE = _INSERT.replace("INSERT INTO", "INSERT OR IGNORE INTO", 1)
+
+
+class RatingError(ValueError):
+    """A rating that cannot be recorded (bad value, unknown response); message is user-facing."""
