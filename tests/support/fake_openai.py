@@ -11,7 +11,7 @@ Scenarios (``fake/`` and ``fault/`` prefixes are interchangeable):
 
 ==================  ==========================================================================
 ``echo``            streams the last user message back word by word, finish ``stop``
-``tokens``          streams ``n`` tokens ``"t0 t1 …"`` (default 20)
+``tokens``          streams ``n`` tokens ``"t0 t1 …"`` (default 20; ``prefix=a`` gives ``"a0 a1 …"``)
 ``length``          like ``tokens`` but finish_reason ``length``
 ``content_filter``  a few tokens, then finish_reason ``content_filter``
 ``429``             ``fails`` times (default 1) 429 with ``Retry-After: retry_after`` (default
@@ -319,7 +319,8 @@ class FakeOpenAI:
             words = str(content).split(" ")
             return [w if i == 0 else " " + w for i, w in enumerate(words)] or [""]
         count = int(opts.get("n", "20"))
-        return [f"t{i}" if i == 0 else f" t{i}" for i in range(count)]
+        word = opts.get("prefix", "t")
+        return [f"{word}{i}" if i == 0 else f" {word}{i}" for i in range(count)]
 
     async def _complete_non_stream(
         self,
