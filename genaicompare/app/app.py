@@ -226,43 +226,9 @@ class GenaiCompareApp(App[None]):
     ) -> tuple[str, Sequence[str], Sequence[Sequence[object]], str, list[dict[str, Any]]]:
         """(title, columns, rows, note, charts) for the scores screen, from
         :mod:`genaicompare.scoring` (charts: bars with intervals, ``Scores.chart_data()``)."""
-        from genaicompare.scoring import compute_scores
+        from genaicompare.scoring import scores_table  # lazy: numpy, off the first paint
 
-        scores = compute_scores(self.store, self.catalog.name)
-        bt = {r["model"]: r for r in scores.bt.rows()} if scores.bt is not None else {}
-        columns = [
-            "model",
-            "answers",
-            "errors",
-            "rated",
-            "👍 rate",
-            "95% CI",
-            "BT rating",
-            "latency p50 ms",
-            "cost total",
-        ]
-        rows = []
-        for m in scores.models:
-            ci = (
-                f"{m.up_lower:.2f}–{m.up_upper:.2f}"
-                if m.up_lower is not None and m.up_upper is not None
-                else None
-            )
-            rows.append(
-                [
-                    m.model,
-                    m.responses,
-                    m.errors,
-                    m.rated,
-                    m.up_rate,
-                    ci,
-                    bt.get(m.model, {}).get("rating"),
-                    m.latency_p50,
-                    m.cost_total,
-                ]
-            )
-        note = "Bradley-Terry from A/B preferences and same-prompt thumbs." if bt else ""
-        return f"Scores — {self.catalog.name}", columns, rows, note, scores.chart_data()
+        return scores_table(self.store, self.catalog.name)
 
     def latest_run_diff(self) -> tuple[int, int, str, list[Any]] | None:
         """(run A, run B, similarity method, rows) for the two latest headless runs of this

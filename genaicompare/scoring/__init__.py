@@ -6,7 +6,7 @@ reads the store in SQL and feeds them; :mod:`.results` holds the records and the
 table shapes.
 """
 
-from genaicompare.scoring.aggregate import SAFETY_METRIC, compute_scores
+from genaicompare.scoring.aggregate import SAFETY_METRIC, compute_scores, scores_table
 from genaicompare.scoring.bradley_terry import (
     BattleCounts,
     BTResult,
@@ -18,7 +18,7 @@ from genaicompare.scoring.bradley_terry import (
     fit_bt_rounds,
     votes_to_separate,
 )
-from genaicompare.scoring.results import ModelScore, Scores
+from genaicompare.scoring.results import ModelScore, Scores, ScoresTable, table_rows
 from genaicompare.scoring.stats import (
     Z95,
     auc,
@@ -35,6 +35,7 @@ __all__ = [
     "BattleCounts",
     "ModelScore",
     "Scores",
+    "ScoresTable",
     "auc",
     "battles_from_counts",
     "bradley_terry",
@@ -46,6 +47,8 @@ __all__ = [
     "fit_bt_rounds",
     "grouped_quantiles",
     "newcombe_difference",
+    "scores_table",
+    "table_rows",
     "votes_to_separate",
     "wilson_interval",
 ]

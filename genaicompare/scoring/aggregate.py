@@ -22,7 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from genaicompare.scoring.bradley_terry import BattleCounts, bradley_terry, votes_to_separate
-from genaicompare.scoring.results import ModelScore, Scores
+from genaicompare.scoring.results import ModelScore, Scores, ScoresTable, table_rows
 from genaicompare.scoring.stats import (
     FloatArray,
     auc,
@@ -96,6 +96,11 @@ def compute_scores(
     finally:
         for conn in conns:
             conn.close()
+
+
+def scores_table(store: Any, catalog_name: str) -> ScoresTable:
+    """The TUI's scores screen for one catalog: :func:`compute_scores` → :func:`table_rows`."""
+    return table_rows(compute_scores(store, catalog_name), catalog_name)
 
 
 @dataclass

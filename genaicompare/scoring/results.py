@@ -1,11 +1,11 @@
 """The result records of :func:`~genaicompare.scoring.aggregate.compute_scores` and their shapes:
-JSON, chart series."""
+JSON, chart series, and the TUI's scores table."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -136,3 +136,53 @@ def _finite(obj: Any) -> Any:
     if isinstance(obj, np.generic):
         return _finite(obj.item())
     return obj
+
+
+class ScoresTable(NamedTuple):
+    """The scores screen's content (unpacks as ``title, columns, rows, note, charts``)."""
+
+    title: str
+    columns: list[str]
+    rows: list[list[object]]
+    note: str
+    charts: list[dict[str, Any]]
+    """Bars with intervals, :meth:`Scores.chart_data`."""
+
+
+def table_rows(scores: Scores, catalog_name: str) -> ScoresTable:
+    """One row per model: answers, errors, thumbs-up rate with its interval, BT rating, p50
+    latency, cost."""
+    bt = {r["model"]: r for r in scores.bt.rows()} if scores.bt is not None else {}
+    columns = [
+        "model",
+        "answers",
+        "errors",
+        "rated",
+        "👍 rate",
+        "95% CI",
+        "BT rating",
+        "latency p50 ms",
+        "cost total",
+    ]
+    rows: list[list[object]] = []
+    for m in scores.models:
+        ci = (
+            f"{m.up_lower:.2f}–{m.up_upper:.2f}"
+            if m.up_lower is not None and m.up_upper is not None
+            else None
+        )
+        rows.append(
+            [
+                m.model,
+                m.responses,
+                m.errors,
+                m.rated,
+                m.up_rate,
+                ci,
+                bt.get(m.model, {}).get("rating"),
+                m.latency_p50,
+                m.cost_total,
+            ]
+        )
+    note = "Bradley-Terry from A/B preferences and same-prompt thumbs." if bt else ""
+    return ScoresTable(f"Scores — {catalog_name}", columns, rows, note, scores.chart_data())
