@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 from genaicompare.core.sanitize import for_display, one_line
 
 if TYPE_CHECKING:
-    from genaicompare.gate.regression import Case, ModelStats, RuleResult
+    from genaicompare.gate.cases import Case, ModelStats
+    from genaicompare.gate.rules import RuleResult
 
 # Characters XML 1.0 allows; everything else is dropped.
 _XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
