@@ -8,135 +8,55 @@ from __future__ import annotations
 
 import itertools
 import math
-import re
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
 from genaicompare.core.records import FinishState, ResponseRecord
-from genaicompare.gate.rules import _OPS
 from genaicompare.gate.similarity import Similarity
+from genaicompare.metrics.assertions import AssertionResult, parse_assertions
+from genaicompare.metrics.assertions import evaluate_assertions as evaluate_spec
+from genaicompare.metrics.engine import is_known_metric
 
-
-@dataclass(frozen=True)
-class AssertionResult:
-    name: str
-    expected: str
-    passed: bool
-    reason: str
-    value: Any = None
+if TYPE_CHECKING:
+    from genaicompare.catalog import Prompt
 
 
 def evaluate_assertions(
-    spec: Mapping[str, Any] | None, metrics: dict[str, Any], record: ResponseRecord | None = None
+    spec: Mapping[str, Any] | None,
+    metrics: Mapping[str, Any],
+    record: ResponseRecord | None = None,
 ) -> list[AssertionResult]:
-    """The prompt's ``assert`` block against one response's metrics.
+    """The prompt's ``assert`` block against one response's metrics, by the one evaluator,
+    :func:`genaicompare.metrics.assertions.evaluate_assertions` (its grammar and its result type).
 
-    The metrics package owns the comparison grammar (``evaluate_assertions``); this adapter
-    normalises whatever shape it returns into :class:`AssertionResult`. A response that did not
-    finish (error, timeout, cancelled) fails every assertion: it produced no answer to judge.
+    A response that did not finish (error, timeout, cancelled) fails every assertion: it produced
+    no answer to judge.
     """
     if not spec:
         return []
     if record is not None and not record.ok and record.state is not FinishState.content_filter:
         return [
-            AssertionResult(k, str(v), False, f"no answer (state {record.state.value})")
+            AssertionResult(k, False, f"no answer (state {record.state.value})", expected=str(v))
             for k, v in spec.items()
         ]
-    try:
-        from genaicompare.metrics import evaluate_assertions as metrics_evaluate
-        from genaicompare.metrics import is_known_metric
-    except ImportError:
-        return fallback_assertions(spec, metrics, record.text if record else "")
-    raw = metrics_evaluate(
+    results = evaluate_spec(
         spec, metrics, output=record.text if record else None, known=is_known_metric
     )
-    return [_normalise(item, spec) for item in _iter_results(raw)]
+    # A text check's result leaves ``expected`` empty; the reports show the spec's text there.
+    return [r if r.expected else replace(r, expected=str(spec.get(r.name, ""))) for r in results]
 
 
-def check_assert_specs(prompts: Iterable[Any]) -> None:
+def check_assert_specs(prompts: Iterable[Prompt]) -> None:
     """Reject malformed ``assert`` blocks before any model is called (raises ``ValueError``)."""
-    try:
-        from genaicompare.metrics import is_known_metric, parse_assertions
-    except ImportError:
-        return
     for p in prompts:
         if p.assert_:
             try:
                 parse_assertions(p.assert_, is_known_metric)
             except ValueError as exc:
                 raise ValueError(f"prompt {p.id!r}: {exc}") from None
-
-
-_COMPARISON = re.compile(r"^\s*(<=|>=|==|!=|<|>)\s*([-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?)\s*$", re.I)
-
-
-def fallback_assertions(
-    spec: Mapping[str, Any], metrics: dict[str, Any], text: str
-) -> list[AssertionResult]:
-    """Assertions without the metrics package: ``"OP NUMBER"`` on a metric, a bare string on
-    ``contains`` / ``not_contains`` (case-insensitive substring of the answer), a bare number or
-    bool as equality."""
-    out = []
-    for name, expected in spec.items():
-        exp = str(expected)
-        if name in ("contains", "not_contains") and not _COMPARISON.match(exp):
-            found = exp.casefold() in text.casefold()
-            ok = found if name == "contains" else not found
-            out.append(AssertionResult(name, exp, ok, "found" if found else "not found"))
-            continue
-        raw = metrics.get(name)
-        value = raw.get("value") if isinstance(raw, dict) else raw
-        if value is None:
-            out.append(AssertionResult(name, exp, False, f"metric {name} not computed"))
-            continue
-        m = _COMPARISON.match(exp)
-        if m:
-            op, threshold = m.group(1), float(m.group(2))
-        elif isinstance(expected, (bool, int, float)):
-            op, threshold = "==", float(expected)
-        else:
-            out.append(AssertionResult(name, exp, False, f"cannot compare with {exp!r}"))
-            continue
-        ok = _OPS[op](float(value), threshold)
-        out.append(AssertionResult(name, exp, ok, f"{name} = {float(value):.4g}", value))
-    return out
-
-
-def _iter_results(raw: Any) -> Iterable[Any]:
-    if isinstance(raw, dict):
-        yield from raw.items()
-    else:
-        yield from raw
-
-
-def _normalise(item: Any, spec: Mapping[str, Any]) -> AssertionResult:
-    if isinstance(item, AssertionResult):
-        return item
-    if isinstance(item, tuple):
-        name, value = item
-        if isinstance(value, dict):
-            return AssertionResult(
-                name,
-                str(spec.get(name, value.get("expected", ""))),
-                bool(value.get("passed", value.get("pass"))),
-                str(value.get("reason", "")),
-                value.get("value", value.get("actual")),
-            )
-        passed = getattr(value, "passed", value)
-        return AssertionResult(
-            name, str(spec.get(name, "")), bool(passed), str(getattr(value, "reason", ""))
-        )
-    name = getattr(item, "name", None) or getattr(item, "metric", "?")
-    return AssertionResult(
-        str(name),
-        str(getattr(item, "expected", None) or spec.get(str(name), "")),
-        bool(getattr(item, "passed", getattr(item, "ok", False))),
-        str(getattr(item, "reason", "")),
-        getattr(item, "value", getattr(item, "actual", None)),
-    )
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:

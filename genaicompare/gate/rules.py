@@ -26,10 +26,8 @@ import operator
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from genaicompare.gate.cases import ModelStats
+from genaicompare.gate.cases import ModelStats
 
 RULE_NAMES: dict[str, str] = {
     "assert_pass_rate": "assertion pass rate",
