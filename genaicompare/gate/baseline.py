@@ -6,11 +6,16 @@ import statistics
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from genaicompare.core.errors import UserError
 from genaicompare.core.records import ResponseRecord
+from genaicompare.core.sanitize import one_line
 from genaicompare.gate.cases import Case, ModelStats, _total_cost, percentile, thumbs_up_rate
 from genaicompare.gate.similarity import Similarity
+
+if TYPE_CHECKING:
+    from genaicompare.store import Store
 
 
 @dataclass
@@ -113,3 +118,24 @@ def add_baseline_similarity(
         pairs.append((answer, base))
     for case, score in zip(jobs, similarity.pairs(pairs), strict=True):
         case.baseline_similarity = score
+
+
+def resolve_baseline(
+    spec: str | None, aliases: Sequence[str], store: Store
+) -> tuple[int | None, str | None]:
+    """``--baseline``: (stored run id, None) or (None, model alias of this run); raises
+    :class:`UserError` when it is neither."""
+    if not spec:
+        return None, None
+    if spec in aliases:
+        if len(aliases) < 2:
+            raise UserError(f"--baseline {spec}: the run needs another model to compare with it")
+        return None, spec
+    if spec.isdigit():
+        if store.run(int(spec)) is None:
+            raise UserError(f"--baseline {spec}: no run {spec} in {store.path}")
+        return int(spec), None
+    raise UserError(
+        f"--baseline {one_line(spec, 80)}: neither a stored run id nor a model alias "
+        f"({', '.join(aliases)})"
+    )

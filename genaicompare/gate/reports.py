@@ -19,8 +19,11 @@ from typing import TYPE_CHECKING, Any
 from genaicompare.core.sanitize import for_display, one_line
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from genaicompare.gate.cases import Case, ModelStats
     from genaicompare.gate.rules import RuleResult
+    from genaicompare.gate.verdict import Verdict
 
 # Characters XML 1.0 allows; everything else is dropped.
 _XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -42,6 +45,52 @@ def xml_text(text: str | None, limit: int | None = None) -> str:
 def ci_safe(text: str) -> str:
     """Sanitized, with every line that would start with ``::`` broken by a zero-width space."""
     return _WORKFLOW_COMMAND.sub(lambda m: m.group(1) + ":" + _ZWSP, for_display(text))
+
+
+def print_verdict(v: Verdict, out: Console) -> None:
+    """The verdict on a rich console: per-model figures, rules, the first failing cases, notes."""
+    from rich.text import Text
+
+    for s in v.stats.values():
+        bits = []
+        if s.asserted_cases:
+            bits.append(f"assertions {s.asserted_cases - s.failed_cases}/{s.asserted_cases} pass")
+        if s.pass_at_k is not None and any(len(c.samples) > 1 for c in v.cases):
+            bits.append(f"pass@k {s.pass_at_k:.2f} pass^k {s.pass_hat_k:.2f}")
+        if s.consistency is not None:
+            bits.append(f"consistency {s.consistency:.3f}")
+        if s.baseline_similarity is not None:
+            bits.append(f"similarity to {s.baseline} {s.baseline_similarity:.3f}")
+        if bits:
+            out.print(Text(ci_safe(f"{one_line(s.alias, 40)}: " + ", ".join(bits))))
+    if v.similarity_method:
+        out.print(Text(f"similarity: {v.similarity_method}"))
+    for r in v.rules:
+        style = "bold red" if r.triggered else ("dim" if not r.evaluated else "green")
+        out.print(Text(ci_safe(one_line(r.describe(), 300)), style=style))
+    shown = 0
+    for c in v.cases:
+        if shown >= 20:
+            out.print(Text("… more in --junit / --json"))
+            break
+        if c.errored:
+            bad = next(s for s in c.samples if not s.ok)
+            line = f"ERROR {c.prompt_id} × {c.model_alias}: {bad.state.value} {bad.error or ''}"
+        elif c.has_assertions and not c.passed:
+            reasons = "; ".join(
+                f"{a.name} {a.expected}: {a.reason}"
+                for results in c.assertions
+                for a in results
+                if not a.passed
+            )
+            line = f"FAIL {c.prompt_id} × {c.model_alias}: {reasons}"
+        else:
+            continue
+        shown += 1
+        out.print(Text(ci_safe(one_line(line, 400))))
+    for note in v.notes:
+        out.print(Text(ci_safe(one_line(note, 500)), style="yellow"))
+    out.print(Text(f"verdict: {v.label} (exit {v.exit_code})", style="bold"))
 
 
 # -------------------------------------------------------------------------------- JUnit
@@ -355,6 +404,13 @@ def regression_json(
             for c in cases
         ],
     }
+
+
+def verdict_json(v: Verdict) -> dict[str, Any]:
+    """``run --json``'s ``regression`` object: :func:`regression_json` of the verdict, and its notes."""
+    doc = regression_json(v.label, v.exit_code, v.stats, v.rules, v.cases, v.similarity_method)
+    doc["notes"] = v.notes
+    return doc
 
 
 def dumps(obj: Any) -> str:
