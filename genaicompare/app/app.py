@@ -234,14 +234,9 @@ class GenaiCompareApp(App[None]):
         """(run A, run B, similarity method, rows) for the two latest headless runs of this
         catalog, or None when there are fewer than two. Lexical similarity: loading an embedding
         model inside the TUI would cost seconds and memory for a quick look."""
-        from genaicompare.gate.regression import diff_runs, get_similarity, latest_runs
+        from genaicompare.gate.run_diff import latest_run_diff  # lazy: the gate imports numpy
 
-        runs = latest_runs(self.store, self.catalog.name)
-        if len(runs) < 2:
-            return None
-        run_b, run_a = runs
-        similarity = get_similarity(prefer_semantic=False)
-        return run_a, run_b, similarity.method, diff_runs(self.store, run_a, run_b, similarity)
+        return latest_run_diff(self.store, self.catalog.name)
 
     def export_format(self, fmt: str) -> tuple[str | None, int]:
         """Write this catalog's ``fmt`` export (rated, sft, dpo, kto) to a new file in the data

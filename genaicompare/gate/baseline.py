@@ -6,7 +6,7 @@ import statistics
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from genaicompare.core.errors import UserError
 from genaicompare.core.records import ResponseRecord
@@ -67,7 +67,7 @@ def apply_baseline(
     cases: Sequence[Case],
     baseline: Baseline,
     similarity: Similarity,
-    store: Any | None = None,
+    store: Store | None = None,
 ) -> None:
     """Fill the baseline columns of ``stats`` (similarity, thumbs, cost, p95) in place."""
     texts = {k: r.text for k, r in baseline.records.items() if r.ok}

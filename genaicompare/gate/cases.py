@@ -22,6 +22,7 @@ from genaicompare.metrics.engine import is_known_metric
 
 if TYPE_CHECKING:
     from genaicompare.catalog import Prompt
+    from genaicompare.store import Store
 
 
 def evaluate_assertions(
@@ -266,7 +267,7 @@ def _total_cost(records: Iterable[ResponseRecord]) -> float | None:
     return total
 
 
-def current_thumbs(store: Any) -> list[dict[str, Any]]:
+def current_thumbs(store: Store) -> list[dict[str, Any]]:
     """Every rater's thumb in force (retractions and superseded ones excluded)."""
     from genaicompare.ratings import Ratings
 
@@ -276,7 +277,7 @@ def current_thumbs(store: Any) -> list[dict[str, Any]]:
     ]
 
 
-def thumbs_up_rate(store: Any, content_hashes: Iterable[str]) -> tuple[float | None, int]:
+def thumbs_up_rate(store: Store, content_hashes: Iterable[str]) -> tuple[float | None, int]:
     """Share of current thumbs that are up over these outputs (every rater); (None, 0) if unrated."""
     hashes = set(content_hashes)
     if not hashes:

@@ -37,6 +37,7 @@ from genaicompare.gate.run_diff import (
     NEUTRAL_METRICS,
     DiffRow,
     diff_runs,
+    latest_run_diff,
     latest_runs,
     word_diff,
 )
@@ -75,6 +76,7 @@ __all__ = [
     "evaluate_assertions",
     "evaluate_rules",
     "get_similarity",
+    "latest_run_diff",
     "latest_runs",
     "lexical_similarity",
     "model_stats",

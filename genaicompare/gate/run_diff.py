@@ -7,11 +7,14 @@ import difflib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from genaicompare.core.records import ResponseRecord
 from genaicompare.gate.cases import current_thumbs
 from genaicompare.gate.similarity import Similarity, get_similarity
+
+if TYPE_CHECKING:
+    from genaicompare.store import Store
 
 
 @dataclass
@@ -72,7 +75,7 @@ LOWER_IS_BETTER = frozenset(
 
 
 def diff_runs(
-    store: Any, run_a: int, run_b: int, similarity: Similarity | None = None
+    store: Store, run_a: int, run_b: int, similarity: Similarity | None = None
 ) -> list[DiffRow]:
     """Every prompt × model of two stored runs, ordered by how much it changed."""
     from genaicompare.core.errors import UserError
@@ -126,7 +129,7 @@ def diff_runs(
 
 
 def latest_runs(
-    store: Any, catalog_name: str, mode: str | None = "headless", limit: int = 2
+    store: Store, catalog_name: str, mode: str | None = "headless", limit: int = 2
 ) -> list[int]:
     """Ids of the newest runs of ``catalog_name`` that stored at least one answer, newest first.
 
@@ -142,6 +145,18 @@ def latest_runs(
     return [int(r["id"]) for r in store.query(sql, params)]
 
 
+def latest_run_diff(store: Store, catalog_name: str) -> tuple[int, int, str, list[DiffRow]] | None:
+    """(run A, run B, similarity method, rows) for the two latest headless runs of this
+    catalog, or None when there are fewer than two. Lexical similarity: loading an embedding
+    model inside the TUI would cost seconds and memory for a quick look."""
+    runs = latest_runs(store, catalog_name)
+    if len(runs) < 2:
+        return None
+    run_b, run_a = runs
+    similarity = get_similarity(prefer_semantic=False)
+    return run_a, run_b, similarity.method, diff_runs(store, run_a, run_b, similarity)
+
+
 def _latest(records: Iterable[ResponseRecord]) -> dict[tuple[str, str], ResponseRecord]:
     out: dict[tuple[str, str], ResponseRecord] = {}
     for r in records:
@@ -153,7 +168,7 @@ def _latest(records: Iterable[ResponseRecord]) -> dict[tuple[str, str], Response
     return out
 
 
-def _thumbs_up_hashes(store: Any, hashes: Iterable[str]) -> tuple[set[str], set[str]]:
+def _thumbs_up_hashes(store: Store, hashes: Iterable[str]) -> tuple[set[str], set[str]]:
     wanted = set(hashes)
     if not wanted:
         return set(), set()

@@ -16,7 +16,7 @@ import sqlite3
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -31,6 +31,9 @@ from genaicompare.scoring.stats import (
     newcombe_difference,
     wilson_interval,
 )
+
+if TYPE_CHECKING:
+    from genaicompare.store import Store
 
 SAFETY_METRIC = re.compile(r"(toxic|pii|unsafe|safety|jailbreak|refus)", re.I)
 """Metric names counted as safety flags in trends (a flag is a value ≥ 0.5)."""
@@ -64,7 +67,7 @@ def _case(column: str, n: int) -> str:
 
 
 def compute_scores(
-    store: Any,
+    store: Store,
     catalog_name: str | None,
     by: str | None = None,
     rounds: int = 100,
@@ -98,7 +101,7 @@ def compute_scores(
             conn.close()
 
 
-def scores_table(store: Any, catalog_name: str) -> ScoresTable:
+def scores_table(store: Store, catalog_name: str) -> ScoresTable:
     """The TUI's scores screen for one catalog: :func:`compute_scores` → :func:`table_rows`."""
     return table_rows(compute_scores(store, catalog_name), catalog_name)
 
