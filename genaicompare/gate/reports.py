@@ -1,4 +1,5 @@
-"""Regression reports: JUnit XML, a Markdown PR comment, JSON, and CI-safe console text.
+"""Regression reports: JUnit XML, a Markdown PR comment, JSON (``run`` and ``diff``), and CI-safe
+console text.
 
 Every string that came from a model, a catalog or a provider is untrusted: it is sanitized
 (:func:`genaicompare.core.sanitize.for_display`) and, for XML, stripped of the characters XML 1.0 cannot
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 
     from genaicompare.gate.cases import Case, ModelStats
     from genaicompare.gate.rules import RuleResult
+    from genaicompare.gate.run_diff import DiffRow
     from genaicompare.gate.verdict import Verdict
 
 # Characters XML 1.0 allows; everything else is dropped.
@@ -411,6 +413,32 @@ def verdict_json(v: Verdict) -> dict[str, Any]:
     doc = regression_json(v.label, v.exit_code, v.stats, v.rules, v.cases, v.similarity_method)
     doc["notes"] = v.notes
     return doc
+
+
+def diff_json(run_a: int, run_b: int, method: str, rows: list[DiffRow]) -> dict[str, Any]:
+    """``diff --json``: the two runs, the similarity method, and every row with both answers."""
+    return {
+        "run_a": run_a,
+        "run_b": run_b,
+        "similarity_method": method,
+        "rows": [
+            {
+                "prompt_id": r.prompt_id,
+                "model_alias": r.model_alias,
+                "changed": r.changed,
+                "thumbs_up_before": r.thumbs_up_before,
+                "similarity": r.similarity,
+                "metric_drops": r.metric_drops,
+                "metrics_a": r.metrics_a,
+                "metrics_b": r.metrics_b,
+                "state_a": r.state_a,
+                "state_b": r.state_b,
+                "text_a": r.text_a,
+                "text_b": r.text_b,
+            }
+            for r in rows
+        ],
+    }
 
 
 def dumps(obj: Any) -> str:
