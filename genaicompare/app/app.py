@@ -226,56 +226,17 @@ class GenaiCompareApp(App[None]):
     ) -> tuple[str, Sequence[str], Sequence[Sequence[object]], str, list[dict[str, Any]]]:
         """(title, columns, rows, note, charts) for the scores screen, from
         :mod:`genaicompare.scoring` (charts: bars with intervals, ``Scores.chart_data()``)."""
-        from genaicompare.scoring import compute_scores
+        from genaicompare.scoring import scores_table  # lazy: numpy, off the first paint
 
-        scores = compute_scores(self.store, self.catalog.name)
-        bt = {r["model"]: r for r in scores.bt.rows()} if scores.bt is not None else {}
-        columns = [
-            "model",
-            "answers",
-            "errors",
-            "rated",
-            "👍 rate",
-            "95% CI",
-            "BT rating",
-            "latency p50 ms",
-            "cost total",
-        ]
-        rows = []
-        for m in scores.models:
-            ci = (
-                f"{m.up_lower:.2f}–{m.up_upper:.2f}"
-                if m.up_lower is not None and m.up_upper is not None
-                else None
-            )
-            rows.append(
-                [
-                    m.model,
-                    m.responses,
-                    m.errors,
-                    m.rated,
-                    m.up_rate,
-                    ci,
-                    bt.get(m.model, {}).get("rating"),
-                    m.latency_p50,
-                    m.cost_total,
-                ]
-            )
-        note = "Bradley-Terry from A/B preferences and same-prompt thumbs." if bt else ""
-        return f"Scores — {self.catalog.name}", columns, rows, note, scores.chart_data()
+        return scores_table(self.store, self.catalog.name)
 
     def latest_run_diff(self) -> tuple[int, int, str, list[Any]] | None:
         """(run A, run B, similarity method, rows) for the two latest headless runs of this
         catalog, or None when there are fewer than two. Lexical similarity: loading an embedding
         model inside the TUI would cost seconds and memory for a quick look."""
-        from genaicompare.gate.regression import diff_runs, get_similarity, latest_runs
+        from genaicompare.gate.run_diff import latest_run_diff  # lazy: the gate imports numpy
 
-        runs = latest_runs(self.store, self.catalog.name)
-        if len(runs) < 2:
-            return None
-        run_b, run_a = runs
-        similarity = get_similarity(prefer_semantic=False)
-        return run_a, run_b, similarity.method, diff_runs(self.store, run_a, run_b, similarity)
+        return latest_run_diff(self.store, self.catalog.name)
 
     def export_format(self, fmt: str) -> tuple[str | None, int]:
         """Write this catalog's ``fmt`` export (rated, sft, dpo, kto) to a new file in the data

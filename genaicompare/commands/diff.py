@@ -2,7 +2,7 @@
 
 Order: answers that had a thumbs-up in RUN_A and are different now; then the least similar; then the
 largest metric drops. Each changed answer is shown as a word-level diff. The data comes from
-:func:`genaicompare.gate.regression.diff_runs` (the TUI's diff screen uses the same function).
+:func:`genaicompare.gate.run_diff.diff_runs` (the TUI's diff screen uses the same function).
 """
 
 from __future__ import annotations
@@ -11,10 +11,13 @@ import argparse
 import io
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING
 
 from genaicompare.commands._common import open_store
 from genaicompare.core.errors import UserError
+
+if TYPE_CHECKING:
+    from genaicompare.gate.run_diff import DiffRow
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -37,7 +40,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from genaicompare.gate.regression import diff_runs, get_similarity
+    # lazy: the gate imports genaicompare.metrics (numpy), and every command's parser imports
+    # this module
+    from genaicompare.gate.run_diff import diff_runs
+    from genaicompare.gate.similarity import get_similarity
 
     if args.limit < 0:
         raise UserError("--limit must be 0 or more")
@@ -53,40 +59,15 @@ def main(args: argparse.Namespace) -> int:
     if args.limit:
         rows = rows[: args.limit]
     if args.json:
-        from genaicompare.gate.reports import dumps
+        from genaicompare.gate.reports import diff_json, dumps
 
-        print(
-            dumps(
-                {
-                    "run_a": args.run_a,
-                    "run_b": args.run_b,
-                    "similarity_method": similarity.method,
-                    "rows": [
-                        {
-                            "prompt_id": r.prompt_id,
-                            "model_alias": r.model_alias,
-                            "changed": r.changed,
-                            "thumbs_up_before": r.thumbs_up_before,
-                            "similarity": r.similarity,
-                            "metric_drops": r.metric_drops,
-                            "metrics_a": r.metrics_a,
-                            "metrics_b": r.metrics_b,
-                            "state_a": r.state_a,
-                            "state_b": r.state_b,
-                            "text_a": r.text_a,
-                            "text_b": r.text_b,
-                        }
-                        for r in rows
-                    ],
-                }
-            )
-        )
+        print(dumps(diff_json(args.run_a, args.run_b, similarity.method, rows)))
         return 0
     _print_table(rows, args.run_a, args.run_b, similarity.method)
     return 0
 
 
-def _tui(rows: list[Any], run_a: int, run_b: int, method: str, *, show_unchanged: bool) -> int:
+def _tui(rows: list[DiffRow], run_a: int, run_b: int, method: str, *, show_unchanged: bool) -> int:
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise UserError("--tui needs a terminal; without it the diff is printed as a table")
     from genaicompare.app.screens.run_diff import RunDiffApp
@@ -96,14 +77,14 @@ def _tui(rows: list[Any], run_a: int, run_b: int, method: str, *, show_unchanged
     return 0
 
 
-def _print_table(rows: list[Any], run_a: int, run_b: int, method: str) -> None:
+def _print_table(rows: list[DiffRow], run_a: int, run_b: int, method: str) -> None:
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
     from genaicompare.core.sanitize import for_display, one_line
-    from genaicompare.gate.regression import word_diff
     from genaicompare.gate.reports import ci_safe
+    from genaicompare.gate.run_diff import word_diff
 
     tty = sys.stdout.isatty()
     buffer = io.StringIO()

@@ -6,7 +6,7 @@ import argparse
 import io
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from genaicompare.commands._common import add_model_arguments, load_with_models, open_store
 from genaicompare.core.errors import UserError
@@ -15,7 +15,10 @@ from genaicompare.providers.events import Timeouts
 from genaicompare.session.comparison import DEFAULT_CONCURRENCY
 from genaicompare.session.headless import RunOutcome, run_headless
 
-EXIT_PASS, EXIT_REGRESSION, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
+if TYPE_CHECKING:
+    from genaicompare.gate.verdict import Verdict
+
+EXIT_INTERRUPTED = 130
 _DEFAULT_TIMEOUTS = Timeouts()
 
 EPILOG = """\
@@ -138,7 +141,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from genaicompare.gate import regression
+    # lazy: the gate imports genaicompare.metrics (numpy, ≈0.35 s), and every command's parser
+    # imports this module
+    from genaicompare.gate.baseline import resolve_baseline
+    from genaicompare.gate.cases import check_assert_specs
+    from genaicompare.gate.rules import RuleError, parse_rules
+    from genaicompare.gate.verdict import decide
+
     if args.jobs < 1:
         raise UserError("-j/--jobs must be at least 1")
     if args.repeat < 1:
@@ -146,12 +155,12 @@ def main(args: argparse.Namespace) -> int:
     if args.max_errors < 0:
         raise UserError("--max-errors must be 0 or more")
     try:
-        rules = regression.parse_rules(args.fail_on)
-    except regression.RuleError as exc:
+        rules = parse_rules(args.fail_on)
+    except RuleError as exc:
         raise UserError(str(exc)) from None
     catalog = load_with_models(args.catalog, args.models, args.replace_models)
     try:
-        regression.check_assert_specs(catalog.prompts)
+        check_assert_specs(catalog.prompts)
     except ValueError as exc:
         raise UserError(f"{args.catalog}: {exc}") from None
     timeouts = Timeouts(
@@ -162,7 +171,9 @@ def main(args: argparse.Namespace) -> int:
     )
     store = open_store(args)
     try:
-        baseline_run, baseline_alias = _resolve_baseline(args.baseline, catalog, store)
+        baseline_run, baseline_alias = resolve_baseline(
+            args.baseline, [m.id for m in catalog.models], store
+        )
         outcome = _run(args, catalog, store, timeouts)
         if outcome.interrupted:
             _print_console(outcome, None)
@@ -172,7 +183,7 @@ def main(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return EXIT_INTERRUPTED
-        verdict = judge(outcome, store, rules, baseline_run, baseline_alias, args.max_errors)
+        verdict = decide(outcome, store, rules, baseline_run, baseline_alias, args.max_errors)
     finally:
         store.close()
     if args.junit:
@@ -201,40 +212,14 @@ def main(args: argparse.Namespace) -> int:
             ),
         )
     if args.json:
-        from genaicompare.gate.reports import dumps, regression_json
+        from genaicompare.gate.reports import dumps, verdict_json
 
         doc = outcome_json(outcome)
-        doc["regression"] = regression_json(
-            verdict.label,
-            verdict.exit_code,
-            verdict.stats,
-            verdict.rules,
-            verdict.cases,
-            verdict.similarity_method,
-        )
-        doc["regression"]["notes"] = verdict.notes
+        doc["regression"] = verdict_json(verdict)
         print(dumps(doc))
     else:
         _print_console(outcome, verdict)
     return verdict.exit_code
-
-
-def _resolve_baseline(spec: str | None, catalog: Any, store: Any) -> tuple[int | None, str | None]:
-    if not spec:
-        return None, None
-    aliases = [m.id for m in catalog.models]
-    if spec in aliases:
-        if len(aliases) < 2:
-            raise UserError(f"--baseline {spec}: the run needs another model to compare with it")
-        return None, spec
-    if spec.isdigit():
-        if store.run(int(spec)) is None:
-            raise UserError(f"--baseline {spec}: no run {spec} in {store.path}")
-        return int(spec), None
-    raise UserError(
-        f"--baseline {one_line(spec, 80)}: neither a stored run id nor a model alias "
-        f"({', '.join(aliases)})"
-    )
 
 
 def _run(args: argparse.Namespace, catalog: Any, store: Any, timeouts: Timeouts) -> RunOutcome:
@@ -311,96 +296,6 @@ def _metric_selection(spec: str | None) -> frozenset[str] | None:
     return names
 
 
-class Verdict:
-    """The gate's decision and everything the reports show."""
-
-    def __init__(self) -> None:
-        from genaicompare.gate.regression import Case, ModelStats, RuleResult
-
-        self.cases: list[Case] = []
-        self.stats: dict[str, ModelStats] = {}
-        self.rules: list[RuleResult] = []
-        self.similarity_method: str | None = None
-        self.notes: list[str] = []
-        self.exit_code = EXIT_PASS
-
-    @property
-    def label(self) -> str:
-        return {EXIT_PASS: "pass", EXIT_REGRESSION: "regression", EXIT_ERROR: "error"}[
-            self.exit_code
-        ]
-
-
-def judge(
-    outcome: RunOutcome,
-    store: Any,
-    rules: list[Any],
-    baseline_run: int | None,
-    baseline_alias: str | None,
-    max_errors: int = 0,
-) -> Verdict:
-    """Assertions, baseline comparison and rules → exit code 0 / 1 / 2."""
-    from genaicompare.gate import regression as rg
-    v = Verdict()
-    catalog = outcome.catalog
-    specs = {p.id: p.assert_ for p in catalog.prompts if p.assert_}
-    assertions_unavailable = False
-    try:
-        v.cases = rg.build_cases(outcome.records, specs, outcome.metrics)
-    except (ImportError, AttributeError) as exc:
-        # The metrics package cannot evaluate assertions here: the gate cannot decide.
-        assertions_unavailable = True
-        v.notes.append(f"assertions could not be evaluated: {type(exc).__name__}: {exc}")
-        v.cases = rg.build_cases(outcome.records, {}, outcome.metrics)
-    v.notes.extend(outcome.notices)
-    if outcome.metrics_error and specs:
-        v.notes.append(outcome.metrics_error)
-        assertions_unavailable = True
-    candidates = [m.id for m in catalog.models if m.id != baseline_alias]
-    need_similarity = baseline_run is not None or baseline_alias is not None
-    similarity = None
-    if need_similarity or any(len(c.samples) > 1 for c in v.cases):
-        similarity = rg.get_similarity()
-        v.similarity_method = similarity.method
-        rg.add_consistency(v.cases, similarity)
-    v.stats = rg.model_stats(v.cases, outcome.metrics)
-    baseline = None
-    if baseline_run is not None:
-        baseline = rg.baseline_from_run(store.run_responses(baseline_run), candidates, baseline_run)
-        if not baseline.records:
-            v.notes.append(f"run {baseline_run} has no answers to compare with")
-    elif baseline_alias is not None:
-        baseline = rg.baseline_from_model(outcome.records, baseline_alias, candidates)
-    if baseline is not None and similarity is not None:
-        cand_cases = [c for c in v.cases if c.model_alias in candidates]
-        cand_stats = {a: s for a, s in v.stats.items() if a in candidates}
-        rg.apply_baseline(cand_stats, cand_cases, baseline, similarity, store)
-    if not rules:
-        rules = [rg.parse_rule(t) for t in rg.DEFAULT_RULES]
-        if baseline is not None:
-            rules += [rg.parse_rule(t) for t in rg.DEFAULT_BASELINE_RULES]
-    v.rules = rg.evaluate_rules(rules, [s for a, s in v.stats.items() if a in candidates])
-
-    errored = [c for c in v.cases if c.errored]
-    unreachable = [a for a, s in v.stats.items() if s.responses and s.errors == s.responses]
-    if unreachable:
-        v.notes.append(
-            f"no answer at all from {', '.join(unreachable)}: provider unreachable or failing"
-        )
-        v.exit_code = EXIT_ERROR
-    elif errored and len(errored) > max_errors:
-        v.notes.append(
-            f"{len(errored)} answer(s) ended in error or timeout (tolerated: {max_errors}); "
-            "the run cannot be judged"
-        )
-        v.exit_code = EXIT_ERROR
-    elif assertions_unavailable:
-        v.exit_code = EXIT_ERROR
-    elif any(r.triggered for r in v.rules):
-        v.exit_code = EXIT_REGRESSION
-    return v
-
-
 def outcome_json(outcome: RunOutcome) -> dict[str, Any]:
     return {
         "run_id": outcome.run_id,
@@ -458,7 +353,9 @@ def _print_console(outcome: RunOutcome, verdict: Verdict | None) -> None:
     )
     print_summary(outcome, out)
     if verdict is not None:
-        _print_verdict(verdict, out)
+        from genaicompare.gate.reports import print_verdict
+
+        print_verdict(verdict, out)
     if not tty:
         sys.stdout.write(ci_safe(buffer.getvalue()))
         sys.stdout.flush()
@@ -548,51 +445,4 @@ def _print_judge(judge: dict[str, Any], out: Any) -> None:
         out.print(Text(ci_safe("  " + line)))
 
 
-def _print_verdict(v: Verdict, out: Any) -> None:
-    from rich.text import Text
-
-    from genaicompare.gate.reports import ci_safe
-
-    for s in v.stats.values():
-        bits = []
-        if s.asserted_cases:
-            bits.append(f"assertions {s.asserted_cases - s.failed_cases}/{s.asserted_cases} pass")
-        if s.pass_at_k is not None and any(len(c.samples) > 1 for c in v.cases):
-            bits.append(f"pass@k {s.pass_at_k:.2f} pass^k {s.pass_hat_k:.2f}")
-        if s.consistency is not None:
-            bits.append(f"consistency {s.consistency:.3f}")
-        if s.baseline_similarity is not None:
-            bits.append(f"similarity to {s.baseline} {s.baseline_similarity:.3f}")
-        if bits:
-            out.print(Text(ci_safe(f"{one_line(s.alias, 40)}: " + ", ".join(bits))))
-    if v.similarity_method:
-        out.print(Text(f"similarity: {v.similarity_method}"))
-    for r in v.rules:
-        style = "bold red" if r.triggered else ("dim" if not r.evaluated else "green")
-        out.print(Text(ci_safe(one_line(r.describe(), 300)), style=style))
-    shown = 0
-    for c in v.cases:
-        if shown >= 20:
-            out.print(Text("… more in --junit / --json"))
-            break
-        if c.errored:
-            bad = next(s for s in c.samples if not s.ok)
-            line = f"ERROR {c.prompt_id} × {c.model_alias}: {bad.state.value} {bad.error or ''}"
-        elif c.has_assertions and not c.passed:
-            reasons = "; ".join(
-                f"{a.name} {a.expected}: {a.reason}"
-                for results in c.assertions
-                for a in results
-                if not a.passed
-            )
-            line = f"FAIL {c.prompt_id} × {c.model_alias}: {reasons}"
-        else:
-            continue
-        shown += 1
-        out.print(Text(ci_safe(one_line(line, 400))))
-    for note in v.notes:
-        out.print(Text(ci_safe(one_line(note, 500)), style="yellow"))
-    out.print(Text(f"verdict: {v.label} (exit {v.exit_code})", style="bold"))
-
-
-__all__ = ["EXIT_ERROR", "EXIT_PASS", "EXIT_REGRESSION", "judge", "main", "outcome_json"]
+__all__ = ["EXIT_INTERRUPTED", "add_arguments", "main", "outcome_json"]

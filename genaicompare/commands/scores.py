@@ -6,11 +6,14 @@ import argparse
 import json
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING
 
 from genaicompare.commands._common import open_store
 from genaicompare.core.errors import UserError
 from genaicompare.core.sanitize import one_line
+
+if TYPE_CHECKING:
+    from genaicompare.scoring import Scores
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -54,7 +57,7 @@ def _num(x: float | None, digits: int = 0, unit: str = "") -> str:
     return "–" if _missing(x) else f"{x:,.{digits}f}{unit}"
 
 
-def print_scores(scores: Any) -> None:
+def print_scores(scores: Scores) -> None:
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text

@@ -1,4 +1,5 @@
-"""Regression reports: JUnit XML, a Markdown PR comment, JSON, and CI-safe console text.
+"""Regression reports: JUnit XML, a Markdown PR comment, JSON (``run`` and ``diff``), and CI-safe
+console text.
 
 Every string that came from a model, a catalog or a provider is untrusted: it is sanitized
 (:func:`genaicompare.core.sanitize.for_display`) and, for XML, stripped of the characters XML 1.0 cannot
@@ -19,7 +20,12 @@ from typing import TYPE_CHECKING, Any
 from genaicompare.core.sanitize import for_display, one_line
 
 if TYPE_CHECKING:
-    from genaicompare.gate.regression import Case, ModelStats, RuleResult
+    from rich.console import Console
+
+    from genaicompare.gate.cases import Case, ModelStats
+    from genaicompare.gate.rules import RuleResult
+    from genaicompare.gate.run_diff import DiffRow
+    from genaicompare.gate.verdict import Verdict
 
 # Characters XML 1.0 allows; everything else is dropped.
 _XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -41,6 +47,52 @@ def xml_text(text: str | None, limit: int | None = None) -> str:
 def ci_safe(text: str) -> str:
     """Sanitized, with every line that would start with ``::`` broken by a zero-width space."""
     return _WORKFLOW_COMMAND.sub(lambda m: m.group(1) + ":" + _ZWSP, for_display(text))
+
+
+def print_verdict(v: Verdict, out: Console) -> None:
+    """The verdict on a rich console: per-model figures, rules, the first failing cases, notes."""
+    from rich.text import Text
+
+    for s in v.stats.values():
+        bits = []
+        if s.asserted_cases:
+            bits.append(f"assertions {s.asserted_cases - s.failed_cases}/{s.asserted_cases} pass")
+        if s.pass_at_k is not None and any(len(c.samples) > 1 for c in v.cases):
+            bits.append(f"pass@k {s.pass_at_k:.2f} pass^k {s.pass_hat_k:.2f}")
+        if s.consistency is not None:
+            bits.append(f"consistency {s.consistency:.3f}")
+        if s.baseline_similarity is not None:
+            bits.append(f"similarity to {s.baseline} {s.baseline_similarity:.3f}")
+        if bits:
+            out.print(Text(ci_safe(f"{one_line(s.alias, 40)}: " + ", ".join(bits))))
+    if v.similarity_method:
+        out.print(Text(f"similarity: {v.similarity_method}"))
+    for r in v.rules:
+        style = "bold red" if r.triggered else ("dim" if not r.evaluated else "green")
+        out.print(Text(ci_safe(one_line(r.describe(), 300)), style=style))
+    shown = 0
+    for c in v.cases:
+        if shown >= 20:
+            out.print(Text("… more in --junit / --json"))
+            break
+        if c.errored:
+            bad = next(s for s in c.samples if not s.ok)
+            line = f"ERROR {c.prompt_id} × {c.model_alias}: {bad.state.value} {bad.error or ''}"
+        elif c.has_assertions and not c.passed:
+            reasons = "; ".join(
+                f"{a.name} {a.expected}: {a.reason}"
+                for results in c.assertions
+                for a in results
+                if not a.passed
+            )
+            line = f"FAIL {c.prompt_id} × {c.model_alias}: {reasons}"
+        else:
+            continue
+        shown += 1
+        out.print(Text(ci_safe(one_line(line, 400))))
+    for note in v.notes:
+        out.print(Text(ci_safe(one_line(note, 500)), style="yellow"))
+    out.print(Text(f"verdict: {v.label} (exit {v.exit_code})", style="bold"))
 
 
 # -------------------------------------------------------------------------------- JUnit
@@ -352,6 +404,39 @@ def regression_json(
                 ],
             }
             for c in cases
+        ],
+    }
+
+
+def verdict_json(v: Verdict) -> dict[str, Any]:
+    """``run --json``'s ``regression`` object: :func:`regression_json` of the verdict, and its notes."""
+    doc = regression_json(v.label, v.exit_code, v.stats, v.rules, v.cases, v.similarity_method)
+    doc["notes"] = v.notes
+    return doc
+
+
+def diff_json(run_a: int, run_b: int, method: str, rows: list[DiffRow]) -> dict[str, Any]:
+    """``diff --json``: the two runs, the similarity method, and every row with both answers."""
+    return {
+        "run_a": run_a,
+        "run_b": run_b,
+        "similarity_method": method,
+        "rows": [
+            {
+                "prompt_id": r.prompt_id,
+                "model_alias": r.model_alias,
+                "changed": r.changed,
+                "thumbs_up_before": r.thumbs_up_before,
+                "similarity": r.similarity,
+                "metric_drops": r.metric_drops,
+                "metrics_a": r.metrics_a,
+                "metrics_b": r.metrics_b,
+                "state_a": r.state_a,
+                "state_b": r.state_b,
+                "text_a": r.text_a,
+                "text_b": r.text_b,
+            }
+            for r in rows
         ],
     }
 

@@ -24,7 +24,8 @@ from genaicompare.app.screens.run_diff import DIFF_CHARS, RunDiffApp, RunDiffScr
 from genaicompare.catalog import Catalog
 from genaicompare.config import Settings
 from genaicompare.core.records import FinishState, ResponseRecord
-from genaicompare.gate.regression import Similarity, diff_runs, latest_runs, lexical_similarity
+from genaicompare.gate.run_diff import diff_runs, latest_runs
+from genaicompare.gate.similarity import Similarity, lexical_similarity
 from genaicompare.ratings import Ratings
 from genaicompare.store import Store
 from tests.app.conftest import SIZE, wait_for

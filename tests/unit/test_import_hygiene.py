@@ -28,6 +28,7 @@ DOMAIN = [
     "genaicompare.ratings",
     "genaicompare.scoring",
     "genaicompare.exports",
+    "genaicompare.gate",
     "genaicompare.gate.regression",
     "genaicompare.gate.reports",
     "genaicompare.cli",

@@ -12,8 +12,9 @@ import pytest
 
 from genaicompare.core.files import write_atomic
 from genaicompare.core.records import FinishState, ResponseRecord
-from genaicompare.gate.regression import build_cases, evaluate_rules, model_stats, parse_rules
+from genaicompare.gate.cases import build_cases, model_stats
 from genaicompare.gate.reports import ci_safe, dumps, junit_xml, markdown, regression_json
+from genaicompare.gate.rules import evaluate_rules, parse_rules
 
 HOSTILE = [
     "\x1b]52;c;ZXZpbA==\x07clipboard",  # OSC 52

@@ -1,0 +1,195 @@
+"""Two stored runs compared prompt × model (the ``diff`` command and the TUI's diff screen), and
+the word diff they show."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from genaicompare.core.records import ResponseRecord
+from genaicompare.gate.cases import current_thumbs
+from genaicompare.gate.similarity import Similarity, get_similarity
+
+if TYPE_CHECKING:
+    from genaicompare.store import Store
+
+
+@dataclass
+class DiffRow:
+    """One prompt × model compared across two runs (the ``diff`` table and TUI screen)."""
+
+    prompt_id: str
+    model_alias: str
+    text_a: str | None
+    text_b: str | None
+    state_a: str | None
+    state_b: str | None
+    thumbs_up_before: bool
+    changed: bool
+    similarity: float | None
+    metric_drops: dict[str, float]
+    """metric → value in A − value in B, for metrics that got worse (positive = a drop)."""
+    metrics_a: dict[str, float] = field(default_factory=dict)
+    """metric → value in A, for metrics stored for both answers (the TUI shows every delta)."""
+    metrics_b: dict[str, float] = field(default_factory=dict)
+    """metric → value in B, same names as ``metrics_a``."""
+
+    @property
+    def largest_drop(self) -> float:
+        return max(self.metric_drops.values(), default=0.0)
+
+    def sort_key(self) -> tuple[int, float, float, str, str]:
+        # Previously approved answers that changed first; then the least similar; then the
+        # largest metric drop.
+        return (
+            0 if (self.thumbs_up_before and self.changed) else 1,
+            self.similarity if self.similarity is not None else -1.0,
+            -self.largest_drop,
+            self.prompt_id,
+            self.model_alias,
+        )
+
+
+# Metrics that are neither better nor worse when they move.
+NEUTRAL_METRICS = frozenset({"chars", "words", "tokens_in", "tokens_out", "fk_grade"})
+# Metrics where lower is better: an increase is the regression.
+LOWER_IS_BETTER = frozenset(
+    {
+        "latency_ms",
+        "ttft_ms",
+        "cost_usd",
+        "toxicity",
+        "severe_toxicity",
+        "obscene",
+        "threat",
+        "insult",
+        "identity_attack",
+        "pii_count",
+        "tokens_in",
+        "tokens_out",
+    }
+)
+
+
+def diff_runs(
+    store: Store, run_a: int, run_b: int, similarity: Similarity | None = None
+) -> list[DiffRow]:
+    """Every prompt × model of two stored runs, ordered by how much it changed."""
+    from genaicompare.core.errors import UserError
+
+    for rid in (run_a, run_b):
+        if store.run(rid) is None:
+            raise UserError(f"no run {rid} in {store.path}")
+    a = _latest(store.run_responses(run_a))
+    b = _latest(store.run_responses(run_b))
+    keys = list(a) + [k for k in b if k not in a]
+    similarity = similarity or get_similarity()
+    both = [k for k in keys if k in a and k in b]
+    sims = dict(zip(both, similarity.pairs([(a[k].text, b[k].text) for k in both]), strict=True))
+    ups, _ = _thumbs_up_hashes(store, [r.content_hash for r in a.values()])
+    rows = []
+    for key in keys:
+        ra, rb = a.get(key), b.get(key)
+        drops: dict[str, float] = {}
+        values_a: dict[str, float] = {}
+        values_b: dict[str, float] = {}
+        if ra is not None and rb is not None and ra.id and rb.id:
+            ma, mb = store.metrics_for(ra.id), store.metrics_for(rb.id)
+            for name in set(ma) & set(mb):
+                va, vb = ma[name]["value"], mb[name]["value"]
+                if va is None or vb is None:
+                    continue
+                values_a[name], values_b[name] = va, vb
+                if name in NEUTRAL_METRICS:
+                    continue
+                drop = (vb - va) if name in LOWER_IS_BETTER else (va - vb)
+                if drop > 0:
+                    drops[name] = drop
+        rows.append(
+            DiffRow(
+                prompt_id=key[0],
+                model_alias=key[1],
+                text_a=ra.text if ra else None,
+                text_b=rb.text if rb else None,
+                state_a=ra.state.value if ra else None,
+                state_b=rb.state.value if rb else None,
+                thumbs_up_before=ra is not None and ra.content_hash in ups,
+                changed=(ra is None or rb is None or ra.text != rb.text),
+                similarity=sims.get(key),
+                metric_drops=drops,
+                metrics_a=values_a,
+                metrics_b=values_b,
+            )
+        )
+    rows.sort(key=DiffRow.sort_key)
+    return rows
+
+
+def latest_runs(
+    store: Store, catalog_name: str, mode: str | None = "headless", limit: int = 2
+) -> list[int]:
+    """Ids of the newest runs of ``catalog_name`` that stored at least one answer, newest first.
+
+    ``mode`` "headless" by default: a TUI session's run holds only the prompts that were browsed.
+    """
+    sql = (
+        "SELECT id FROM runs WHERE catalog_name = ?"
+        + (" AND mode = ?" if mode is not None else "")
+        + " AND EXISTS (SELECT 1 FROM responses WHERE responses.run_id = runs.id)"
+        + " ORDER BY id DESC LIMIT ?"
+    )
+    params: list[Any] = [catalog_name, *([mode] if mode is not None else []), limit]
+    return [int(r["id"]) for r in store.query(sql, params)]
+
+
+def latest_run_diff(store: Store, catalog_name: str) -> tuple[int, int, str, list[DiffRow]] | None:
+    """(run A, run B, similarity method, rows) for the two latest headless runs of this
+    catalog, or None when there are fewer than two. Lexical similarity: loading an embedding
+    model inside the TUI would cost seconds and memory for a quick look."""
+    runs = latest_runs(store, catalog_name)
+    if len(runs) < 2:
+        return None
+    run_b, run_a = runs
+    similarity = get_similarity(prefer_semantic=False)
+    return run_a, run_b, similarity.method, diff_runs(store, run_a, run_b, similarity)
+
+
+def _latest(records: Iterable[ResponseRecord]) -> dict[tuple[str, str], ResponseRecord]:
+    out: dict[tuple[str, str], ResponseRecord] = {}
+    for r in records:
+        if r.sample_index != 0:
+            continue
+        key = (r.prompt_id, r.model_alias)
+        if key not in out or (r.id or 0) > (out[key].id or 0):
+            out[key] = r
+    return out
+
+
+def _thumbs_up_hashes(store: Store, hashes: Iterable[str]) -> tuple[set[str], set[str]]:
+    wanted = set(hashes)
+    if not wanted:
+        return set(), set()
+    rows = current_thumbs(store)
+    up = {r["content_hash"] for r in rows if r["value"] == "up" and r["content_hash"] in wanted}
+    down = {r["content_hash"] for r in rows if r["value"] == "down" and r["content_hash"] in wanted}
+    return up, down
+
+
+def word_diff(a: str, b: str) -> list[tuple[str, str]]:
+    """Word-level diff as ``(op, text)`` segments, op ∈ {"=", "-", "+"}; whitespace kept."""
+    ta = re.findall(r"\s+|[^\s]+", a)
+    tb = re.findall(r"\s+|[^\s]+", b)
+    out: list[tuple[str, str]] = []
+    matcher = difflib.SequenceMatcher(a=ta, b=tb, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            out.append(("=", "".join(ta[i1:i2])))
+            continue
+        if tag in ("replace", "delete"):
+            out.append(("-", "".join(ta[i1:i2])))
+        if tag in ("replace", "insert"):
+            out.append(("+", "".join(tb[j1:j2])))
+    return out

@@ -1,0 +1,806 @@
+"""Scores from the store: SQL aggregates → numpy arrays → :class:`~genaicompare.scoring.results.Scores`.
+
+:func:`compute_scores` aggregates in SQL: the running totals kept with every rating (``agg_*``
+tables: per model × prompt, per answer, per model pair, per rater pair, per A/B pair, per day — see
+genaicompare.ratings), and ``group_concat`` to move value lists, so a million ratings become a few
+thousand rows before numpy sees them. The formulas it applies are in
+:mod:`~genaicompare.scoring.stats` and :mod:`~genaicompare.scoring.bradley_terry`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import sqlite3
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from genaicompare.scoring.bradley_terry import BattleCounts, bradley_terry, votes_to_separate
+from genaicompare.scoring.results import ModelScore, Scores, ScoresTable, table_rows
+from genaicompare.scoring.stats import (
+    FloatArray,
+    auc,
+    cohen_kappa,
+    grouped_quantiles,
+    newcombe_difference,
+    wilson_interval,
+)
+
+if TYPE_CHECKING:
+    from genaicompare.store import Store
+
+SAFETY_METRIC = re.compile(r"(toxic|pii|unsafe|safety|jailbreak|refus)", re.I)
+"""Metric names counted as safety flags in trends (a flag is a value ≥ 0.5)."""
+
+SEP = "\x1f"
+"""group_concat separator for text lists (dates); numbers use the default comma."""
+
+
+def _nums(concat: str | None, dtype: type = np.float64) -> NDArray[Any]:
+    """A group_concat'ed list of numbers (``nan`` for missing) as an array, parsed in C."""
+    if not concat:
+        return np.empty(0, dtype=dtype)
+    if dtype is np.float64:
+        return np.fromstring(concat, dtype=np.float64, sep=",")
+    return np.fromstring(concat, dtype=np.int64, sep=",").astype(dtype, copy=False)
+
+
+def _opt(x: Any) -> float | None:
+    if x is None:
+        return None
+    x = float(x)
+    return None if math.isnan(x) else x
+
+
+def _case(column: str, n: int) -> str:
+    """``CASE column WHEN ? THEN 0 WHEN ? THEN 1 … ELSE -1 END`` — names travel as parameters;
+    −1 marks a name unknown to this snapshot (dropped, never misaligned)."""
+    if n == 0:
+        return "-1"
+    return f"CASE {column} " + " ".join(f"WHEN ? THEN {i}" for i in range(n)) + " ELSE -1 END"
+
+
+def compute_scores(
+    store: Store,
+    catalog_name: str | None,
+    by: str | None = None,
+    rounds: int = 100,
+    seed: int = 0,
+    segment_prefix: str = "segment:",
+    parallel: bool = True,
+) -> Scores:
+    """Every score for one catalog's ratings and responses (all catalogs when ``None``).
+
+    ``by``: ``tag`` or ``task`` adds per-group rows. Reads through its own connections, each in a
+    read transaction, while others keep writing. With ``parallel`` the answers and the ratings are
+    read on two connections at once; a rating committed between their first reads can then show
+    in one part and not yet in the other (ids are matched, never misaligned).
+    """
+    if by not in (None, "tag", "task"):
+        raise ValueError("by must be 'tag' or 'task'")
+    conns = [
+        sqlite3.connect(
+            str(store.path), timeout=10.0, isolation_level=None, check_same_thread=False
+        )
+        for _ in range(2 if parallel else 1)
+    ]
+    try:
+        for conn in conns:
+            conn.execute("PRAGMA busy_timeout = 10000")
+            conn.execute("BEGIN")
+        scorer = _Scorer(conns[0], catalog_name, by, rounds, seed, segment_prefix)
+        return scorer.run(side=conns[1] if parallel else None)
+    finally:
+        for conn in conns:
+            conn.close()
+
+
+def scores_table(store: Store, catalog_name: str) -> ScoresTable:
+    """The TUI's scores screen for one catalog: :func:`compute_scores` → :func:`table_rows`."""
+    return table_rows(compute_scores(store, catalog_name), catalog_name)
+
+
+@dataclass
+class _Arrays:
+    """The catalog's responses and metrics as parallel arrays (index = position in ``rid``)."""
+
+    rid: NDArray[np.int64]
+    model: NDArray[np.int64]
+    prompt: NDArray[np.int64]
+    """Code into the prompt table (−1: the prompt is not in the catalog)."""
+    run: NDArray[np.int64]
+    day: NDArray[np.int64]
+    days: list[str]
+    cached: NDArray[np.bool_]
+    ok: NDArray[np.bool_]
+    latency: FloatArray
+    ttft: FloatArray
+    cost: FloatArray
+    length: FloatArray
+    m_resp: NDArray[np.int64]
+    """Metric rows: index into the response arrays, metric name code, value."""
+    m_name: NDArray[np.int64]
+    m_value: FloatArray
+
+
+class _Scorer:
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        catalog: str | None,
+        by: str | None,
+        rounds: int,
+        seed: int,
+        segment_prefix: str,
+    ) -> None:
+        self.conn, self.catalog, self.by = conn, catalog, by
+        self.rounds, self.seed, self.prefix = rounds, seed, segment_prefix
+        self.timings: dict[str, float] = {}
+        self._t, self._cpu = time.perf_counter(), time.process_time()
+        if catalog is None:
+            self.agg_where, self.agg_params = "1", []
+            self.resp_where, self.resp_params = "1", []
+        else:
+            self.agg_where, self.agg_params = "catalog = ?", [catalog]
+            self.resp_where = "r.catalog_id IN (SELECT id FROM catalogs WHERE name = ?)"
+            self.resp_params = [catalog]
+
+    def _lap(self, name: str) -> None:
+        now, cpu = time.perf_counter(), time.process_time()
+        self.timings[name] = now - self._t
+        self.timings[f"cpu:{name}"] = cpu - self._cpu
+        self._t, self._cpu = now, cpu
+
+    def q(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return self.conn.execute(sql, list(params)).fetchall()
+
+    # -- the pipeline ---------------------------------------------------------------------------
+    def run(self, side: sqlite3.Connection | None = None) -> Scores:
+        started = time.thread_time()
+        self._prompt_meta()
+        self._codes()
+        if side is None:
+            a = self._arrays()
+            t_model, t_prompt, t_up, t_n = self._thumb_cells()
+            answer_thumbs = self._answer_thumbs()
+        else:
+            # The answers' arrays (the costliest reads) come from a second connection on a
+            # thread while this one reads the ratings' totals: sqlite3 releases the GIL while a
+            # query runs, so two cores work at once.
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                future = pool.submit(self._side_arrays, side)
+                t_model, t_prompt, t_up, t_n = self._thumb_cells()
+                answer_thumbs = self._answer_thumbs()
+                a = future.result()
+        models = self._model_rows(
+            a,
+            t_model,
+            t_prompt,
+            t_up,
+            t_n,
+            key_resp=a.model,
+            key_thumb=t_model,
+            n_keys=len(self.models),
+        )
+        rows = [s for s in models if s.responses or s.rated]
+        self._lap("model_rows")
+        pair_counts, thumb_counts = self._battles()
+        counts = pair_counts + thumb_counts
+        bt = bradley_terry(counts, rounds=self.rounds, seed=self.seed)
+        self._lap("bradley_terry")
+        kappa = self._kappa()
+        self._lap("kappa")
+        agreement, per_run = self._agreement_and_runs(a, answer_thumbs)
+        self._lap("agreement_runs")
+        fairness = self._fairness(a, t_model, t_prompt, t_up, t_n)
+        trends = {"per_day": self._per_day(a), "per_run": per_run}
+        self._lap("fairness_trends")
+        groups = self._groups(a, t_model, t_prompt, t_up, t_n) if self.by else []
+        self._lap("groups")
+        # CPU of this thread alone: with the side thread on another core, the wall time an
+        # unloaded machine needs is about this (the side thread's is in thread_cpu:side).
+        self.timings["thread_cpu:main"] = time.thread_time() - started
+        return Scores(
+            catalog=self.catalog,
+            by=self.by,
+            models=rows,
+            groups=groups,
+            pairwise={
+                "models": counts.models,
+                "wins": counts.wins.astype(int).tolist(),
+                "ties": counts.ties.astype(int).tolist(),
+                "both_bad": counts.both_bad.astype(int).tolist(),
+            },
+            bt=bt,
+            battle_sources={"preferences": pair_counts.n_battles, "thumbs": thumb_counts.n_battles},
+            kappa=kappa,
+            metric_agreement=agreement,
+            separation=votes_to_separate(bt) if bt else None,
+            fairness=fairness,
+            trends=trends,
+            timings=self.timings,
+        )
+
+    def _side_arrays(self, conn: sqlite3.Connection) -> _Arrays:
+        started = time.thread_time()
+        other = _Scorer(conn, self.catalog, self.by, self.rounds, self.seed, self.prefix)
+        other.models, other.metric_names = self.models, self.metric_names
+        conn.execute("DROP TABLE IF EXISTS temp.gc_pm")
+        conn.execute("CREATE TEMP TABLE gc_pm (code INTEGER PRIMARY KEY, prompt_id TEXT UNIQUE)")
+        conn.executemany("INSERT INTO temp.gc_pm VALUES (?, ?)", self.pm_rows)
+        arrays = other._arrays()
+        for name, seconds in other.timings.items():
+            self.timings[f"parallel:{name}"] = seconds
+        self.timings["thread_cpu:side"] = time.thread_time() - started
+        return arrays
+
+    # -- gathering ------------------------------------------------------------------------------
+    def _prompt_meta(self) -> None:
+        cat = "1" if self.catalog is None else "c.name = ?"
+        same = "" if self.catalog is None else " AND c2.name = c.name"
+        self.conn.execute("DROP TABLE IF EXISTS temp.gc_pm")
+        self.conn.execute(
+            "CREATE TEMP TABLE gc_pm (code INTEGER PRIMARY KEY, prompt_id TEXT UNIQUE, "
+            "segment TEXT, task TEXT, tags TEXT)"
+        )
+        # The newest catalog version wins for a prompt id. The segment is the prompt's own label,
+        # or the rest of its first tag that starts with the segment prefix.
+        self.conn.execute(
+            "INSERT INTO temp.gc_pm (prompt_id, segment, task, tags) SELECT p.prompt_id, "
+            "coalesce(p.segment, (SELECT substr(j.value, ?) FROM json_each(p.tags) j "
+            "WHERE substr(j.value, 1, ?) = ? LIMIT 1)), p.task, p.tags "
+            "FROM prompts p JOIN catalogs c ON c.id = p.catalog_id "
+            f"WHERE {cat} AND p.catalog_id = (SELECT max(p2.catalog_id) FROM prompts p2 "
+            f"JOIN catalogs c2 ON c2.id = p2.catalog_id WHERE p2.prompt_id = p.prompt_id{same}) "
+            "ORDER BY p.position",
+            [
+                len(self.prefix) + 1,
+                len(self.prefix),
+                self.prefix,
+                *([] if self.catalog is None else [self.catalog]),
+            ],
+        )
+        meta = self.q("SELECT code, segment, task, tags FROM temp.gc_pm ORDER BY code")
+        self.pm_rows = self.q("SELECT code, prompt_id FROM temp.gc_pm")
+        self.n_prompts = (meta[-1][0] + 1) if meta else 0
+        self.p_segment: list[str | None] = [None] * self.n_prompts
+        self.p_task: list[str | None] = [None] * self.n_prompts
+        self.p_tags: list[list[str]] = [[] for _ in range(self.n_prompts)]
+        for code, seg, task, tags in meta:
+            self.p_segment[code], self.p_task[code] = seg, task
+            try:
+                parsed = json.loads(tags or "[]")
+            except ValueError:
+                parsed = []
+            self.p_tags[code] = [str(t) for t in parsed] if isinstance(parsed, list) else []
+        self._lap("prompt_meta")
+
+    def _codes(self) -> None:
+        thumbs = self.q(
+            "SELECT model_alias, sum(n) FROM agg_thumb_cells "
+            f"WHERE {self.agg_where} GROUP BY model_alias",
+            self.agg_params,
+        )
+        pairs = self.q(
+            "SELECT model_a, model_b FROM agg_pairs "
+            f"WHERE {self.agg_where} GROUP BY model_a, model_b HAVING sum(n) > 0",
+            self.agg_params,
+        )
+        resp = self.q(
+            f"SELECT DISTINCT model_alias FROM responses r WHERE {self.resp_where}",
+            self.resp_params,
+        )
+        names = {m for m, _n in thumbs} | {m for p in pairs for m in p} | {m for (m,) in resp}
+        self.models = sorted(n for n in names if n is not None)
+        self.thumb_n = {m: n for m, n in thumbs}
+        self.metric_names = [n for (n,) in self.q("SELECT DISTINCT name FROM metrics")]
+        self._lap("codes")
+
+    def _arrays(self) -> _Arrays:
+        m = self.models
+        row = self.q(
+            "SELECT group_concat(r.id), group_concat(" + _case("r.model_alias", len(m)) + "), "
+            "group_concat(coalesce(pm.code, -1)), group_concat(coalesce(r.run_id, -1)), "
+            f"group_concat(substr(r.created_at, 1, 10), '{SEP}'), group_concat(r.from_cache), "
+            "group_concat(r.state IN ('complete', 'length')), "
+            "group_concat(coalesce(r.latency_ms, 'nan')), group_concat(coalesce(r.ttft_ms, 'nan')), "
+            "group_concat(coalesce(r.cost_usd, 'nan')), group_concat(length(r.text)) "
+            "FROM responses r LEFT JOIN temp.gc_pm pm ON pm.prompt_id = r.prompt_id "
+            f"WHERE {self.resp_where}",
+            [*m, *self.resp_params],
+        )[0]
+        rid = _nums(row[0], np.int64)
+        order = np.argsort(rid, kind="stable")
+        order = order[_nums(row[1], np.int64)[order] >= 0]
+        days_raw = np.array(row[4].split(SEP)) if row[4] else np.empty(0, dtype="U10")
+        days, day = np.unique(days_raw, return_inverse=True)
+        arr = _Arrays(
+            rid=rid[order],
+            model=_nums(row[1], np.int64)[order],
+            prompt=_nums(row[2], np.int64)[order],
+            run=_nums(row[3], np.int64)[order],
+            day=day.astype(np.int64)[order] if day.size else day.astype(np.int64),
+            days=[str(d) for d in days],
+            cached=_nums(row[5], np.int64)[order].astype(bool),
+            ok=_nums(row[6], np.int64)[order].astype(bool),
+            latency=_nums(row[7])[order],
+            ttft=_nums(row[8])[order],
+            cost=_nums(row[9])[order],
+            length=_nums(row[10])[order],
+            m_resp=np.empty(0, np.int64),
+            m_name=np.empty(0, np.int64),
+            m_value=np.empty(0),
+        )
+        self._lap("responses")
+        names = self.metric_names
+        if names and rid.size:
+            mrow = self.q(
+                "SELECT group_concat(m.response_id), group_concat("
+                + _case("m.name", len(names))
+                + "), group_concat(m.value) FROM metrics m "
+                "WHERE m.value IS NOT NULL AND m.response_id IN "
+                f"(SELECT r.id FROM responses r WHERE {self.resp_where})",
+                [*names, *self.resp_params],
+            )[0]
+            ids = _nums(mrow[0], np.int64)
+            pos = np.searchsorted(arr.rid, ids)
+            name = _nums(mrow[1], np.int64)
+            valid = (pos < arr.rid.size) & (name >= 0)
+            valid[valid] &= arr.rid[pos[valid]] == ids[valid]
+            arr.m_resp, arr.m_name, arr.m_value = pos[valid], name[valid], _nums(mrow[2])[valid]
+        self._lap("metrics")
+        return arr
+
+    def _thumb_cells(self) -> tuple[NDArray[np.int64], ...]:
+        """Thumbs in force per (model, prompt): model code, prompt code, ups, n."""
+        row = self.q(
+            "SELECT group_concat(" + _case("t.model_alias", len(self.models)) + "), "
+            "group_concat(coalesce(pm.code, -1)), group_concat(t.ups), group_concat(t.n) FROM ("
+            "SELECT model_alias, prompt_id, sum(ups) AS ups, sum(n) AS n FROM agg_thumb_cells "
+            f"WHERE {self.agg_where} GROUP BY model_alias, prompt_id HAVING sum(n) > 0) t "
+            "LEFT JOIN temp.gc_pm pm ON pm.prompt_id = t.prompt_id",
+            [*self.models, *self.agg_params],
+        )[0]
+        self._lap("thumbs")
+        return tuple(_nums(v, np.int64) for v in row)
+
+    # -- rows -----------------------------------------------------------------------------------
+    def _model_rows(
+        self,
+        a: _Arrays,
+        t_model: NDArray[np.int64],
+        t_prompt: NDArray[np.int64],
+        t_up: NDArray[np.int64],
+        t_n: NDArray[np.int64],
+        key_resp: NDArray[np.int64],
+        key_thumb: NDArray[np.int64],
+        n_keys: int,
+        resp_index: NDArray[np.int64] | None = None,
+        label: list[tuple[str, str | None]] | None = None,
+    ) -> list[ModelScore]:
+        """One :class:`ModelScore` per key. ``key_resp`` is aligned with ``resp_index`` (rows of
+        the response arrays; all of them by default), ``key_thumb`` with the thumb cells."""
+        idx = np.arange(a.rid.size) if resp_index is None else resp_index
+        ups = np.bincount(key_thumb, t_up, n_keys) if t_up.size else np.zeros(n_keys)
+        ns = np.bincount(key_thumb, t_n, n_keys) if t_n.size else np.zeros(n_keys)
+        lo, hi = wilson_interval(ups, ns)
+        live = ~a.cached[idx]  # a cached replay's latency and cost are not the model's
+        k_live = key_resp[live]
+        i_live = idx[live]
+        n_resp = np.bincount(k_live, minlength=n_keys)
+        errors = np.bincount(k_live, ~a.ok[i_live], n_keys)
+        lat = grouped_quantiles(a.latency[i_live], k_live, n_keys, (0.5, 0.95))
+        ttft = grouped_quantiles(a.ttft[i_live], k_live, n_keys, (0.5, 0.95))
+        cost = a.cost[i_live]
+        known = ~np.isnan(cost)
+        cost_sum = np.bincount(k_live[known], cost[known], n_keys)
+        cost_n = np.bincount(k_live[known], minlength=n_keys)
+        # Metrics: rows whose response is among ``idx`` (live, completed), keyed like it.
+        per_resp_key = np.full(a.rid.size, -1, dtype=np.int64)
+        ok_live = live & a.ok[idx]
+        per_resp_key[idx[ok_live]] = key_resp[ok_live]
+        if resp_index is not None and np.unique(resp_index).size != resp_index.size:
+            mk, mv, mn = self._exploded_metrics(a, idx, key_resp, ok_live)
+        else:
+            mk = per_resp_key[a.m_resp] if a.m_resp.size else np.empty(0, np.int64)
+            mv, mn = a.m_value, a.m_name
+            keep = mk >= 0
+            mk, mv, mn = mk[keep], mv[keep], mn[keep]
+        stats = _metric_stats(mk, mn, mv)
+        out = []
+        for k in range(n_keys):
+            model, group = label[k] if label else (self.models[k], None)
+            s = ModelScore(model=model, group=group)
+            s.up, s.rated = int(ups[k]), int(ns[k])
+            if s.rated:
+                s.up_rate = s.up / s.rated
+                s.up_lower, s.up_upper = float(lo[k]), float(hi[k])
+            s.responses, s.errors = int(n_resp[k]), int(errors[k])
+            s.latency_p50, s.latency_p95 = _opt(lat[k, 0]), _opt(lat[k, 1])
+            s.ttft_p50, s.ttft_p95 = _opt(ttft[k, 0]), _opt(ttft[k, 1])
+            s.cost_unknown = int(n_resp[k] - cost_n[k])
+            if cost_n[k]:
+                s.cost_total = float(cost_sum[k])
+                s.cost_per_answer = float(cost_sum[k] / cost_n[k])
+            s.metrics = {self.metric_names[n]: v for (kk, n), v in stats.items() if kk == k}
+            out.append(s)
+        return out
+
+    def _exploded_metrics(
+        self,
+        a: _Arrays,
+        idx: NDArray[np.int64],
+        key: NDArray[np.int64],
+        ok_live: NDArray[np.bool_],
+    ) -> tuple[NDArray[np.int64], FloatArray, NDArray[np.int64]]:
+        """Metric rows repeated once per (response, key) pair when a response has several keys
+        (a prompt with several tags)."""
+        order = np.argsort(a.m_resp, kind="stable")
+        m_resp, m_val, m_name = a.m_resp[order], a.m_value[order], a.m_name[order]
+        sel_idx, sel_key = idx[ok_live], key[ok_live]
+        starts = np.searchsorted(m_resp, sel_idx, "left")
+        ends = np.searchsorted(m_resp, sel_idx, "right")
+        counts = ends - starts
+        rows = np.repeat(starts, counts) + (
+            np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+        )
+        return np.repeat(sel_key, counts), m_val[rows], m_name[rows]
+
+    def _groups(
+        self,
+        a: _Arrays,
+        t_model: NDArray[np.int64],
+        t_prompt: NDArray[np.int64],
+        t_up: NDArray[np.int64],
+        t_n: NDArray[np.int64],
+    ) -> list[ModelScore]:
+        # prompt code → group codes (a prompt has one task, any number of tags).
+        groups: list[str] = []
+        gindex: dict[str, int] = {}
+        pairs_p: list[int] = []
+        pairs_g: list[int] = []
+        for p in range(self.n_prompts):
+            task = self.p_task[p]
+            labels = self.p_tags[p] if self.by == "tag" else ([task] if task else [])
+            for lab in labels:
+                if lab not in gindex:
+                    gindex[lab] = len(groups)
+                    groups.append(lab)
+                pairs_p.append(p)
+                pairs_g.append(gindex[lab])
+        if not groups:
+            return []
+        pp, pg = np.array(pairs_p, np.int64), np.array(pairs_g, np.int64)
+        n_models, n_groups = len(self.models), len(groups)
+
+        def explode(prompt: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+            starts = np.searchsorted(pp, prompt, "left")
+            ends = np.searchsorted(pp, prompt, "right")
+            counts = np.where(prompt >= 0, ends - starts, 0)
+            rows = np.repeat(np.arange(prompt.size), counts)
+            pos = np.repeat(starts, counts) + (
+                np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+            )
+            return rows, pg[pos]
+
+        r_rows, r_group = explode(a.prompt)
+        t_rows, t_group = explode(t_prompt)
+        key_resp = a.model[r_rows] * n_groups + r_group
+        key_thumb = t_model[t_rows] * n_groups + t_group
+        label: list[tuple[str, str | None]] = [(m, g) for m in self.models for g in groups]
+        rows = self._model_rows(
+            a,
+            t_model[t_rows],
+            t_prompt[t_rows],
+            t_up[t_rows],
+            t_n[t_rows],
+            key_resp=key_resp,
+            key_thumb=key_thumb,
+            n_keys=n_models * n_groups,
+            resp_index=r_rows,
+            label=label,
+        )
+        rows = [s for s in rows if s.responses or s.rated]
+        rows.sort(key=lambda s: (s.group or "", s.model))
+        return rows
+
+    # -- battles --------------------------------------------------------------------------------
+    def _battles(self) -> tuple[BattleCounts, BattleCounts]:
+        names = self.models
+        index = {m: i for i, m in enumerate(names)}
+        pairs = BattleCounts.empty(names)
+        # One row per ordered model pair, in index order (no sort of the votes).
+        for a, b, wa, wb, tie, bad in self.q(
+            "SELECT model_a, model_b, sum(n * (value = 'a')), sum(n * (value = 'b')), "
+            "sum(n * (value = 'tie')), sum(n * (value = 'both_bad')) FROM agg_pairs "
+            f"WHERE {self.agg_where} GROUP BY model_a, model_b",
+            self.agg_params,
+        ):
+            if a not in index or b not in index or a == b:
+                continue
+            pairs.add(index[a], index[b], wa, wb, tie, bad)
+        self._lap("pairs")
+        # Same-prompt thumbs by one rater, as battles: kept as running totals per model pair.
+        thumbs = BattleCounts.empty(names)
+        for a, b, a_wins, b_wins, ties, bad in self.q(
+            "SELECT model_a, model_b, sum(a_wins), sum(b_wins), sum(ties), sum(both_bad) "
+            f"FROM agg_thumb_battles WHERE {self.agg_where} GROUP BY model_a, model_b",
+            self.agg_params,
+        ):
+            if a not in index or b not in index:
+                continue
+            thumbs.add(index[a], index[b], a_wins, b_wins, ties, bad)
+        self._lap("thumb_battles")
+        return pairs, thumbs
+
+    # -- agreement ------------------------------------------------------------------------------
+    def _kappa(self) -> list[dict[str, Any]]:
+        """Cohen's κ per pair of raters over the items both rated (thumbs and A/B in one table:
+        the two kinds never share an item, so the table is block-diagonal)."""
+        cats = ["up", "down", "a", "b", "tie", "both_bad"]
+        index = {c: i for i, c in enumerate(cats)}
+        tables: dict[tuple[str, str], NDArray[np.float64]] = {}
+        for ra, rb, ca, cb, n in self.q(
+            "SELECT rater_a, rater_b, cat_a, cat_b, sum(n) FROM agg_rater_pairs "
+            f"WHERE {self.agg_where} GROUP BY rater_a, rater_b, cat_a, cat_b",
+            self.agg_params,
+        ):
+            if n and ca in index and cb in index:
+                t = tables.setdefault((ra, rb), np.zeros((6, 6)))
+                t[index[ca], index[cb]] += n
+        out = []
+        for (ra, rb), t in sorted(tables.items()):
+            n = int(t.sum())
+            out.append(
+                {
+                    "rater_a": ra,
+                    "rater_b": rb,
+                    "shared": n,
+                    "kappa": cohen_kappa(t),
+                    "kappa_thumbs": cohen_kappa(t[:2, :2]) if t[:2, :2].sum() else None,
+                    "kappa_preferences": cohen_kappa(t[2:, 2:]) if t[2:, 2:].sum() else None,
+                    "agreement": float(np.trace(t) / n),
+                }
+            )
+        return out
+
+    def _answer_thumbs(self) -> tuple[NDArray[Any], ...]:
+        """Thumbs in force per rated output, once per stored answer carrying it: output number,
+        answer id, ups, n."""
+        row = self.q(
+            "SELECT group_concat(t.k), group_concat(r.id), group_concat(t.ups), "
+            "group_concat(t.n) FROM (SELECT row_number() OVER () AS k, content_hash AS h, "
+            "ups, n FROM (SELECT content_hash, sum(ups) AS ups, sum(n) AS n FROM agg_thumb_items "
+            f"WHERE {self.agg_where} GROUP BY content_hash HAVING sum(n) > 0)) t "
+            f"JOIN responses r ON r.content_hash = t.h WHERE {self.resp_where}",
+            [*self.agg_params, *self.resp_params],
+        )[0]
+        self._lap("answer_thumbs")
+        return (_nums(row[0], np.int64), _nums(row[1], np.int64), _nums(row[2]), _nums(row[3]))
+
+    def _agreement_and_runs(
+        self, a: _Arrays, answer_thumbs: tuple[NDArray[Any], ...]
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """Each metric against the human majority thumb per answer; per-run trends (a rating
+        counts in every run whose answers carry its content hash)."""
+        k, rid, ups, n = answer_thumbs
+        pos = np.searchsorted(a.rid, rid)
+        found = pos < a.rid.size
+        found[found] &= a.rid[pos[found]] == rid[found]
+        k, rid, ups, n, pos = k[found], rid[found], ups[found], n[found], pos[found]
+        # Metric agreement: one response per rated output (the first stored), majority thumb.
+        order = np.lexsort((rid, k))
+        _u, first = np.unique(k[order], return_index=True)
+        one = order[first]
+        resp_label = np.full(a.rid.size, -1, dtype=np.int64)
+        decided = ups[one] * 2 != n[one]
+        resp_label[pos[one][decided]] = (ups[one][decided] * 2 > n[one][decided]).astype(np.int64)
+        agreement = []
+        if a.m_resp.size:
+            lab = resp_label[a.m_resp]
+            for code, name in enumerate(self.metric_names):
+                sel = a.m_name == code
+                pos_v = a.m_value[sel & (lab == 1)]
+                neg_v = a.m_value[sel & (lab == 0)]
+                if pos_v.size + neg_v.size == 0:
+                    continue
+                agreement.append(_agreement(name, pos_v, neg_v))
+        # Per run.
+        runs = np.unique(a.run[a.run >= 0])
+        run_of = a.run[pos]
+        flagged = self._flagged(a)
+        per_run = []
+        for run in runs.tolist():
+            sel = a.run == run
+            live = sel & ~a.cached
+            u = float(ups[run_of == run].sum())
+            kk = float(n[run_of == run].sum())
+            (lo,), (hi,) = wilson_interval([u], [kk])
+            per_run.append(
+                {
+                    "run_id": int(run),
+                    "responses": int(sel.sum()),
+                    "mean_length": _opt(a.length[sel].mean()) if sel.any() else None,
+                    "mean_latency_ms": _opt(np.nanmean(a.latency[live]))
+                    if np.isfinite(a.latency[live]).any()
+                    else None,
+                    "rated": int(kk),
+                    "up_rate": (u / kk) if kk else None,
+                    "up_lower": _opt(lo),
+                    "up_upper": _opt(hi),
+                    "safety_flags": int(flagged[sel].sum()),
+                }
+            )
+        return agreement, per_run
+
+    def _flagged(self, a: _Arrays) -> NDArray[np.bool_]:
+        codes = [i for i, n in enumerate(self.metric_names) if SAFETY_METRIC.search(n)]
+        flagged = np.zeros(a.rid.size, dtype=bool)
+        if codes and a.m_resp.size:
+            hit = np.isin(a.m_name, codes) & (a.m_value >= 0.5)
+            flagged[a.m_resp[hit]] = True
+        return flagged
+
+    def _per_day(self, a: _Arrays) -> list[dict[str, Any]]:
+        days: dict[str, dict[str, Any]] = {}
+        for day, u, n in self.q(
+            "SELECT day, sum(ups), sum(n) FROM agg_thumb_days "
+            f"WHERE {self.agg_where} GROUP BY day HAVING sum(n) > 0",
+            self.agg_params,
+        ):
+            (lo,), (hi,) = wilson_interval([u], [n])
+            days[day] = {
+                "day": day,
+                "rated": n,
+                "up_rate": u / n,
+                "up_lower": _opt(lo),
+                "up_upper": _opt(hi),
+            }
+        flagged = self._flagged(a)
+        live = ~a.cached
+        nd = len(a.days)
+        count = np.bincount(a.day[live], minlength=nd)
+        length = np.bincount(a.day[live], a.length[live], nd)
+        lat_ok = live & ~np.isnan(a.latency)
+        lat = np.bincount(a.day[lat_ok], a.latency[lat_ok], nd)
+        lat_n = np.bincount(a.day[lat_ok], minlength=nd)
+        flags = np.bincount(a.day[live], flagged[live], nd)
+        for i, day in enumerate(a.days):
+            if not count[i]:
+                continue
+            entry = days.setdefault(
+                day, {"day": day, "rated": 0, "up_rate": None, "up_lower": None, "up_upper": None}
+            )
+            entry.update(
+                responses=int(count[i]),
+                mean_length=float(length[i] / count[i]),
+                mean_latency_ms=float(lat[i] / lat_n[i]) if lat_n[i] else None,
+                safety_flags=int(flags[i]),
+            )
+        return [days[d] for d in sorted(days)]
+
+    def _fairness(
+        self,
+        a: _Arrays,
+        t_model: NDArray[np.int64],
+        t_prompt: NDArray[np.int64],
+        t_up: NDArray[np.int64],
+        t_n: NDArray[np.int64],
+    ) -> dict[str, Any]:
+        seg_names = sorted({s for s in self.p_segment if s is not None})
+        if not seg_names:
+            return {"segments": [], "models": []}
+        sindex = {s: i for i, s in enumerate(seg_names)}
+        seg_of_prompt = np.array(
+            [sindex[s] if s is not None else -1 for s in self.p_segment] or [-1], np.int64
+        )
+        n_s, n_m = len(seg_names), len(self.models)
+        t_seg = np.where(t_prompt >= 0, seg_of_prompt[np.maximum(t_prompt, 0)], -1)
+        keep = t_seg >= 0
+        key = t_model[keep] * n_s + t_seg[keep]
+        ups = np.bincount(key, t_up[keep], n_m * n_s).reshape(n_m, n_s)
+        ns = np.bincount(key, t_n[keep], n_m * n_s).reshape(n_m, n_s)
+        r_seg = np.where(a.prompt >= 0, seg_of_prompt[np.maximum(a.prompt, 0)], -1)
+        # Metric rows of live, completed answers to prompts with a segment.
+        m_ok = (r_seg[a.m_resp] >= 0) & ~a.cached[a.m_resp] & a.ok[a.m_resp]
+        m_key = (a.model[a.m_resp] * n_s + r_seg[a.m_resp])[m_ok]
+        stats = _metric_stats(m_key.astype(np.int64), a.m_name[m_ok], a.m_value[m_ok])
+        out = []
+        for mi, model in enumerate(self.models):
+            entries = []
+            for si, seg in enumerate(seg_names):
+                u, n = int(ups[mi, si]), int(ns[mi, si])
+                (lo,), (hi,) = wilson_interval([u], [n])
+                mets = {
+                    self.metric_names[name]: v["mean"]
+                    for (k, name), v in stats.items()
+                    if k == mi * n_s + si
+                }
+                entries.append(
+                    {
+                        "segment": seg,
+                        "rated": n,
+                        "up_rate": (u / n) if n else None,
+                        "up_lower": _opt(lo),
+                        "up_upper": _opt(hi),
+                        "metrics": mets,
+                    }
+                )
+            if not any(e["rated"] or e["metrics"] for e in entries):
+                continue
+            rated = [
+                (int(ups[mi, si]) / int(ns[mi, si]), seg)
+                for si, seg in enumerate(seg_names)
+                if ns[mi, si]
+            ]
+            gap = None
+            if len(rated) >= 2:
+                _hi_rate, best = max(rated)
+                _lo_rate, worst = min(rated)
+                bi, wi = sindex[best], sindex[worst]
+                d, lo_d, hi_d = newcombe_difference(
+                    ups[mi, bi], ns[mi, bi], ups[mi, wi], ns[mi, wi]
+                )
+                gap = {
+                    "high": best,
+                    "low": worst,
+                    "gap": d,
+                    "lower": lo_d,
+                    "upper": hi_d,
+                    "significant": bool(lo_d > 0),
+                }
+            out.append({"model": model, "segments": entries, "largest_gap": gap})
+        return {"segments": seg_names, "models": out}
+
+
+def _metric_stats(
+    keys: NDArray[np.int64], names: NDArray[np.int64], values: FloatArray
+) -> dict[tuple[int, int], dict[str, float | int | None]]:
+    """(key, metric code) → mean, median and n."""
+    if keys.size == 0:
+        return {}
+    order = np.lexsort((values, names, keys))
+    k, nm, v = keys[order], names[order], values[order]
+    change = np.flatnonzero(np.diff(k) | np.diff(nm)) + 1
+    starts = np.concatenate([[0], change])
+    ends = np.concatenate([change, [k.size]])
+    out: dict[tuple[int, int], dict[str, float | int | None]] = {}
+    for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
+        chunk = v[s:e]
+        out[(int(k[s]), int(nm[s]))] = {
+            "mean": float(chunk.mean()),
+            "median": float(np.median(chunk)),
+            "n": int(e - s),
+        }
+    return out
+
+
+def _agreement(name: str, pos: FloatArray, neg: FloatArray) -> dict[str, Any]:
+    both = np.concatenate([pos, neg])
+    entry: dict[str, Any] = {
+        "metric": name,
+        "n": int(both.size),
+        "n_up": int(pos.size),
+        "n_down": int(neg.size),
+    }
+    if np.isin(both, (0.0, 1.0)).all():
+        # An assertion or a pass/fail judge: how often it agrees with the thumb, and κ.
+        t = np.array(
+            [[np.sum(pos == 1), np.sum(pos == 0)], [np.sum(neg == 1), np.sum(neg == 0)]],
+            dtype=np.float64,
+        )
+        entry["kind"] = "pass/fail"
+        entry["agreement"] = float((t[0, 0] + t[1, 1]) / t.sum())
+        entry["kappa"] = cohen_kappa(t)
+    else:
+        entry["kind"] = "score"
+        entry["auc"] = auc(pos, neg) if pos.size and neg.size else None
+    return entry

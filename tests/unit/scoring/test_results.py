@@ -1,0 +1,45 @@
+"""The scores screen's table from a Scores record, without a database."""
+
+from __future__ import annotations
+
+from genaicompare.scoring.bradley_terry import BTResult
+from genaicompare.scoring.results import ModelScore, Scores, table_rows
+
+
+def scores(bt: BTResult | None) -> Scores:
+    rated = ModelScore("a", responses=4, errors=1, rated=2, up=1, up_rate=0.5)
+    rated.up_lower, rated.up_upper, rated.latency_p50, rated.cost_total = 0.1, 0.9, 120.0, 0.02
+    return Scores(
+        catalog="c",
+        by=None,
+        models=[rated, ModelScore("b", responses=2)],
+        groups=[],
+        pairwise={},
+        bt=bt,
+        battle_sources={"preferences": 0, "thumbs": 0},
+        kappa=[],
+        metric_agreement=[],
+        separation=None,
+        fairness={"segments": [], "models": []},
+        trends={"per_day": [], "per_run": []},
+    )
+
+
+def test_rows_without_battles() -> None:
+    title, columns, rows, note, charts = table_rows(scores(None), "c")
+    assert title == "Scores — c" and note == ""
+    assert columns[:6] == ["model", "answers", "errors", "rated", "👍 rate", "95% CI"]
+    assert rows == [
+        ["a", 4, 1, 2, 0.5, "0.10–0.90", None, 120.0, 0.02],
+        ["b", 2, 0, 0, None, None, None, None, None],
+    ]
+    assert [c["title"] for c in charts] == ["thumbs-up rate (95% Wilson)", "latency p50 (ms)"]
+
+
+def test_rows_with_a_bradley_terry_rating() -> None:
+    bt = BTResult(
+        ["a", "b"], [1010.0, 990.0], [1000.0, 980.0], [1020.0, 1000.0], [1, 1], [3, 3], 3, 10, 0
+    )
+    table = table_rows(scores(bt), "c")
+    assert [r[6] for r in table.rows] == [1010.0, 990.0]
+    assert table.note.startswith("Bradley-Terry")
