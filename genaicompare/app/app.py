@@ -19,11 +19,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.theme import Theme
 from textual.widgets import Footer, Static
 
+from genaicompare.app.keys import APP_KEYS, KEYS, key_bindings
+from genaicompare.app.themes import (
+    STYLESHEET,
+    apply_settings,
+    bundled_theme,
+    discover_themes_or_error,
+)
 from genaicompare.core.sanitize import one_line, redact
 
 if TYPE_CHECKING:
@@ -37,9 +43,6 @@ if TYPE_CHECKING:
 
 
 _T = TypeVar("_T")
-
-STYLESHEET = Path(__file__).resolve().parent / "app.tcss"
-BUNDLED_THEMES = Path(__file__).resolve().parent.parent / "themes"
 
 
 @dataclass
@@ -76,57 +79,11 @@ class LoadingScreen(Screen[None]):
         yield Footer()
 
 
-KeyTable = Sequence[tuple[str, str, str, str, bool]]
-"""A screen's keys: (id, keys, action, description, shown in the footer); the ids are what the
-config's keymap remaps."""
-
-
-def key_bindings(table: KeyTable) -> list[BindingType]:
-    """A screen's ``BINDINGS`` from its key table."""
-    return [
-        Binding(keys, action, desc, show=show, id=bid) for bid, keys, action, desc, show in table
-    ]
-
-
-def apply_settings(
-    app: App[Any], settings: Settings, themes: dict[str, Theme], theme_error: str | None
-) -> None:
-    """Register ``themes``, report ``theme_error``, then apply the settings' theme and keymap
-    (shared by the comparison app and ``genaicompare diff --tui``)."""
-    for theme in themes.values():
-        app.register_theme(theme)
-    if theme_error is not None:
-        app.notify(one_line(theme_error, 300), severity="error", markup=False, timeout=10)
-    if settings.theme in app.available_themes:
-        app.theme = settings.theme
-    else:
-        app.notify(
-            one_line(f"unknown theme {settings.theme!r}", 200), severity="warning", markup=False
-        )
-    if settings.keymap:
-        app.set_keymap(dict(settings.keymap))
-
-
-def bundled_theme(name: str) -> Theme | None:
-    """A bundled theme read without pydantic, for the loading screen (the files are ours)."""
-    import tomllib
-
-    path = BUNDLED_THEMES / f"{name}.toml"
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-        return Theme(**data)
-    except (OSError, ValueError, TypeError):
-        return None
-
-
 class GenaiCompareApp(App[None]):
     CSS_PATH = STYLESHEET  # absolute: subclasses elsewhere (tests) find it too
     TITLE = "genaicompare"
     ENABLE_COMMAND_PALETTE = True
-    BINDINGS = [
-        Binding("q", "quit", "Quit", id="app.quit"),
-        Binding("question_mark", "toggle_keys", "All keys", id="app.help"),
-    ]
+    BINDINGS = key_bindings(APP_KEYS)
 
     def __init__(
         self,
@@ -323,8 +280,6 @@ class GenaiCompareApp(App[None]):
                 lambda: self.run_worker(self._load(), group="launch", exit_on_error=False)
             )
             return
-        from genaicompare.app.themes import discover_themes_or_error
-
         self._apply_settings(*discover_themes_or_error())
         from genaicompare.app.screens.main import MainScreen
 
@@ -333,8 +288,6 @@ class GenaiCompareApp(App[None]):
         self.call_after_refresh(lambda: self.run_worker(self._open_services(), group="open"))
 
     def _load_in_thread(self) -> _Loaded:
-        from genaicompare.app.themes import discover_themes_or_error
-
         assert self._launch is not None
         launched = self._launch()
         themes, theme_error = discover_themes_or_error()
@@ -402,7 +355,7 @@ class GenaiCompareApp(App[None]):
         yield from super().get_system_commands(screen)
         if isinstance(screen, LoadingScreen):
             return
-        from genaicompare.app.screens.main import KEYS, MainScreen
+        from genaicompare.app.screens.main import MainScreen
 
         if isinstance(screen, MainScreen):
             for bid, keys, action, description, _ in KEYS:

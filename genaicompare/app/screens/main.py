@@ -23,7 +23,7 @@ from textual.screen import Screen
 from textual.widgets import Collapsible, DataTable, Footer, Input, Markdown, Static
 from textual.worker import Worker, WorkerState
 
-from genaicompare.app.app import KeyTable, key_bindings
+from genaicompare.app.keys import KEYS, key_bindings
 from genaicompare.app.screens.modals import (
     CommentScreen,
     ConfirmLink,
@@ -44,32 +44,6 @@ if TYPE_CHECKING:
 LETTERS = "ABCDEF"
 THUMB_BADGE = {"up": "👍", "down": "👎"}
 PAIR_BADGE = {"a": "A better", "b": "B better", "tie": "tie", "both_bad": "both bad"}
-
-KEYS: KeyTable = [
-    ("prompt.next", "n,j", "next_prompt", "Next prompt", True),
-    ("prompt.prev", "p,k", "prev_prompt", "Previous prompt", True),
-    ("pane.left", "left,h", "focus_pane(-1)", "Pane left", False),
-    ("pane.right", "right,l", "focus_pane(1)", "Pane right", False),
-    *[(f"pane.{i}", str(i), f"goto_pane({i - 1})", f"Pane {i}", False) for i in range(1, 7)],
-    ("rate.up", "u,plus", "thumb('up')", "👍", True),
-    ("rate.down", "d,minus", "thumb('down')", "👎", True),
-    ("pair.a", "a", "prefer('a')", "A better", False),
-    ("pair.b", "b", "prefer('b')", "B better", False),
-    ("pair.tie", "t", "prefer('tie')", "Tie", False),
-    ("pair.both_bad", "x", "prefer('both_bad')", "Both bad", False),
-    ("rate.comment", "c", "comment", "Comment", False),
-    ("rate.undo", "z", "undo", "Undo rating", True),
-    ("regen.pane", "r", "regenerate_pane", "Regenerate pane", False),
-    ("regen.prompt", "R", "regenerate_prompt", "Regenerate prompt", False),
-    ("stream.cancel", "s,escape", "cancel_streams", "Cancel streaming", False),
-    ("view.blind", "B", "toggle_blind", "Blind mode", False),
-    ("view.diff", "D", "toggle_diff", "Word diff", False),
-    ("view.prompt", "P", "toggle_prompt", "Show/hide prompt", False),
-    ("view.filter", "slash", "filter", "Filter", True),
-    ("screen.scores", "S", "scores", "Scores", False),
-    ("screen.run_diff", "C", "run_diff", "Changes between the last two runs", False),
-    ("screen.export", "E", "export", "Export", False),
-]
 
 
 def prompt_rows(catalog: Catalog) -> list[Row]:
