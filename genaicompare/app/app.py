@@ -18,12 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import App, SystemCommand
 from textual.screen import Screen
 from textual.theme import Theme
-from textual.widgets import Footer, Static
 
 from genaicompare.app.keys import APP_KEYS, KEYS, key_bindings
+from genaicompare.app.screens.loading import LoadingScreen
 from genaicompare.app.themes import (
     STYLESHEET,
     apply_settings,
@@ -60,23 +60,6 @@ class _Loaded:
     themes: dict[str, Theme]
     theme_error: str | None
     rows: list[Row]
-
-
-class LoadingScreen(Screen[None]):
-    """The first paint of the CLI: app chrome and what is being read."""
-
-    DEFAULT_CSS = """
-    LoadingScreen { align: center middle; }
-    LoadingScreen #loading { width: auto; height: auto; color: $text-muted; }
-    """
-
-    def __init__(self, what: str) -> None:
-        super().__init__()
-        self.what = what
-
-    def compose(self) -> ComposeResult:
-        yield Static(self.what, id="loading", markup=False)
-        yield Footer()
 
 
 class GenaiCompareApp(App[None]):
@@ -479,21 +462,3 @@ def launch_app(
         launch=launch,
         first_theme=first_theme,
     )
-
-
-class _PickerApp(App[str | None]):
-    CSS_PATH = STYLESHEET
-
-    def __init__(self, choices: Sequence[tuple[str, str]]) -> None:
-        super().__init__()
-        self.choices = choices
-
-    def on_mount(self) -> None:
-        from genaicompare.app.screens.modals import CatalogPicker
-
-        self.push_screen(CatalogPicker(self.choices), self.exit)
-
-
-def pick_catalog(choices: Sequence[tuple[str, str]]) -> str | None:
-    """``genaicompare`` alone: let the user pick a catalog (None when they quit)."""
-    return _PickerApp(choices).run()

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from genaicompare.app.app import Launched, LoadingScreen, launch_app
+from genaicompare.app.app import Launched, launch_app
+from genaicompare.app.screens.loading import LoadingScreen
 from genaicompare.app.screens.main import MainScreen
 from genaicompare.app.widgets.prompt_list import PromptList
 from genaicompare.catalog import CatalogError

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from rich.text import Text
 
-from genaicompare.app.screens.modals import ConfirmLink, safe_link
+from genaicompare.app.screens.confirm_link import ConfirmLink, safe_link
 from genaicompare.app.widgets.response_pane import DisplayText, ResponsePane
 from genaicompare.store import Store
 from tests.app.conftest import SIZE, finished, make_catalog, wait_for

@@ -24,13 +24,11 @@ from textual.widgets import Collapsible, DataTable, Footer, Input, Markdown, Sta
 from textual.worker import Worker, WorkerState
 
 from genaicompare.app.keys import KEYS, key_bindings
-from genaicompare.app.screens.modals import (
-    CommentScreen,
-    ConfirmLink,
-    DiffScreen,
-    ExportScreen,
-    ScoresScreen,
-)
+from genaicompare.app.screens.comment import CommentScreen
+from genaicompare.app.screens.confirm_link import ConfirmLink
+from genaicompare.app.screens.export import ExportScreen
+from genaicompare.app.screens.scores import ScoresScreen
+from genaicompare.app.screens.word_diff import DiffScreen
 from genaicompare.app.services import RatingContext, blind_order
 from genaicompare.app.widgets.prompt_list import PromptList, Row
 from genaicompare.app.widgets.response_pane import ResponsePane, until_tick
