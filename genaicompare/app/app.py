@@ -24,6 +24,7 @@ from textual.theme import Theme
 
 from genaicompare.app.keys import APP_KEYS, KEYS, key_bindings
 from genaicompare.app.screens.loading import LoadingScreen
+from genaicompare.app.session import Session
 from genaicompare.app.themes import (
     STYLESHEET,
     apply_settings,
@@ -33,11 +34,9 @@ from genaicompare.app.themes import (
 from genaicompare.core.sanitize import one_line, redact
 
 if TYPE_CHECKING:
-    from genaicompare.app.services import MetricsService, RatingService
     from genaicompare.app.widgets.prompt_list import Row
     from genaicompare.catalog import Catalog
     from genaicompare.config import Settings
-    from genaicompare.session.comparison import Comparison
     from genaicompare.session.streaming import Engine
     from genaicompare.store import Store
 
@@ -89,7 +88,12 @@ class GenaiCompareApp(App[None]):
         self.catalog: Catalog = catalog  # type: ignore[assignment]
         self.catalog_path = catalog_path
         self.save_config = save_config
-        self.blind = settings.blind if settings is not None else False
+        self.session: Session | None = (
+            self._new_session(settings, catalog)
+            if settings is not None and catalog is not None
+            else None
+        )
+        """What the screens work with; made once the settings and the catalog are read."""
         self._launch = launch
         self._first_theme = first_theme
         self.launch_error: BaseException | None = None
@@ -99,16 +103,20 @@ class GenaiCompareApp(App[None]):
         self._engine_given = engine
         # Set by _open_services, after the first paint (sqlite-utils drags in pandas: ≈1 s).
         self.store: Store = None  # type: ignore[assignment]
-        self.comparison: Comparison = None  # type: ignore[assignment]
-        self.engine: Engine = None  # type: ignore[assignment]
-        self.metrics_service: MetricsService = None  # type: ignore[assignment]
-        self.ready = asyncio.Event()
-        """Set once the store, the comparison runner and the engine exist."""
-        self._rating_service: RatingService | None = None
         self._theme_applied = False
         self._gc_threshold: tuple[int, ...] | None = None
 
+    def _new_session(self, settings: Settings, catalog: Catalog) -> Session:
+        return Session(
+            settings,
+            catalog,
+            scores_table=self.scores_table,
+            latest_run_diff=self.latest_run_diff,
+            export_format=self.export_format,
+        )
+
     async def _open_services(self) -> None:
+        assert self.session is not None
         source = self._store_source
         store = source if not callable(source) else await asyncio.to_thread(source)
         from genaicompare.app.services import MetricsService
@@ -142,24 +150,22 @@ class GenaiCompareApp(App[None]):
                 log_path=_worker_log(),
                 catalog_path=self.catalog_path,
             )
-        self.store, self.comparison, self.engine = store, comparison, engine
-        self.metrics_service = MetricsService(
+        self.store = store
+        metrics = MetricsService(
             store,
             settings.metrics if settings.metrics is not None else catalog.defaults.metrics,
             judge=catalog.judge,
             models=[m.id for m in catalog.models],
         )
-        self.ready.set()
+        self.session.open(store, comparison, engine, metrics)
         engine.warm()
 
     # -- services -------------------------------------------------------------------------------
     @property
-    def rating_service(self) -> RatingService:
-        if self._rating_service is None:
-            from genaicompare.app.services import RatingService
-
-            self._rating_service = RatingService(self.store)
-        return self._rating_service
+    def engine(self) -> Engine | None:
+        """The streaming engine, once the services are open (benchmarks read its worker)."""
+        session = self.session
+        return session.engine if session is not None and session.ready.is_set() else None
 
     def scores_table(
         self,
@@ -266,7 +272,8 @@ class GenaiCompareApp(App[None]):
         self._apply_settings(*discover_themes_or_error())
         from genaicompare.app.screens.main import MainScreen
 
-        self.push_screen(MainScreen())
+        assert self.session is not None
+        self.push_screen(MainScreen(self.session))
         # The store, and litellm (in a worker process for the CLI), load once the screen is up.
         self.call_after_refresh(lambda: self.run_worker(self._open_services(), group="open"))
 
@@ -295,9 +302,9 @@ class GenaiCompareApp(App[None]):
         launched = loaded.launched
         self.settings, self.catalog = launched.settings, launched.catalog
         self.catalog_path = launched.catalog_path or self.catalog_path
-        self.blind = self.settings.blind
+        self.session = self._new_session(self.settings, self.catalog)
         self._apply_settings(loaded.themes, loaded.theme_error)
-        await self.switch_screen(MainScreen(loaded.rows))
+        await self.switch_screen(MainScreen(self.session, loaded.rows))
         self.call_after_refresh(lambda: self.run_worker(self._open_services(), group="open"))
 
     def _apply_settings(self, themes: dict[str, Theme], theme_error: str | None) -> None:
@@ -308,6 +315,8 @@ class GenaiCompareApp(App[None]):
         # Remember a theme the user picked (command palette), not the one applied at start.
         if self._theme_applied and theme != self.settings.theme:
             self.settings = self.settings.model_copy(update={"theme": theme})
+            if self.session is not None:
+                self.session.settings = self.settings
             self._save_settings()
 
     def _save_settings(self) -> None:
@@ -322,8 +331,9 @@ class GenaiCompareApp(App[None]):
     async def on_unmount(self) -> None:
         if self._gc_threshold is not None:
             gc.set_threshold(*self._gc_threshold)
-        if self.engine is not None:
-            await self.engine.aclose()
+        engine = self.engine
+        if engine is not None:
+            await engine.aclose()
 
     async def action_quit(self) -> None:
         self.exit()

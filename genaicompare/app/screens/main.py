@@ -37,7 +37,7 @@ from genaicompare.core.sanitize import for_display, one_line, redact
 from genaicompare.session.slots import Slot
 
 if TYPE_CHECKING:
-    from genaicompare.app.app import GenaiCompareApp
+    from genaicompare.app.session import Session
 
 LETTERS = "ABCDEF"
 THUMB_BADGE = {"up": "👍", "down": "👎"}
@@ -63,8 +63,9 @@ class MainScreen(Screen[None]):
     """
     BINDINGS: ClassVar[list[BindingType]] = key_bindings(KEYS)
 
-    def __init__(self, rows: list[Row] | None = None) -> None:
+    def __init__(self, session: Session, rows: list[Row] | None = None) -> None:
         super().__init__()
+        self.session = session
         self._rows = rows
         self.prompt_index = 0
         self.current_slot = 0
@@ -82,20 +83,16 @@ class MainScreen(Screen[None]):
         self._cheap_at: dict[tuple[int, str], float] = {}
 
     @property
-    def gapp(self) -> GenaiCompareApp:
-        return self.app  # type: ignore[return-value]
-
-    @property
     def models(self) -> list[ModelSpec]:
-        return list(self.gapp.catalog.models)
+        return list(self.session.catalog.models)
 
     @property
     def prompt(self) -> Prompt:
-        return self.gapp.catalog.prompts[self.prompt_index]
+        return self.session.catalog.prompts[self.prompt_index]
 
     # -- layout ---------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        rows = self._rows if self._rows is not None else prompt_rows(self.gapp.catalog)
+        rows = self._rows if self._rows is not None else prompt_rows(self.session.catalog)
         self._rows = None
         n = max(1, len(self.models))
         with Horizontal():
@@ -137,22 +134,22 @@ class MainScreen(Screen[None]):
         self.query_one("#prompt-text", Static).update(self._prompt_text())
         for slot_index, pane in enumerate(self.panes()):
             title = (
-                f"Model {LETTERS[slot_index]}" if self.gapp.blind else self.models[slot_index].id
+                f"Model {LETTERS[slot_index]}" if self.session.blind else self.models[slot_index].id
             )
             pane.set_title(title)
 
     @work(group="start", exit_on_error=False)
     async def _start(self) -> None:
-        await self.gapp.ready.wait()
+        await self.session.ready.wait()
         self.show_prompt(self.prompt_index)
         self._mark_rated()
 
     @work(group="rated", exit_on_error=False)
     async def _mark_rated(self) -> None:
         rated = await asyncio.to_thread(
-            self.gapp.rating_service.rated_prompts,
-            self.gapp.catalog.name,
-            self.gapp.settings.rater,
+            self.session.rating_service.rated_prompts,
+            self.session.catalog.name,
+            self.session.settings.rater,
         )
         prompts = self.query_one(PromptList)
         for row in prompts.rows:
@@ -165,17 +162,17 @@ class MainScreen(Screen[None]):
 
     def pane_title(self, slot_index: int) -> str:
         if slot_index >= len(self.order):
-            return self.models[slot_index].id if not self.gapp.blind else LETTERS[slot_index]
+            return self.models[slot_index].id if not self.session.blind else LETTERS[slot_index]
         alias = self.models[self.order[slot_index]].id
-        if not self.gapp.blind:
+        if not self.session.blind:
             return alias
         letter = f"Model {LETTERS[slot_index]}"
         return f"{letter} — {alias}" if self.revealed else letter
 
     def show_prompt(self, index: int) -> None:
-        if not self.gapp.catalog.prompts:
+        if not self.session.catalog.prompts:
             return
-        index = max(0, min(len(self.gapp.catalog.prompts) - 1, index))
+        index = max(0, min(len(self.session.catalog.prompts) - 1, index))
         for pane in self.panes():
             for slot in self.slots.values():
                 if slot.pane is pane:
@@ -185,8 +182,10 @@ class MainScreen(Screen[None]):
         self.revealed = False
         self.ratings = []
         n = len(self.models)
-        if self.gapp.blind:
-            self.order, self.shuffle_seed = blind_order(self.prompt.id, n, self.gapp.settings.rater)
+        if self.session.blind:
+            self.order, self.shuffle_seed = blind_order(
+                self.prompt.id, n, self.session.settings.rater
+            )
         else:
             self.order, self.shuffle_seed = list(range(n)), None
         self.query_one("#prompt-text", Static).update(self._prompt_text())
@@ -203,7 +202,7 @@ class MainScreen(Screen[None]):
         self.prefetch()
 
     def _prompt_text(self) -> Text:
-        rendered = self.gapp.catalog.render(self.prompt, self.models[0] if self.models else None)
+        rendered = self.session.catalog.render(self.prompt, self.models[0] if self.models else None)
         out = Text()
         out.append(f"{self.prompt.id}", style="bold")
         if self.prompt.tags:
@@ -226,10 +225,10 @@ class MainScreen(Screen[None]):
             slot.pane = None
         slot = Slot(prompt_index, model.id, self._slot_finished)
         self.slots[key] = slot
-        prompt = self.gapp.catalog.prompts[prompt_index]
+        prompt = self.session.catalog.prompts[prompt_index]
         self.set_row_state(prompt_index)
         if fresh:
-            slot.job = self.gapp.engine.start(prompt, model, slot)
+            slot.job = self.session.engine.start(prompt, model, slot)
         else:
             self._open_slot(slot, prompt, model)
         return slot
@@ -237,24 +236,24 @@ class MainScreen(Screen[None]):
     @work(group="cache", exit_on_error=False)
     async def _open_slot(self, slot: Slot, prompt: Prompt, model: ModelSpec) -> None:
         """Show a stored answer for the same request if there is one; otherwise stream."""
-        hit = await asyncio.to_thread(self.gapp.comparison.cached, prompt, model)
+        hit = await asyncio.to_thread(self.session.comparison.cached, prompt, model)
         if self.slots.get((slot.prompt_index, slot.alias)) is not slot:
             return
         if hit is not None:
             slot.show_cached(hit)
         else:
-            slot.job = self.gapp.engine.start(prompt, model, slot)
+            slot.job = self.session.engine.start(prompt, model, slot)
 
     def prefetch(self) -> None:
         """Stream the next prompts in the background; cancel far-away streams to stay bounded."""
-        ahead = self.gapp.settings.prefetch
+        ahead = self.session.settings.prefetch
         keep = range(self.prompt_index, self.prompt_index + ahead + 1)
         for (p_index, _), slot in list(self.slots.items()):
             if p_index not in keep and slot.busy and slot.pane is None:
                 slot.cancel()
                 del self.slots[(p_index, slot.alias)]
         for p_index in keep:
-            if p_index == self.prompt_index or p_index >= len(self.gapp.catalog.prompts):
+            if p_index == self.prompt_index or p_index >= len(self.session.catalog.prompts):
                 continue
             for model in self.models:
                 self.ensure_slot(p_index, model)
@@ -308,7 +307,7 @@ class MainScreen(Screen[None]):
 
     @on(PromptList.Selected)
     def _selected(self, event: PromptList.Selected) -> None:
-        if not self.gapp.ready.is_set():
+        if not self.session.ready.is_set():
             self._preview(event.prompt_index)
             return
         if event.prompt_index != self.prompt_index or not self.order:
@@ -368,9 +367,9 @@ class MainScreen(Screen[None]):
     # -- ratings --------------------------------------------------------------------------------
     def _rating_context(self) -> RatingContext:
         return RatingContext(
-            rater=self.gapp.settings.rater,
-            catalog_name=self.gapp.catalog.name,
-            blind=self.gapp.blind,
+            rater=self.session.settings.rater,
+            catalog_name=self.session.catalog.name,
+            blind=self.session.blind,
             pane_order=[self.models[i].id for i in self.order],
             shuffle_seed=self.shuffle_seed,
             time_to_rate_ms=(time.perf_counter() - self.shown_at) * 1000,
@@ -397,7 +396,7 @@ class MainScreen(Screen[None]):
     async def _rate(
         self, kind: str, value: str, records: list[Any], prompt_index: int, slot_index: int | None
     ) -> None:
-        service = self.gapp.rating_service
+        service = self.session.rating_service
         ctx = self._rating_context()
         if kind == "thumb":
             rating = await asyncio.to_thread(service.thumb, records[0], value, ctx)
@@ -417,7 +416,9 @@ class MainScreen(Screen[None]):
 
     @work(group="rate", exit_on_error=False)
     async def _undo(self) -> None:
-        undone = await asyncio.to_thread(self.gapp.rating_service.undo, self.gapp.settings.rater)
+        undone = await asyncio.to_thread(
+            self.session.rating_service.undo, self.session.settings.rater
+        )
         if not undone:
             self.notify("nothing to undo", severity="warning")
             return
@@ -425,10 +426,10 @@ class MainScreen(Screen[None]):
         await self._reload_ratings()
         prompt_id = undone.prompt_id
         rated = await asyncio.to_thread(
-            self.gapp.rating_service.for_prompt,
-            self.gapp.catalog.name,
+            self.session.rating_service.for_prompt,
+            self.session.catalog.name,
             prompt_id,
-            self.gapp.settings.rater,
+            self.session.settings.rater,
         )
         rows = self.query_one(PromptList).rows
         for i, row in enumerate(rows):
@@ -450,7 +451,7 @@ class MainScreen(Screen[None]):
 
     @work(group="rate", exit_on_error=False)
     async def _comment(self, rating: Any, text: str) -> None:
-        await asyncio.to_thread(self.gapp.rating_service.comment, rating, text)
+        await asyncio.to_thread(self.session.rating_service.comment, rating, text)
         self.notify("comment saved", timeout=2)
 
     def load_ratings(self) -> None:
@@ -463,10 +464,10 @@ class MainScreen(Screen[None]):
     async def _reload_ratings(self) -> None:
         prompt_index = self.prompt_index
         ratings = await asyncio.to_thread(
-            self.gapp.rating_service.for_prompt,
-            self.gapp.catalog.name,
+            self.session.rating_service.for_prompt,
+            self.session.catalog.name,
             self.prompt.id,
-            self.gapp.settings.rater,
+            self.session.settings.rater,
         )
         if prompt_index != self.prompt_index:
             return
@@ -495,8 +496,8 @@ class MainScreen(Screen[None]):
 
     # -- blind / diff / prompt ------------------------------------------------------------------
     def action_toggle_blind(self) -> None:
-        self.gapp.blind = not self.gapp.blind
-        self.notify("blind mode on" if self.gapp.blind else "blind mode off", timeout=2)
+        self.session.blind = not self.session.blind
+        self.notify("blind mode on" if self.session.blind else "blind mode off", timeout=2)
         self.show_prompt(self.prompt_index)
 
     def action_toggle_diff(self) -> None:
@@ -603,7 +604,7 @@ class MainScreen(Screen[None]):
 
         def job() -> None:
             try:
-                values = self.gapp.metrics_service.cheap(text, reference)
+                values = self.session.metrics_service.cheap(text, reference)
                 if values and slot.record is None:
                     slot.metrics = {**slot.metrics, **values}
             finally:
@@ -625,7 +626,7 @@ class MainScreen(Screen[None]):
         if slot.full_metrics or record is None or record.id is None:
             return
         slot.full_metrics = True
-        prompt = self.gapp.catalog.prompts[slot.prompt_index]
+        prompt = self.session.catalog.prompts[slot.prompt_index]
         others = {
             s.alias: s.record.text
             for (p, _), s in list(self.slots.items())
@@ -634,7 +635,7 @@ class MainScreen(Screen[None]):
 
         def job() -> None:
             try:
-                slot.metrics = self.gapp.metrics_service.full(record, prompt, others)
+                slot.metrics = self.session.metrics_service.full(record, prompt, others)
             except Exception as exc:  # a metric failing must not take the UI down
                 message = one_line(f"metrics failed: {type(exc).__name__}: {exc}", 200)
                 self._from_thread(lambda: self.notify(message, severity="warning"))
@@ -644,7 +645,7 @@ class MainScreen(Screen[None]):
             # The catalog's LLM judge after the other metrics (model calls: seconds). Pairwise
             # verdicts arrive with the prompt's last answer and land on every pane.
             try:
-                judged = self.gapp.metrics_service.judge(record, prompt)
+                judged = self.session.metrics_service.judge(record, prompt)
             except Exception as exc:
                 message = one_line(f"judge failed: {type(exc).__name__}: {redact(str(exc))}", 200)
                 self._from_thread(lambda: self.notify(message, severity="warning"))
@@ -686,11 +687,11 @@ class MainScreen(Screen[None]):
 
     @work(group="scores", exclusive=True, exit_on_error=False)
     async def _scores(self) -> None:
-        title, columns, rows, note, charts = await asyncio.to_thread(self.gapp.scores_table)
+        title, columns, rows, note, charts = await asyncio.to_thread(self.session.scores_table)
         await self.app.push_screen(ScoresScreen(title, columns, rows, note, charts))
 
     def action_run_diff(self) -> None:
-        if self.gapp.blind:  # the run diff lists model aliases: it would unblind the panes
+        if self.session.blind:  # the run diff lists model aliases: it would unblind the panes
             self.notify("the run diff shows model names: leave blind mode (B) first")
             return
         self._run_diff()
@@ -699,7 +700,7 @@ class MainScreen(Screen[None]):
     async def _run_diff(self) -> None:
         from genaicompare.app.screens.run_diff import RunDiffScreen
 
-        found = await asyncio.to_thread(self.gapp.latest_run_diff)
+        found = await asyncio.to_thread(self.session.latest_run_diff)
         if found is None:
             self.notify(
                 "the run diff needs two headless runs of this catalog (genaicompare run CATALOG)",
@@ -710,7 +711,7 @@ class MainScreen(Screen[None]):
         await self.app.push_screen(RunDiffScreen(rows, run_a, run_b, method))
 
     def action_export(self) -> None:
-        self.app.push_screen(ExportScreen(self.gapp.catalog.name, self.gapp.export_format))
+        self.app.push_screen(ExportScreen(self.session.catalog.name, self.session.export_format))
 
 
 def _metric_order(item: tuple[str, Any]) -> tuple[int, str]:
