@@ -1,8 +1,9 @@
 """The comparison screen: prompt list, prompt, 2–6 answer panes, live metrics, rating keys.
 
-The screen renders and dispatches; streams run in the app's engine, ratings/metrics/scores go
-through :mod:`genaicompare.app.services` in threads. A rating is confirmed only after the service
-call returned (i.e. after COMMIT).
+The screen renders and dispatches; streams run in the session's engine, ratings/metrics/scores go
+through :mod:`genaicompare.app.services` in threads. Thread work ends in a message
+(:mod:`genaicompare.app.messages`) whose handler updates slots and widgets on the UI thread. A
+rating is confirmed only after the service call returned (i.e. after COMMIT).
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Grid, Horizontal, Vertical
 from textual.coordinate import Coordinate
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Collapsible, DataTable, Footer, Input, Markdown, Static
 from textual.worker import Worker, WorkerState
 
 from genaicompare.app.keys import KEYS, key_bindings
+from genaicompare.app.messages import JudgeReady, MetricsFailed, MetricsReady, RatingSaved
 from genaicompare.app.screens.comment import CommentScreen
 from genaicompare.app.screens.confirm_link import ConfirmLink
 from genaicompare.app.screens.export import ExportScreen
@@ -380,7 +383,7 @@ class MainScreen(Screen[None]):
         if slot is None or slot.record is None or slot.record.id is None:
             self.notify("nothing to rate yet in this pane", severity="warning")
             return
-        self._rate("thumb", value, [slot.record], self.prompt_index, self.current_slot)
+        self._rate("thumb", value, [slot.record], self.prompt_index, self._rating_context())
 
     def action_prefer(self, value: str) -> None:
         if len(self.order) != 2:
@@ -390,26 +393,29 @@ class MainScreen(Screen[None]):
         if a is None or b is None or a.record is None or b.record is None:
             self.notify("both answers must be finished before a preference", severity="warning")
             return
-        self._rate("pair", value, [a.record, b.record], self.prompt_index, None)
+        self._rate("pair", value, [a.record, b.record], self.prompt_index, self._rating_context())
 
-    @work(group="rate", exit_on_error=False)
-    async def _rate(
-        self, kind: str, value: str, records: list[Any], prompt_index: int, slot_index: int | None
+    @work(thread=True, group="rate", exit_on_error=False)
+    def _rate(
+        self, kind: str, value: str, records: list[Any], prompt_index: int, ctx: RatingContext
     ) -> None:
         service = self.session.rating_service
-        ctx = self._rating_context()
         if kind == "thumb":
-            rating = await asyncio.to_thread(service.thumb, records[0], value, ctx)
+            rating = service.thumb(records[0], value, ctx)
         else:
-            rating = await asyncio.to_thread(service.prefer, records[0], records[1], value, ctx)
+            rating = service.prefer(records[0], records[1], value, ctx)
+        self.post_message(RatingSaved(kind, value, rating, prompt_index))
+
+    @on(RatingSaved)
+    def _rating_saved(self, event: RatingSaved) -> None:
         # Committed: only now the user sees it.
-        self.last_rating = rating
-        label = THUMB_BADGE[value] if kind == "thumb" else PAIR_BADGE[value]
+        self.last_rating = event.rating
+        label = THUMB_BADGE[event.value] if event.kind == "thumb" else PAIR_BADGE[event.value]
         self.notify(f"saved: {label}", timeout=2)
-        self.query_one(PromptList).rows[prompt_index].rated = True
+        self.query_one(PromptList).rows[event.prompt_index].rated = True
         self.query_one(PromptList).refresh()
-        if prompt_index == self.prompt_index:
-            await self._reload_ratings()
+        if event.prompt_index == self.prompt_index:
+            self.load_ratings()
 
     def action_undo(self) -> None:
         self._undo()
@@ -601,22 +607,21 @@ class MainScreen(Screen[None]):
         self._cheap_at[key] = now
         self._metrics_busy = True
         text, reference = "".join(slot.parts), self.prompt.reference
+        metrics = self.session.metrics_service
 
         def job() -> None:
+            values: dict[str, Any] = {}
             try:
-                values = self.session.metrics_service.cheap(text, reference)
-                if values and slot.record is None:
-                    slot.metrics = {**slot.metrics, **values}
+                values = metrics.cheap(text, reference)
             finally:
-                self._metrics_busy = False
-            self._from_thread(lambda: self.refresh_metrics(live=True))
+                self._post_from_thread(MetricsReady(slot, values, live=True))
 
         _daemon(job)
 
-    def _from_thread(self, fn: Any) -> None:
+    def _post_from_thread(self, message: Message) -> None:
         # The app may have quit while a metric was computing: then there is nothing to update.
         with contextlib.suppress(Exception):
-            self.app.call_from_thread(fn)
+            self.post_message(message)
 
     def compute_full_metrics(self, slot: Slot) -> None:
         """Heavy metrics on a daemon thread (once per answer; a model still loading never
@@ -632,32 +637,54 @@ class MainScreen(Screen[None]):
             for (p, _), s in list(self.slots.items())
             if p == slot.prompt_index and s is not slot and s.record is not None
         }
+        metrics = self.session.metrics_service
 
         def job() -> None:
             try:
-                slot.metrics = self.session.metrics_service.full(record, prompt, others)
+                values = metrics.full(record, prompt, others)
             except Exception as exc:  # a metric failing must not take the UI down
-                message = one_line(f"metrics failed: {type(exc).__name__}: {exc}", 200)
-                self._from_thread(lambda: self.notify(message, severity="warning"))
+                text = one_line(f"metrics failed: {type(exc).__name__}: {exc}", 200)
+                self._post_from_thread(MetricsFailed(text))
                 return
-            if slot.prompt_index == self.prompt_index:
-                self._from_thread(self.refresh_metrics)
+            self._post_from_thread(MetricsReady(slot, values))
             # The catalog's LLM judge after the other metrics (model calls: seconds). Pairwise
             # verdicts arrive with the prompt's last answer and land on every pane.
             try:
-                judged = self.session.metrics_service.judge(record, prompt)
+                judged = metrics.judge(record, prompt)
             except Exception as exc:
-                message = one_line(f"judge failed: {type(exc).__name__}: {redact(str(exc))}", 200)
-                self._from_thread(lambda: self.notify(message, severity="warning"))
+                text = one_line(f"judge failed: {type(exc).__name__}: {redact(str(exc))}", 200)
+                self._post_from_thread(MetricsFailed(text))
                 return
-            for alias, values in judged.items():
-                target = self.slots.get((slot.prompt_index, alias))
-                if target is not None:
-                    target.metrics = {**target.metrics, **values}
-            if judged and slot.prompt_index == self.prompt_index:
-                self._from_thread(self.refresh_metrics)
+            if judged:
+                self._post_from_thread(JudgeReady(slot.prompt_index, judged))
 
         _daemon(job)
+
+    @on(MetricsReady)
+    def _metrics_ready(self, event: MetricsReady) -> None:
+        slot = event.slot
+        if event.live:
+            self._metrics_busy = False
+            if event.values and slot.record is None:
+                slot.metrics = {**slot.metrics, **event.values}
+            self.refresh_metrics(live=True)
+            return
+        slot.metrics = event.values
+        if slot.prompt_index == self.prompt_index:
+            self.refresh_metrics()
+
+    @on(JudgeReady)
+    def _judge_ready(self, event: JudgeReady) -> None:
+        for alias, values in event.verdicts.items():
+            target = self.slots.get((event.prompt_index, alias))
+            if target is not None:
+                target.metrics = {**target.metrics, **values}
+        if event.prompt_index == self.prompt_index:
+            self.refresh_metrics()
+
+    @on(MetricsFailed)
+    def _metrics_failed(self, event: MetricsFailed) -> None:
+        self.notify(event.text, severity="warning")
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """One place for every background failure: a message in the UI, never a traceback."""
