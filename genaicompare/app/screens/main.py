@@ -19,10 +19,9 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Grid, Horizontal, Vertical
-from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Collapsible, DataTable, Footer, Input, Markdown, Static
+from textual.widgets import Collapsible, Footer, Input, Markdown, Static
 from textual.worker import Worker, WorkerState
 
 from genaicompare.app.keys import KEYS, key_bindings
@@ -33,6 +32,7 @@ from genaicompare.app.screens.export import ExportScreen
 from genaicompare.app.screens.scores import ScoresScreen
 from genaicompare.app.screens.word_diff import DiffScreen
 from genaicompare.app.services import RatingContext, blind_order
+from genaicompare.app.widgets.metrics_table import MetricsTable, metrics_row
 from genaicompare.app.widgets.prompt_list import PromptList, Row
 from genaicompare.app.widgets.response_pane import ResponsePane, until_tick
 from genaicompare.catalog import Catalog, ModelSpec, Prompt
@@ -82,7 +82,6 @@ class MainScreen(Screen[None]):
         self._metrics_busy = False
         self._metrics_drawn = 0.0
         self._metrics_timer: Any = None
-        self._metrics_cells: list[list[str]] | None = None
         self._cheap_at: dict[tuple[int, str], float] = {}
 
     @property
@@ -119,14 +118,10 @@ class MainScreen(Screen[None]):
                     for i in range(n):
                         yield ResponsePane(i)
                 with Vertical(id="metrics-box"):
-                    yield DataTable(id="metrics", cursor_type="none", zebra_stripes=True)
+                    yield MetricsTable(id="metrics")
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one("#metrics", DataTable)
-        table.add_columns(
-            "model", "state", "TTFT s", "tok/s", "tokens", "latency s", "cost", "metrics"
-        )
         self.query_one(PromptList).focus()
         self._preview(0)
         self._start()
@@ -548,49 +543,13 @@ class MainScreen(Screen[None]):
         self._draw_metrics()
 
     def _draw_metrics(self) -> None:
-        table = self.query_one("#metrics", DataTable)
-        rows = [self._metrics_row(i, pane) for i, pane in enumerate(self.panes())]
-        drawn = self._metrics_cells
-        self._metrics_cells = [[cell.plain for cell in row] for row in rows]
-        if drawn is None or len(drawn) != len(rows) or table.row_count != len(rows):
-            table.clear()
-            for row in rows:
-                table.add_row(*row)
-            return
-        # Only the cells that changed: rebuilding the table re-measures and re-lays it out.
-        for y, (row, old) in enumerate(zip(rows, drawn, strict=True)):
-            for x, (cell, before) in enumerate(zip(row, old, strict=True)):
-                if cell.plain != before:
-                    # Re-measuring a column re-lays out the screen: only when it must widen.
-                    wider = cell.cell_len > table.ordered_columns[x].content_width
-                    table.update_cell_at(Coordinate(y, x), cell, update_width=wider)
+        self.query_one(MetricsTable).draw(
+            [self._metrics_row(i, pane) for i, pane in enumerate(self.panes())]
+        )
 
     def _metrics_row(self, slot_index: int, pane: ResponsePane) -> list[Text]:
         slot = self.current_pane_slot(slot_index)
-        values = slot.metrics if slot is not None else {}
-        r = slot.record if slot is not None else None
-        # The judge's verdicts first: they are what a judged catalog is read for.
-        shown = ", ".join(
-            f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}"
-            for k, v in sorted(values.items(), key=_metric_order)
-            if v is not None
-        )
-        if "judge_error" in values:
-            shown = "judge_error" + (", " + shown if shown else "")
-        return [
-            Text(one_line(self.pane_title(slot_index), 40)),
-            Text(slot.state if slot else ""),
-            _num(r.ttft_ms / 1000 if r and r.ttft_ms is not None else None),
-            _num(r.tokens_per_s if r else None, 0),
-            Text(str(r.tokens_out) if r and r.tokens_out is not None else str(pane.chunks)),
-            _num(r.latency_ms / 1000 if r and r.latency_ms is not None else None),
-            Text(
-                "unknown"
-                if r is not None and r.cost_usd is None
-                else (f"${r.cost_usd:.5f}" if r is not None and r.cost_usd is not None else "")
-            ),
-            Text(one_line(shown, 300)),
-        ]
+        return metrics_row(self.pane_title(slot_index), slot, pane.chunks)
 
     @on(ResponsePane.Progress)
     def _progress(self, event: ResponsePane.Progress) -> None:
@@ -741,14 +700,5 @@ class MainScreen(Screen[None]):
         self.app.push_screen(ExportScreen(self.session.catalog.name, self.session.export_format))
 
 
-def _metric_order(item: tuple[str, Any]) -> tuple[int, str]:
-    name = item[0]
-    return (0 if name in ("judge_score", "judge_pairwise") else 1, name)
-
-
 def _daemon(fn: Any) -> None:
     threading.Thread(target=fn, daemon=True, name="genaicompare-metrics").start()
-
-
-def _num(value: float | None, digits: int = 2) -> Text:
-    return Text("" if value is None else f"{value:.{digits}f}")
