@@ -4,7 +4,8 @@ First paint comes before anything heavy. The CLI's app paints a light loading sc
 reads the settings and the catalog (pydantic), the themes and the main screen's widgets in a
 thread; the store (sqlite-utils → pandas) opens after the main screen is up; litellm (and the local
 model, if a catalog uses it) is imported by the streaming engine — in a worker process for the
-CLI. So this module imports only Textual's core and ``genaicompare.core.sanitize``.
+CLI. So this module imports only Textual's core, ``genaicompare.core.sanitize`` and the light
+modules of this package (keys, themes, session, the loading screen).
 """
 
 from __future__ import annotations
