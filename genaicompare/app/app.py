@@ -4,7 +4,8 @@ First paint comes before anything heavy. The CLI's app paints a light loading sc
 reads the settings and the catalog (pydantic), the themes and the main screen's widgets in a
 thread; the store (sqlite-utils → pandas) opens after the main screen is up; litellm (and the local
 model, if a catalog uses it) is imported by the streaming engine — in a worker process for the
-CLI. So this module imports only Textual's core and ``genaicompare.core.sanitize``.
+CLI. So this module imports only Textual's core, ``genaicompare.core.sanitize`` and the light
+modules of this package (keys, themes, session, the loading screen).
 """
 
 from __future__ import annotations
@@ -18,28 +19,30 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import Binding, BindingType
+from textual.app import App, SystemCommand
 from textual.screen import Screen
 from textual.theme import Theme
-from textual.widgets import Footer, Static
 
+from genaicompare.app.keys import APP_KEYS, KEYS, key_bindings
+from genaicompare.app.screens.loading import LoadingScreen
+from genaicompare.app.session import Session
+from genaicompare.app.themes import (
+    STYLESHEET,
+    apply_settings,
+    bundled_theme,
+    discover_themes_or_error,
+)
 from genaicompare.core.sanitize import one_line, redact
 
 if TYPE_CHECKING:
-    from genaicompare.app.services import MetricsService, RatingService
     from genaicompare.app.widgets.prompt_list import Row
     from genaicompare.catalog import Catalog
     from genaicompare.config import Settings
-    from genaicompare.session.comparison import Comparison
     from genaicompare.session.streaming import Engine
     from genaicompare.store import Store
 
 
 _T = TypeVar("_T")
-
-STYLESHEET = Path(__file__).resolve().parent / "app.tcss"
-BUNDLED_THEMES = Path(__file__).resolve().parent.parent / "themes"
 
 
 @dataclass
@@ -59,74 +62,11 @@ class _Loaded:
     rows: list[Row]
 
 
-class LoadingScreen(Screen[None]):
-    """The first paint of the CLI: app chrome and what is being read."""
-
-    DEFAULT_CSS = """
-    LoadingScreen { align: center middle; }
-    LoadingScreen #loading { width: auto; height: auto; color: $text-muted; }
-    """
-
-    def __init__(self, what: str) -> None:
-        super().__init__()
-        self.what = what
-
-    def compose(self) -> ComposeResult:
-        yield Static(self.what, id="loading", markup=False)
-        yield Footer()
-
-
-KeyTable = Sequence[tuple[str, str, str, str, bool]]
-"""A screen's keys: (id, keys, action, description, shown in the footer); the ids are what the
-config's keymap remaps."""
-
-
-def key_bindings(table: KeyTable) -> list[BindingType]:
-    """A screen's ``BINDINGS`` from its key table."""
-    return [
-        Binding(keys, action, desc, show=show, id=bid) for bid, keys, action, desc, show in table
-    ]
-
-
-def apply_settings(
-    app: App[Any], settings: Settings, themes: dict[str, Theme], theme_error: str | None
-) -> None:
-    """Register ``themes``, report ``theme_error``, then apply the settings' theme and keymap
-    (shared by the comparison app and ``genaicompare diff --tui``)."""
-    for theme in themes.values():
-        app.register_theme(theme)
-    if theme_error is not None:
-        app.notify(one_line(theme_error, 300), severity="error", markup=False, timeout=10)
-    if settings.theme in app.available_themes:
-        app.theme = settings.theme
-    else:
-        app.notify(
-            one_line(f"unknown theme {settings.theme!r}", 200), severity="warning", markup=False
-        )
-    if settings.keymap:
-        app.set_keymap(dict(settings.keymap))
-
-
-def bundled_theme(name: str) -> Theme | None:
-    """A bundled theme read without pydantic, for the loading screen (the files are ours)."""
-    import tomllib
-
-    path = BUNDLED_THEMES / f"{name}.toml"
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-        return Theme(**data)
-    except (OSError, ValueError, TypeError):
-        return None
-
-
 class GenaiCompareApp(App[None]):
     CSS_PATH = STYLESHEET  # absolute: subclasses elsewhere (tests) find it too
     TITLE = "genaicompare"
     ENABLE_COMMAND_PALETTE = True
-    BINDINGS = [
-        Binding("q", "quit", "Quit", id="app.quit"),
-        Binding("question_mark", "toggle_keys", "All keys", id="app.help"),
-    ]
+    BINDINGS = key_bindings(APP_KEYS)
 
     def __init__(
         self,
@@ -149,7 +89,12 @@ class GenaiCompareApp(App[None]):
         self.catalog: Catalog = catalog  # type: ignore[assignment]
         self.catalog_path = catalog_path
         self.save_config = save_config
-        self.blind = settings.blind if settings is not None else False
+        self.session: Session | None = (
+            self._new_session(settings, catalog)
+            if settings is not None and catalog is not None
+            else None
+        )
+        """What the screens work with; made once the settings and the catalog are read."""
         self._launch = launch
         self._first_theme = first_theme
         self.launch_error: BaseException | None = None
@@ -159,16 +104,20 @@ class GenaiCompareApp(App[None]):
         self._engine_given = engine
         # Set by _open_services, after the first paint (sqlite-utils drags in pandas: ≈1 s).
         self.store: Store = None  # type: ignore[assignment]
-        self.comparison: Comparison = None  # type: ignore[assignment]
-        self.engine: Engine = None  # type: ignore[assignment]
-        self.metrics_service: MetricsService = None  # type: ignore[assignment]
-        self.ready = asyncio.Event()
-        """Set once the store, the comparison runner and the engine exist."""
-        self._rating_service: RatingService | None = None
         self._theme_applied = False
         self._gc_threshold: tuple[int, ...] | None = None
 
+    def _new_session(self, settings: Settings, catalog: Catalog) -> Session:
+        return Session(
+            settings,
+            catalog,
+            scores_table=self.scores_table,
+            latest_run_diff=self.latest_run_diff,
+            export_format=self.export_format,
+        )
+
     async def _open_services(self) -> None:
+        assert self.session is not None
         source = self._store_source
         store = source if not callable(source) else await asyncio.to_thread(source)
         from genaicompare.app.services import MetricsService
@@ -202,24 +151,22 @@ class GenaiCompareApp(App[None]):
                 log_path=_worker_log(),
                 catalog_path=self.catalog_path,
             )
-        self.store, self.comparison, self.engine = store, comparison, engine
-        self.metrics_service = MetricsService(
+        self.store = store
+        metrics = MetricsService(
             store,
             settings.metrics if settings.metrics is not None else catalog.defaults.metrics,
             judge=catalog.judge,
             models=[m.id for m in catalog.models],
         )
-        self.ready.set()
+        self.session.open(store, comparison, engine, metrics)
         engine.warm()
 
     # -- services -------------------------------------------------------------------------------
     @property
-    def rating_service(self) -> RatingService:
-        if self._rating_service is None:
-            from genaicompare.app.services import RatingService
-
-            self._rating_service = RatingService(self.store)
-        return self._rating_service
+    def engine(self) -> Engine | None:
+        """The streaming engine, once the services are open (benchmarks read its worker)."""
+        session = self.session
+        return session.engine if session is not None and session.ready.is_set() else None
 
     def scores_table(
         self,
@@ -268,18 +215,15 @@ class GenaiCompareApp(App[None]):
                 lambda: self.run_worker(self._load(), group="launch", exit_on_error=False)
             )
             return
-        from genaicompare.app.themes import discover_themes_or_error
-
         self._apply_settings(*discover_themes_or_error())
         from genaicompare.app.screens.main import MainScreen
 
-        self.push_screen(MainScreen())
+        assert self.session is not None
+        self.push_screen(MainScreen(self.session))
         # The store, and litellm (in a worker process for the CLI), load once the screen is up.
         self.call_after_refresh(lambda: self.run_worker(self._open_services(), group="open"))
 
     def _load_in_thread(self) -> _Loaded:
-        from genaicompare.app.themes import discover_themes_or_error
-
         assert self._launch is not None
         launched = self._launch()
         themes, theme_error = discover_themes_or_error()
@@ -304,9 +248,9 @@ class GenaiCompareApp(App[None]):
         launched = loaded.launched
         self.settings, self.catalog = launched.settings, launched.catalog
         self.catalog_path = launched.catalog_path or self.catalog_path
-        self.blind = self.settings.blind
+        self.session = self._new_session(self.settings, self.catalog)
         self._apply_settings(loaded.themes, loaded.theme_error)
-        await self.switch_screen(MainScreen(loaded.rows))
+        await self.switch_screen(MainScreen(self.session, loaded.rows))
         self.call_after_refresh(lambda: self.run_worker(self._open_services(), group="open"))
 
     def _apply_settings(self, themes: dict[str, Theme], theme_error: str | None) -> None:
@@ -317,6 +261,8 @@ class GenaiCompareApp(App[None]):
         # Remember a theme the user picked (command palette), not the one applied at start.
         if self._theme_applied and theme != self.settings.theme:
             self.settings = self.settings.model_copy(update={"theme": theme})
+            if self.session is not None:
+                self.session.settings = self.settings
             self._save_settings()
 
     def _save_settings(self) -> None:
@@ -331,8 +277,9 @@ class GenaiCompareApp(App[None]):
     async def on_unmount(self) -> None:
         if self._gc_threshold is not None:
             gc.set_threshold(*self._gc_threshold)
-        if self.engine is not None:
-            await self.engine.aclose()
+        engine = self.engine
+        if engine is not None:
+            await engine.aclose()
 
     async def action_quit(self) -> None:
         self.exit()
@@ -347,7 +294,7 @@ class GenaiCompareApp(App[None]):
         yield from super().get_system_commands(screen)
         if isinstance(screen, LoadingScreen):
             return
-        from genaicompare.app.screens.main import KEYS, MainScreen
+        from genaicompare.app.screens.main import MainScreen
 
         if isinstance(screen, MainScreen):
             for bid, keys, action, description, _ in KEYS:
@@ -471,21 +418,3 @@ def launch_app(
         launch=launch,
         first_theme=first_theme,
     )
-
-
-class _PickerApp(App[str | None]):
-    CSS_PATH = STYLESHEET
-
-    def __init__(self, choices: Sequence[tuple[str, str]]) -> None:
-        super().__init__()
-        self.choices = choices
-
-    def on_mount(self) -> None:
-        from genaicompare.app.screens.modals import CatalogPicker
-
-        self.push_screen(CatalogPicker(self.choices), self.exit)
-
-
-def pick_catalog(choices: Sequence[tuple[str, str]]) -> str | None:
-    """``genaicompare`` alone: let the user pick a catalog (None when they quit)."""
-    return _PickerApp(choices).run()

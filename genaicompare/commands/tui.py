@@ -117,7 +117,7 @@ def launch(args: argparse.Namespace, path: str) -> Launched:
 def main(args: argparse.Namespace) -> int:
     path = args.catalog
     if path is None:
-        from genaicompare.app.app import pick_catalog
+        from genaicompare.app.screens.picker import pick_catalog
 
         choices = _choices(_settings(args).recent_catalogs)
         if not choices:

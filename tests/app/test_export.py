@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from genaicompare.app.screens.modals import ExportScreen
+from genaicompare.app.screens.export import ExportScreen
 from genaicompare.core.paths import data_dir
 from tests.app.conftest import SIZE, finished, make_catalog, wait_for
 from tests.app.test_flows import ratings

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from genaicompare.app.app import Launched, LoadingScreen, launch_app
+from genaicompare.app.app import Launched, launch_app
+from genaicompare.app.screens.loading import LoadingScreen
 from genaicompare.app.screens.main import MainScreen
 from genaicompare.app.widgets.prompt_list import PromptList
 from genaicompare.catalog import CatalogError
@@ -55,7 +56,9 @@ async def test_loading_screen_then_main_screen(server: Any, stores: Callable[[],
         assert app.theme == "genaicompare-light"
         assert app.catalog is None and app.store is None
         release.set()
-        await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.ready.is_set())
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, MainScreen) and app.session.ready.is_set()
+        )
         assert app.theme == "genaicompare-dark"  # the settings decide once read
         assert [r.prompt_id for r in app.screen.query_one(PromptList).rows] == ["p0", "p1", "p2"]
         assert app.catalog_path == "launch.yaml"

@@ -9,8 +9,9 @@ from pathlib import Path
 
 from rich.text import Text
 
-from genaicompare.app.screens.modals import ConfirmLink, safe_link
-from genaicompare.app.widgets.response_pane import DisplayText, ResponsePane
+from genaicompare.app.screens.confirm_link import ConfirmLink, safe_link
+from genaicompare.app.widgets.response_pane import ResponsePane
+from genaicompare.app.widgets.stream_view import DisplayText
 from genaicompare.store import Store
 from tests.app.conftest import SIZE, finished, make_catalog, wait_for
 

@@ -6,7 +6,7 @@ import random
 
 from textual.app import App, ComposeResult
 
-from genaicompare.app.widgets.response_pane import StreamView, wrap_rows
+from genaicompare.app.widgets.stream_view import StreamView, wrap_rows
 from genaicompare.core.sanitize import for_display
 
 MARKUP = "[@click=app.simulate_key('u')]press[/] [link=file:///etc/passwd]x[/link] stray [/] [b]"

@@ -1,8 +1,9 @@
 """The comparison screen: prompt list, prompt, 2–6 answer panes, live metrics, rating keys.
 
-The screen renders and dispatches; streams run in the app's engine, ratings/metrics/scores go
-through :mod:`genaicompare.app.services` in threads. A rating is confirmed only after the service
-call returned (i.e. after COMMIT).
+The screen renders and dispatches; streams run in the session's engine, ratings/metrics/scores go
+through :mod:`genaicompare.app.services` in threads. Thread work ends in a message
+(:mod:`genaicompare.app.messages`) whose handler updates slots and widgets on the UI thread. A
+rating is confirmed only after the service call returned (i.e. after COMMIT).
 """
 
 from __future__ import annotations
@@ -18,20 +19,20 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Grid, Horizontal, Vertical
-from textual.coordinate import Coordinate
+from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Collapsible, DataTable, Footer, Input, Markdown, Static
+from textual.widgets import Collapsible, Footer, Input, Markdown, Static
 from textual.worker import Worker, WorkerState
 
-from genaicompare.app.app import KeyTable, key_bindings
-from genaicompare.app.screens.modals import (
-    CommentScreen,
-    ConfirmLink,
-    DiffScreen,
-    ExportScreen,
-    ScoresScreen,
-)
+from genaicompare.app.keys import KEYS, key_bindings
+from genaicompare.app.messages import JudgeReady, MetricsFailed, MetricsReady, RatingSaved
+from genaicompare.app.screens.comment import CommentScreen
+from genaicompare.app.screens.confirm_link import ConfirmLink
+from genaicompare.app.screens.export import ExportScreen
+from genaicompare.app.screens.scores import ScoresScreen
+from genaicompare.app.screens.word_diff import DiffScreen
 from genaicompare.app.services import RatingContext, blind_order
+from genaicompare.app.widgets.metrics_table import MetricsTable, metrics_row
 from genaicompare.app.widgets.prompt_list import PromptList, Row
 from genaicompare.app.widgets.response_pane import ResponsePane, until_tick
 from genaicompare.catalog import Catalog, ModelSpec, Prompt
@@ -39,37 +40,11 @@ from genaicompare.core.sanitize import for_display, one_line, redact
 from genaicompare.session.slots import Slot
 
 if TYPE_CHECKING:
-    from genaicompare.app.app import GenaiCompareApp
+    from genaicompare.app.session import Session
 
 LETTERS = "ABCDEF"
 THUMB_BADGE = {"up": "👍", "down": "👎"}
 PAIR_BADGE = {"a": "A better", "b": "B better", "tie": "tie", "both_bad": "both bad"}
-
-KEYS: KeyTable = [
-    ("prompt.next", "n,j", "next_prompt", "Next prompt", True),
-    ("prompt.prev", "p,k", "prev_prompt", "Previous prompt", True),
-    ("pane.left", "left,h", "focus_pane(-1)", "Pane left", False),
-    ("pane.right", "right,l", "focus_pane(1)", "Pane right", False),
-    *[(f"pane.{i}", str(i), f"goto_pane({i - 1})", f"Pane {i}", False) for i in range(1, 7)],
-    ("rate.up", "u,plus", "thumb('up')", "👍", True),
-    ("rate.down", "d,minus", "thumb('down')", "👎", True),
-    ("pair.a", "a", "prefer('a')", "A better", False),
-    ("pair.b", "b", "prefer('b')", "B better", False),
-    ("pair.tie", "t", "prefer('tie')", "Tie", False),
-    ("pair.both_bad", "x", "prefer('both_bad')", "Both bad", False),
-    ("rate.comment", "c", "comment", "Comment", False),
-    ("rate.undo", "z", "undo", "Undo rating", True),
-    ("regen.pane", "r", "regenerate_pane", "Regenerate pane", False),
-    ("regen.prompt", "R", "regenerate_prompt", "Regenerate prompt", False),
-    ("stream.cancel", "s,escape", "cancel_streams", "Cancel streaming", False),
-    ("view.blind", "B", "toggle_blind", "Blind mode", False),
-    ("view.diff", "D", "toggle_diff", "Word diff", False),
-    ("view.prompt", "P", "toggle_prompt", "Show/hide prompt", False),
-    ("view.filter", "slash", "filter", "Filter", True),
-    ("screen.scores", "S", "scores", "Scores", False),
-    ("screen.run_diff", "C", "run_diff", "Changes between the last two runs", False),
-    ("screen.export", "E", "export", "Export", False),
-]
 
 
 def prompt_rows(catalog: Catalog) -> list[Row]:
@@ -91,8 +66,9 @@ class MainScreen(Screen[None]):
     """
     BINDINGS: ClassVar[list[BindingType]] = key_bindings(KEYS)
 
-    def __init__(self, rows: list[Row] | None = None) -> None:
+    def __init__(self, session: Session, rows: list[Row] | None = None) -> None:
         super().__init__()
+        self.session = session
         self._rows = rows
         self.prompt_index = 0
         self.current_slot = 0
@@ -106,24 +82,19 @@ class MainScreen(Screen[None]):
         self._metrics_busy = False
         self._metrics_drawn = 0.0
         self._metrics_timer: Any = None
-        self._metrics_cells: list[list[str]] | None = None
         self._cheap_at: dict[tuple[int, str], float] = {}
 
     @property
-    def gapp(self) -> GenaiCompareApp:
-        return self.app  # type: ignore[return-value]
-
-    @property
     def models(self) -> list[ModelSpec]:
-        return list(self.gapp.catalog.models)
+        return list(self.session.catalog.models)
 
     @property
     def prompt(self) -> Prompt:
-        return self.gapp.catalog.prompts[self.prompt_index]
+        return self.session.catalog.prompts[self.prompt_index]
 
     # -- layout ---------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        rows = self._rows if self._rows is not None else prompt_rows(self.gapp.catalog)
+        rows = self._rows if self._rows is not None else prompt_rows(self.session.catalog)
         self._rows = None
         n = max(1, len(self.models))
         with Horizontal():
@@ -147,14 +118,10 @@ class MainScreen(Screen[None]):
                     for i in range(n):
                         yield ResponsePane(i)
                 with Vertical(id="metrics-box"):
-                    yield DataTable(id="metrics", cursor_type="none", zebra_stripes=True)
+                    yield MetricsTable(id="metrics")
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one("#metrics", DataTable)
-        table.add_columns(
-            "model", "state", "TTFT s", "tok/s", "tokens", "latency s", "cost", "metrics"
-        )
         self.query_one(PromptList).focus()
         self._preview(0)
         self._start()
@@ -165,22 +132,22 @@ class MainScreen(Screen[None]):
         self.query_one("#prompt-text", Static).update(self._prompt_text())
         for slot_index, pane in enumerate(self.panes()):
             title = (
-                f"Model {LETTERS[slot_index]}" if self.gapp.blind else self.models[slot_index].id
+                f"Model {LETTERS[slot_index]}" if self.session.blind else self.models[slot_index].id
             )
             pane.set_title(title)
 
     @work(group="start", exit_on_error=False)
     async def _start(self) -> None:
-        await self.gapp.ready.wait()
+        await self.session.ready.wait()
         self.show_prompt(self.prompt_index)
         self._mark_rated()
 
     @work(group="rated", exit_on_error=False)
     async def _mark_rated(self) -> None:
         rated = await asyncio.to_thread(
-            self.gapp.rating_service.rated_prompts,
-            self.gapp.catalog.name,
-            self.gapp.settings.rater,
+            self.session.rating_service.rated_prompts,
+            self.session.catalog.name,
+            self.session.settings.rater,
         )
         prompts = self.query_one(PromptList)
         for row in prompts.rows:
@@ -193,17 +160,17 @@ class MainScreen(Screen[None]):
 
     def pane_title(self, slot_index: int) -> str:
         if slot_index >= len(self.order):
-            return self.models[slot_index].id if not self.gapp.blind else LETTERS[slot_index]
+            return self.models[slot_index].id if not self.session.blind else LETTERS[slot_index]
         alias = self.models[self.order[slot_index]].id
-        if not self.gapp.blind:
+        if not self.session.blind:
             return alias
         letter = f"Model {LETTERS[slot_index]}"
         return f"{letter} — {alias}" if self.revealed else letter
 
     def show_prompt(self, index: int) -> None:
-        if not self.gapp.catalog.prompts:
+        if not self.session.catalog.prompts:
             return
-        index = max(0, min(len(self.gapp.catalog.prompts) - 1, index))
+        index = max(0, min(len(self.session.catalog.prompts) - 1, index))
         for pane in self.panes():
             for slot in self.slots.values():
                 if slot.pane is pane:
@@ -213,8 +180,10 @@ class MainScreen(Screen[None]):
         self.revealed = False
         self.ratings = []
         n = len(self.models)
-        if self.gapp.blind:
-            self.order, self.shuffle_seed = blind_order(self.prompt.id, n, self.gapp.settings.rater)
+        if self.session.blind:
+            self.order, self.shuffle_seed = blind_order(
+                self.prompt.id, n, self.session.settings.rater
+            )
         else:
             self.order, self.shuffle_seed = list(range(n)), None
         self.query_one("#prompt-text", Static).update(self._prompt_text())
@@ -231,7 +200,7 @@ class MainScreen(Screen[None]):
         self.prefetch()
 
     def _prompt_text(self) -> Text:
-        rendered = self.gapp.catalog.render(self.prompt, self.models[0] if self.models else None)
+        rendered = self.session.catalog.render(self.prompt, self.models[0] if self.models else None)
         out = Text()
         out.append(f"{self.prompt.id}", style="bold")
         if self.prompt.tags:
@@ -254,10 +223,10 @@ class MainScreen(Screen[None]):
             slot.pane = None
         slot = Slot(prompt_index, model.id, self._slot_finished)
         self.slots[key] = slot
-        prompt = self.gapp.catalog.prompts[prompt_index]
+        prompt = self.session.catalog.prompts[prompt_index]
         self.set_row_state(prompt_index)
         if fresh:
-            slot.job = self.gapp.engine.start(prompt, model, slot)
+            slot.job = self.session.engine.start(prompt, model, slot)
         else:
             self._open_slot(slot, prompt, model)
         return slot
@@ -265,24 +234,24 @@ class MainScreen(Screen[None]):
     @work(group="cache", exit_on_error=False)
     async def _open_slot(self, slot: Slot, prompt: Prompt, model: ModelSpec) -> None:
         """Show a stored answer for the same request if there is one; otherwise stream."""
-        hit = await asyncio.to_thread(self.gapp.comparison.cached, prompt, model)
+        hit = await asyncio.to_thread(self.session.comparison.cached, prompt, model)
         if self.slots.get((slot.prompt_index, slot.alias)) is not slot:
             return
         if hit is not None:
             slot.show_cached(hit)
         else:
-            slot.job = self.gapp.engine.start(prompt, model, slot)
+            slot.job = self.session.engine.start(prompt, model, slot)
 
     def prefetch(self) -> None:
         """Stream the next prompts in the background; cancel far-away streams to stay bounded."""
-        ahead = self.gapp.settings.prefetch
+        ahead = self.session.settings.prefetch
         keep = range(self.prompt_index, self.prompt_index + ahead + 1)
         for (p_index, _), slot in list(self.slots.items()):
             if p_index not in keep and slot.busy and slot.pane is None:
                 slot.cancel()
                 del self.slots[(p_index, slot.alias)]
         for p_index in keep:
-            if p_index == self.prompt_index or p_index >= len(self.gapp.catalog.prompts):
+            if p_index == self.prompt_index or p_index >= len(self.session.catalog.prompts):
                 continue
             for model in self.models:
                 self.ensure_slot(p_index, model)
@@ -336,7 +305,7 @@ class MainScreen(Screen[None]):
 
     @on(PromptList.Selected)
     def _selected(self, event: PromptList.Selected) -> None:
-        if not self.gapp.ready.is_set():
+        if not self.session.ready.is_set():
             self._preview(event.prompt_index)
             return
         if event.prompt_index != self.prompt_index or not self.order:
@@ -396,9 +365,9 @@ class MainScreen(Screen[None]):
     # -- ratings --------------------------------------------------------------------------------
     def _rating_context(self) -> RatingContext:
         return RatingContext(
-            rater=self.gapp.settings.rater,
-            catalog_name=self.gapp.catalog.name,
-            blind=self.gapp.blind,
+            rater=self.session.settings.rater,
+            catalog_name=self.session.catalog.name,
+            blind=self.session.blind,
             pane_order=[self.models[i].id for i in self.order],
             shuffle_seed=self.shuffle_seed,
             time_to_rate_ms=(time.perf_counter() - self.shown_at) * 1000,
@@ -409,7 +378,7 @@ class MainScreen(Screen[None]):
         if slot is None or slot.record is None or slot.record.id is None:
             self.notify("nothing to rate yet in this pane", severity="warning")
             return
-        self._rate("thumb", value, [slot.record], self.prompt_index, self.current_slot)
+        self._rate("thumb", value, [slot.record], self.prompt_index, self._rating_context())
 
     def action_prefer(self, value: str) -> None:
         if len(self.order) != 2:
@@ -419,33 +388,38 @@ class MainScreen(Screen[None]):
         if a is None or b is None or a.record is None or b.record is None:
             self.notify("both answers must be finished before a preference", severity="warning")
             return
-        self._rate("pair", value, [a.record, b.record], self.prompt_index, None)
+        self._rate("pair", value, [a.record, b.record], self.prompt_index, self._rating_context())
 
-    @work(group="rate", exit_on_error=False)
-    async def _rate(
-        self, kind: str, value: str, records: list[Any], prompt_index: int, slot_index: int | None
+    @work(thread=True, group="rate", exit_on_error=False)
+    def _rate(
+        self, kind: str, value: str, records: list[Any], prompt_index: int, ctx: RatingContext
     ) -> None:
-        service = self.gapp.rating_service
-        ctx = self._rating_context()
+        service = self.session.rating_service
         if kind == "thumb":
-            rating = await asyncio.to_thread(service.thumb, records[0], value, ctx)
+            rating = service.thumb(records[0], value, ctx)
         else:
-            rating = await asyncio.to_thread(service.prefer, records[0], records[1], value, ctx)
+            rating = service.prefer(records[0], records[1], value, ctx)
+        self.post_message(RatingSaved(kind, value, rating, prompt_index))
+
+    @on(RatingSaved)
+    def _rating_saved(self, event: RatingSaved) -> None:
         # Committed: only now the user sees it.
-        self.last_rating = rating
-        label = THUMB_BADGE[value] if kind == "thumb" else PAIR_BADGE[value]
+        self.last_rating = event.rating
+        label = THUMB_BADGE[event.value] if event.kind == "thumb" else PAIR_BADGE[event.value]
         self.notify(f"saved: {label}", timeout=2)
-        self.query_one(PromptList).rows[prompt_index].rated = True
+        self.query_one(PromptList).rows[event.prompt_index].rated = True
         self.query_one(PromptList).refresh()
-        if prompt_index == self.prompt_index:
-            await self._reload_ratings()
+        if event.prompt_index == self.prompt_index:
+            self.load_ratings()
 
     def action_undo(self) -> None:
         self._undo()
 
     @work(group="rate", exit_on_error=False)
     async def _undo(self) -> None:
-        undone = await asyncio.to_thread(self.gapp.rating_service.undo, self.gapp.settings.rater)
+        undone = await asyncio.to_thread(
+            self.session.rating_service.undo, self.session.settings.rater
+        )
         if not undone:
             self.notify("nothing to undo", severity="warning")
             return
@@ -453,10 +427,10 @@ class MainScreen(Screen[None]):
         await self._reload_ratings()
         prompt_id = undone.prompt_id
         rated = await asyncio.to_thread(
-            self.gapp.rating_service.for_prompt,
-            self.gapp.catalog.name,
+            self.session.rating_service.for_prompt,
+            self.session.catalog.name,
             prompt_id,
-            self.gapp.settings.rater,
+            self.session.settings.rater,
         )
         rows = self.query_one(PromptList).rows
         for i, row in enumerate(rows):
@@ -478,7 +452,7 @@ class MainScreen(Screen[None]):
 
     @work(group="rate", exit_on_error=False)
     async def _comment(self, rating: Any, text: str) -> None:
-        await asyncio.to_thread(self.gapp.rating_service.comment, rating, text)
+        await asyncio.to_thread(self.session.rating_service.comment, rating, text)
         self.notify("comment saved", timeout=2)
 
     def load_ratings(self) -> None:
@@ -491,10 +465,10 @@ class MainScreen(Screen[None]):
     async def _reload_ratings(self) -> None:
         prompt_index = self.prompt_index
         ratings = await asyncio.to_thread(
-            self.gapp.rating_service.for_prompt,
-            self.gapp.catalog.name,
+            self.session.rating_service.for_prompt,
+            self.session.catalog.name,
             self.prompt.id,
-            self.gapp.settings.rater,
+            self.session.settings.rater,
         )
         if prompt_index != self.prompt_index:
             return
@@ -523,8 +497,8 @@ class MainScreen(Screen[None]):
 
     # -- blind / diff / prompt ------------------------------------------------------------------
     def action_toggle_blind(self) -> None:
-        self.gapp.blind = not self.gapp.blind
-        self.notify("blind mode on" if self.gapp.blind else "blind mode off", timeout=2)
+        self.session.blind = not self.session.blind
+        self.notify("blind mode on" if self.session.blind else "blind mode off", timeout=2)
         self.show_prompt(self.prompt_index)
 
     def action_toggle_diff(self) -> None:
@@ -569,49 +543,13 @@ class MainScreen(Screen[None]):
         self._draw_metrics()
 
     def _draw_metrics(self) -> None:
-        table = self.query_one("#metrics", DataTable)
-        rows = [self._metrics_row(i, pane) for i, pane in enumerate(self.panes())]
-        drawn = self._metrics_cells
-        self._metrics_cells = [[cell.plain for cell in row] for row in rows]
-        if drawn is None or len(drawn) != len(rows) or table.row_count != len(rows):
-            table.clear()
-            for row in rows:
-                table.add_row(*row)
-            return
-        # Only the cells that changed: rebuilding the table re-measures and re-lays it out.
-        for y, (row, old) in enumerate(zip(rows, drawn, strict=True)):
-            for x, (cell, before) in enumerate(zip(row, old, strict=True)):
-                if cell.plain != before:
-                    # Re-measuring a column re-lays out the screen: only when it must widen.
-                    wider = cell.cell_len > table.ordered_columns[x].content_width
-                    table.update_cell_at(Coordinate(y, x), cell, update_width=wider)
+        self.query_one(MetricsTable).draw(
+            [self._metrics_row(i, pane) for i, pane in enumerate(self.panes())]
+        )
 
     def _metrics_row(self, slot_index: int, pane: ResponsePane) -> list[Text]:
         slot = self.current_pane_slot(slot_index)
-        values = slot.metrics if slot is not None else {}
-        r = slot.record if slot is not None else None
-        # The judge's verdicts first: they are what a judged catalog is read for.
-        shown = ", ".join(
-            f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}"
-            for k, v in sorted(values.items(), key=_metric_order)
-            if v is not None
-        )
-        if "judge_error" in values:
-            shown = "judge_error" + (", " + shown if shown else "")
-        return [
-            Text(one_line(self.pane_title(slot_index), 40)),
-            Text(slot.state if slot else ""),
-            _num(r.ttft_ms / 1000 if r and r.ttft_ms is not None else None),
-            _num(r.tokens_per_s if r else None, 0),
-            Text(str(r.tokens_out) if r and r.tokens_out is not None else str(pane.chunks)),
-            _num(r.latency_ms / 1000 if r and r.latency_ms is not None else None),
-            Text(
-                "unknown"
-                if r is not None and r.cost_usd is None
-                else (f"${r.cost_usd:.5f}" if r is not None and r.cost_usd is not None else "")
-            ),
-            Text(one_line(shown, 300)),
-        ]
+        return metrics_row(self.pane_title(slot_index), slot, pane.chunks)
 
     @on(ResponsePane.Progress)
     def _progress(self, event: ResponsePane.Progress) -> None:
@@ -628,22 +566,21 @@ class MainScreen(Screen[None]):
         self._cheap_at[key] = now
         self._metrics_busy = True
         text, reference = "".join(slot.parts), self.prompt.reference
+        metrics = self.session.metrics_service
 
         def job() -> None:
+            values: dict[str, Any] = {}
             try:
-                values = self.gapp.metrics_service.cheap(text, reference)
-                if values and slot.record is None:
-                    slot.metrics = {**slot.metrics, **values}
+                values = metrics.cheap(text, reference)
             finally:
-                self._metrics_busy = False
-            self._from_thread(lambda: self.refresh_metrics(live=True))
+                self._post_from_thread(MetricsReady(slot, values, live=True))
 
         _daemon(job)
 
-    def _from_thread(self, fn: Any) -> None:
+    def _post_from_thread(self, message: Message) -> None:
         # The app may have quit while a metric was computing: then there is nothing to update.
         with contextlib.suppress(Exception):
-            self.app.call_from_thread(fn)
+            self.post_message(message)
 
     def compute_full_metrics(self, slot: Slot) -> None:
         """Heavy metrics on a daemon thread (once per answer; a model still loading never
@@ -653,38 +590,60 @@ class MainScreen(Screen[None]):
         if slot.full_metrics or record is None or record.id is None:
             return
         slot.full_metrics = True
-        prompt = self.gapp.catalog.prompts[slot.prompt_index]
+        prompt = self.session.catalog.prompts[slot.prompt_index]
         others = {
             s.alias: s.record.text
             for (p, _), s in list(self.slots.items())
             if p == slot.prompt_index and s is not slot and s.record is not None
         }
+        metrics = self.session.metrics_service
 
         def job() -> None:
             try:
-                slot.metrics = self.gapp.metrics_service.full(record, prompt, others)
+                values = metrics.full(record, prompt, others)
             except Exception as exc:  # a metric failing must not take the UI down
-                message = one_line(f"metrics failed: {type(exc).__name__}: {exc}", 200)
-                self._from_thread(lambda: self.notify(message, severity="warning"))
+                text = one_line(f"metrics failed: {type(exc).__name__}: {exc}", 200)
+                self._post_from_thread(MetricsFailed(text))
                 return
-            if slot.prompt_index == self.prompt_index:
-                self._from_thread(self.refresh_metrics)
+            self._post_from_thread(MetricsReady(slot, values))
             # The catalog's LLM judge after the other metrics (model calls: seconds). Pairwise
             # verdicts arrive with the prompt's last answer and land on every pane.
             try:
-                judged = self.gapp.metrics_service.judge(record, prompt)
+                judged = metrics.judge(record, prompt)
             except Exception as exc:
-                message = one_line(f"judge failed: {type(exc).__name__}: {redact(str(exc))}", 200)
-                self._from_thread(lambda: self.notify(message, severity="warning"))
+                text = one_line(f"judge failed: {type(exc).__name__}: {redact(str(exc))}", 200)
+                self._post_from_thread(MetricsFailed(text))
                 return
-            for alias, values in judged.items():
-                target = self.slots.get((slot.prompt_index, alias))
-                if target is not None:
-                    target.metrics = {**target.metrics, **values}
-            if judged and slot.prompt_index == self.prompt_index:
-                self._from_thread(self.refresh_metrics)
+            if judged:
+                self._post_from_thread(JudgeReady(slot.prompt_index, judged))
 
         _daemon(job)
+
+    @on(MetricsReady)
+    def _metrics_ready(self, event: MetricsReady) -> None:
+        slot = event.slot
+        if event.live:
+            self._metrics_busy = False
+            if event.values and slot.record is None:
+                slot.metrics = {**slot.metrics, **event.values}
+            self.refresh_metrics(live=True)
+            return
+        slot.metrics = event.values
+        if slot.prompt_index == self.prompt_index:
+            self.refresh_metrics()
+
+    @on(JudgeReady)
+    def _judge_ready(self, event: JudgeReady) -> None:
+        for alias, values in event.verdicts.items():
+            target = self.slots.get((event.prompt_index, alias))
+            if target is not None:
+                target.metrics = {**target.metrics, **values}
+        if event.prompt_index == self.prompt_index:
+            self.refresh_metrics()
+
+    @on(MetricsFailed)
+    def _metrics_failed(self, event: MetricsFailed) -> None:
+        self.notify(event.text, severity="warning")
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """One place for every background failure: a message in the UI, never a traceback."""
@@ -714,11 +673,11 @@ class MainScreen(Screen[None]):
 
     @work(group="scores", exclusive=True, exit_on_error=False)
     async def _scores(self) -> None:
-        title, columns, rows, note, charts = await asyncio.to_thread(self.gapp.scores_table)
+        title, columns, rows, note, charts = await asyncio.to_thread(self.session.scores_table)
         await self.app.push_screen(ScoresScreen(title, columns, rows, note, charts))
 
     def action_run_diff(self) -> None:
-        if self.gapp.blind:  # the run diff lists model aliases: it would unblind the panes
+        if self.session.blind:  # the run diff lists model aliases: it would unblind the panes
             self.notify("the run diff shows model names: leave blind mode (B) first")
             return
         self._run_diff()
@@ -727,7 +686,7 @@ class MainScreen(Screen[None]):
     async def _run_diff(self) -> None:
         from genaicompare.app.screens.run_diff import RunDiffScreen
 
-        found = await asyncio.to_thread(self.gapp.latest_run_diff)
+        found = await asyncio.to_thread(self.session.latest_run_diff)
         if found is None:
             self.notify(
                 "the run diff needs two headless runs of this catalog (genaicompare run CATALOG)",
@@ -738,17 +697,8 @@ class MainScreen(Screen[None]):
         await self.app.push_screen(RunDiffScreen(rows, run_a, run_b, method))
 
     def action_export(self) -> None:
-        self.app.push_screen(ExportScreen(self.gapp.catalog.name, self.gapp.export_format))
-
-
-def _metric_order(item: tuple[str, Any]) -> tuple[int, str]:
-    name = item[0]
-    return (0 if name in ("judge_score", "judge_pairwise") else 1, name)
+        self.app.push_screen(ExportScreen(self.session.catalog.name, self.session.export_format))
 
 
 def _daemon(fn: Any) -> None:
     threading.Thread(target=fn, daemon=True, name="genaicompare-metrics").start()
-
-
-def _num(value: float | None, digits: int = 2) -> Text:
-    return Text("" if value is None else f"{value:.{digits}f}")

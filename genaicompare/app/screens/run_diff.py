@@ -26,7 +26,8 @@ from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
-from genaicompare.app.app import STYLESHEET, KeyTable, apply_settings, key_bindings
+from genaicompare.app.keys import RUN_DIFF_KEYS, key_bindings
+from genaicompare.app.themes import STYLESHEET, apply_settings, discover_themes_or_error
 from genaicompare.core.sanitize import for_display, one_line
 
 if TYPE_CHECKING:
@@ -35,13 +36,6 @@ if TYPE_CHECKING:
     from genaicompare.config import Settings
     from genaicompare.gate.regression import DiffRow
 
-RUN_DIFF_KEYS: KeyTable = [
-    ("diff.next", "j,down", "move(1)", "Next", True),
-    ("diff.prev", "k,up", "move(-1)", "Previous", True),
-    ("diff.unchanged", "a", "toggle_unchanged", "Unchanged too", True),
-    ("diff.markers", "m", "toggle_markers", "Markers", True),
-    ("diff.close", "q,escape", "close", "Close", True),
-]
 
 DIFF_CHARS = 8_000
 """Each answer is diffed up to this many characters: difflib is quadratic in the worst case
@@ -322,8 +316,6 @@ class RunDiffApp(App[None]):
 
     def on_mount(self) -> None:
         if self.settings is not None:
-            from genaicompare.app.themes import discover_themes_or_error
-
             apply_settings(self, self.settings, *discover_themes_or_error())
         self.push_screen(
             RunDiffScreen(

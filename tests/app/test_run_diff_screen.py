@@ -250,7 +250,7 @@ async def test_main_screen_opens_the_latest_two_headless_runs(build, db_path) ->
         assert latest_runs(store, "diffcat") == [2, 1]
     app = build(catalog("diffcat"), prefetch=0)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.ready.is_set())
+        await wait_for(pilot, lambda: app.session.ready.is_set())
         await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
         await pilot.press("C")
         await wait_for(pilot, lambda: isinstance(app.screen, RunDiffScreen))
@@ -266,7 +266,7 @@ async def test_main_screen_opens_the_latest_two_headless_runs(build, db_path) ->
 async def test_main_screen_says_when_there_is_nothing_to_diff(build, db_path) -> None:
     app = build(catalog("lonely"), prefetch=0)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.ready.is_set())
+        await wait_for(pilot, lambda: app.session.ready.is_set())
         await pilot.press("C")
         await pilot.pause(0.5)
         assert isinstance(app.screen, MainScreen)
@@ -278,7 +278,7 @@ async def test_main_screen_refuses_in_blind_mode(build, db_path) -> None:
     seed_two_runs(db_path, name="diffcat")
     app = build(catalog("diffcat"), prefetch=0, blind=True)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.ready.is_set())
+        await wait_for(pilot, lambda: app.session.ready.is_set())
         await pilot.press("C")
         await pilot.pause(0.5)
         assert isinstance(app.screen, MainScreen)

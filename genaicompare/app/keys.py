@@ -1,0 +1,62 @@
+"""Every key of the TUI, as tables the screens build their ``BINDINGS`` from.
+
+The ids are what the config's keymap remaps (``[keymap]`` in the settings); the main screen's
+table also feeds the command palette.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textual.binding import Binding, BindingType
+
+KeyTable = Sequence[tuple[str, str, str, str, bool]]
+"""A screen's keys: (id, keys, action, description, shown in the footer); the ids are what the
+config's keymap remaps."""
+
+
+def key_bindings(table: KeyTable) -> list[BindingType]:
+    """A screen's ``BINDINGS`` from its key table."""
+    return [
+        Binding(keys, action, desc, show=show, id=bid) for bid, keys, action, desc, show in table
+    ]
+
+
+APP_KEYS: KeyTable = [  # the comparison app's own, on every screen
+    ("app.quit", "q", "quit", "Quit", True),
+    ("app.help", "question_mark", "toggle_keys", "All keys", True),
+]
+
+KEYS: KeyTable = [  # the main screen's; also in the command palette
+    ("prompt.next", "n,j", "next_prompt", "Next prompt", True),
+    ("prompt.prev", "p,k", "prev_prompt", "Previous prompt", True),
+    ("pane.left", "left,h", "focus_pane(-1)", "Pane left", False),
+    ("pane.right", "right,l", "focus_pane(1)", "Pane right", False),
+    *[(f"pane.{i}", str(i), f"goto_pane({i - 1})", f"Pane {i}", False) for i in range(1, 7)],
+    ("rate.up", "u,plus", "thumb('up')", "👍", True),
+    ("rate.down", "d,minus", "thumb('down')", "👎", True),
+    ("pair.a", "a", "prefer('a')", "A better", False),
+    ("pair.b", "b", "prefer('b')", "B better", False),
+    ("pair.tie", "t", "prefer('tie')", "Tie", False),
+    ("pair.both_bad", "x", "prefer('both_bad')", "Both bad", False),
+    ("rate.comment", "c", "comment", "Comment", False),
+    ("rate.undo", "z", "undo", "Undo rating", True),
+    ("regen.pane", "r", "regenerate_pane", "Regenerate pane", False),
+    ("regen.prompt", "R", "regenerate_prompt", "Regenerate prompt", False),
+    ("stream.cancel", "s,escape", "cancel_streams", "Cancel streaming", False),
+    ("view.blind", "B", "toggle_blind", "Blind mode", False),
+    ("view.diff", "D", "toggle_diff", "Word diff", False),
+    ("view.prompt", "P", "toggle_prompt", "Show/hide prompt", False),
+    ("view.filter", "slash", "filter", "Filter", True),
+    ("screen.scores", "S", "scores", "Scores", False),
+    ("screen.run_diff", "C", "run_diff", "Changes between the last two runs", False),
+    ("screen.export", "E", "export", "Export", False),
+]
+
+RUN_DIFF_KEYS: KeyTable = [  # the run diff screen's
+    ("diff.next", "j,down", "move(1)", "Next", True),
+    ("diff.prev", "k,up", "move(-1)", "Previous", True),
+    ("diff.unchanged", "a", "toggle_unchanged", "Unchanged too", True),
+    ("diff.markers", "m", "toggle_markers", "Markers", True),
+    ("diff.close", "q,escape", "close", "Close", True),
+]
