@@ -125,12 +125,11 @@ def _judge_chunk(
 
     from genaicompare.catalog import Prompt
     from genaicompare.core.records import FinishState, ResponseRecord
-    from genaicompare.metrics.judge import Judge, JudgeRunner, judge_tasks
+    from genaicompare.session.evaluation import Evaluator
 
-    tasks = judge_tasks(spec.mode, names)
-    if not tasks:
+    evaluator = Evaluator(None, judge=spec, judge_selection=names, concurrency=jobs)
+    if not evaluator.judging:
         return [{} for _ in items]
-    runner = JudgeRunner(Judge(spec), tasks, jobs)
     calls = []
     for item in items:
         question = item.get("prompt") or ""
@@ -149,7 +148,7 @@ def _judge_chunk(
             reference=item.get("reference"),
             context=item.get("context"),
         )
-        calls.append(runner.response(record, prompt))
+        calls.append(evaluator.verdicts(record, prompt))
 
     async def gather() -> list[dict[str, Any]]:
         return list(await asyncio.gather(*calls))
@@ -165,6 +164,7 @@ def main(args: argparse.Namespace) -> int:
         raise UserError(f"{args.pairs}: no such file")
 
     from genaicompare.metrics import MetricsConfig, MetricsEngine
+    from genaicompare.session.evaluation import with_combined_groundedness
 
     engine = MetricsEngine(MetricsConfig(stem=args.stem))
     out_path = Path(args.output) if args.output else None
@@ -200,15 +200,7 @@ def main(args: argparse.Namespace) -> int:
                     else [{} for _ in pending]
                 )
                 for (item, values), extra in zip(pending, judged, strict=True):
-                    values = {**values, **extra}
-                    if "groundedness" in values and "judge_groundedness" in values:
-                        from genaicompare.metrics.judge import combine_groundedness
-
-                        both = combine_groundedness(
-                            values["groundedness"], values["judge_groundedness"]
-                        )
-                        if both is not None:
-                            values["groundedness"] = both
+                    values = with_combined_groundedness({**values, **extra})
                     record = {
                         "id": item.get("id"),
                         "metrics": {k: v.value for k, v in values.items()},
