@@ -20,9 +20,12 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import IO, TYPE_CHECKING, Any, TextIO
 
 from genaicompare.core.errors import UserError
+
+if TYPE_CHECKING:  # pydantic: not before an argument error
+    from genaicompare.catalog import JudgeSpec
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -96,7 +99,7 @@ def _selection(raw: str | None) -> list[str] | None:
     return names
 
 
-def _judge_spec(args: argparse.Namespace) -> Any:
+def _judge_spec(args: argparse.Namespace) -> JudgeSpec | None:
     if not args.judge:
         if args.judge_api_base or args.judge_api_key_env:
             raise UserError("--judge-api-base/--judge-api-key-env need --judge MODEL")
@@ -118,7 +121,7 @@ def _judge_spec(args: argparse.Namespace) -> Any:
 
 
 def _judge_chunk(
-    spec: Any, names: list[str] | None, jobs: int, items: list[dict[str, Any]]
+    spec: JudgeSpec, names: list[str] | None, jobs: int, items: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
     """The judge's metrics for a batch of lines, asked concurrently (one event loop per batch)."""
     import asyncio
@@ -172,7 +175,7 @@ def main(args: argparse.Namespace) -> int:
     from genaicompare.core.files import atomic_open
 
     with contextlib.ExitStack() as stack:
-        sink: TextIO = (
+        sink: IO[str] = (
             stack.enter_context(atomic_open(out_path, mkdir=True))
             if out_path is not None
             else sys.stdout
@@ -187,7 +190,7 @@ def main(args: argparse.Namespace) -> int:
             )
         except OSError as exc:
             raise UserError(f"{args.pairs}: {exc.strerror}") from None
-        with source if source is not sys.stdin else _nullcontext(source):
+        with source if source is not sys.stdin else contextlib.nullcontext(source):
             # Judge calls are batched so they run concurrently; without a judge, one line at a time.
             batch = 64 if judge_spec is not None else 1
             pending: list[tuple[dict[str, Any], dict[str, Any]]] = []
@@ -232,14 +235,3 @@ def main(args: argparse.Namespace) -> int:
     if out_path is not None:
         print(f"genaicompare: scored {count} lines → {out_path}", file=sys.stderr)
     return 0
-
-
-class _nullcontext:
-    def __init__(self, value: TextIO) -> None:
-        self.value = value
-
-    def __enter__(self) -> TextIO:
-        return self.value
-
-    def __exit__(self, *exc: object) -> None:
-        return None
