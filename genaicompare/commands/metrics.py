@@ -20,9 +20,12 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import IO, TYPE_CHECKING, Any, TextIO
 
 from genaicompare.core.errors import UserError
+
+if TYPE_CHECKING:  # pydantic: not before an argument error
+    from genaicompare.catalog import JudgeSpec
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -96,7 +99,7 @@ def _selection(raw: str | None) -> list[str] | None:
     return names
 
 
-def _judge_spec(args: argparse.Namespace) -> Any:
+def _judge_spec(args: argparse.Namespace) -> JudgeSpec | None:
     if not args.judge:
         if args.judge_api_base or args.judge_api_key_env:
             raise UserError("--judge-api-base/--judge-api-key-env need --judge MODEL")
@@ -118,19 +121,18 @@ def _judge_spec(args: argparse.Namespace) -> Any:
 
 
 def _judge_chunk(
-    spec: Any, names: list[str] | None, jobs: int, items: list[dict[str, Any]]
+    spec: JudgeSpec, names: list[str] | None, jobs: int, items: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
     """The judge's metrics for a batch of lines, asked concurrently (one event loop per batch)."""
     import asyncio
 
     from genaicompare.catalog import Prompt
     from genaicompare.core.records import FinishState, ResponseRecord
-    from genaicompare.metrics.judge import Judge, JudgeRunner, judge_tasks
+    from genaicompare.session.evaluation import Evaluator
 
-    tasks = judge_tasks(spec.mode, names)
-    if not tasks:
+    evaluator = Evaluator(None, judge=spec, judge_selection=names, concurrency=jobs)
+    if not evaluator.judging:
         return [{} for _ in items]
-    runner = JudgeRunner(Judge(spec), tasks, jobs)
     calls = []
     for item in items:
         question = item.get("prompt") or ""
@@ -149,7 +151,7 @@ def _judge_chunk(
             reference=item.get("reference"),
             context=item.get("context"),
         )
-        calls.append(runner.response(record, prompt))
+        calls.append(evaluator.verdicts(record, prompt))
 
     async def gather() -> list[dict[str, Any]]:
         return list(await asyncio.gather(*calls))
@@ -165,6 +167,7 @@ def main(args: argparse.Namespace) -> int:
         raise UserError(f"{args.pairs}: no such file")
 
     from genaicompare.metrics import MetricsConfig, MetricsEngine
+    from genaicompare.session.evaluation import with_combined_groundedness
 
     engine = MetricsEngine(MetricsConfig(stem=args.stem))
     out_path = Path(args.output) if args.output else None
@@ -172,7 +175,7 @@ def main(args: argparse.Namespace) -> int:
     from genaicompare.core.files import atomic_open
 
     with contextlib.ExitStack() as stack:
-        sink: TextIO = (
+        sink: IO[str] = (
             stack.enter_context(atomic_open(out_path, mkdir=True))
             if out_path is not None
             else sys.stdout
@@ -187,7 +190,7 @@ def main(args: argparse.Namespace) -> int:
             )
         except OSError as exc:
             raise UserError(f"{args.pairs}: {exc.strerror}") from None
-        with source if source is not sys.stdin else _nullcontext(source):
+        with source if source is not sys.stdin else contextlib.nullcontext(source):
             # Judge calls are batched so they run concurrently; without a judge, one line at a time.
             batch = 64 if judge_spec is not None else 1
             pending: list[tuple[dict[str, Any], dict[str, Any]]] = []
@@ -200,15 +203,7 @@ def main(args: argparse.Namespace) -> int:
                     else [{} for _ in pending]
                 )
                 for (item, values), extra in zip(pending, judged, strict=True):
-                    values = {**values, **extra}
-                    if "groundedness" in values and "judge_groundedness" in values:
-                        from genaicompare.metrics.judge import combine_groundedness
-
-                        both = combine_groundedness(
-                            values["groundedness"], values["judge_groundedness"]
-                        )
-                        if both is not None:
-                            values["groundedness"] = both
+                    values = with_combined_groundedness({**values, **extra})
                     record = {
                         "id": item.get("id"),
                         "metrics": {k: v.value for k, v in values.items()},
@@ -240,14 +235,3 @@ def main(args: argparse.Namespace) -> int:
     if out_path is not None:
         print(f"genaicompare: scored {count} lines → {out_path}", file=sys.stderr)
     return 0
-
-
-class _nullcontext:
-    def __init__(self, value: TextIO) -> None:
-        self.value = value
-
-    def __enter__(self) -> TextIO:
-        return self.value
-
-    def __exit__(self, *exc: object) -> None:
-        return None

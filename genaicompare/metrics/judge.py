@@ -2,7 +2,7 @@
 judge's groundedness verdict for prompts with context.
 
 The judge is any litellm model (the local one included), called through
-:func:`genaicompare.providers.collect.collect` — or any async ``complete(messages) -> str`` the
+:func:`genaicompare.providers.collect` — or any async ``complete(messages) -> str`` the
 caller injects (tests use a deterministic fake).
 
 Untrusted answers cannot steer the verdict by text alone:
@@ -306,8 +306,7 @@ class Judge:
 
 def _provider_complete(spec: JudgeSpec) -> CompleteFn:
     async def complete(messages: Messages) -> str:
-        from genaicompare.providers.collect import collect
-        from genaicompare.providers.events import ModelRequest
+        from genaicompare.providers import ModelRequest, collect
 
         params = spec.params.as_dict()
         params.setdefault("temperature", 0)
@@ -319,13 +318,8 @@ def _provider_complete(spec: JudgeSpec) -> CompleteFn:
             api_base=spec.api_base,
             api_key_env=spec.api_key_env,
         )
-        from genaicompare.providers.backends import openai_compat as openai_fast
-        # The lean client where it is exactly equivalent (as for the compared models): no
-        # litellm import for an OpenAI-compatible judge.
-        if openai_fast.supports(request):
-            record = await openai_fast.collect(request)
-        else:
-            record = await collect(request)
+        # The providers pick the backend: no litellm import for an OpenAI-compatible judge.
+        record = await collect(request)
         if not record.ok:
             raise RuntimeError(
                 f"judge model ended in state {record.state.value}: "

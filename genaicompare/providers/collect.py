@@ -45,7 +45,7 @@ from genaicompare.providers.events import (
 )
 
 OnEvent = Callable[[Event], "Awaitable[None] | None"]
-# A provider stream: litellm's (providers.stream) or the lean OpenAI-compatible client's.
+# A provider stream: litellm's or the lean OpenAI-compatible client's (providers.backends).
 StreamSource = Callable[[ModelRequest, Timeouts], AsyncGenerator[Event, None]]
 
 _CHARS_PER_TOKEN = 4
@@ -60,6 +60,7 @@ def estimate_tokens(
 ) -> int:
     """litellm's counter when litellm is already loaded and knows how; else ≈ chars/4."""
     from genaicompare.providers.backends import litellm as stream_module
+
     litellm = stream_module._litellm
     if litellm is not None:
         with contextlib.suppress(Exception):
@@ -87,6 +88,7 @@ def cost_usd(request: ModelRequest, tokens_in: int | None, tokens_out: int | Non
     if is_local_model(request.model):
         return 0.0
     from genaicompare.providers.backends import litellm as stream_module
+
     litellm = stream_module._litellm
     if litellm is None:
         return None
@@ -223,15 +225,16 @@ class ResponseCollector:
         on_event: OnEvent | None = None,
         source: StreamSource | None = None,
     ) -> ResponseRecord:
-        """Consume ``source(request, timeouts)`` (default: the litellm stream) into :attr:`record`.
+        """Consume ``source(request, timeouts)`` (default: the backend that serves the request,
+        :func:`~genaicompare.providers.backends.backend_for`) into :attr:`record`.
 
         On cancellation :attr:`record` keeps the text so far in state ``cancelled`` and the
         cancellation propagates.
         """
         if source is None:
-            from genaicompare.providers.backends.litellm import stream as litellm_stream
+            from genaicompare.providers.backends import backend_for
 
-            source = litellm_stream
+            source = backend_for(self.request)
         self.start()  # provisional: the stream's Started event moves it to the actual send
         try:
             async with contextlib.aclosing(source(self.request, timeouts)) as events:
@@ -272,13 +275,18 @@ async def collect(
     template_hash: str | None = None,
     sample_index: int = 0,
     collector: ResponseCollector | None = None,
+    source: StreamSource | None = None,
 ) -> ResponseRecord:
-    """Stream ``request`` to the end and return its measured record (see module docstring)."""
+    """Stream ``request`` to the end and return its measured record (see module docstring).
+
+    The backend is picked for the request (``source`` None); tests that pin one pass its
+    ``stream``. Whichever serves it, the collector measures, so TTFT, tok/s, token estimates
+    and cost are computed the same way."""
     if collector is None:
         collector = ResponseCollector(
             request, prompt_id=prompt_id, template_hash=template_hash, sample_index=sample_index
         )
-    return await collector.run(timeouts, on_event)
+    return await collector.run(timeouts, on_event, source=source)
 
 
 __all__ = [

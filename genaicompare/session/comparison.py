@@ -89,7 +89,6 @@ class Comparison:
                 hit.template_hash = rendered.template_hash
                 await self._save(hit)
                 return hit
-        from genaicompare.providers.backends import openai_compat as openai_fast
         from genaicompare.providers.collect import ResponseCollector
 
         collector = ResponseCollector(
@@ -98,11 +97,10 @@ class Comparison:
             template_hash=rendered.template_hash,
             sample_index=sample_index,
         )
-        # OpenAI-compatible endpoints take the lean client (same events, a fraction of the CPU).
-        source = openai_fast.stream if openai_fast.supports(request) else None
         async with self._slots:
             try:
-                record = await collector.run(self.timeouts, on_event, source=source)
+                # The providers pick the backend (the lean client for OpenAI-compatible ones).
+                record = await collector.run(self.timeouts, on_event)
             except asyncio.CancelledError:
                 # The collector kept the text so far, in state ``cancelled``: store that.
                 await asyncio.shield(self._save(collector.record))

@@ -10,6 +10,15 @@ Two engines with one interface:
 
 Both batch text: a sink sees at most one ``text`` call per flush interval per stream, never one per
 token (one Markdown write per token is ≈60× slower than batching).
+
+Two buffers sit on a token's way to the screen, with two different jobs:
+
+* this module's :class:`_Batcher` (:data:`FLUSH_INTERVAL`, 50 ms) is THE token batcher: it turns
+  a provider's per-token deltas into one ``text`` call per stream per interval, in whichever
+  process streams;
+* the pane's repaint tick (``app/widgets/response_pane.py``, ``FLUSH_INTERVAL`` 100 ms,
+  ``GENAICOMPARE_PANE_INTERVAL``) only limits repaints: batches that arrive between two
+  repaints merge into one append. It batches batches, never tokens.
 """
 
 from __future__ import annotations
@@ -35,6 +44,7 @@ if TYPE_CHECKING:
     from genaicompare.store import Store
 
 FLUSH_INTERVAL = 0.05
+"""Seconds between two ``text`` calls for one stream: the token batcher's interval."""
 
 
 class Sink(Protocol):

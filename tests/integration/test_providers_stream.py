@@ -7,6 +7,7 @@ real socket, and each must end in its named state with the measured fields right
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Iterator
 
@@ -23,8 +24,13 @@ from genaicompare.providers import (
     Usage,
 )
 from genaicompare.providers.backends.litellm import stream, warm_up
-from genaicompare.providers.collect import ResponseCollector, collect
+from genaicompare.providers.collect import ResponseCollector
+from genaicompare.providers.collect import collect as collect_any
 from tests.support.fake_openai import FakeOpenAI
+
+# These tests are about the litellm backend: pin it (the providers would pick the lean client
+# for these openai/ + api_base requests; tests/integration/test_run_fastpath.py covers that one).
+collect = functools.partial(collect_any, source=stream)
 
 MESSAGES = [{"role": "user", "content": "one two three four"}]
 FAST = Timeouts(

@@ -138,8 +138,8 @@ def test_same_events_on_uvloop(server: FakeOpenAI, scenario: str) -> None:
 
 def test_collected_records_match(server: FakeOpenAI) -> None:
     request = req(server, "fake/tokens?n=30&ttft=0.05&delay=0.002&pace=1")
-    slow = asyncio.run(collect(request, T, prompt_id="p"))
-    fast = asyncio.run(openai_fast.collect(request, T, prompt_id="p"))
+    slow = asyncio.run(collect(request, T, prompt_id="p", source=stream))
+    fast = asyncio.run(collect(request, T, prompt_id="p", source=openai_fast.stream))
     for name in (
         "text",
         "state",
@@ -162,7 +162,9 @@ def test_cancel_mid_stream_records_cancelled(server: FakeOpenAI) -> None:
     seen: list[Any] = []
 
     async def main() -> None:
-        task = asyncio.create_task(openai_fast.collect(request, T, on_event=seen.append))
+        task = asyncio.create_task(
+            collect(request, T, on_event=seen.append, source=openai_fast.stream)
+        )
         while not any(isinstance(e, TextDelta) for e in seen):
             await asyncio.sleep(0.01)
         task.cancel()

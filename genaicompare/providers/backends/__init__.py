@@ -1,0 +1,29 @@
+"""The two streaming backends, and the one place that picks between them.
+
+* :mod:`.openai_compat` — a lean client for ``openai/…`` + ``api_base``, used only where it is
+  exactly equivalent to litellm (:func:`.openai_compat.supports`);
+* :mod:`.litellm` — everything else (litellm imported on first use).
+
+Callers never choose: :func:`genaicompare.providers.stream` and
+:func:`genaicompare.providers.collect` ask :func:`backend_for`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from genaicompare.providers.collect import StreamSource
+    from genaicompare.providers.events import ModelRequest
+
+
+def backend_for(request: ModelRequest) -> StreamSource:
+    """The stream function that serves ``request``: the lean client where it is exactly
+    equivalent (same events, a fraction of the CPU), else litellm's."""
+    from genaicompare.providers.backends import openai_compat
+
+    if openai_compat.supports(request):
+        return openai_compat.stream
+    from genaicompare.providers.backends import litellm
+
+    return litellm.stream

@@ -521,25 +521,3 @@ async def stream(
                 response.close()
     deadline.close()
     yield finished
-
-
-async def collect(
-    request: ModelRequest,
-    timeouts: Timeouts | None = None,
-    on_event: Any = None,
-    *,
-    prompt_id: str = "",
-    template_hash: str | None = None,
-    sample_index: int = 0,
-) -> Any:
-    """:func:`genaicompare.providers.collect.collect`, fed by this client instead of litellm.
-
-    The providers' :class:`ResponseCollector` does all the measuring, so TTFT, tok/s, token
-    estimates and cost are computed exactly as on the litellm path.
-    """
-    from genaicompare.providers.collect import DEFAULT_TIMEOUTS, ResponseCollector
-
-    collector = ResponseCollector(
-        request, prompt_id=prompt_id, template_hash=template_hash, sample_index=sample_index
-    )
-    return await collector.run(timeouts or DEFAULT_TIMEOUTS, on_event, source=stream)

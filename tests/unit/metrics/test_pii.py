@@ -9,7 +9,7 @@ import pytest
 
 from genaicompare.metrics import pii
 
-LABELLED = Path(__file__).resolve().parents[1] / "data" / "pii_labelled.jsonl"
+LABELLED = Path(__file__).resolve().parents[2] / "data" / "pii_labelled.jsonl"
 
 
 def _score() -> dict[str, dict[str, int]]:

@@ -271,6 +271,7 @@ def test_an_unexpected_failure_still_ends_in_one_error_state(
     import asyncio
 
     from genaicompare.providers.backends import litellm as stream_module
+
     def broken() -> None:
         raise ImportError("litellm is broken: sk-brokeninstall0123456789")
 
@@ -311,3 +312,18 @@ def test_clock_starts_when_the_request_is_sent() -> None:
     collector.feed(TextDelta("a", sent + 0.25))
     collector.feed(Finished(FinishState.complete, finish_reason="stop"))
     assert collector.record.ttft_ms == pytest.approx(250, abs=0.01)
+
+
+def test_the_providers_pick_the_backend(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Callers never choose: the lean client where it is exactly equivalent, litellm otherwise.
+    from genaicompare.providers import ModelRequest, backend_for
+    from genaicompare.providers.backends import litellm, openai_compat
+
+    monkeypatch.setenv("GC_PICK_KEY", "sk-test")
+    lean = ModelRequest(
+        "m", "openai/x", [], api_base="http://127.0.0.1:9", api_key_env="GC_PICK_KEY"
+    )
+    assert backend_for(lean) is openai_compat.stream
+    assert backend_for(ModelRequest("m", "anthropic/claude", [])) is litellm.stream
+    monkeypatch.setenv("GENAICOMPARE_FAST_PATH", "0")
+    assert backend_for(lean) is litellm.stream
