@@ -28,7 +28,7 @@ import asyncio
 import contextlib
 import inspect
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 from genaicompare.core.records import ResponseRecord
 from genaicompare.providers.events import (
@@ -39,14 +39,13 @@ from genaicompare.providers.events import (
     ModelRequest,
     Retrying,
     Started,
+    StreamSource,
     TextDelta,
     Timeouts,
     Usage,
 )
 
 OnEvent = Callable[[Event], "Awaitable[None] | None"]
-# A provider stream: litellm's or the lean OpenAI-compatible client's (providers.backends).
-StreamSource = Callable[[ModelRequest, Timeouts], AsyncGenerator[Event, None]]
 
 _CHARS_PER_TOKEN = 4
 

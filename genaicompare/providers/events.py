@@ -8,6 +8,7 @@ cancellation: a cancelled stream stops where it is, and the collector records ``
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -98,5 +99,7 @@ class Finished:
 
 
 Event = Started | TextDelta | Usage | Retrying | Finished
+# A provider stream: litellm's or the lean OpenAI-compatible client's (providers.backends).
+StreamSource = Callable[[ModelRequest, Timeouts], AsyncGenerator[Event, None]]
 
 DEFAULT_TIMEOUTS = Timeouts()

@@ -1,7 +1,7 @@
 """Headless run: every prompt × model, a progress bar on stderr, a summary, everything stored.
 
 No Textual. ``run_headless`` does the work and returns a :class:`RunOutcome`; the ``run`` command
-formats it, and :mod:`genaicompare.gate.regression` judges it (assertions, baselines, ``--fail-on``).
+formats it, and :mod:`genaicompare.gate` judges it (assertions, baselines, ``--fail-on``).
 
 Each answer goes through the one evaluation pipeline (:mod:`genaicompare.session.evaluation`):
 its metrics on one background worker as answers arrive (:mod:`.metrics_pool`; the event loop

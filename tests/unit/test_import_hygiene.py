@@ -29,8 +29,10 @@ DOMAIN = [
     "genaicompare.scoring",
     "genaicompare.exports",
     "genaicompare.gate",
-    "genaicompare.gate.regression",
     "genaicompare.gate.reports",
+    "genaicompare.gate.verdict",
+    "genaicompare.session.evaluation",
+    "genaicompare.config",
     "genaicompare.cli",
 ]
 HEAVY = ["litellm", "torch", "sentence_transformers", "detoxify", "llama_cpp", "transformers"]

@@ -1,6 +1,6 @@
 """The run diff screen: what changed between two stored runs, most changed first.
 
-Left, the changed answers in :func:`genaicompare.gate.regression.diff_runs` order (previously
+Left, the changed answers in :func:`genaicompare.gate.run_diff.diff_runs` order (previously
 thumbs-up and now different first, then the least similar, then the largest metric drop), each with
 why it ranks there. Right, the word-level diff of the two answers and every metric's delta.
 
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from textual.theme import Theme
 
     from genaicompare.config import Settings
-    from genaicompare.gate.regression import DiffRow
+    from genaicompare.gate.run_diff import DiffRow
 
 
 DIFF_CHARS = 8_000
@@ -86,7 +86,7 @@ def diff_text(
     markers: bool,
 ) -> Text:
     """The word diff of the two answers: removed words struck, added words underlined."""
-    from genaicompare.gate.regression import word_diff
+    from genaicompare.gate.run_diff import word_diff
 
     if row.text_a is None or row.text_b is None:
         only, text = (run_b, row.text_b) if row.text_a is None else (run_a, row.text_a)

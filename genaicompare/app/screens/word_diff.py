@@ -17,7 +17,7 @@ from genaicompare.core.sanitize import for_display, one_line
 
 def word_diff(left: str, right: str) -> Text:
     """Word-level diff of two answers: removed words struck red, added words green."""
-    from genaicompare.gate.regression import word_diff as segments
+    from genaicompare.gate.run_diff import word_diff as segments
 
     styles = {"=": "", "-": "strike red", "+": "bold green"}
     out = Text()

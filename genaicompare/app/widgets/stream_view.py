@@ -193,8 +193,10 @@ class StreamView(ScrollView, can_focus=False):
             self.scroll_to(y=self.max_scroll_y, animate=False, force=True, immediate=True)
             if not self.show_vertical_scrollbar:
                 self.call_after_refresh(self._place_scrollbar)
-        else:
-            self.refresh_lines(first, len(self._rows) - first)
+        # Always repaint the rows this append changed: a scroll that does not move (the text
+        # still fits the view, or the tail is already in sight) repaints nothing, and the words
+        # appended to a row drawn earlier never reached the screen (issue 12).
+        self.refresh_lines(first, len(self._rows) - first)
 
     def _place_scrollbar(self) -> None:
         self.vertical_scrollbar.position = self.scroll_offset.y

@@ -13,8 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from genaicompare.providers.collect import StreamSource
-    from genaicompare.providers.events import ModelRequest
+    from genaicompare.providers.events import ModelRequest, StreamSource
 
 
 def backend_for(request: ModelRequest) -> StreamSource:
