@@ -20,8 +20,15 @@ from pathlib import Path
 import pyte
 from ptyprocess import PtyProcess
 
-KEYS = {"Enter": "\r", "Escape": "\x1b", "Tab": "\t", "Left": "\x1b[D", "Right": "\x1b[C",
-        "Up": "\x1b[A", "Down": "\x1b[B"}
+KEYS = {
+    "Enter": "\r",
+    "Escape": "\x1b",
+    "Tab": "\t",
+    "Left": "\x1b[D",
+    "Right": "\x1b[C",
+    "Up": "\x1b[A",
+    "Down": "\x1b[B",
+}
 
 
 class Terminal:
@@ -59,9 +66,7 @@ class Terminal:
     def text(self) -> str:
         return "\n".join(self.lines())
 
-    def wait(
-        self, predicate: Callable[[list[str]], bool], timeout: float, what: str
-    ) -> list[str]:
+    def wait(self, predicate: Callable[[list[str]], bool], timeout: float, what: str) -> list[str]:
         """Poll the screen until ``predicate(lines)`` holds; fail with the screen shown."""
         deadline = time.monotonic() + timeout
         while True:
@@ -100,9 +105,7 @@ def genaicompare(
     args: Sequence[str], cols: int, rows: int, home: Path, cwd: str | None = None
 ) -> Iterator[Terminal]:
     """``python -m genaicompare ARGS`` in a terminal; data and config under ``home``."""
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "TEXTUAL"))
-    }
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "TEXTUAL"))}
     env.update(GENAICOMPARE_HOME=str(home), NO_PROXY="127.0.0.1,localhost")
     term = Terminal([sys.executable, "-m", "genaicompare", *args], cols, rows, env, cwd)
     try:
@@ -116,4 +119,6 @@ def genaicompare(
 def words(lines: Sequence[str], prefix: str) -> list[tuple[int, int]]:
     """``(row, n)`` for every ``<prefix><n>`` word on screen, in reading order."""
     pattern = re.compile(rf"(?<![\w]){re.escape(prefix)}(\d+)(?![\w])")
-    return [(row, int(m.group(1))) for row, line in enumerate(lines) for m in pattern.finditer(line)]
+    return [
+        (row, int(m.group(1))) for row, line in enumerate(lines) for m in pattern.finditer(line)
+    ]
