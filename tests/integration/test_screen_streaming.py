@@ -112,14 +112,20 @@ def test_panes_show_exactly_what_streamed(
         assert samples >= 10
         # Words were on screen while the answer was still streaming, in every pane that has a row.
         assert seen_early == set(letters), f"no live words in {set(letters) - seen_early}"
-        # Finished: each pane shows a contiguous window of the stored answer.
-        term.wait(lambda lines: all(words(lines, c) for c in letters), 10, "every finished answer")
-        lines = term.lines()
-        for c in letters:
-            assert _window_problems(lines, c) is None, term.dump()
-            shown = [k for _, k in words(lines, c)]
-            # The stored answer's start or its end, never a window cut from its middle.
-            assert shown[0] == 0 or shown[-1] == n - 1, f"pane {c} shows {shown}:\n{term.dump()}"
+
+        # Finished: each pane shows a contiguous window of the stored answer — its start or
+        # its end, never a window cut from its middle (the last batch and the final render may
+        # reach the screen a moment after the answer is stored).
+        def finished(lines: list[str]) -> bool:
+            for c in letters:
+                shown = [k for _, k in words(lines, c)]
+                if not shown or _window_problems(lines, c) is not None:
+                    return False
+                if shown[0] != 0 and shown[-1] != n - 1:
+                    return False
+            return True
+
+        term.wait(finished, 15, "every finished answer as stored")
         term.send("q")
         assert term.close() == 0
 
