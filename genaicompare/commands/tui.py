@@ -133,6 +133,11 @@ def main(args: argparse.Namespace) -> int:
     from genaicompare.commands._common import db_path
 
     database = db_path(args)
+    # A bad --db (a folder, not a database, damaged, read-only, a full disk, a newer schema) is
+    # one clear error before the screen opens; plain sqlite3, so nothing heavy before first paint.
+    from genaicompare.store.opening import probe
+
+    probe(database)
 
     def open_store() -> Store:
         from genaicompare.store import Store
