@@ -7,9 +7,9 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from genaicompare.core.errors import UserError
 from genaicompare.core.paths import default_db_path
@@ -120,9 +120,17 @@ def load_with_models(path: str, models: list[str], replace: bool) -> Catalog:
         raise UserError(f"{path}: no such file")
     from genaicompare.catalog import load_catalog, with_models
 
-    catalog = load_catalog(path)
+    catalog = load_catalog(path, check_assert=_check_assert)
     if models or replace:
         catalog = with_models(catalog, models, replace)
     if not catalog.models:
         raise UserError(f"{path}: no models to run: add 'models:' to the catalog or pass -m MODEL")
     return catalog
+
+
+def _check_assert(spec: Mapping[str, Any]) -> None:
+    """One prompt's ``assert`` entry, read by the metrics' grammar (a bad one: the loader gives
+    it the entry's file:line:col)."""
+    from genaicompare.metrics import is_known_metric, parse_assertions  # lazy: only with assert:
+
+    parse_assertions(spec, is_known_metric)
