@@ -13,6 +13,7 @@ reads back as its prompts (:mod:`genaicompare.catalog.rated`).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,19 @@ from genaicompare.catalog.positions import (
 )
 from genaicompare.catalog.rated import fold_rated_prompts
 from genaicompare.catalog.secrets import _check_secrets, _secret_markers
-from genaicompare.catalog.yaml_reader import MAX_DEPTH, _build, _yaml_events
+from genaicompare.catalog.yaml_reader import (
+    _NUL_MESSAGE,
+    MAX_DEPTH,
+    _build,
+    _too_long,
+    _yaml_events,
+)
+
+# Escapes that decode to what a catalog may not hold (the YAML reader's rule): NUL, and UTF-16
+# surrogates, which are fine in pairs (one character) and not text alone.
+_SUSPECT_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
+_NOT_TEXT = re.compile("[\x00\ud800-\udfff]")
+_LONG_NUMBER = re.compile(r"\d{1000,}")
 
 _HEADER_KEYS = frozenset(
     {"name", "version", "description", "models", "defaults", "templates", "judge"}
@@ -58,6 +71,8 @@ def _jsonl_fast(text: str, path: Path) -> dict[str, Any] | None:
     Returns data only when every check passes; any doubt (a parse error, a duplicate key, a line
     that is not exactly one object, a possible secret, a deep header) means None.
     """
+    if _SUSPECT_ESCAPE.search(text):
+        return None  # the line-by-line reader checks what those escapes decode to
     lines = [line for line in text.split("\n") if line.strip()]
     if not lines:
         return None
@@ -126,6 +141,14 @@ def _jsonl_data(text: str, path: Path) -> tuple[Any, Callable[[Loc, bool], Posit
             raise CatalogError(path, f"duplicate key '{exc.key}'", number, col) from None
         except RecursionError:
             raise CatalogError(path, f"nesting deeper than {MAX_DEPTH} levels", number, 1) from None
+        except ValueError:  # an integer longer than Python reads (4300 digits)
+            long = _LONG_NUMBER.search(line)
+            raise CatalogError(
+                path,
+                _too_long(long.group() if long else ""),
+                number,
+                long.start() + 1 if long else 1,
+            ) from None
         if not isinstance(obj, dict):
             raise CatalogError(
                 path, f"each line must be a JSON object (one prompt), not {_kind(obj)}", number, 1
@@ -135,6 +158,14 @@ def _jsonl_data(text: str, path: Path) -> tuple[Any, Callable[[Loc, bool], Posit
         is_header = (
             header is None and not prompts and "id" not in obj and bool(_HEADER_KEYS & obj.keys())
         )
+        if _SUSPECT_ESCAPE.search(line):
+            bad = _not_text(obj, ())
+            if bad is not None:
+                inner, message, code = bad
+                dotted = _dotted(inner if is_header else ("prompts", len(prompts), *inner))
+                escape = re.search(rf"\\u{code:04x}", line, re.IGNORECASE)
+                col = escape.start() + 1 if escape else _json_column(line, inner, False)
+                raise CatalogError(path, message, number, col, dotted or None)
         try:
             # Walk the object only when the line could hold a credential at all.
             if may_hold_secret is not None and may_hold_secret(line):
@@ -180,6 +211,36 @@ def _jsonl_data(text: str, path: Path) -> tuple[Any, Callable[[Loc, bool], Posit
         return number, _json_column(raw_lines[number], inner, at_key)
 
     return data, locate
+
+
+def _not_text(obj: Any, loc: Loc) -> tuple[Loc, str, int] | None:
+    """The first key or string in ``obj`` holding NUL or a lone surrogate: (its loc, message,
+    the code point)."""
+    stack: list[tuple[Any, Loc]] = [(obj, loc)]
+    while stack:
+        value, at = stack.pop()
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if _NOT_TEXT.search(key):
+                    return (*at, key), *_not_text_message(key)
+                stack.append((item, (*at, key)))
+        elif isinstance(value, list):
+            stack.extend((item, (*at, i)) for i, item in enumerate(value))
+        elif isinstance(value, str) and _NOT_TEXT.search(value):
+            return at, *_not_text_message(value)
+    return None
+
+
+def _not_text_message(text: str) -> tuple[str, int]:
+    found = _NOT_TEXT.search(text)
+    assert found is not None
+    code = ord(found.group())
+    if code == 0:
+        return _NUL_MESSAGE, code
+    return (
+        f"\\u{code:04x} is half of a UTF-16 surrogate pair, not a character: write the "
+        "character itself, or both halves of its pair"
+    ), code
 
 
 def _depth(obj: Any) -> int:

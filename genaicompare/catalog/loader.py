@@ -8,6 +8,7 @@ from :mod:`.cache`.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -23,16 +24,49 @@ from genaicompare.catalog.model import (
 )
 from genaicompare.catalog.positions import _validate
 from genaicompare.catalog.yaml_reader import _yaml_data
+from genaicompare.core.errors import KnownError
+
+AssertCheck = Callable[[Mapping[str, Any]], object]
+"""Validates one prompt's ``assert`` entry (``{name: condition}``), raising a :class:`KnownError`
+(``metrics.parse_assertions``: the grammar lives above the catalog, which cannot import it)."""
 
 
-def load_catalog(path: str | Path) -> Catalog:
-    """Load a YAML or JSONL catalog, raising :class:`CatalogError` with a position on any problem."""
-    return load(Path(path))
+def load_catalog(path: str | Path, check_assert: AssertCheck | None = None) -> Catalog:
+    """Load a YAML or JSONL catalog, raising :class:`CatalogError` with a position on any problem.
+
+    With ``check_assert``, every prompt's ``assert`` entries are checked too, and an error there
+    gets its ``file:line:col`` and field (``prompts.3.assert.rougeL``) like any other."""
+    path = Path(path)
+    if check_assert is None:
+        return load(path)
+    text = _read_text(path)
+    catalog = _load_text(text, path)
+    _check_assertions(catalog, text, path, check_assert)
+    return catalog
 
 
 def load(path: Path) -> Catalog:
     """Load the catalog at ``path`` (``.jsonl`` is JSONL; anything else is YAML)."""
-    text = _read_text(path)
+    return _load_text(_read_text(path), path)
+
+
+def _check_assertions(catalog: Catalog, text: str, path: Path, check: AssertCheck) -> None:
+    for i, prompt in enumerate(catalog.prompts):
+        for name, condition in (prompt.assert_ or {}).items():
+            try:
+                check({name: condition})
+            except KnownError as exc:
+                message = str(exc)
+                for prefix in (f"assert.{name}: ", "assert: "):
+                    message = message.removeprefix(prefix)
+                reader = _jsonl_data if path.suffix.lower() == ".jsonl" else _yaml_data
+                _, locate = reader(text, path)
+                loc = ("prompts", i, "assert", name)
+                line, col = locate(loc, False) or (None, None)
+                raise CatalogError(path, message, line, col, f"prompts.{i}.assert.{name}") from None
+
+
+def _load_text(text: str, path: Path) -> Catalog:
     if path.suffix.lower() == ".jsonl":
         fast = _jsonl_fast(text, path)
         if fast is not None:

@@ -72,6 +72,18 @@ _SPECIAL: dict[str, Any] = {
 }
 _MAYBE_TYPED = frozenset("-+.0123456789~nNtTfF")
 
+# One rule for YAML and JSONL (jsonl_reader): text may hold any character except NUL, however it
+# is written (raw, or as an escape); lone surrogates are not text (YAML cannot even write them).
+_NUL_MESSAGE = "character '\\x00' (U+0000) is not allowed in a catalog"
+
+
+def _too_long(digits: str) -> str:
+    import sys
+
+    limit = sys.get_int_max_str_digits()
+    count = sum(c.isdigit() for c in digits)
+    return f"a number with {count} digits is too long (at most {limit}); write it as a string"
+
 
 class _PureEvents:
     """The pure-Python parser behind the C parser's ``get_event`` interface."""
@@ -239,6 +251,8 @@ def _build(
                     if kind is not ScalarEvent:
                         raise _Problem("mapping keys must be plain strings", pos(event), here())
                     key = event.value
+                    if "\x00" in key:
+                        raise _Problem(_NUL_MESSAGE, pos(event), here())
                     if key in frame[0]:
                         first = keys.get((*frame[3], key)) if keys is not None else None
                         where = f" (first at {first[0]}:{first[1]})" if first else ""
@@ -252,9 +266,14 @@ def _build(
                 if kind is ScalarEvent:
                     raw = event.value
                     if event.implicit[0] and (not raw or raw[0] in _MAYBE_TYPED):
-                        value: Any = _plain_scalar(raw)
+                        try:
+                            value: Any = _plain_scalar(raw)
+                        except ValueError:  # an integer longer than Python reads (4300 digits)
+                            raise _Problem(_too_long(raw), pos(event), here()) from None
                     else:
                         value = raw
+                        if "\x00" in raw:  # an escape ("\0", "\x00"): raw NUL is a reader error
+                            raise _Problem(_NUL_MESSAGE, pos(event), here())
                     if frame is not None and frame[1] and type(value) is str and value:
                         name = frame[2]
                         level = secret_names.get(name)

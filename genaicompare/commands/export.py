@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from genaicompare.commands._common import open_store
+from genaicompare.commands._common import iso_date, open_store
 from genaicompare.core.errors import UserError
 from genaicompare.core.sanitize import one_line
 
@@ -36,8 +36,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--tag", action="append", default=[], help="only prompts with a tag")
     parser.add_argument("--rater", action="append", default=[], help="only these raters' ratings")
-    parser.add_argument("--since", help="only ratings (and, for rated, answers) from this date")
-    parser.add_argument("--until", help="only ratings (and answers) up to this date (inclusive)")
+    parser.add_argument(
+        "--since",
+        type=iso_date,
+        help="only ratings (and, for rated, answers) from this date (YYYY-MM-DD, or an ISO "
+        "timestamp; UTC unless it carries an offset)",
+    )
+    parser.add_argument(
+        "--until",
+        type=iso_date,
+        help="only ratings (and answers) up to this date (inclusive) or timestamp",
+    )
     parser.add_argument(
         "--redact-pii",
         action="store_true",

@@ -27,7 +27,7 @@ SAMPLES = Path(__file__).resolve().parent.parent.parent / "sample_catalogs"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from genaicompare.commands._common import add_model_arguments
+    from genaicompare.commands._common import add_model_arguments, int_between
 
     parser.add_argument("catalog", nargs="?", help="catalog file (.yaml or .jsonl)")
     add_model_arguments(parser)
@@ -39,7 +39,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="hide model names and shuffle panes until a prompt is rated",
     )
     parser.add_argument("--rater", help="name recorded with your ratings (remembered)")
-    parser.add_argument("--prefetch", type=int, help="prompts to stream ahead (default 2)")
+    parser.add_argument(
+        "--prefetch", type=int_between(0, 10), help="prompts to stream ahead, 0–10 (default 2)"
+    )
     parser.add_argument(
         "--in-process",
         action="store_true",
@@ -131,6 +133,11 @@ def main(args: argparse.Namespace) -> int:
     from genaicompare.commands._common import db_path
 
     database = db_path(args)
+    # A bad --db (a folder, not a database, damaged, read-only, a full disk, a newer schema) is
+    # one clear error before the screen opens; plain sqlite3, so nothing heavy before first paint.
+    from genaicompare.store.opening import probe
+
+    probe(database)
 
     def open_store() -> Store:
         from genaicompare.store import Store

@@ -7,6 +7,7 @@ traceback — without local variables — to a crash log under the cache dir.
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from collections.abc import Callable
@@ -42,10 +43,20 @@ def write_crash_log(exc: BaseException) -> str | None:
     try:
         folder = cache_dir() / "crashes"
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"crash-{dt.datetime.now():%Y%m%d-%H%M%S}.log"
-        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-        path.write_text(redact(text), encoding="utf-8")
-        return str(path)
+        text = redact("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+        # Microseconds and the pid tell crashes apart; O_EXCL (with a counter) makes sure a second
+        # crash in the same instant never overwrites the first one's log.
+        stem = f"crash-{dt.datetime.now():%Y%m%d-%H%M%S-%f}-{os.getpid()}"
+        for n in range(100):
+            path = folder / (f"{stem}.log" if n == 0 else f"{stem}-{n}.log")
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                continue
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            return str(path)
+        return None
     except OSError:
         return None
 

@@ -2,18 +2,28 @@
 append-only named migrations, and :func:`forget`. Knows nothing of the UI.
 
 * :mod:`.database` — :class:`Store`, :func:`now_iso`, :func:`catalog_name`
+* :mod:`.opening` — opening a file: every failure one ``StoreError`` naming it (plain sqlite3)
 * :mod:`.migrations` — the schema, one named function per change
 * :mod:`.forget` — :func:`forget`: delete a prompt's, model's or rater's rows for good
+
+The database names load on first use (PEP 562): ``genaicompare.store.opening`` can check a ``--db``
+before the TUI's first paint without importing sqlite-utils (≈0.15 s) through this face.
 """
 
-from genaicompare.store.database import (
-    BUSY_TIMEOUT_MS,
-    WRITE_ATTEMPTS,
-    Store,
-    catalog_name,
-    now_iso,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# Cheap (plain sqlite3), and eager: importing the submodule ``forget`` sets the package attribute
+# of that name, which must be the function.
 from genaicompare.store.forget import ForgetError, ForgetResult, forget
+from genaicompare.store.opening import BUSY_TIMEOUT_MS, WRITE_ATTEMPTS
+
+if TYPE_CHECKING:
+    from genaicompare.store.database import Store, catalog_name, now_iso
+
+_LAZY = {"Store", "catalog_name", "now_iso"}  # genaicompare.store.database: sqlite-utils
 
 __all__ = [
     "BUSY_TIMEOUT_MS",
@@ -25,3 +35,11 @@ __all__ = [
     "forget",
     "now_iso",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module("genaicompare.store.database"), name)
+    globals()[name] = value
+    return value

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import random
 import sqlite3
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,13 +22,20 @@ from genaicompare.core.errors import StoreError, UserError
 from genaicompare.core.records import ResponseRecord, content_hash
 from genaicompare.store._sqlite_utils import sqlite_utils
 from genaicompare.store.migrations import migrate
+from genaicompare.store.opening import (
+    BUSY_TIMEOUT_MS,
+    WRITE_ATTEMPTS,
+    check_schema,
+    connect,
+    explain,
+    retry,
+)
 
 if TYPE_CHECKING:  # pydantic: the store opens without it (the TUI opens it after first paint)
     from genaicompare.catalog import Catalog
 
 T = TypeVar("T")
-BUSY_TIMEOUT_MS = 10_000
-WRITE_ATTEMPTS = 8
+__all__ = ["BUSY_TIMEOUT_MS", "WRITE_ATTEMPTS", "Store", "catalog_name", "now_iso"]
 
 
 def now_iso() -> str:
@@ -40,26 +45,23 @@ def now_iso() -> str:
 class Store:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(
-                str(self.path),
-                check_same_thread=False,
-                isolation_level=None,
-                timeout=BUSY_TIMEOUT_MS / 1000,
-            )
-        except (OSError, sqlite3.Error) as exc:
-            raise StoreError(f"cannot open database {self.path}: {exc}") from None
+        # Every failure to open — a folder, not a database, damaged, read-only, disk full, from a
+        # newer genaicompare — is one StoreError naming the file (store.opening).
+        conn = connect(self.path)
         self._lock = threading.RLock()
         self.conn = conn
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        conn.execute("PRAGMA journal_mode = WAL")
-        # FULL: an acknowledged rating survives power loss, not just a killed process.
-        conn.execute("PRAGMA synchronous = FULL")
-        conn.execute("PRAGMA foreign_keys = ON")
-        self.db = sqlite_utils.Database(conn)
-        with self._lock:
-            self._retry(lambda: migrate(self.db))
+        try:
+            self.db = sqlite_utils.Database(conn)
+            with self._lock:
+                self._retry(lambda: migrate(self.db))
+            check_schema(conn, self.path)
+        except BaseException as exc:
+            conn.close()
+            if isinstance(exc, sqlite3.DatabaseError) and not isinstance(
+                exc, sqlite3.IntegrityError
+            ):
+                raise StoreError(explain(self.path, exc)) from None
+            raise
 
     # -- plumbing -------------------------------------------------------------------------------
     def close(self) -> None:
@@ -73,15 +75,7 @@ class Store:
         self.close()
 
     def _retry(self, fn: Callable[[], T]) -> T:
-        for attempt in range(WRITE_ATTEMPTS):
-            try:
-                return fn()
-            except sqlite3.OperationalError as exc:
-                msg = str(exc)
-                if ("locked" not in msg and "busy" not in msg) or attempt == WRITE_ATTEMPTS - 1:
-                    raise StoreError(f"database {self.path}: {msg}") from None
-                time.sleep(min(2.0, 0.05 * 2**attempt) * (0.5 + random.random()))
-        raise AssertionError("unreachable")
+        return retry(self.path, fn)
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from genaicompare.store._sqlite_utils import sqlite_utils
+if TYPE_CHECKING:  # only the type: the TUI checks a database before sqlite-utils is imported
+    from genaicompare.store._sqlite_utils import sqlite_utils
 
-Migration = Callable[[sqlite_utils.Database], None]
+Migration = Callable[["sqlite_utils.Database"], None]
 MIGRATIONS: list[Migration] = []
 
 
