@@ -1,10 +1,13 @@
 """Human judgements: thumbs on one answer, preferences between two answers to the same prompt.
 
 The ``ratings`` table is append-only. What a rater currently thinks of an *item* (one answer's
-content hash for a thumb; the unordered pair of content hashes for a preference) is their newest
-rating of it that has not been retracted; ``undo`` appends a retraction rather than deleting.
-Ratings are keyed on the answer's content hash (model + params + messages + output text), so the
-same output reappearing from a re-run or the cache shows its rating and counts without re-rating.
+content hash for a thumb; the unordered pair of content hashes for a preference) in a catalog's
+prompt is their newest rating of it there that has not been retracted; ``undo`` appends a
+retraction rather than deleting. A rating belongs to the catalog, prompt, answer and rater it was
+given in: rating the same output in another catalog adds a rating there and never takes this one
+away. Ratings are keyed on the answer's content hash (model + params + messages + output text), so
+the same output reappearing from a re-run or the cache shows its rating and counts without
+re-rating.
 
 Every method that records something returns only after the write transaction has committed: a
 :class:`Rating` handed to the UI is on disk.
@@ -240,7 +243,13 @@ class Ratings:
                 model_alias=target.model_alias,
             )
             conn.execute(_INSERT, [retraction.to_row()[c] for c in _COLUMNS])
-            refresh_current(conn, who, target.item)
+            refresh_current(
+                conn,
+                who,
+                target.item,
+                catalog_name=target.catalog_name,
+                prompt_id=target.prompt_id,
+            )
             return target
 
         return self.store.write(do)
@@ -258,7 +267,13 @@ class Ratings:
                 ).fetchone()
                 row["catalog_name"] = found[0] if found else None
             cur = conn.execute(_INSERT, [row[c] for c in _COLUMNS])
-            refresh_current(conn, row["rater"], row["item"])
+            refresh_current(
+                conn,
+                row["rater"],
+                row["item"],
+                catalog_name=row["catalog_name"],
+                prompt_id=row["prompt_id"],
+            )
             return int(cur.lastrowid or 0)
 
         rid = self.store.write(do)
@@ -311,13 +326,22 @@ class Ratings:
             params.append(rater)
         return self.current(where, params)
 
-    def thumb_for(self, response: ResponseRecord, rater: str | None = None) -> Rating | None:
-        """This rater's thumb in force on the answer's output, if any (what a pane shows)."""
+    def thumb_for(
+        self,
+        response: ResponseRecord,
+        rater: str | None = None,
+        catalog_name: str | None = None,
+    ) -> Rating | None:
+        """This rater's thumb in force on the answer's output, if any (what a pane shows).
+
+        The thumb given in ``catalog_name`` (and on the answer's prompt) when there is one; else
+        the newest one given to the same output elsewhere (carried over)."""
         who = resolve_rater(rater or self.default_rater)
-        for r in self.for_content_hash(response.content_hash, who):
-            if r.kind == "thumb":
+        thumbs = [r for r in self.for_content_hash(response.content_hash, who) if r.kind == "thumb"]
+        for r in thumbs:
+            if r.catalog_name == catalog_name and r.prompt_id == response.prompt_id:
                 return r
-        return None
+        return thumbs[-1] if thumbs else None
 
     def history(self, rater: str | None = None) -> list[Rating]:
         """Every row, retractions and superseded ratings included, oldest first."""

@@ -124,7 +124,7 @@ def import_file(store: Store, path: str | Path) -> ImportResult:
 
     def do(conn: sqlite3.Connection) -> int:
         added = 0
-        touched: set[tuple[str, str]] = set()
+        touched: set[tuple[str, str, str | None, str]] = set()
         for rating in ratings:
             row = rating.to_row()
             row["response_id"] = _response_id(conn, rating.content_hash)
@@ -132,9 +132,9 @@ def import_file(store: Store, path: str | Path) -> ImportResult:
             cur = conn.execute(_INSERT_OR_IGNORE, [row[c] for c in _COLUMNS])
             if cur.rowcount:
                 added += 1
-                touched.add((rating.rater, rating.item))
-        for rater, item in touched:
-            refresh_current(conn, rater, item)
+                touched.add((rating.rater, rating.item, rating.catalog_name, rating.prompt_id))
+        for rater, item, catalog_name, prompt_id in touched:
+            refresh_current(conn, rater, item, catalog_name=catalog_name, prompt_id=prompt_id)
         return added
 
     added = store.write(do)
