@@ -13,8 +13,9 @@ import re
 import sqlite3
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -39,16 +40,23 @@ class ExportResult:
     lines: int
     export_id: int
     response_ids: list[int]
+    skipped: dict[str, int] = field(default_factory=dict)
+    """Records left out, by reason (e.g. DPO pairs with identical texts): what the summary says."""
 
 
 def _lines(
-    fmt: str, answers: list[_Answer], catalog: str, version: str | None, openai: bool
+    fmt: str,
+    answers: list[_Answer],
+    catalog: str,
+    version: str | None,
+    openai: bool,
+    skipped: Counter[str],
 ) -> Iterator[tuple[dict[str, Any], list[_Answer]]]:
     if fmt == "rated":
         for a in answers:
             yield _rated_line(a, catalog, version), [a]
     else:
-        yield from _training_lines(fmt, answers, openai)
+        yield from _training_lines(fmt, answers, openai, skipped)
 
 
 def export(
@@ -76,11 +84,12 @@ def export(
     # reach an export. (Key-shaped patterns are left alone: they would alter legitimate text.)
     secrets = secret_values()
     used: dict[int, _Answer] = {}
+    skipped: Counter[str] = Counter()
 
     def produce() -> Iterator[str]:
         if fmt == "rated":
             yield dumps_line(_rated_header(answers, catalog, meta["version"]))
-        for obj, parts in _lines(fmt, answers, catalog, meta["version"], openai):
+        for obj, parts in _lines(fmt, answers, catalog, meta["version"], openai, skipped):
             for a in parts:
                 used[a.row["id"]] = a
             if redact is not None:
@@ -131,7 +140,12 @@ def export(
 
     export_id = store.write(record)
     return ExportResult(
-        format=fmt, path=target, lines=n, export_id=export_id, response_ids=sorted(used)
+        format=fmt,
+        path=target,
+        lines=n,
+        export_id=export_id,
+        response_ids=sorted(used),
+        skipped=dict(skipped),
     )
 
 
