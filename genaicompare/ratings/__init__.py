@@ -28,7 +28,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from genaicompare.core.records import ResponseRecord
+from genaicompare.core.records import FinishState, ResponseRecord
 from genaicompare.ratings.aggregates import rebuild_current, refresh_current
 from genaicompare.ratings.blind import blind_order
 from genaicompare.ratings.model import (
@@ -54,6 +54,7 @@ __all__ = [
     "PREFERENCES",
     "RATER_ENV",
     "THUMBS",
+    "UNRATABLE",
     "ImportResult",
     "Preference",
     "Rating",
@@ -103,6 +104,21 @@ def _configured_rater() -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
+UNRATABLE = (FinishState.error, FinishState.timeout)
+"""Answers that ended in these states are refused a rating: there is no answer to judge, and a
+vote on a failure would count in the scores as if the model had answered."""
+
+
+def _ratable(rec: ResponseRecord) -> ResponseRecord:
+    if rec.state in UNRATABLE:
+        why = f": {rec.error_type}" if rec.state is FinishState.error and rec.error_type else ""
+        raise RatingError(
+            f"{rec.model_alias}'s answer to {rec.prompt_id} ended in {rec.state.value}{why}; "
+            "only answers can be rated (retry it first)"
+        )
+    return rec
+
+
 class Ratings:
     """Record and read ratings through a :class:`~genaicompare.store.Store`."""
 
@@ -126,7 +142,7 @@ class Ratings:
         """Thumb up/down on one answer; supersedes this rater's earlier thumb on the same output."""
         if value not in THUMBS:
             raise RatingError(f"thumb must be one of {', '.join(THUMBS)}, not {value!r}")
-        rec = self._record(response)
+        rec = _ratable(self._record(response))
         ctx = RatingContext(rater, catalog_name, blind, pane_order, shuffle_seed, time_to_rate_ms)
         return self._insert(
             self._new_rating("thumb", rec, value, thumb_item(rec.content_hash), ctx, comment)
@@ -148,7 +164,7 @@ class Ratings:
         """A/B preference between two answers to the same prompt (``a``, ``b``, ``tie``, ``both_bad``)."""
         if value not in PREFERENCES:
             raise RatingError(f"preference must be one of {', '.join(PREFERENCES)}, not {value!r}")
-        a, b = self._record(response_a), self._record(response_b)
+        a, b = _ratable(self._record(response_a)), _ratable(self._record(response_b))
         if a.prompt_id != b.prompt_id:
             raise RatingError(
                 f"a preference compares answers to one prompt, not {a.prompt_id!r} and {b.prompt_id!r}"
