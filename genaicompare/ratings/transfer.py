@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from genaicompare.catalog.rated import is_rated_header, ratings_in
+from genaicompare.core.files import escape_line
 from genaicompare.ratings.aggregates import refresh_current
 from genaicompare.ratings.model import (
     _COLUMNS,
@@ -115,7 +116,7 @@ def _ratings_from_rated_line(obj: dict[str, Any]) -> Iterator[Rating]:
 def export_lines(ratings: Iterable[Rating]) -> Iterator[str]:
     """Rating rows as JSON lines, for another rater to import."""
     for r in ratings:
-        yield json.dumps(r.to_json(), ensure_ascii=False, sort_keys=True)
+        yield escape_line(json.dumps(r.to_json(), ensure_ascii=False, sort_keys=True))
 
 
 def import_file(store: Store, path: str | Path) -> ImportResult:
