@@ -31,16 +31,54 @@ def is_rated_header(obj: dict[str, Any]) -> bool:
 
 
 def catalog_line(prompt: dict[str, Any], messages: list[dict[str, str]]) -> dict[str, Any]:
-    """The stored prompt as a JSONL catalog line accepts it (a template is exported rendered)."""
-    body = dict(prompt)
-    if "template" in body or not any(k in body for k in ("prompt", "messages")):
-        body.pop("template", None)
-        body.pop("vars", None)
-        body.pop("system", None)
-        body.pop("few_shot", None)
-        body.pop("prompt", None)
-        body["messages"] = messages
+    """The stored prompt as a JSONL catalog line accepts it (a template is exported rendered).
+
+    ``messages`` are one answer's messages. A rendered prompt keeps only what belongs to the
+    prompt: the system prompt the model (or the catalog's defaults) put first stays with the model
+    in the header (:func:`model_system`), and the context block stays in ``context``, so the line
+    renders for every model the messages that model was sent."""
+    if "template" not in prompt and any(k in prompt for k in ("prompt", "messages")):
+        return dict(prompt)
+    rendered = [dict(m) for m in messages]
+    if rendered and rendered[0].get("role") == "system":
+        rendered = rendered[1:]  # the prompt's own system stays in "system"; else the model's
+    passages = prompt.get("context")
+    if passages:
+        from genaicompare.catalog.model import context_block  # lazy: pydantic, off first paint
+
+        block = context_block([passages] if isinstance(passages, str) else list(passages))
+        for m in reversed(rendered):
+            if m.get("role") == "user":
+                if m["content"].startswith(block):
+                    m["content"] = m["content"][len(block) :]
+                break
+    body: dict[str, Any] = {}
+    for key, value in prompt.items():  # the order a catalog's prompt has: re-exports match
+        if key == "template":
+            body["messages"] = rendered
+        elif key == "vars":
+            body[key] = {}
+        elif key == "few_shot":
+            body[key] = []  # rendered into the messages
+        elif key != "prompt":
+            body[key] = value
+    body.setdefault("messages", rendered)
     return body
+
+
+def model_system(prompt: dict[str, Any], messages: list[dict[str, str]]) -> str | None:
+    """The system prompt the model (or the catalog's defaults) gave this answer, if any: the
+    leading system message, unless the prompt set its own."""
+    if prompt.get("system") is not None:
+        return None
+    own = prompt.get("messages")
+    if isinstance(own, list) and any(
+        isinstance(m, dict) and m.get("role") == "system" for m in own
+    ):
+        return None
+    if messages and messages[0].get("role") == "system":
+        return messages[0].get("content")
+    return None
 
 
 def rated_line(

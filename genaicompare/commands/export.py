@@ -82,4 +82,6 @@ def main(args: argparse.Namespace) -> int:
         f"exported {result.lines} {args.fmt} line(s) to {where} (export #{result.export_id})",
         file=sys.stderr,
     )
+    for reason, count in sorted(result.skipped.items()):
+        print(f"skipped {count} pair(s): {reason}", file=sys.stderr)
     return 0

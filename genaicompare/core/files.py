@@ -16,7 +16,14 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
-_UNSAFE_IN_LINE = re.compile("[\u2028\u2029\u0085\ud800-\udfff]")
+# Written as \uXXXX, the way JSON escapes (the text parses back unchanged): line separators a
+# splitter would break on, lone surrogates, C1 controls (U+0080–U+009F: U+009B is an 8-bit CSI
+# that a terminal obeys), and the bidi and zero-width controls that make text read otherwise
+# than it is (CVE-2021-42574 "Trojan Source": U+202A–202E, U+2066–2069, U+200B–200F, U+061C,
+# U+FEFF).
+_UNSAFE_IN_LINE = re.compile(
+    "[\u0080-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff\ud800-\udfff]"
+)
 
 
 def fsync_dir(folder: str | Path) -> None:
@@ -75,11 +82,19 @@ def write_atomic(path: str | Path, data: str | Iterable[str], *, mkdir: bool = F
         return n
 
 
+def escape_line(text: str) -> str:
+    """``text`` (a JSON document) with every character of :data:`_UNSAFE_IN_LINE` written as
+    ``\\uXXXX``. Valid only on JSON, where such characters can only stand inside strings."""
+    return _UNSAFE_IN_LINE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def dumps_line(obj: Any) -> str:
     """One JSON line that any JSON parser and any line splitter read back unchanged.
 
-    U+2028/U+2029/U+0085 and lone surrogates are written as ``\\uXXXX``, so no line splitter sees a
-    line break inside a record and every string round-trips.
+    Line separators (U+2028/U+2029/U+0085), lone surrogates, C1 controls and bidi/zero-width
+    controls are written as ``\\uXXXX``, so no line splitter sees a line break inside a record, no
+    terminal or editor showing the file obeys a control hidden in the text, and every string
+    round-trips.
     """
     text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
-    return _UNSAFE_IN_LINE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return escape_line(text)

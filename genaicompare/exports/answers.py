@@ -7,14 +7,15 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from genaicompare.core.errors import KnownError
 from genaicompare.ratings import Ratings
 
 if TYPE_CHECKING:
     from genaicompare.store import Store
 
 
-class ExportError(ValueError):
-    """A bad export request (message is user-facing)."""
+class ExportError(KnownError, ValueError):
+    """A bad export request, or an export that could not be recorded (message is user-facing)."""
 
 
 @dataclass

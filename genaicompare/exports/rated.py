@@ -7,23 +7,28 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from genaicompare.catalog.rated import rated_header, rated_line
+from genaicompare.catalog.rated import model_system, rated_header, rated_line
 from genaicompare.core.sanitize import redact as redact_keys
 from genaicompare.exports.answers import _Answer
 
 
 def _rated_header(answers: list[_Answer], catalog: str, version: str | None) -> dict[str, Any]:
+    """The models as they answered: alias, model, params and their own system prompt (read from
+    the messages each answer was generated from), so the file re-opens as the same experiment."""
     models: dict[str, dict[str, Any]] = {}
+    systems: dict[str, str] = {}
     for a in answers:
-        spec = {
-            "id": a.row["model_alias"],
-            "model": a.row["model"],
-            "params": json.loads(a.row["params"] or "{}"),
-        }
+        alias = a.row["model_alias"]
+        spec = {"id": alias, "model": a.row["model"], "params": json.loads(a.row["params"] or "{}")}
         if a.row["api_base"]:
             # The endpoint makes the file runnable again; a key in its URL never leaves.
             spec["api_base"] = redact_keys(a.row["api_base"])
-        models.setdefault(a.row["model_alias"], spec)
+        models.setdefault(alias, spec)
+        system = model_system(a.prompt, a.messages)
+        if system is not None:
+            systems.setdefault(alias, system)
+    for alias, system in systems.items():
+        models[alias]["system"] = system
     return rated_header(catalog, version, list(models.values()))
 
 

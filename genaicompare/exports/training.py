@@ -4,24 +4,61 @@
 * ``dpo`` — TRL conversational ``{"prompt", "chosen", "rejected"}`` from A/B preferences and
   up/down pairs on one prompt; ``openai=True`` gives OpenAI's preference fine-tuning shape.
 * ``kto`` — TRL conversational ``{"prompt", "completion", "label"}`` from thumbs.
+
+Every record carries the messages its answer was generated from (system prompt, few-shot, user
+turn), never another model's. A DPO pair is two answers to one conversation: a pair whose answers
+were generated from different messages (e.g. two system prompts) cannot share a ``prompt`` and is
+skipped, as is a pair whose chosen and rejected texts are identical (no preference to learn).
+Skipped pairs are counted by reason (:data:`SKIP_IDENTICAL`, :data:`SKIP_OTHER_CONVERSATION`).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
 from genaicompare.exports.answers import _Answer
+
+SKIP_IDENTICAL = "chosen and rejected texts are identical"
+SKIP_OTHER_CONVERSATION = (
+    "chosen and rejected were generated from different messages (system prompt or turns differ)"
+)
 
 
 def _assistant(text: str) -> list[dict[str, str]]:
     return [{"role": "assistant", "content": text}]
 
 
-def _dpo_pairs(answers: list[_Answer]) -> Iterator[tuple[_Answer, _Answer, str]]:
-    """(chosen, rejected, source) once per ordered pair: A/B votes first, then up/down pairs."""
+def _why_not(chosen: _Answer, rejected: _Answer) -> str | None:
+    """Why two answers make no DPO pair (None: they do)."""
+    if chosen.row["text"] == rejected.row["text"]:
+        return SKIP_IDENTICAL
+    if chosen.messages != rejected.messages:
+        return SKIP_OTHER_CONVERSATION
+    return None
+
+
+def _dpo_pairs(
+    answers: list[_Answer], skipped: Counter[str] | None = None
+) -> Iterator[tuple[_Answer, _Answer, str]]:
+    """(chosen, rejected, source) once per pair of answers: A/B votes first, then up/down pairs.
+    A pair that cannot be a DPO record is counted in ``skipped`` under its reason, once."""
     by_hash = {a.row["content_hash"]: a for a in answers}
     seen: set[tuple[str, str]] = set()
+    skipped = skipped if skipped is not None else Counter()
+
+    def fresh(chosen: _Answer, rejected: _Answer) -> bool:
+        key = (chosen.row["content_hash"], rejected.row["content_hash"])
+        if key in seen or key[::-1] in seen:
+            return False
+        seen.add(key)
+        reason = _why_not(chosen, rejected)
+        if reason is not None:
+            skipped[reason] += 1
+            return False
+        return True
+
     for a in answers:
         for p in a.prefs:
             if p["content_hash"] != a.row["content_hash"] or p["value"] not in ("a", "b"):
@@ -30,9 +67,7 @@ def _dpo_pairs(answers: list[_Answer]) -> Iterator[tuple[_Answer, _Answer, str]]
             if other is None or not (a.ok and other.ok):
                 continue
             chosen, rejected = (a, other) if p["value"] == "a" else (other, a)
-            key = (chosen.row["content_hash"], rejected.row["content_hash"])
-            if key not in seen and key[::-1] not in seen:
-                seen.add(key)
+            if fresh(chosen, rejected):
                 yield chosen, rejected, "preference"
     by_prompt: dict[str, list[_Answer]] = {}
     for a in answers:
@@ -43,16 +78,15 @@ def _dpo_pairs(answers: list[_Answer]) -> Iterator[tuple[_Answer, _Answer, str]]
         bad = [a for a in group if a.label == "negative"]
         for g in good:
             for b in bad:
-                key = (g.row["content_hash"], b.row["content_hash"])
-                if key not in seen and key[::-1] not in seen:
-                    seen.add(key)
+                if fresh(g, b):
                     yield g, b, "thumbs"
 
 
 def _training_lines(
-    fmt: str, answers: list[_Answer], openai: bool
+    fmt: str, answers: list[_Answer], openai: bool, skipped: Counter[str] | None = None
 ) -> Iterator[tuple[dict[str, Any], list[_Answer]]]:
-    """``sft``, ``kto`` or ``dpo`` lines, each with the answers it was made from."""
+    """``sft``, ``kto`` or ``dpo`` lines, each with the answers it was made from; what could not
+    become a line is counted by reason in ``skipped``."""
     if fmt == "sft":
         for a in answers:
             if a.ok and a.label == "positive":
@@ -69,7 +103,7 @@ def _training_lines(
                     [a],
                 )
     elif fmt == "dpo":
-        for chosen, rejected, _source in _dpo_pairs(answers):
+        for chosen, rejected, _source in _dpo_pairs(answers, skipped):
             if openai:
                 yield (
                     {

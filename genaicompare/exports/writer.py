@@ -1,24 +1,28 @@
 """One export: choose the lines, redact them, write them atomically, record the export.
 
-Writes are atomic (:func:`genaicompare.core.files.write_atomic`: temporary file in the target
+Writes are atomic (:func:`genaicompare.core.files.atomic_open`: temporary file in the target
 folder, fsync, rename, fsync of the folder). Every string round-trips (:func:`dumps_line`). Each
 export is recorded in the ``exports`` table, so ``forget`` can name the files that still hold text
-it deletes from the database.
+it deletes from the database: an export is recorded or not written (the record is made before
+the file takes its name; a record that fails is an :class:`ExportError` and leaves no file).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import sqlite3
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from genaicompare.core.files import dumps_line, write_atomic
+from genaicompare.core.errors import StoreError
+from genaicompare.core.files import atomic_open, dumps_line
 from genaicompare.core.paths import data_dir
 from genaicompare.exports.answers import ExportError, ExportFilters, _Answer, _load
 from genaicompare.exports.rated import _rated_header, _rated_line
@@ -39,16 +43,23 @@ class ExportResult:
     lines: int
     export_id: int
     response_ids: list[int]
+    skipped: dict[str, int] = field(default_factory=dict)
+    """Records left out, by reason (e.g. DPO pairs with identical texts): what the summary says."""
 
 
 def _lines(
-    fmt: str, answers: list[_Answer], catalog: str, version: str | None, openai: bool
+    fmt: str,
+    answers: list[_Answer],
+    catalog: str,
+    version: str | None,
+    openai: bool,
+    skipped: Counter[str],
 ) -> Iterator[tuple[dict[str, Any], list[_Answer]]]:
     if fmt == "rated":
         for a in answers:
             yield _rated_line(a, catalog, version), [a]
     else:
-        yield from _training_lines(fmt, answers, openai)
+        yield from _training_lines(fmt, answers, openai, skipped)
 
 
 def export(
@@ -76,11 +87,12 @@ def export(
     # reach an export. (Key-shaped patterns are left alone: they would alter legitimate text.)
     secrets = secret_values()
     used: dict[int, _Answer] = {}
+    skipped: Counter[str] = Counter()
 
     def produce() -> Iterator[str]:
         if fmt == "rated":
             yield dumps_line(_rated_header(answers, catalog, meta["version"]))
-        for obj, parts in _lines(fmt, answers, catalog, meta["version"], openai):
+        for obj, parts in _lines(fmt, answers, catalog, meta["version"], openai, skipped):
             for a in parts:
                 used[a.row["id"]] = a
             if redact is not None:
@@ -89,49 +101,84 @@ def export(
                 obj = _map_strings(obj, _without(secrets), frozenset())
             yield dumps_line(obj)
 
-    target: str | None
+    target: str | None = None
+
+    def record(n: int) -> int:
+        """Record the export (``n`` lines); a failure is the user's error, nothing recorded."""
+        chosen = list(used.values())
+        raters = sorted({r["rater"] for a in chosen for r in (*a.thumbs, *a.prefs)})
+        row = {
+            "format": fmt + (" (openai)" if openai else "") + (" redacted" if redact else ""),
+            "path": target,
+            "filters": json.dumps(asdict(filters), sort_keys=True),
+            "response_ids": json.dumps(sorted(used)),
+            "run_ids": json.dumps(sorted({a.row["run_id"] for a in chosen if a.row["run_id"]})),
+            "created_at": now_iso(),
+            "database": str(store.path.resolve()),
+            "catalog_name": catalog,
+            "prompt_ids": json.dumps(sorted({a.row["prompt_id"] for a in chosen})),
+            "model_aliases": json.dumps(sorted({a.row["model_alias"] for a in chosen})),
+            "raters": json.dumps(raters),
+            "lines": n,
+        }
+
+        def insert(conn: sqlite3.Connection) -> int:
+            cols = ", ".join(row)
+            cur = conn.execute(
+                f"INSERT INTO exports ({cols}) VALUES ({', '.join('?' * len(row))})",
+                list(row.values()),
+            )
+            return int(cur.lastrowid or 0)
+
+        try:
+            return store.write(insert)
+        except (sqlite3.Error, StoreError) as exc:
+            where = "stdout" if target is None else f"{target}: not written"
+            raise ExportError(
+                f"{where}: the export could not be recorded in {store.path} "
+                f"(forget would not know the file): {exc}"
+            ) from None
+
+    header = 1 if fmt == "rated" else 0  # the header line is not a record
     if str(output) == "-":
         out = stdout or sys.stdout
         n = sum(out.write(line + "\n") >= 0 for line in produce())
         out.flush()
-        target = None
+        export_id = record(n - header)
     else:
         path = Path(output).expanduser()
         if path.is_dir():
             raise ExportError(f"{path} is a folder; give a file name")
         if not path.parent.exists():
             raise ExportError(f"{path.parent}: no such folder")
-        n = write_atomic(path, produce())
         target = str(path.resolve())
-    if fmt == "rated":
-        n -= 1  # the header line is not a record
-    chosen = list(used.values())
-    raters = sorted({r["rater"] for a in chosen for r in (*a.thumbs, *a.prefs)})
-    row = {
-        "format": fmt + (" (openai)" if openai else "") + (" redacted" if redact else ""),
-        "path": target,
-        "filters": json.dumps(asdict(filters), sort_keys=True),
-        "response_ids": json.dumps(sorted(used)),
-        "run_ids": json.dumps(sorted({a.row["run_id"] for a in chosen if a.row["run_id"]})),
-        "created_at": now_iso(),
-        "database": str(store.path.resolve()),
-        "catalog_name": catalog,
-        "prompt_ids": json.dumps(sorted({a.row["prompt_id"] for a in chosen})),
-        "model_aliases": json.dumps(sorted({a.row["model_alias"] for a in chosen})),
-        "raters": json.dumps(raters),
-        "lines": n,
-    }
-
-    def record(conn: sqlite3.Connection) -> int:
-        cols = ", ".join(row)
-        cur = conn.execute(
-            f"INSERT INTO exports ({cols}) VALUES ({', '.join('?' * len(row))})", list(row.values())
-        )
-        return int(cur.lastrowid or 0)
-
-    export_id = store.write(record)
+        # Recorded or not written: the record is made before the file takes its name; a failed
+        # record leaves no file (and an older file of that name as it was), a failed rename
+        # takes the record back.
+        export_id = 0
+        try:
+            with atomic_open(path) as fh:
+                n = 0
+                for line in produce():
+                    fh.write(line)
+                    fh.write("\n")
+                    n += 1
+                export_id = record(n - header)
+        except OSError:
+            if export_id:
+                with contextlib.suppress(sqlite3.Error, StoreError):
+                    store.write(
+                        lambda c: c.execute("DELETE FROM exports WHERE id = ?", [export_id])
+                    )
+            raise
+    n -= header
     return ExportResult(
-        format=fmt, path=target, lines=n, export_id=export_id, response_ids=sorted(used)
+        format=fmt,
+        path=target,
+        lines=n,
+        export_id=export_id,
+        response_ids=sorted(used),
+        skipped=dict(skipped),
     )
 
 

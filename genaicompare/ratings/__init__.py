@@ -1,10 +1,13 @@
 """Human judgements: thumbs on one answer, preferences between two answers to the same prompt.
 
 The ``ratings`` table is append-only. What a rater currently thinks of an *item* (one answer's
-content hash for a thumb; the unordered pair of content hashes for a preference) is their newest
-rating of it that has not been retracted; ``undo`` appends a retraction rather than deleting.
-Ratings are keyed on the answer's content hash (model + params + messages + output text), so the
-same output reappearing from a re-run or the cache shows its rating and counts without re-rating.
+content hash for a thumb; the unordered pair of content hashes for a preference) in a catalog's
+prompt is their newest rating of it there that has not been retracted; ``undo`` appends a
+retraction rather than deleting. A rating belongs to the catalog, prompt, answer and rater it was
+given in: rating the same output in another catalog adds a rating there and never takes this one
+away. Ratings are keyed on the answer's content hash (model + params + messages + output text), so
+the same output reappearing from a re-run or the cache shows its rating and counts without
+re-rating.
 
 Every method that records something returns only after the write transaction has committed: a
 :class:`Rating` handed to the UI is on disk.
@@ -25,7 +28,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from genaicompare.core.records import ResponseRecord
+from genaicompare.core.records import FinishState, ResponseRecord
 from genaicompare.ratings.aggregates import rebuild_current, refresh_current
 from genaicompare.ratings.blind import blind_order
 from genaicompare.ratings.model import (
@@ -51,6 +54,7 @@ __all__ = [
     "PREFERENCES",
     "RATER_ENV",
     "THUMBS",
+    "UNRATABLE",
     "ImportResult",
     "Preference",
     "Rating",
@@ -100,6 +104,21 @@ def _configured_rater() -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
+UNRATABLE = (FinishState.error, FinishState.timeout)
+"""Answers that ended in these states are refused a rating: there is no answer to judge, and a
+vote on a failure would count in the scores as if the model had answered."""
+
+
+def _ratable(rec: ResponseRecord) -> ResponseRecord:
+    if rec.state in UNRATABLE:
+        why = f": {rec.error_type}" if rec.state is FinishState.error and rec.error_type else ""
+        raise RatingError(
+            f"{rec.model_alias}'s answer to {rec.prompt_id} ended in {rec.state.value}{why}; "
+            "only answers can be rated (retry it first)"
+        )
+    return rec
+
+
 class Ratings:
     """Record and read ratings through a :class:`~genaicompare.store.Store`."""
 
@@ -123,7 +142,7 @@ class Ratings:
         """Thumb up/down on one answer; supersedes this rater's earlier thumb on the same output."""
         if value not in THUMBS:
             raise RatingError(f"thumb must be one of {', '.join(THUMBS)}, not {value!r}")
-        rec = self._record(response)
+        rec = _ratable(self._record(response))
         ctx = RatingContext(rater, catalog_name, blind, pane_order, shuffle_seed, time_to_rate_ms)
         return self._insert(
             self._new_rating("thumb", rec, value, thumb_item(rec.content_hash), ctx, comment)
@@ -145,7 +164,7 @@ class Ratings:
         """A/B preference between two answers to the same prompt (``a``, ``b``, ``tie``, ``both_bad``)."""
         if value not in PREFERENCES:
             raise RatingError(f"preference must be one of {', '.join(PREFERENCES)}, not {value!r}")
-        a, b = self._record(response_a), self._record(response_b)
+        a, b = _ratable(self._record(response_a)), _ratable(self._record(response_b))
         if a.prompt_id != b.prompt_id:
             raise RatingError(
                 f"a preference compares answers to one prompt, not {a.prompt_id!r} and {b.prompt_id!r}"
@@ -240,7 +259,13 @@ class Ratings:
                 model_alias=target.model_alias,
             )
             conn.execute(_INSERT, [retraction.to_row()[c] for c in _COLUMNS])
-            refresh_current(conn, who, target.item)
+            refresh_current(
+                conn,
+                who,
+                target.item,
+                catalog_name=target.catalog_name,
+                prompt_id=target.prompt_id,
+            )
             return target
 
         return self.store.write(do)
@@ -258,7 +283,13 @@ class Ratings:
                 ).fetchone()
                 row["catalog_name"] = found[0] if found else None
             cur = conn.execute(_INSERT, [row[c] for c in _COLUMNS])
-            refresh_current(conn, row["rater"], row["item"])
+            refresh_current(
+                conn,
+                row["rater"],
+                row["item"],
+                catalog_name=row["catalog_name"],
+                prompt_id=row["prompt_id"],
+            )
             return int(cur.lastrowid or 0)
 
         rid = self.store.write(do)
@@ -311,13 +342,22 @@ class Ratings:
             params.append(rater)
         return self.current(where, params)
 
-    def thumb_for(self, response: ResponseRecord, rater: str | None = None) -> Rating | None:
-        """This rater's thumb in force on the answer's output, if any (what a pane shows)."""
+    def thumb_for(
+        self,
+        response: ResponseRecord,
+        rater: str | None = None,
+        catalog_name: str | None = None,
+    ) -> Rating | None:
+        """This rater's thumb in force on the answer's output, if any (what a pane shows).
+
+        The thumb given in ``catalog_name`` (and on the answer's prompt) when there is one; else
+        the newest one given to the same output elsewhere (carried over)."""
         who = resolve_rater(rater or self.default_rater)
-        for r in self.for_content_hash(response.content_hash, who):
-            if r.kind == "thumb":
+        thumbs = [r for r in self.for_content_hash(response.content_hash, who) if r.kind == "thumb"]
+        for r in thumbs:
+            if r.catalog_name == catalog_name and r.prompt_id == response.prompt_id:
                 return r
-        return None
+        return thumbs[-1] if thumbs else None
 
     def history(self, rater: str | None = None) -> list[Rating]:
         """Every row, retractions and superseded ratings included, oldest first."""

@@ -17,11 +17,12 @@ __all__ = ["rebuild_current", "refresh_current"]
 
 _RC_COLUMNS = (
     "rater",
+    "catalog",
+    "prompt_id",
     "item",
     "rating_id",
     "kind",
     "catalog_name",
-    "prompt_id",
     "model_alias",
     "other_model_alias",
     "value",
@@ -29,22 +30,35 @@ _RC_COLUMNS = (
     "content_hash",
     "day",
 )
-_RC_SELECT = f"SELECT {', '.join(_RC_COLUMNS)} FROM ratings_current WHERE rater = ? AND item = ?"
+_KEY = "rater = ? AND catalog = ? AND prompt_id = ? AND item = ?"
+_RC_SELECT = f"SELECT {', '.join(_RC_COLUMNS)} FROM ratings_current WHERE {_KEY}"
 
 
-def refresh_current(conn: sqlite3.Connection, rater: str, item: str) -> None:
+def refresh_current(
+    conn: sqlite3.Connection,
+    rater: str,
+    item: str,
+    *,
+    catalog_name: str | None,
+    prompt_id: str,
+) -> None:
     """Bring ``ratings_current`` and the ``agg_*`` totals in step with the log for one
-    (rater, item), inside the caller's write transaction."""
-    old = conn.execute(_RC_SELECT, [rater, item]).fetchone()
-    conn.execute("DELETE FROM ratings_current WHERE rater = ? AND item = ?", [rater, item])
+    (rater, catalog, prompt, item), inside the caller's write transaction.
+
+    A rating belongs to the catalog and prompt it was given in: the same answer rated in another
+    catalog is another rating in force, never a replacement of this one."""
+    key = [rater, catalog_name or "", prompt_id, item]
+    old = conn.execute(_RC_SELECT, key).fetchone()
+    conn.execute(f"DELETE FROM ratings_current WHERE {_KEY}", key)
     conn.execute(
         f"INSERT INTO ratings_current {RATINGS_CURRENT_SELECT} WHERE r.id = ("
         "SELECT max(id) FROM ratings WHERE rater = ? AND item = ? AND kind != 'retract' "
+        "AND coalesce(catalog_name, '') = ? AND prompt_id = ? "
         "AND id NOT IN (SELECT t.id FROM ratings x JOIN ratings t ON t.uid = x.value "
         "WHERE x.rater = ? AND x.item = ? AND x.kind = 'retract'))",
-        [rater, item, rater, item],
+        [rater, item, catalog_name or "", prompt_id, rater, item],
     )
-    new = conn.execute(_RC_SELECT, [rater, item]).fetchone()
+    new = conn.execute(_RC_SELECT, key).fetchone()
     if old == new:
         return
     if old is not None:
@@ -110,8 +124,8 @@ def _apply(conn: sqlite3.Connection, row: dict[str, Any], sign: int) -> None:
             )
     for other_rater, other_cat in conn.execute(
         "SELECT rater, canon_value FROM ratings_current WHERE catalog_name IS ? AND kind = ? "
-        "AND item = ? AND rater != ?",
-        [row["catalog_name"], row["kind"], row["item"], row["rater"]],
+        "AND prompt_id = ? AND item = ? AND rater != ?",
+        [row["catalog_name"], row["kind"], row["prompt_id"], row["item"], row["rater"]],
     ).fetchall():
         if row["rater"] < other_rater:
             key = [row["rater"], other_rater, row["canon_value"], other_cat]

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from genaicompare.catalog.rated import is_rated_header, ratings_in
+from genaicompare.core.files import escape_line
 from genaicompare.ratings.aggregates import refresh_current
 from genaicompare.ratings.model import (
     _COLUMNS,
@@ -115,7 +116,7 @@ def _ratings_from_rated_line(obj: dict[str, Any]) -> Iterator[Rating]:
 def export_lines(ratings: Iterable[Rating]) -> Iterator[str]:
     """Rating rows as JSON lines, for another rater to import."""
     for r in ratings:
-        yield json.dumps(r.to_json(), ensure_ascii=False, sort_keys=True)
+        yield escape_line(json.dumps(r.to_json(), ensure_ascii=False, sort_keys=True))
 
 
 def import_file(store: Store, path: str | Path) -> ImportResult:
@@ -124,7 +125,7 @@ def import_file(store: Store, path: str | Path) -> ImportResult:
 
     def do(conn: sqlite3.Connection) -> int:
         added = 0
-        touched: set[tuple[str, str]] = set()
+        touched: set[tuple[str, str, str | None, str]] = set()
         for rating in ratings:
             row = rating.to_row()
             row["response_id"] = _response_id(conn, rating.content_hash)
@@ -132,9 +133,9 @@ def import_file(store: Store, path: str | Path) -> ImportResult:
             cur = conn.execute(_INSERT_OR_IGNORE, [row[c] for c in _COLUMNS])
             if cur.rowcount:
                 added += 1
-                touched.add((rating.rater, rating.item))
-        for rater, item in touched:
-            refresh_current(conn, rater, item)
+                touched.add((rating.rater, rating.item, rating.catalog_name, rating.prompt_id))
+        for rater, item, catalog_name, prompt_id in touched:
+            refresh_current(conn, rater, item, catalog_name=catalog_name, prompt_id=prompt_id)
         return added
 
     added = store.write(do)

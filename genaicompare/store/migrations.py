@@ -233,7 +233,7 @@ def m002_ratings_current_and_export_contents(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX rc_day ON ratings_current(catalog_name, kind, day, value)")
     db.execute("CREATE INDEX rc_rating ON ratings_current(rating_id)")
     db.execute(
-        f"INSERT INTO ratings_current {RATINGS_CURRENT_SELECT} WHERE r.id IN ("
+        f"INSERT INTO ratings_current {_M002_RATINGS_CURRENT_SELECT} WHERE r.id IN ("
         "SELECT max(id) FROM ratings WHERE kind != 'retract' AND id NOT IN ("
         "SELECT t.id FROM ratings x JOIN ratings t ON t.uid = x.value "
         "WHERE x.kind = 'retract') GROUP BY rater, item)"
@@ -247,8 +247,8 @@ def m002_ratings_current_and_export_contents(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE exports ADD COLUMN lines INTEGER")
 
 
-# Projects a ``ratings r`` row onto ``ratings_current`` (shared by m002 and genaicompare.ratings).
-RATINGS_CURRENT_SELECT = """
+# m002's projection of a ``ratings r`` row onto its ``ratings_current`` (frozen with m002).
+_M002_RATINGS_CURRENT_SELECT = """
     SELECT r.rater, r.item, r.id, r.kind, r.catalog_name, r.prompt_id, r.model_alias,
            r.other_model_alias, r.value,
            CASE WHEN r.kind = 'pair' AND r.content_hash > r.other_content_hash
@@ -256,6 +256,25 @@ RATINGS_CURRENT_SELECT = """
                 ELSE r.value END,
            r.content_hash, substr(r.created_at, 1, 10)
     FROM ratings r"""
+
+# Projects a ``ratings r`` row onto ``ratings_current`` as m006 shaped it (shared by m006,
+# rebuild_current and genaicompare.ratings): the key (rater, catalog — the catalog name, '' outside
+# any catalog —, prompt, item) first, then what the totals need.
+RATINGS_CURRENT_SELECT = """
+    SELECT r.rater, coalesce(r.catalog_name, ''), r.prompt_id, r.item, r.id, r.kind,
+           r.catalog_name, r.model_alias, r.other_model_alias, r.value,
+           CASE WHEN r.kind = 'pair' AND r.content_hash > r.other_content_hash
+                THEN CASE r.value WHEN 'a' THEN 'b' WHEN 'b' THEN 'a' ELSE r.value END
+                ELSE r.value END,
+           r.content_hash, substr(r.created_at, 1, 10)
+    FROM ratings r"""
+
+# The ratings in force: per (rater, catalog, prompt, item), the newest rating not retracted.
+_IN_FORCE = (
+    "SELECT max(id) FROM ratings WHERE kind != 'retract' AND id NOT IN ("
+    "SELECT t.id FROM ratings x JOIN ratings t ON t.uid = x.value WHERE x.kind = 'retract') "
+    "GROUP BY rater, coalesce(catalog_name, ''), prompt_id, item"
+)
 
 
 @migration
@@ -329,7 +348,8 @@ def rebuild_rating_aggregates(conn: sqlite3.Connection) -> None:
         "INSERT INTO agg_rater_pairs SELECT coalesce(a.catalog_name, ''), a.rater, b.rater, "
         "a.canon_value, b.canon_value, count(*) FROM ratings_current a "
         "JOIN ratings_current b ON b.catalog_name IS a.catalog_name AND b.kind = a.kind "
-        "AND b.item = a.item AND b.rater > a.rater GROUP BY 1, 2, 3, 4, 5"
+        "AND b.prompt_id = a.prompt_id AND b.item = a.item AND b.rater > a.rater "
+        "GROUP BY 1, 2, 3, 4, 5"
     )
     if "agg_pairs" in tables:  # m004 onwards (m003 runs this function before they exist)
         conn.execute(
@@ -367,14 +387,57 @@ def m005_ratings_current_by_rater(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX rc_rater_rating ON ratings_current(rater, rating_id)")
 
 
+@migration
+def m006_ratings_current_per_catalog_and_prompt(db: sqlite_utils.Database) -> None:
+    # A rating belongs to the catalog, prompt, answer and rater it was given in. Keyed on (rater,
+    # item) alone, a thumb on the same cached answer in another catalog superseded the first
+    # catalog's thumb and moved it there (issue #12 §4). The rating in force is now kept per
+    # (rater, catalog, prompt, item); the log itself is unchanged, so every thumb that an older
+    # version filed under the other catalog only comes back where it was given.
+    db.execute("DROP TABLE ratings_current")  # derived data; its indexes go with it
+    db.execute(
+        """
+        CREATE TABLE ratings_current (
+            -- The key first: SQLite 3.40's integrity_check misreads a WITHOUT ROWID table
+            -- whose key columns are not declared first and in order.
+            rater TEXT NOT NULL,
+            catalog TEXT NOT NULL,            -- catalog_name, '' outside any catalog
+            prompt_id TEXT NOT NULL,
+            item TEXT NOT NULL,
+            rating_id INTEGER NOT NULL,
+            kind TEXT NOT NULL,               -- thumb | pair
+            catalog_name TEXT,
+            model_alias TEXT,
+            other_model_alias TEXT,
+            value TEXT NOT NULL,
+            canon_value TEXT NOT NULL,        -- pair value with a = the smaller content hash
+            content_hash TEXT,
+            day TEXT NOT NULL,                -- YYYY-MM-DD of the rating
+            PRIMARY KEY (rater, catalog, prompt_id, item)
+        ) WITHOUT ROWID"""
+    )
+    db.execute(
+        "CREATE INDEX rc_model ON ratings_current"
+        "(catalog_name, kind, model_alias, other_model_alias, prompt_id, value)"
+    )
+    db.execute(
+        "CREATE INDEX rc_item ON ratings_current(catalog_name, kind, item, rater, canon_value)"
+    )
+    db.execute(
+        "CREATE INDEX rc_rater_prompt ON ratings_current"
+        "(catalog_name, kind, rater, prompt_id, model_alias, value)"
+    )
+    db.execute("CREATE INDEX rc_day ON ratings_current(catalog_name, kind, day, value)")
+    db.execute("CREATE INDEX rc_rating ON ratings_current(rating_id)")
+    db.execute("CREATE INDEX rc_rater_rating ON ratings_current(rater, rating_id)")
+    rebuild_current(db.conn)
+
+
 def rebuild_current(conn: sqlite3.Connection) -> None:
     """Recompute ``ratings_current`` and the totals from the whole log (after deletions), in the
     caller's transaction."""
     conn.execute("DELETE FROM ratings_current")
     conn.execute(
-        f"INSERT INTO ratings_current {RATINGS_CURRENT_SELECT} WHERE r.id IN ("
-        "SELECT max(id) FROM ratings WHERE kind != 'retract' AND id NOT IN ("
-        "SELECT t.id FROM ratings x JOIN ratings t ON t.uid = x.value WHERE x.kind = 'retract') "
-        "GROUP BY rater, item)"
+        f"INSERT INTO ratings_current {RATINGS_CURRENT_SELECT} WHERE r.id IN ({_IN_FORCE})"
     )
     rebuild_rating_aggregates(conn)

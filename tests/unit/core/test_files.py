@@ -20,6 +20,33 @@ def test_dumps_line_round_trips_every_string() -> None:
     assert json.loads(line)["k"] == s
 
 
+CONTROLS = (
+    "\u009b31m 8-bit CSI, \u0080 \u009f C1; bidi \u202a\u202b\u202c\u202d\u202e "
+    "\u2066\u2067\u2068\u2069; zero-width \u200b\u200c\u200d\u200e\u200f \u061c \ufeff"
+)
+
+
+def test_dumps_line_escapes_c1_bidi_and_zero_width_controls_as_json_does() -> None:
+    line = dumps_line({"text": CONTROLS, "k\u202e": 1})
+    # Not one of them is written raw: a terminal or editor showing the file obeys none of them.
+    raw = [c for c in line if 0x80 <= ord(c) <= 0x9F or ord(c) in _BIDI_AND_ZERO_WIDTH]
+    assert raw == []
+    assert "\\u009b31m" in line and "\\u202e" in line and "\\u200b" in line
+    # ...and the text is kept: any JSON parser reads back exactly what was written.
+    assert json.loads(line) == {"text": CONTROLS, "k\u202e": 1}
+    # Ordinary non-ASCII stays readable as itself.
+    assert dumps_line({"t": "😀 ☃ é ü"}) == '{"t":"😀 ☃ é ü"}'
+
+
+_BIDI_AND_ZERO_WIDTH = {
+    *range(0x202A, 0x202F),
+    *range(0x2066, 0x206A),
+    *range(0x200B, 0x2010),
+    0x061C,
+    0xFEFF,
+}
+
+
 def test_atomic_write_leaves_the_old_file_on_failure(tmp_path: Path) -> None:
     target = tmp_path / "out.jsonl"
     target.write_text("old content\n")
