@@ -8,7 +8,14 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any
 
-from genaicompare.commands._common import add_model_arguments, load_with_models, open_store
+from genaicompare.commands._common import (
+    add_model_arguments,
+    load_with_models,
+    non_negative_int,
+    open_store,
+    positive_int,
+    positive_seconds,
+)
 from genaicompare.core.errors import UserError
 from genaicompare.core.sanitize import one_line
 from genaicompare.providers.events import Timeouts
@@ -57,7 +64,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-j",
         "--jobs",
-        type=int,
+        type=positive_int,
         default=DEFAULT_CONCURRENCY,
         help=f"requests in flight at once (default {DEFAULT_CONCURRENCY})",
     )
@@ -71,7 +78,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--repeat",
-        type=int,
+        type=positive_int,
         default=1,
         help="samples per prompt × model: identical outputs collapse with counts; "
         "consistency and pass@k / pass^k are reported (default 1)",
@@ -88,7 +95,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--max-errors",
-        type=int,
+        type=non_negative_int,
         default=0,
         help="answers in error/timeout tolerated before exit 2 (default 0)",
     )
@@ -115,25 +122,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--timeout-first-token",
-        type=float,
+        type=positive_seconds,
         default=_DEFAULT_TIMEOUTS.first_token,
         help="seconds to wait for the first token (default %(default)s)",
     )
     parser.add_argument(
         "--timeout-chunk",
-        type=float,
+        type=positive_seconds,
         default=_DEFAULT_TIMEOUTS.between_chunks,
         help="seconds to wait between chunks (default %(default)s)",
     )
     parser.add_argument(
         "--timeout-connect",
-        type=float,
+        type=positive_seconds,
         default=_DEFAULT_TIMEOUTS.connect,
         help="seconds to connect (default %(default)s)",
     )
     parser.add_argument(
         "--retries",
-        type=int,
+        type=non_negative_int,
         default=_DEFAULT_TIMEOUTS.max_retries,
         help="retries before the first token (default %(default)s)",
     )
@@ -148,12 +155,6 @@ def main(args: argparse.Namespace) -> int:
     from genaicompare.gate.rules import RuleError, parse_rules
     from genaicompare.gate.verdict import decide
 
-    if args.jobs < 1:
-        raise UserError("-j/--jobs must be at least 1")
-    if args.repeat < 1:
-        raise UserError("--repeat must be at least 1")
-    if args.max_errors < 0:
-        raise UserError("--max-errors must be 0 or more")
     try:
         rules = parse_rules(args.fail_on)
     except RuleError as exc:

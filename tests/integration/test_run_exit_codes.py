@@ -115,7 +115,12 @@ def test_exit_2_on_provider_errors_beyond_max_errors(tmp_path: Path, server: Fak
         (["--baseline", "nosuchmodel"], "neither a stored run id nor a model alias"),
         (["--baseline", "999"], "no run 999"),
         (["--resume", "999"], "--resume 999: no such run"),
-        (["-j", "0"], "-j/--jobs must be at least 1"),
+        (["-j", "0"], "argument -j/--jobs: must be 1 or more, got '0'"),
+        (["--repeat", "0"], "argument --repeat: must be 1 or more"),
+        (["--max-errors", "-1"], "argument --max-errors: must be 0 or more"),
+        (["--timeout-first-token", "-1"], "argument --timeout-first-token: must be a number"),
+        (["--timeout-chunk", "nan"], "argument --timeout-chunk: must be a number of seconds"),
+        (["--timeout-connect", "inf"], "argument --timeout-connect: must be a number"),
     ],
 )
 def test_exit_2_on_configuration_errors(
