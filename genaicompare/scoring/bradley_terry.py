@@ -241,6 +241,9 @@ def fit_bt_map(
     pa, pb = pairs // m, pairs % m
     to_pair = np.zeros((k, pairs.size))
     to_pair[np.arange(k), pair_of] = 1.0
+    pair_models = np.zeros((pairs.size, m))  # pair → its two models (the Hessian's diagonal)
+    pair_models[np.arange(pairs.size), pa] = 1.0
+    pair_models[np.arange(pairs.size), pb] = 1.0
     inv_var = 1.0 / (prior_sd * prior_sd)
 
     def loss(r: FloatArray) -> FloatArray:
@@ -256,11 +259,8 @@ def fit_bt_map(
         h = np.zeros((rounds, m, m))
         h[:, pa, pb] = -s
         h[:, pb, pa] = -s
-        diag = np.zeros((rounds, m))
-        np.add.at(diag, (slice(None), pa), s)
-        np.add.at(diag, (slice(None), pb), s)
         idx = np.arange(m)
-        h[:, idx, idx] = diag + inv_var
+        h[:, idx, idx] = s @ pair_models + inv_var
         return grad, h
 
     r = np.zeros((rounds, m))
