@@ -357,7 +357,8 @@ def print_scores(scores: Scores) -> None:
             "answers",
             "thumbs up",
             "mean length",
-            "mean latency",
+            "latency ms",
+            "flags",
         )
         for r in entries[-30:]:
             tt.add_row(
@@ -377,7 +378,7 @@ def print_scores(scores: Scores) -> None:
                     r.get("mean_latency_ms_upper"),
                     r.get("mean_latency_ms_n"),
                     0,
-                    "",
                 ),
+                str(r.get("safety_flags", 0)),
             )
         out.print(tt)

@@ -147,7 +147,7 @@ def auc_interval(positive: Any, negative: Any, z: float = Z95) -> tuple[float, f
     return a, max(0.0, a - half), min(1.0, a + half)
 
 
-BOOTSTRAP_MAX_N = 2000
+BOOTSTRAP_MAX_N = 500
 """Above this many values a mean's interval is the normal one (see :func:`mean_interval`)."""
 
 
