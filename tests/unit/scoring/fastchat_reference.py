@@ -1,5 +1,5 @@
 """FastChat's Bradley–Terry code, copied unchanged from lm-sys/FastChat
-``fastchat/serve/monitor/rating_systems.py`` (commit 0e6d3e4b, Apache License 2.0), as the test
+``fastchat/serve/monitor/rating_systems.py`` (commit 0e6d3e4b, Apache License 2.0; layout by ruff format), as the test
 reference for ``method="fastchat"``. Only two edits: ``compute_bootstrap_bt`` maps the rounds in
 this process instead of a ``multiprocessing.Pool`` with ``tqdm`` (the same calls, in order), and
 ``scale_and_offset`` has no baseline model (none of ours is FastChat's mixtral anchor).
