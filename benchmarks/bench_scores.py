@@ -1,4 +1,4 @@
-"""P5: every score on 1,000,000 ratings (goal ≤ 2 s), Bradley–Terry with 100 bootstrap rounds included.
+"""P5: every score on 1,000,000 ratings (goal ≤ 2 s), Bradley–Terry with 1,000 bootstrap rounds included.
 
 Builds a real SQLite database through the store's migrations (catalog, runs, responses, metrics and
 ratings — thumbs, A/B preferences, superseded ratings and retractions from many raters), then times
@@ -229,7 +229,7 @@ def main() -> int:
         n_rows = store.query("SELECT count(*) AS n FROM ratings")[0]["n"]
         for _ in range(args.repeat):
             t0, c0 = time.perf_counter(), time.process_time()
-            result = compute_scores(store, "bench", rounds=100)
+            result = compute_scores(store, "bench", rounds=1000)
             times.append(time.perf_counter() - t0)
             cpu.append(time.process_time() - c0)
     assert result is not None

@@ -77,6 +77,24 @@ def _apply(conn: sqlite3.Connection, row: dict[str, Any], sign: int) -> None:
             "SET n = n + excluded.n",
             [cat, row["model_alias"], row["other_model_alias"], row["value"], sign],
         )
+        # One battle per judgement: a pair vote supersedes the battles its rater's thumbs on
+        # this prompt made between these two models (issue 12 §5) — while it is the only one.
+        if not _pair_voted(conn, row, row["model_alias"], row["other_model_alias"]):
+            thumbs = conn.execute(
+                "SELECT model_alias, value FROM ratings_current WHERE catalog_name IS ? "
+                "AND kind = 'thumb' AND rater = ? AND prompt_id = ? AND model_alias IN (?, ?)",
+                [
+                    row["catalog_name"],
+                    row["rater"],
+                    row["prompt_id"],
+                    row["model_alias"],
+                    row["other_model_alias"],
+                ],
+            ).fetchall()
+            for ma, va in thumbs:
+                for mb, vb in thumbs:
+                    if ma < mb:
+                        _thumb_battle(conn, cat, ma, mb, va, vb, -sign)
     if row["kind"] == "thumb":
         up = sign if row["value"] == "up" else 0
         model = row["model_alias"]
@@ -104,24 +122,12 @@ def _apply(conn: sqlite3.Connection, row: dict[str, Any], sign: int) -> None:
         for other_model, other_value in others:
             if model is None or other_model is None or other_model == model:
                 continue
+            if _pair_voted(conn, row, model, other_model):
+                continue  # that rater's pair vote is the battle (issue 12 §5)
             if model < other_model:
-                a, b, va, vb = model, other_model, row["value"], other_value
+                _thumb_battle(conn, cat, model, other_model, row["value"], other_value, sign)
             else:
-                a, b, va, vb = other_model, model, other_value, row["value"]
-            conn.execute(
-                "INSERT INTO agg_thumb_battles VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE "
-                "SET a_wins = a_wins + excluded.a_wins, b_wins = b_wins + excluded.b_wins, "
-                "ties = ties + excluded.ties, both_bad = both_bad + excluded.both_bad",
-                [
-                    cat,
-                    a,
-                    b,
-                    sign * (va == "up" and vb == "down"),
-                    sign * (va == "down" and vb == "up"),
-                    sign * (va == vb == "up"),
-                    sign * (va == vb == "down"),
-                ],
-            )
+                _thumb_battle(conn, cat, other_model, model, other_value, row["value"], sign)
     for other_rater, other_cat in conn.execute(
         "SELECT rater, canon_value FROM ratings_current WHERE catalog_name IS ? AND kind = ? "
         "AND prompt_id = ? AND item = ? AND rater != ?",
@@ -136,3 +142,37 @@ def _apply(conn: sqlite3.Connection, row: dict[str, Any], sign: int) -> None:
             "SET n = n + excluded.n",
             [cat, *key, sign],
         )
+
+
+def _pair_voted(conn: sqlite3.Connection, row: dict[str, Any], a: str, b: str) -> bool:
+    """Whether ``row``'s rater has a pair vote in force on its prompt between models ``a`` and
+    ``b`` (other than ``row`` itself)."""
+    return (
+        conn.execute(
+            "SELECT 1 FROM ratings_current WHERE catalog_name IS ? AND kind = 'pair' "
+            "AND rater = ? AND prompt_id = ? AND item != ? AND ((model_alias = ? AND "
+            "other_model_alias = ?) OR (model_alias = ? AND other_model_alias = ?)) LIMIT 1",
+            [row["catalog_name"], row["rater"], row["prompt_id"], row["item"], a, b, b, a],
+        ).fetchone()
+        is not None
+    )
+
+
+def _thumb_battle(
+    conn: sqlite3.Connection, cat: str, a: str, b: str, va: str, vb: str, sign: int
+) -> None:
+    """Add (or remove) one same-prompt thumb battle between models ``a`` < ``b``."""
+    conn.execute(
+        "INSERT INTO agg_thumb_battles VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE "
+        "SET a_wins = a_wins + excluded.a_wins, b_wins = b_wins + excluded.b_wins, "
+        "ties = ties + excluded.ties, both_bad = both_bad + excluded.both_bad",
+        [
+            cat,
+            a,
+            b,
+            sign * (va == "up" and vb == "down"),
+            sign * (va == "down" and vb == "up"),
+            sign * (va == vb == "up"),
+            sign * (va == vb == "down"),
+        ],
+    )

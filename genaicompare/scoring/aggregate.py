@@ -25,9 +25,10 @@ from genaicompare.scoring.bradley_terry import BattleCounts, bradley_terry, vote
 from genaicompare.scoring.results import ModelScore, Scores, ScoresTable, table_rows
 from genaicompare.scoring.stats import (
     FloatArray,
-    auc,
-    cohen_kappa,
+    auc_interval,
     grouped_quantiles,
+    kappa_interval,
+    mean_interval,
     newcombe_difference,
     wilson_interval,
 )
@@ -70,17 +71,20 @@ def compute_scores(
     store: Store,
     catalog_name: str | None,
     by: str | None = None,
-    rounds: int = 100,
+    rounds: int = 1000,
     seed: int = 0,
     segment_prefix: str = "segment:",
     parallel: bool = True,
+    method: str = "map",
+    min_battles: int = 10,
 ) -> Scores:
     """Every score for one catalog's ratings and responses (all catalogs when ``None``).
 
     ``by``: ``tag`` or ``task`` adds per-group rows. Reads through its own connections, each in a
     read transaction, while others keep writing. With ``parallel`` the answers and the ratings are
     read on two connections at once; a rating committed between their first reads can then show
-    in one part and not yet in the other (ids are matched, never misaligned).
+    in one part and not yet in the other (ids are matched, never misaligned). ``rounds``,
+    ``seed``, ``method`` and ``min_battles`` go to :func:`~.bradley_terry.bradley_terry`.
     """
     if by not in (None, "tag", "task"):
         raise ValueError("by must be 'tag' or 'task'")
@@ -95,6 +99,7 @@ def compute_scores(
             conn.execute("PRAGMA busy_timeout = 10000")
             conn.execute("BEGIN")
         scorer = _Scorer(conns[0], catalog_name, by, rounds, seed, segment_prefix)
+        scorer.method, scorer.min_battles = method, min_battles
         return scorer.run(side=conns[1] if parallel else None)
     finally:
         for conn in conns:
@@ -119,6 +124,10 @@ class _Arrays:
     days: list[str]
     cached: NDArray[np.bool_]
     ok: NDArray[np.bool_]
+    """Completed (``complete`` or ``length``)."""
+    failed: NDArray[np.bool_]
+    """Ended in ``error`` or ``timeout`` — an error; a cancellation is the user's own, not one."""
+    cancelled: NDArray[np.bool_]
     latency: FloatArray
     ttft: FloatArray
     cost: FloatArray
@@ -141,6 +150,7 @@ class _Scorer:
     ) -> None:
         self.conn, self.catalog, self.by = conn, catalog, by
         self.rounds, self.seed, self.prefix = rounds, seed, segment_prefix
+        self.method, self.min_battles = "map", 10
         self.timings: dict[str, float] = {}
         self._t, self._cpu = time.perf_counter(), time.process_time()
         if catalog is None:
@@ -194,7 +204,16 @@ class _Scorer:
         self._lap("model_rows")
         pair_counts, thumb_counts = self._battles()
         counts = pair_counts + thumb_counts
-        bt = bradley_terry(counts, rounds=self.rounds, seed=self.seed)
+        bt = bradley_terry(
+            counts,
+            rounds=self.rounds,
+            seed=self.seed,
+            method=self.method,
+            min_battles=self.min_battles,
+        )
+        votes = pair_counts.per_model()
+        for s in rows:
+            s.votes = int(votes[self.models.index(s.model)])
         self._lap("bradley_terry")
         kappa = self._kappa()
         self._lap("kappa")
@@ -310,7 +329,8 @@ class _Scorer:
             "SELECT group_concat(r.id), group_concat(" + _case("r.model_alias", len(m)) + "), "
             "group_concat(coalesce(pm.code, -1)), group_concat(coalesce(r.run_id, -1)), "
             f"group_concat(substr(r.created_at, 1, 10), '{SEP}'), group_concat(r.from_cache), "
-            "group_concat(r.state IN ('complete', 'length')), "
+            "group_concat(CASE WHEN r.state IN ('complete', 'length') THEN 0 WHEN r.state IN "
+            "('error', 'timeout') THEN 1 WHEN r.state = 'cancelled' THEN 2 ELSE 3 END), "
             "group_concat(coalesce(r.latency_ms, 'nan')), group_concat(coalesce(r.ttft_ms, 'nan')), "
             "group_concat(coalesce(r.cost_usd, 'nan')), group_concat(length(r.text)) "
             "FROM responses r LEFT JOIN temp.gc_pm pm ON pm.prompt_id = r.prompt_id "
@@ -322,6 +342,7 @@ class _Scorer:
         order = order[_nums(row[1], np.int64)[order] >= 0]
         days_raw = np.array(row[4].split(SEP)) if row[4] else np.empty(0, dtype="U10")
         days, day = np.unique(days_raw, return_inverse=True)
+        state = _nums(row[6], np.int64)[order]
         arr = _Arrays(
             rid=rid[order],
             model=_nums(row[1], np.int64)[order],
@@ -330,7 +351,9 @@ class _Scorer:
             day=day.astype(np.int64)[order] if day.size else day.astype(np.int64),
             days=[str(d) for d in days],
             cached=_nums(row[5], np.int64)[order].astype(bool),
-            ok=_nums(row[6], np.int64)[order].astype(bool),
+            ok=state == 0,
+            failed=state == 1,
+            cancelled=state == 2,
             latency=_nums(row[7])[order],
             ttft=_nums(row[8])[order],
             cost=_nums(row[9])[order],
@@ -396,13 +419,15 @@ class _Scorer:
         k_live = key_resp[live]
         i_live = idx[live]
         n_resp = np.bincount(k_live, minlength=n_keys)
-        errors = np.bincount(k_live, ~a.ok[i_live], n_keys)
+        errors = np.bincount(k_live, a.failed[i_live], n_keys)
+        cancelled = np.bincount(k_live, a.cancelled[i_live], n_keys)
         lat = grouped_quantiles(a.latency[i_live], k_live, n_keys, (0.5, 0.95))
         ttft = grouped_quantiles(a.ttft[i_live], k_live, n_keys, (0.5, 0.95))
         cost = a.cost[i_live]
         known = ~np.isnan(cost)
         cost_sum = np.bincount(k_live[known], cost[known], n_keys)
         cost_n = np.bincount(k_live[known], minlength=n_keys)
+        cost_ci = _grouped_mean_intervals(k_live[known], cost[known], n_keys)
         # Metrics: rows whose response is among ``idx`` (live, completed), keyed like it.
         per_resp_key = np.full(a.rid.size, -1, dtype=np.int64)
         ok_live = live & a.ok[idx]
@@ -424,12 +449,15 @@ class _Scorer:
                 s.up_rate = s.up / s.rated
                 s.up_lower, s.up_upper = float(lo[k]), float(hi[k])
             s.responses, s.errors = int(n_resp[k]), int(errors[k])
+            s.cancelled = int(cancelled[k])
             s.latency_p50, s.latency_p95 = _opt(lat[k, 0]), _opt(lat[k, 1])
             s.ttft_p50, s.ttft_p95 = _opt(ttft[k, 0]), _opt(ttft[k, 1])
             s.cost_unknown = int(n_resp[k] - cost_n[k])
             if cost_n[k]:
                 s.cost_total = float(cost_sum[k])
                 s.cost_per_answer = float(cost_sum[k] / cost_n[k])
+                s.cost_per_answer_lower = _opt(cost_ci[k, 0])
+                s.cost_per_answer_upper = _opt(cost_ci[k, 1])
             s.metrics = {self.metric_names[n]: v for (kk, n), v in stats.items() if kk == k}
             out.append(s)
         return out
@@ -559,17 +587,30 @@ class _Scorer:
         out = []
         for (ra, rb), t in sorted(tables.items()):
             n = int(t.sum())
-            out.append(
-                {
-                    "rater_a": ra,
-                    "rater_b": rb,
-                    "shared": n,
-                    "kappa": cohen_kappa(t),
-                    "kappa_thumbs": cohen_kappa(t[:2, :2]) if t[:2, :2].sum() else None,
-                    "kappa_preferences": cohen_kappa(t[2:, 2:]) if t[2:, 2:].sum() else None,
-                    "agreement": float(np.trace(t) / n),
-                }
-            )
+            agree = float(np.trace(t))
+            (a_lo,), (a_hi,) = wilson_interval([agree], [n])
+            entry: dict[str, Any] = {
+                "rater_a": ra,
+                "rater_b": rb,
+                "shared": n,
+                "agreement": agree / n,
+                "agreement_lower": _opt(a_lo),
+                "agreement_upper": _opt(a_hi),
+                "enough": n >= MIN_AGREEMENT_N,
+            }
+            for key, sub in (
+                ("kappa", t),
+                ("kappa_thumbs", t[:2, :2]),
+                ("kappa_preferences", t[2:, 2:]),
+            ):
+                if not sub.sum():
+                    entry[key] = entry[f"{key}_lower"] = entry[f"{key}_upper"] = None
+                    entry[f"{key}_n"] = 0
+                    continue
+                k, lo, hi = kappa_interval(sub)
+                entry[key], entry[f"{key}_lower"], entry[f"{key}_upper"] = k, _opt(lo), _opt(hi)
+                entry[f"{key}_n"] = int(sub.sum())
+            out.append(entry)
         return out
 
     def _answer_thumbs(self) -> tuple[NDArray[Any], ...]:
@@ -624,14 +665,12 @@ class _Scorer:
             u = float(ups[run_of == run].sum())
             kk = float(n[run_of == run].sum())
             (lo,), (hi,) = wilson_interval([u], [kk])
+            entry = {"run_id": int(run), "responses": int(sel.sum())}
+            entry.update(_mean_fields("mean_length", a.length[sel]))
+            entry.update(_mean_fields("mean_latency_ms", a.latency[live]))
             per_run.append(
                 {
-                    "run_id": int(run),
-                    "responses": int(sel.sum()),
-                    "mean_length": _opt(a.length[sel].mean()) if sel.any() else None,
-                    "mean_latency_ms": _opt(np.nanmean(a.latency[live]))
-                    if np.isfinite(a.latency[live]).any()
-                    else None,
+                    **entry,
                     "rated": int(kk),
                     "up_rate": (u / kk) if kk else None,
                     "up_lower": _opt(lo),
@@ -668,10 +707,9 @@ class _Scorer:
         live = ~a.cached
         nd = len(a.days)
         count = np.bincount(a.day[live], minlength=nd)
-        length = np.bincount(a.day[live], a.length[live], nd)
-        lat_ok = live & ~np.isnan(a.latency)
-        lat = np.bincount(a.day[lat_ok], a.latency[lat_ok], nd)
-        lat_n = np.bincount(a.day[lat_ok], minlength=nd)
+        order = np.argsort(a.day[live], kind="stable")
+        bounds = np.searchsorted(a.day[live][order], np.arange(nd + 1))
+        day_length, day_latency = a.length[live][order], a.latency[live][order]
         flags = np.bincount(a.day[live], flagged[live], nd)
         for i, day in enumerate(a.days):
             if not count[i]:
@@ -679,12 +717,11 @@ class _Scorer:
             entry = days.setdefault(
                 day, {"day": day, "rated": 0, "up_rate": None, "up_lower": None, "up_upper": None}
             )
-            entry.update(
-                responses=int(count[i]),
-                mean_length=float(length[i] / count[i]),
-                mean_latency_ms=float(lat[i] / lat_n[i]) if lat_n[i] else None,
-                safety_flags=int(flags[i]),
-            )
+            chunk = slice(bounds[i], bounds[i + 1])
+            entry.update(responses=int(count[i]))
+            entry.update(_mean_fields("mean_length", day_length[chunk]))
+            entry.update(_mean_fields("mean_latency_ms", day_latency[chunk]))
+            entry.update(safety_flags=int(flags[i]))
         return [days[d] for d in sorted(days)]
 
     def _fairness(
@@ -720,7 +757,7 @@ class _Scorer:
                 u, n = int(ups[mi, si]), int(ns[mi, si])
                 (lo,), (hi,) = wilson_interval([u], [n])
                 mets = {
-                    self.metric_names[name]: v["mean"]
+                    self.metric_names[name]: v
                     for (k, name), v in stats.items()
                     if k == mi * n_s + si
                 }
@@ -775,21 +812,58 @@ def _metric_stats(
     out: dict[tuple[int, int], dict[str, float | int | None]] = {}
     for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
         chunk = v[s:e]
+        mean, lo, hi = mean_interval(chunk)
         out[(int(k[s]), int(nm[s]))] = {
-            "mean": float(chunk.mean()),
+            "mean": mean,
+            "lower": _opt(lo),
+            "upper": _opt(hi),
             "median": float(np.median(chunk)),
             "n": int(e - s),
         }
     return out
 
 
+def _mean_fields(name: str, values: FloatArray) -> dict[str, Any]:
+    """``name`` (the mean), its 95% interval and its n (NaN values dropped)."""
+    mean, lo, hi = mean_interval(values)
+    n = int(np.count_nonzero(~np.isnan(values)))
+    return {name: _opt(mean), f"{name}_lower": _opt(lo), f"{name}_upper": _opt(hi), f"{name}_n": n}
+
+
+def _grouped_mean_intervals(keys: NDArray[np.int64], values: FloatArray, n_keys: int) -> FloatArray:
+    """(n_keys × 2) 95% intervals of each key's mean (:func:`mean_interval`); NaN if < 2 values."""
+    out = np.full((n_keys, 2), np.nan)
+    if keys.size == 0:
+        return out
+    order = np.argsort(keys, kind="stable")
+    k, v = keys[order], values[order]
+    bounds = np.searchsorted(k, np.arange(n_keys + 1))
+    for key in range(n_keys):
+        if bounds[key + 1] - bounds[key] >= 2:
+            _m, lo, hi = mean_interval(v[bounds[key] : bounds[key + 1]])
+            out[key] = (lo, hi)
+    return out
+
+
+MIN_AGREEMENT_N = 10
+"""Fewer shared items (rater κ) or answers (metric agreement) than this: "n too small"."""
+MIN_AGREEMENT_CLASS = 3
+"""Metric agreement also needs this many thumbs-up and thumbs-down answers."""
+
+
 def _agreement(name: str, pos: FloatArray, neg: FloatArray) -> dict[str, Any]:
+    """One metric against the human majority thumb: pass/fail agreement and κ, or the AUC, each
+    with n and a 95% interval; ``enough`` is False (shown "n too small") below
+    :data:`MIN_AGREEMENT_N` answers or :data:`MIN_AGREEMENT_CLASS` of either thumb."""
     both = np.concatenate([pos, neg])
     entry: dict[str, Any] = {
         "metric": name,
         "n": int(both.size),
         "n_up": int(pos.size),
         "n_down": int(neg.size),
+        "enough": bool(
+            both.size >= MIN_AGREEMENT_N and min(pos.size, neg.size) >= MIN_AGREEMENT_CLASS
+        ),
     }
     if np.isin(both, (0.0, 1.0)).all():
         # An assertion or a pass/fail judge: how often it agrees with the thumb, and κ.
@@ -798,9 +872,15 @@ def _agreement(name: str, pos: FloatArray, neg: FloatArray) -> dict[str, Any]:
             dtype=np.float64,
         )
         entry["kind"] = "pass/fail"
-        entry["agreement"] = float((t[0, 0] + t[1, 1]) / t.sum())
-        entry["kappa"] = cohen_kappa(t)
+        agree = float(t[0, 0] + t[1, 1])
+        (lo,), (hi,) = wilson_interval([agree], [t.sum()])
+        entry["agreement"] = agree / float(t.sum())
+        entry["agreement_lower"], entry["agreement_upper"] = _opt(lo), _opt(hi)
+        k, k_lo, k_hi = kappa_interval(t)
+        entry["kappa"], entry["kappa_lower"], entry["kappa_upper"] = k, _opt(k_lo), _opt(k_hi)
     else:
         entry["kind"] = "score"
-        entry["auc"] = auc(pos, neg) if pos.size and neg.size else None
+        a, lo, hi = auc_interval(pos, neg)
+        entry["auc"] = _opt(a)
+        entry["auc_lower"], entry["auc_upper"] = _opt(lo), _opt(hi)
     return entry

@@ -11,6 +11,13 @@ import numpy as np
 
 from genaicompare.scoring.bradley_terry import BTResult
 
+BT_METHODS = {
+    "map": "Bradley-Terry, ln(10) logit, ties = half, 400r+1000; MAP fit with a N(0, 200²) "
+    "prior on the ratings, Newton to convergence; 95% interval = bootstrap percentile ∪ Laplace",
+    "fastchat": "FastChat Bradley-Terry (L-BFGS, ln(10) logit, ties = half, 400r+1000), "
+    "bootstrap percentile interval",
+}
+
 
 @dataclass
 class ModelScore:
@@ -19,20 +26,29 @@ class ModelScore:
     model: str
     group: str | None = None
     responses: int = 0
+    """Live answers (cached replays are not counted)."""
     errors: int = 0
+    """Answers that ended in ``error`` or ``timeout`` (a cancellation is not an error)."""
+    cancelled: int = 0
+    """Answers the user cancelled."""
     rated: int = 0
+    """Thumbs in force on this model's answers: the n of the thumbs-up rate."""
+    votes: int = 0
+    """A/B (pair) votes in force that include this model (``rated`` counts thumbs only)."""
     up: int = 0
     up_rate: float | None = None
     up_lower: float | None = None
     up_upper: float | None = None
     metrics: dict[str, dict[str, float | int | None]] = field(default_factory=dict)
-    """name → {mean, median, n}."""
+    """name → {mean, lower, upper (95% interval of the mean), median, n}."""
     latency_p50: float | None = None
     latency_p95: float | None = None
     ttft_p50: float | None = None
     ttft_p95: float | None = None
     cost_total: float | None = None
     cost_per_answer: float | None = None
+    cost_per_answer_lower: float | None = None
+    cost_per_answer_upper: float | None = None
     cost_unknown: int = 0
 
 
@@ -63,7 +79,12 @@ class Scores:
                 "rounds": self.bt.rounds,
                 "seed": self.bt.seed,
                 "battles": self.bt.n_battles,
-                "method": "FastChat Bradley-Terry (L-BFGS, ln(10) logit, ties = half, 400r+1000)",
+                "method": self.bt.method,
+                "method_detail": BT_METHODS[self.bt.method],
+                "prior_sd": self.bt.prior_sd,
+                "min_battles": self.bt.min_battles,
+                "rankable": self.bt.rankable,
+                "status": self.bt.status(),
             }
         )
         out.pop("timings")
@@ -91,7 +112,8 @@ class Scores:
         if self.bt is not None:
             series.append(
                 {
-                    "title": f"Bradley-Terry rating (95% CI, {self.bt.rounds} bootstrap rounds)",
+                    "title": f"Bradley-Terry rating (95% CI, {self.bt.rounds} bootstrap rounds)"
+                    + ("" if self.bt.rankable else f" — {self.bt.status()}"),
                     "unit": "",
                     "bars": [
                         {
@@ -150,17 +172,23 @@ class ScoresTable(NamedTuple):
 
 
 def table_rows(scores: Scores, catalog_name: str) -> ScoresTable:
-    """One row per model: answers, errors, thumbs-up rate with its interval, BT rating, p50
-    latency, cost."""
+    """One row per model: answers, errors, cancellations, thumbs and A/B votes, the thumbs-up rate
+    with its interval, the Bradley–Terry rating with its interval, battles and rank ("–" below
+    ``min_battles``), p50 latency, cost. The note says whether the leaderboard may rank."""
     bt = {r["model"]: r for r in scores.bt.rows()} if scores.bt is not None else {}
     columns = [
         "model",
         "answers",
         "errors",
-        "rated",
+        "cancelled",
+        "thumbs",
+        "A/B votes",
         "👍 rate",
         "95% CI",
         "BT rating",
+        "BT 95% CI",
+        "battles",
+        "rank",
         "latency p50 ms",
         "cost total",
     ]
@@ -171,18 +199,38 @@ def table_rows(scores: Scores, catalog_name: str) -> ScoresTable:
             if m.up_lower is not None and m.up_upper is not None
             else None
         )
+        r = bt.get(m.model)
         rows.append(
             [
                 m.model,
                 m.responses,
                 m.errors,
+                m.cancelled,
                 m.rated,
+                m.votes,
                 m.up_rate,
                 ci,
-                bt.get(m.model, {}).get("rating"),
+                None if r is None else round(r["rating"]),
+                None if r is None else f"{r['lower']:.0f}–{r['upper']:.0f}",
+                None if r is None else r["battles"],
+                None if r is None or r["rank"] is None else r["rank"],
                 m.latency_p50,
                 m.cost_total,
             ]
         )
-    note = "Bradley-Terry from A/B preferences and same-prompt thumbs." if bt else ""
+    note = ""
+    if scores.bt is not None:
+        src = scores.battle_sources
+        note = (
+            f"Bradley-Terry ({scores.bt.method}, {scores.bt.rounds} bootstrap rounds) from "
+            f"{src['preferences']} A/B votes and {src['thumbs']} same-prompt thumb pairs "
+            "(one battle per judgement). "
+        )
+        sep = scores.separation
+        if not scores.bt.rankable:
+            note += scores.bt.status() + "."
+        elif sep and sep["separated"]:
+            note += f"{sep['top']} is ahead of {sep['second']}: their intervals do not overlap."
+        elif sep:
+            note += f"{sep['top']} and {sep['second']} are not separated yet."
     return ScoresTable(f"Scores — {catalog_name}", columns, rows, note, scores.chart_data())

@@ -89,3 +89,90 @@ def grouped_quantiles(
         if ends[g] > starts[g]:
             out[g] = np.quantile(values[starts[g] : ends[g]], qs)
     return out
+
+
+def kappa_interval(table: Any, z: float = Z95) -> tuple[float, float, float]:
+    """Cohen's κ with its asymptotic 95% interval, κ ± z·√var (Fleiss, Cohen & Everitt 1969:
+    the variance under the alternative, as statsmodels' ``cohens_kappa`` computes it).
+
+    NaN where κ is undefined (no items, or both raters used one identical category).
+    """
+    t = np.asarray(table, dtype=np.float64)
+    n = t.sum()
+    kappa = cohen_kappa(t)
+    if n <= 0 or math.isnan(kappa):
+        return kappa, math.nan, math.nan
+    probs = t / n
+    row, col = t.sum(1) / n, t.sum(0) / n
+    pe = float((row * col).sum())
+    term_a = float((np.diag(probs) * (1 - (row + col) * (1 - kappa)) ** 2).sum())
+    off = probs * (col[:, None] + row) ** 2
+    np.fill_diagonal(off, 0.0)
+    term_b = (1 - kappa) ** 2 * float(off.sum())
+    term_c = (kappa - pe * (1 - kappa)) ** 2
+    var = max(0.0, (term_a + term_b - term_c) / (1 - pe) ** 2 / n)
+    half = z * math.sqrt(var)
+    return kappa, max(-1.0, kappa - half), min(1.0, kappa + half)
+
+
+def auc_interval(positive: Any, negative: Any, z: float = Z95) -> tuple[float, float, float]:
+    """AUC with DeLong's 95% interval (DeLong, DeLong & Clarke-Pearson 1988), clipped to [0, 1].
+
+    The variance is S₁₀/n₁ + S₀₁/n₀ from the placement values (the share of negatives each
+    positive beats, and of positives each negative loses to; ties count half). Where that variance
+    is 0 (AUC exactly 0 or 1) DeLong's interval collapses to a point, which would claim certainty
+    from a handful of answers; the interval is then the Wilson interval of a proportion AUC with
+    n = min(n₁, n₀), a conservative bound.
+    """
+    from scipy.stats import rankdata
+
+    pos = np.asarray(positive, dtype=np.float64)
+    neg = np.asarray(negative, dtype=np.float64)
+    n1, n0 = pos.size, neg.size
+    if n1 == 0 or n0 == 0:
+        return math.nan, math.nan, math.nan
+    both = np.concatenate([pos, neg])
+    ranks = rankdata(both)
+    a = float((ranks[:n1].sum() - n1 * (n1 + 1) / 2.0) / (n1 * n0))
+    # Placement values through ranks (ties half): V10[i] = (rank in all − rank among positives)/n0.
+    v10 = (ranks[:n1] - rankdata(pos)) / n0
+    v01 = 1.0 - (ranks[n1:] - rankdata(neg)) / n1
+    s10 = float(np.var(v10, ddof=1)) if n1 > 1 else 0.0
+    s01 = float(np.var(v01, ddof=1)) if n0 > 1 else 0.0
+    var = s10 / n1 + s01 / n0
+    if var <= 0.0:
+        (lo,), (hi,) = wilson_interval([a * min(n1, n0)], [min(n1, n0)], z)
+        return a, float(lo), float(hi)
+    half = z * math.sqrt(var)
+    return a, max(0.0, a - half), min(1.0, a + half)
+
+
+BOOTSTRAP_MAX_N = 500
+"""Above this many values a mean's interval is the normal one (see :func:`mean_interval`)."""
+
+
+def mean_interval(
+    values: Any, rounds: int = 1000, seed: int = 0, z: float = Z95
+) -> tuple[float, float, float]:
+    """A mean with its 95% interval: the percentile bootstrap (``rounds`` resamples, fixed seed)
+    up to :data:`BOOTSTRAP_MAX_N` values; above that, mean ± z·s/√n (the bootstrap percentile
+    interval of a mean converges to it, and drawing rounds × n values would cost seconds).
+
+    NaN values are dropped; (NaN, NaN, NaN) when none is left. One value: its interval is NaN
+    (nothing to resample).
+    """
+    v = np.asarray(values, dtype=np.float64)
+    v = v[~np.isnan(v)]
+    n = v.size
+    if n == 0:
+        return math.nan, math.nan, math.nan
+    mean = float(v.mean())
+    if n == 1:
+        return mean, math.nan, math.nan
+    if n > BOOTSTRAP_MAX_N:
+        half = z * float(v.std(ddof=1)) / math.sqrt(n)
+        return mean, mean - half, mean + half
+    rng = np.random.default_rng(seed)
+    means = v[rng.integers(0, n, size=(rounds, n))].mean(axis=1)
+    lo, hi = np.quantile(means, [0.025, 0.975])
+    return mean, float(min(lo, mean)), float(max(hi, mean))

@@ -342,7 +342,11 @@ def rebuild_rating_aggregates(conn: sqlite3.Connection) -> None:
         "sum(a.value = 'down' AND b.value = 'down') FROM ratings_current a "
         "JOIN ratings_current b ON b.catalog_name IS a.catalog_name AND b.kind = 'thumb' "
         "AND b.rater = a.rater AND b.prompt_id = a.prompt_id AND b.model_alias > a.model_alias "
-        "WHERE a.kind = 'thumb' GROUP BY 1, 2, 3"
+        "WHERE a.kind = 'thumb' AND NOT EXISTS (SELECT 1 FROM ratings_current p "  # issue 12 §5
+        "WHERE p.catalog_name IS a.catalog_name AND p.kind = 'pair' AND p.rater = a.rater "
+        "AND p.prompt_id = a.prompt_id AND ((p.model_alias = a.model_alias AND p.other_model_alias "
+        "= b.model_alias) OR (p.model_alias = b.model_alias AND p.other_model_alias = "
+        "a.model_alias))) GROUP BY 1, 2, 3"
     )
     conn.execute(
         "INSERT INTO agg_rater_pairs SELECT coalesce(a.catalog_name, ''), a.rater, b.rater, "
@@ -431,6 +435,13 @@ def m006_ratings_current_per_catalog_and_prompt(db: sqlite_utils.Database) -> No
     db.execute("CREATE INDEX rc_rating ON ratings_current(rating_id)")
     db.execute("CREATE INDEX rc_rater_rating ON ratings_current(rater, rating_id)")
     rebuild_current(db.conn)
+
+
+@migration
+def m007_one_battle_per_judgement(db: sqlite_utils.Database) -> None:
+    # A pair vote supersedes the same rater's thumb battles on that prompt between the same two
+    # models (issue 12 §5): recount the thumb battles under that rule.
+    rebuild_rating_aggregates(db.conn)
 
 
 def rebuild_current(conn: sqlite3.Connection) -> None:

@@ -68,7 +68,8 @@ def test_run_rate_rerun_score_export_reload(tmp_path: Path) -> None:
     rows = {m["model"]: m for m in js["models"]}
     assert (rows["echo"]["rated"], rows["echo"]["up"]) == (2, 2)
     assert (rows["tok"]["rated"], rows["tok"]["up"]) == (2, 0)
-    assert js["battle_sources"] == {"preferences": 1, "thumbs": 2}
+    # p0's pair vote is ann's battle there; her p0 thumbs no longer count again (issue 12 §5).
+    assert js["battle_sources"] == {"preferences": 1, "thumbs": 1}
     assert [r["rated"] for r in js["trends"]["per_run"]] == [4, 4]  # counts in both runs
     assert js["bt"]["rows"][0]["model"] == "echo"
 

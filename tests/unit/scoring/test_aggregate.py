@@ -98,6 +98,10 @@ def test_compute_scores_end_to_end(tmp_path: Path) -> None:
     assert (k["rater_a"], k["rater_b"], k["shared"]) == ("ann", "bob", 2)
     assert k["agreement"] == 0.5
     assert k["kappa"] == pytest.approx(cohen_kappa([[1, 1], [0, 0]]), nan_ok=True)
+    # Two shared items: shown as "n too small", the agreement still with its Wilson interval.
+    (lo,), (hi,) = wilson_interval([1], [2])
+    assert k["enough"] is False
+    assert (k["agreement_lower"], k["agreement_upper"]) == pytest.approx((lo, hi))
     # Metric agreement: assert:len is 1 exactly for x, which humans liked: perfect agreement.
     agree = {a["metric"]: a for a in s.metric_agreement}
     assert agree["assert:len"]["kind"] == "pass/fail"

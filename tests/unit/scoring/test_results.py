@@ -28,18 +28,45 @@ def scores(bt: BTResult | None) -> Scores:
 def test_rows_without_battles() -> None:
     title, columns, rows, note, charts = table_rows(scores(None), "c")
     assert title == "Scores — c" and note == ""
-    assert columns[:6] == ["model", "answers", "errors", "rated", "👍 rate", "95% CI"]
+    assert columns[:8] == [
+        "model",
+        "answers",
+        "errors",
+        "cancelled",
+        "thumbs",
+        "A/B votes",
+        "👍 rate",
+        "95% CI",
+    ]
     assert rows == [
-        ["a", 4, 1, 2, 0.5, "0.10–0.90", None, 120.0, 0.02],
-        ["b", 2, 0, 0, None, None, None, None, None],
+        ["a", 4, 1, 0, 2, 0, 0.5, "0.10–0.90", None, None, None, None, 120.0, 0.02],
+        ["b", 2, 0, 0, 0, 0, None, None, None, None, None, None, None, None],
     ]
     assert [c["title"] for c in charts] == ["thumbs-up rate (95% Wilson)", "latency p50 (ms)"]
 
 
 def test_rows_with_a_bradley_terry_rating() -> None:
     bt = BTResult(
-        ["a", "b"], [1010.0, 990.0], [1000.0, 980.0], [1020.0, 1000.0], [1, 1], [3, 3], 3, 10, 0
+        ["a", "b"], [1010.0, 990.0], [1000.0, 980.0], [1020.0, 1000.0], [1, 1], [30, 30], 30, 10, 0
     )
     table = table_rows(scores(bt), "c")
-    assert [r[6] for r in table.rows] == [1010.0, 990.0]
+    assert [r[8:12] for r in table.rows] == [[1010, "1000–1020", 30, 1], [990, "980–1000", 30, 1]]
     assert table.note.startswith("Bradley-Terry")
+
+
+def test_too_few_battles_say_not_enough_to_rank() -> None:
+    bt = BTResult(
+        ["a", "b"],
+        [1071.0, 929.0],
+        [849.0, 708.0],
+        [1292.0, 1151.0],
+        [None, None],
+        [1, 1],
+        1,
+        1000,
+        0,
+    )
+    table = table_rows(scores(bt), "c")
+    assert [r[11] for r in table.rows] == [None, None]
+    assert "1 vote: not enough to rank" in table.note
+    assert "not enough to rank" in table.charts[1]["title"]

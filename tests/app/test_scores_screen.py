@@ -1,0 +1,53 @@
+"""The scores screen (``S``) on a real database: one A/B vote is "not enough to rank", with n and
+intervals on what it does show (issue 14 §1, §2)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.app import App
+from textual.widgets import DataTable, Label
+
+from genaicompare.app.screens.scores import ScoresScreen
+
+
+def _one_vote(path: Path):  # type: ignore[no-untyped-def]
+    from genaicompare.ratings import Ratings
+    from tests.integration.test_scores_cli import _answer, _store
+
+    store, cid, run = _store(path, ("friendly", "terse"), 1)
+    friendly = _answer(store, cid, run, "p0", "friendly")
+    terse = _answer(store, cid, run, "p0", "terse")
+    Ratings(store, rater="me").prefer(friendly, terse, "b")
+    return store
+
+
+async def test_scores_screen_says_one_vote_is_not_enough_to_rank(tmp_path: Path) -> None:
+    from genaicompare.scoring import scores_table
+
+    store = _one_vote(tmp_path / "one.db")
+    title, columns, rows, note, charts = scores_table(store, "quick")
+    store.close()
+
+    class Host(App[None]):
+        def on_mount(self) -> None:
+            self.push_screen(ScoresScreen(title, columns, rows, note, charts))
+
+    app = Host()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        table = screen.query_one(DataTable)
+        assert table.row_count == 2
+        rank = columns.index("rank")
+        cells = [[str(table.get_row_at(i)[c]) for c in range(len(columns))] for i in range(2)]
+        assert all(row[rank] == "—" for row in cells)  # no rank from one vote
+        assert {row[columns.index("A/B votes")] for row in cells} == {"1"}
+        labels = " ".join(str(lab.render()) for lab in screen.query(Label))
+        assert "1 vote: not enough to rank" in labels
+        assert "ahead" not in labels
+        bt_chart = [str(c.render()) for c in screen.query(".chart")][1]
+        assert "not enough to rank" in bt_chart and "n=1" in bt_chart
+        for row in cells:
+            lo, hi = (float(x) for x in row[columns.index("BT 95% CI")].split("–"))
+            assert lo < float(row[columns.index("BT rating")]) < hi
