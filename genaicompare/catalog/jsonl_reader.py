@@ -159,7 +159,10 @@ def _jsonl_data(text: str, path: Path) -> tuple[Any, Callable[[Loc, bool], Posit
             header is None and not prompts and "id" not in obj and bool(_HEADER_KEYS & obj.keys())
         )
         if _SUSPECT_ESCAPE.search(line):
-            bad = _not_text(obj, ())
+            # A rated export's ``rated`` payload is stored data (answers and comments as they
+            # were), not catalog text: it round-trips whatever it holds.
+            text_part = {k: v for k, v in obj.items() if k != "rated"} if "rated" in obj else obj
+            bad = _not_text(text_part, ())
             if bad is not None:
                 inner, message, code = bad
                 dotted = _dotted(inner if is_header else ("prompts", len(prompts), *inner))

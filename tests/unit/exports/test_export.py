@@ -21,7 +21,10 @@ from genaicompare.exports import (
 from genaicompare.ratings import Ratings
 from genaicompare.store import ForgetError, Store, forget
 
-HOSTILE = 'line\u2028sep\u2029para \x85nel "quoted" \\back\\ \x1b[31mred\x1b[0m tab\t😀 𝄞 ☃ \u0000'
+# Catalog text: any character but NUL (the catalog loaders refuse NUL in both formats).
+PROMPT_TEXT = 'line\u2028sep\u2029para \x85nel "quoted" \\back\\ \x1b[31mred\x1b[0m tab\t😀 𝄞 ☃'
+# Stored data (answers, comments) round-trips whatever it holds, NUL included.
+HOSTILE = PROMPT_TEXT + " \u0000"
 MARKER = "ZEBRA-MARKER-7781"
 
 
@@ -37,8 +40,8 @@ def db(tmp_path: Path) -> Store:
             "prompts": [
                 {
                     "id": "p1",
-                    "prompt": "Say hi " + HOSTILE,
-                    "reference": "hi " + HOSTILE,
+                    "prompt": "Say hi " + PROMPT_TEXT,
+                    "reference": "hi " + PROMPT_TEXT,
                     "tags": ["greet"],
                     "task": "chat",
                 },
@@ -106,7 +109,7 @@ def test_rated_export_shape_and_round_trip_of_text(db: Store, tmp_path: Path) ->
     assert res.lines == len(lines) == 6
     by = {(x["id"], x["rated"]["model_alias"]): x for x in lines}
     p1 = by[("p1", "old")]
-    assert p1["prompt"] == "Say hi " + HOSTILE and p1["reference"] == "hi " + HOSTILE
+    assert p1["prompt"] == "Say hi " + PROMPT_TEXT and p1["reference"] == "hi " + PROMPT_TEXT
     assert p1["rated"]["output"] == "hello " + HOSTILE
     assert p1["rated"]["ratings"][0]["comment"] == "nice " + HOSTILE
     assert p1["rated"]["label"] == "positive" and by[("p1", "new")]["rated"]["label"] == "negative"
@@ -210,8 +213,8 @@ def test_rated_file_loads_back_as_a_catalog(db: Store, tmp_path: Path) -> None:
     cat = load_catalog(out)
     assert cat.name == "exp"
     assert [p.id for p in cat.prompts] == ["p1", "p2", "p3"]
-    assert [p.reference for p in cat.prompts] == ["hi " + HOSTILE, "Paris", MARKER]
-    assert cat.prompt("p1").prompt == "Say hi " + HOSTILE
+    assert [p.reference for p in cat.prompts] == ["hi " + PROMPT_TEXT, "Paris", MARKER]
+    assert cat.prompt("p1").prompt == "Say hi " + PROMPT_TEXT
     assert {m.id for m in cat.models} == {"old", "new"}
     # The same file carries the ratings: another database imports them, idempotently.
     with Store(tmp_path / "elsewhere.db") as other:

@@ -147,10 +147,15 @@ def test_upgrading_a_database_gives_misfiled_thumbs_back_to_their_catalog(
     path = tmp_path / "old.db"
     # The schema as the previous version left it (m001–m005), with the log it wrote: ann's two
     # quickstart thumbs, then the same two answers thumbed in "mine".
+    from genaicompare.store import opening
+
+    before = [f for f in migrations.MIGRATIONS if f.__name__ < "m006"]
     with monkeypatch.context() as m:
-        m.setattr(
-            migrations, "MIGRATIONS", [f for f in migrations.MIGRATIONS if f.__name__ < "m006"]
-        )
+        # The previous version knew only these: its migrations, and the schema they build.
+        m.setattr(migrations, "MIGRATIONS", before)
+        m.setattr(opening, "MIGRATIONS", before)
+        m.setattr(opening, "KNOWN", [f.__name__ for f in before])
+        opening.expected_schema.cache_clear()
         with Store(path) as old:
             quick = _answers(old, _catalog("quickstart", ["apples"]), cached=False)
             mine = _answers(old, _catalog("mine", ["apples"]), cached=True)
@@ -172,6 +177,7 @@ def test_upgrading_a_database_gives_misfiled_thumbs_back_to_their_catalog(
                             f"2025-01-0{n + 1}T00:00:00",
                         ],
                     )
+    opening.expected_schema.cache_clear()
     with Store(path) as new:
         assert _cells(new, "quickstart") == {"terse": (0, 1), "friendly": (0, 1)}
         assert _cells(new, "mine") == {"terse": (0, 1), "friendly": (0, 1)}
