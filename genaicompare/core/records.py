@@ -32,11 +32,13 @@ def content_hash(obj: Any) -> str:
     return hashlib.sha256(data.encode("utf-8")).hexdigest()[:32]
 
 
-def request_hash(model: str, params: dict[str, Any], messages: list[dict[str, str]],
-                 api_base: str | None = None) -> str:
+def request_hash(
+    model: str, params: dict[str, Any], messages: list[dict[str, str]], api_base: str | None = None
+) -> str:
     """The response-cache key: same model, params, endpoint and messages ⇒ same request."""
-    return content_hash({"model": model, "params": params, "messages": messages,
-                         "api_base": api_base})
+    return content_hash(
+        {"model": model, "params": params, "messages": messages, "api_base": api_base}
+    )
 
 
 def response_content_hash(req_hash: str, text: str) -> str:

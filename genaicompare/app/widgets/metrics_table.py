@@ -59,6 +59,8 @@ def metrics_row(title: str, slot: Slot | None, chunks: int) -> list[Text]:
     )
     if "judge_error" in values:
         shown = "judge_error" + (", " + shown if shown else "")
+    if not shown and slot is not None and slot.metrics_pending:
+        shown = "computing metrics…"  # a finished answer's first metrics can take seconds
     return [
         Text(one_line(title, 40)),
         Text(slot.state if slot else ""),
