@@ -240,9 +240,10 @@ class GenaiCompareApp(App[None]):
         self._early_engine.prestart(self._local_models)
 
     def _handle_signals(self) -> None:
-        """SIGTERM and SIGHUP end the app as ``q`` does: the terminal is restored (alternate
-        screen left, mouse reporting off, cursor shown) and every child process ends. Exit
-        code 128 + the signal (143, 129), as a shell reports a process killed by it."""
+        """SIGTERM, SIGHUP and SIGINT end the app as ``q`` does: the terminal is restored
+        (alternate screen left, mouse reporting off, cursor shown) and every child process
+        ends. Exit code 128 + the signal (143, 129, 130), as a shell reports a process killed
+        by it. (Ctrl-C typed in the app is a key, not SIGINT: the terminal is in raw mode.)"""
         import signal
 
         loop = asyncio.get_running_loop()
@@ -250,7 +251,7 @@ class GenaiCompareApp(App[None]):
         def on_signal(signum: int) -> None:
             self.exit(return_code=128 + signum)
 
-        for signum in (signal.SIGTERM, signal.SIGHUP):
+        for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.add_signal_handler(signum, on_signal, signum)
 
