@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from genaicompare.app.widgets.prompt_list import Row
     from genaicompare.catalog import Catalog
     from genaicompare.config import Settings
-    from genaicompare.session.streaming import Engine
+    from genaicompare.session.streaming import Engine, ProcessEngine
     from genaicompare.store import Store
 
 
@@ -80,6 +80,7 @@ class GenaiCompareApp(App[None]):
         save_config: bool = True,
         launch: Callable[[], Launched] | None = None,
         first_theme: str | None = None,
+        local_models: Sequence[str] = (),
     ) -> None:
         super().__init__()
         if launch is None and (settings is None or catalog is None):
@@ -106,6 +107,10 @@ class GenaiCompareApp(App[None]):
         self.store: Store = None  # type: ignore[assignment]
         self._theme_applied = False
         self._gc_threshold: tuple[int, ...] | None = None
+        self._local_models = list(local_models)
+        """``local/…`` models the catalog names (read without parsing it): their servers start
+        at the first paint, in the streaming worker, while the catalog loads."""
+        self._early_engine: ProcessEngine | None = None
 
     def _new_session(self, settings: Settings, catalog: Catalog) -> Session:
         return Session(
@@ -143,12 +148,12 @@ class GenaiCompareApp(App[None]):
             )
             engine = InProcessEngine(comparison)
         elif engine is None:
-            engine = ProcessEngine(
+            engine = self._early_engine or ProcessEngine(log_path=_worker_log())
+            engine.configure(
                 catalog,
                 store,
                 settings.timeouts.to_timeouts(),
                 comparison.concurrency,
-                log_path=_worker_log(),
                 catalog_path=self.catalog_path,
             )
         self.store = store
@@ -203,6 +208,7 @@ class GenaiCompareApp(App[None]):
         # Process-wide: put back when the app unmounts (tests, the catalog picker, callers).
         self._gc_threshold = gc.get_threshold()
         gc.set_threshold(20_000, 20, 100)
+        self._handle_signals()
         if self._launch is not None:
             theme = bundled_theme(self._first_theme) if self._first_theme else None
             if theme is not None:
@@ -214,6 +220,8 @@ class GenaiCompareApp(App[None]):
             self.call_after_refresh(
                 lambda: self.run_worker(self._load(), group="launch", exit_on_error=False)
             )
+            if not self.in_process and self._engine_given is None:
+                self.call_after_refresh(self._prestart)
             return
         self._apply_settings(*discover_themes_or_error())
         from genaicompare.app.screens.main import MainScreen
@@ -222,6 +230,30 @@ class GenaiCompareApp(App[None]):
         self.push_screen(MainScreen(self.session))
         # The store, and litellm (in a worker process for the CLI), load once the screen is up.
         self.call_after_refresh(lambda: self.run_worker(self._open_services(), group="open"))
+
+    def _prestart(self) -> None:
+        """Spawn the streaming worker at the first paint: it starts the local model's servers
+        (seconds) while this process reads the catalog and opens the store."""
+        from genaicompare.session.streaming import ProcessEngine
+
+        self._early_engine = ProcessEngine(log_path=_worker_log())
+        self._early_engine.prestart(self._local_models)
+
+    def _handle_signals(self) -> None:
+        """SIGTERM, SIGHUP and SIGINT end the app as ``q`` does: the terminal is restored
+        (alternate screen left, mouse reporting off, cursor shown) and every child process
+        ends. Exit code 128 + the signal (143, 129, 130), as a shell reports a process killed
+        by it. (Ctrl-C typed in the app is a key, not SIGINT: the terminal is in raw mode.)"""
+        import signal
+
+        loop = asyncio.get_running_loop()
+
+        def on_signal(signum: int) -> None:
+            self.exit(return_code=128 + signum)
+
+        for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(signum, on_signal, signum)
 
     def _load_in_thread(self) -> _Loaded:
         assert self._launch is not None
@@ -277,7 +309,9 @@ class GenaiCompareApp(App[None]):
     async def on_unmount(self) -> None:
         if self._gc_threshold is not None:
             gc.set_threshold(*self._gc_threshold)
-        engine = self.engine
+        # The worker process's aclose only closes its stdin: it shuts itself down after the
+        # terminal is restored, so quitting never waits for streams, servers or the database.
+        engine = self.engine or self._early_engine
         if engine is not None:
             await engine.aclose()
 
@@ -402,8 +436,12 @@ def launch_app(
     first_theme: str | None = None,
     in_process: bool = False,
     catalog_path: str | None = None,
+    local_models: Sequence[str] = (),
 ) -> GenaiCompareApp:
     """The CLI's app: paints a loading screen, then runs ``launch`` (settings, catalog) in a thread.
+
+    ``local_models``: the ``local/…`` models to start at the first paint (see
+    :func:`genaicompare.commands.tui.local_models`).
 
     Whatever ``launch`` raises (a bad catalog) ends the app; it is in ``app.launch_error`` for the
     caller to report once the terminal is restored. ``first_theme`` is a bundled theme's name for
@@ -417,4 +455,5 @@ def launch_app(
         catalog_path=catalog_path,
         launch=launch,
         first_theme=first_theme,
+        local_models=local_models,
     )

@@ -6,6 +6,8 @@ the server's own process) counts what ``Llama.generate`` really consumed and pro
 the OpenAI ``{"choices": [], "usage": …}`` chunk that ``stream_options.include_usage`` asks for.
 If llama-cpp-python's internals ever change shape, the patch is skipped and the server runs as is
 (genaicompare then estimates, and says so).
+
+It also ends with its parent: see :func:`_exit_with_parent`.
 """
 
 from __future__ import annotations
@@ -75,7 +77,27 @@ def _with_usage(llama: Any, chunks: Iterator[dict[str, Any]]) -> Iterator[dict[s
     }
 
 
+def _exit_with_parent() -> None:
+    """End this server when the process that started it ends, however it ends: stdin is a pipe
+    whose write end only the parent holds, so EOF here means the parent is gone (or asked)."""
+    import os
+    import threading
+
+    def watch() -> None:
+        try:
+            while sys.stdin.buffer.read(4096):
+                pass
+        except (OSError, ValueError):
+            pass
+        os._exit(0)  # nothing to save: drop in-flight requests and free the model at once
+
+    # Only when started by genaicompare.providers.local (by hand, stdin may be a terminal).
+    if os.environ.get("GENAICOMPARE_LIFELINE") == "stdin":
+        threading.Thread(target=watch, name="parent-lifeline", daemon=True).start()
+
+
 def main() -> None:
+    _exit_with_parent()
     _patch()
     from llama_cpp.server.__main__ import main as server_main
 

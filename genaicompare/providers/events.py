@@ -60,6 +60,14 @@ class Started:
 
 
 @dataclass(frozen=True, slots=True)
+class Waiting:
+    """Before :class:`Started`: what the request waits for, in words a person reads in a pane
+    (``starting local model smollm2…``). Informational: collectors ignore it."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class TextDelta:
     text: str
     at: float
@@ -98,8 +106,20 @@ class Finished:
     retries: int = 0
 
 
-Event = Started | TextDelta | Usage | Retrying | Finished
+Event = Waiting | Started | TextDelta | Usage | Retrying | Finished
 # A provider stream: litellm's or the lean OpenAI-compatible client's (providers.backends).
 StreamSource = Callable[[ModelRequest, Timeouts], AsyncGenerator[Event, None]]
 
 DEFAULT_TIMEOUTS = Timeouts()
+
+TIMEOUT_MESSAGES = {
+    "first_token": "no first token within {:g} s",
+    "between_chunks": "no new chunk for {:g} s",
+    "total": "the response exceeded the total time limit of {:g} s",
+}
+"""The one wording of each stream timeout (``Finished.error``), whichever backend streamed."""
+
+
+def timeout_message(kind: str, seconds: float) -> str:
+    """``timeout_message("between_chunks", 30)`` → ``no new chunk for 30 s``."""
+    return TIMEOUT_MESSAGES[kind].format(seconds)

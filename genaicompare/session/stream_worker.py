@@ -2,12 +2,18 @@
 
 No Textual: it runs the domain's :class:`Comparison` and writes JSON lines to stdout. Protocol:
 
-* stdin, first line: ``{"catalog": {...}, "db": path, "timeouts": {...}, "concurrency": n,
-  "interval": s}``; then ``{"op": "run", "job": j, "prompt": id, "model": alias}`` or
-  ``{"op": "cancel", "job": j}``. EOF cancels everything still running and exits.
-* stdout: ``{"t": "text", "job": j, "text": ..., "n": chunks}`` at most once per interval per
-  job, then exactly one of ``{"t": "done", "job": j, "id": response_id}``,
-  ``{"t": "cancelled", "job": j}`` or ``{"t": "error", "job": j, "message": ...}``.
+* stdin: optionally ``{"op": "prestart", "models": ["local/smollm2", ...]}`` (sent at the UI's
+  first paint: those models' servers start at once), then ``{"catalog": {...}, "db": path,
+  "timeouts": {...}, "concurrency": n, "interval": s}``; then ``{"op": "run", "job": j,
+  "prompt": id, "model": alias}`` or ``{"op": "cancel", "job": j}``. EOF (the app quit, or
+  died) cancels everything still running, stores what it had, stops the local servers and
+  exits; SIGTERM and SIGHUP do the same.
+* stdout: ``{"t": "phase", "job": j, "phase": words}`` while a request waits for its first
+  token, ``{"t": "text", "job": j, "text": ..., "n": chunks, "ttft": ms, "decode": s}`` at most
+  once per interval per job (the answer's own TTFT and decode time so far, see
+  :class:`~genaicompare.session.streaming.LiveTiming`), then exactly one of ``{"t": "done",
+  "job": j, "id": response_id}``, ``{"t": "cancelled", "job": j, "id": response_id}`` (the
+  stored text so far; no id if nothing was stored) or ``{"t": "error", "job": j, "message": ...}``.
 """
 
 from __future__ import annotations
@@ -32,7 +38,29 @@ async def _main() -> int:
         line = json.dumps(message, ensure_ascii=False).encode("utf-8", "surrogatepass")
         transport.write(line + b"\n")
 
-    first = await reader.readline()
+    import signal
+
+    stop = asyncio.Event()
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        loop.add_signal_handler(signum, stop.set)
+
+    async def next_line() -> bytes:
+        """The next line of stdin, or b"" at EOF or on SIGTERM/SIGHUP."""
+        read = asyncio.ensure_future(reader.readline())
+        stopped = asyncio.ensure_future(stop.wait())
+        await asyncio.wait({read, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        stopped.cancel()
+        if read.done():
+            return read.result()
+        read.cancel()
+        return b""
+
+    first = await next_line()
+    if first and json.loads(first).get("op") == "prestart":
+        from genaicompare.providers import local
+
+        local.start_in_background(json.loads(first).get("models") or [])
+        first = await next_line()
     if not first:
         return 0
     hello = json.loads(first)
@@ -40,6 +68,7 @@ async def _main() -> int:
     from genaicompare.catalog import Catalog
     from genaicompare.providers.events import TextDelta, Timeouts
     from genaicompare.session.comparison import Comparison
+    from genaicompare.session.streaming import Clock
     from genaicompare.store import Store
 
     catalog = Catalog.model_validate(hello["catalog"])
@@ -62,32 +91,51 @@ async def _main() -> int:
         parts: list[str] = []
         count = 0
         handle: asyncio.TimerHandle | None = None
+        clock = Clock()
+        kept: list[Any] = []
 
         def flush() -> None:
             nonlocal handle, count
             handle = None
             if parts:
-                send({"t": "text", "job": job, "text": "".join(parts), "n": count})
+                timing = clock.timing()
+                send(
+                    {
+                        "t": "text",
+                        "job": job,
+                        "text": "".join(parts),
+                        "n": count,
+                        "ttft": timing.ttft_ms,
+                        "decode": timing.decode_s,
+                    }
+                )
                 parts.clear()
                 count = 0
 
         def on_event(event: object) -> None:
             nonlocal handle, count
             if isinstance(event, TextDelta) and event.text:
+                clock.text(event)
                 parts.append(event.text)
                 count += 1
                 if handle is None:
                     handle = loop.call_later(interval, flush)
+            elif (phase := clock.phase(event)) is not None:
+                send({"t": "phase", "job": job, "phase": phase})
 
         try:
             record = await comparison.run_pair(
-                catalog.prompt(prompt_id), catalog.model_spec(alias), on_event, use_cache=False
+                catalog.prompt(prompt_id),
+                catalog.model_spec(alias),
+                on_event,
+                use_cache=False,
+                on_cancelled=kept.append,
             )
         except asyncio.CancelledError:
             if handle is not None:
                 handle.cancel()
             flush()
-            send({"t": "cancelled", "job": job})
+            send({"t": "cancelled", "job": job, "id": kept[0].id if kept else None})
             return
         except Exception as exc:
             if handle is not None:
@@ -103,7 +151,7 @@ async def _main() -> int:
         send({"t": "done", "job": job, "id": record.id})
 
     while True:
-        line = await reader.readline()
+        line = await next_line()
         if not line:
             break
         msg = json.loads(line)
@@ -121,6 +169,9 @@ async def _main() -> int:
     store.finish_run(run_id)
     store.close()
     transport.close()
+    from genaicompare.providers import local
+
+    local.shutdown()  # atexit would too; now, while nothing else is left to do
     return 0
 
 

@@ -27,6 +27,7 @@ import asyncio
 import contextlib
 import json
 import os
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -36,8 +37,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from genaicompare.catalog import Catalog, ModelSpec, Prompt
 from genaicompare.core.records import ResponseRecord
-from genaicompare.core.sanitize import redact
-from genaicompare.providers.events import TextDelta, Timeouts
+from genaicompare.core.sanitize import one_line, redact
+from genaicompare.providers.events import Retrying, Started, TextDelta, Timeouts, Waiting
 
 if TYPE_CHECKING:
     from genaicompare.session.comparison import Comparison
@@ -47,12 +48,67 @@ FLUSH_INTERVAL = 0.05
 """Seconds between two ``text`` calls for one stream: the token batcher's interval."""
 
 
+@dataclass(frozen=True, slots=True)
+class LiveTiming:
+    """A streaming answer's own numbers so far, measured where it streams, as the stored record
+    will have them (:mod:`genaicompare.providers.collect`): a pane shows these, never times of
+    its own (which would count the queue, the local model's start or a prompt visited late)."""
+
+    ttft_ms: float | None
+    """Request sent (the stream's ``Started``) → first text chunk."""
+    decode_s: float
+    """First text chunk → the latest one."""
+
+    def tokens_per_s(self, chunks: int) -> float | None:
+        """``(chunks - 1) / decode_s``: the stored tok/s with chunks for tokens (one token per
+        chunk on most servers; the stored record has the provider's count)."""
+        return (chunks - 1) / self.decode_s if chunks > 1 and self.decode_s > 0 else None
+
+
+class Clock:
+    """Turns a stream's events into :class:`LiveTiming` and into words for what it waits for."""
+
+    def __init__(self) -> None:
+        self.sent: float | None = None
+        self.first: float | None = None
+        self.last: float | None = None
+
+    def phase(self, event: object) -> str | None:
+        """What a person should read while the request has no text yet, or None."""
+        if isinstance(event, Started):
+            if self.sent is None:  # retries keep the first send, as the collector does
+                self.sent = event.at
+            return "waiting for first token"
+        if isinstance(event, Waiting):
+            return event.reason
+        if isinstance(event, Retrying):
+            return one_line(f"retry {event.attempt} in {event.delay:.0f} s: {event.reason}", 200)
+        return None
+
+    def text(self, event: TextDelta) -> None:
+        if self.first is None:
+            self.first = event.at
+        self.last = event.at
+
+    def timing(self) -> LiveTiming:
+        ttft = None
+        if self.first is not None and self.sent is not None:
+            ttft = (self.first - self.sent) * 1000
+        decode = (self.last - self.first) if self.first is not None and self.last else 0.0
+        return LiveTiming(ttft, decode)
+
+
 class Sink(Protocol):
     """What a stream reports to (a pane, a benchmark, a test)."""
 
-    def stream_text(self, text: str, chunks: int) -> None: ...
+    def stream_phase(self, phase: str) -> None:
+        """What the request waits for before its first token (``waiting for first token``)."""
+
+    def stream_text(self, text: str, chunks: int, timing: LiveTiming) -> None: ...
     def stream_done(self, record: ResponseRecord) -> None: ...
-    def stream_cancelled(self) -> None: ...
+    def stream_cancelled(self, record: ResponseRecord | None) -> None:
+        """Cancelled; ``record`` is the stored answer (the text so far) when there is one."""
+
     def stream_failed(self, message: str) -> None: ...
 
 
@@ -132,18 +188,27 @@ class InProcessEngine:
         return job
 
     async def _run(self, job: Job, prompt: Prompt, model: ModelSpec) -> None:
-        batch = _Batcher(job.sink.stream_text, self.interval)
+        clock = Clock()
+        batch = _Batcher(
+            lambda text, n: job.sink.stream_text(text, n, clock.timing()), self.interval
+        )
+        kept: list[ResponseRecord] = []
 
         def on_event(event: object) -> None:
             if isinstance(event, TextDelta) and event.text:
+                clock.text(event)
                 batch.add(event.text)
+            elif (phase := clock.phase(event)) is not None:
+                job.sink.stream_phase(phase)
 
         try:
-            record = await self.comparison.run_pair(prompt, model, on_event, use_cache=False)
+            record = await self.comparison.run_pair(
+                prompt, model, on_event, use_cache=False, on_cancelled=kept.append
+            )
         except asyncio.CancelledError:
             batch.flush()
             job.finished = True
-            job.sink.stream_cancelled()
+            job.sink.stream_cancelled(kept[0] if kept else None)
             return
         except Exception as exc:  # the pane shows it; the app goes on
             batch.flush()
@@ -164,16 +229,23 @@ class InProcessEngine:
 class ProcessEngine:
     """Streams in ``python -m genaicompare.session.stream_worker``; the UI only gets batched text.
 
-    The worker is started at once but imports litellm in its own process, so the UI never waits
-    for it; requests sent before it is ready queue in its stdin.
+    The worker can be spawned before the catalog is read (:meth:`prestart`, at the first paint):
+    it starts the local model's servers at once, while the UI goes on loading. Requests sent
+    before the worker has its catalog queue in its stdin.
+
+    Lifetime: the worker runs in its own session (a terminal's SIGHUP or Ctrl-C reaches only the
+    app) and ends when its stdin closes — when the app closes it, and when the app dies however
+    it dies. :meth:`aclose` only closes that pipe, so quitting never waits for the worker: it
+    cancels its streams, stores what they had, stops its servers and exits on its own, after the
+    terminal is back.
     """
 
     def __init__(
         self,
-        catalog: Catalog,
-        store: Store,
-        timeouts: Timeouts,
-        concurrency: int,
+        catalog: Catalog | None = None,
+        store: Store | None = None,
+        timeouts: Timeouts | None = None,
+        concurrency: int = 4,
         *,
         interval: float = FLUSH_INTERVAL,
         log_path: Path | None = None,
@@ -182,69 +254,127 @@ class ProcessEngine:
         self.catalog_path = catalog_path
         self.catalog = catalog
         self.store = store
-        self.timeouts = timeouts
+        self.timeouts = timeouts or Timeouts()
         self.concurrency = concurrency
         self.interval = interval
         self.log_path = log_path
         self._jobs: dict[int, Job] = {}
         self._next_id = 0
-        self._proc: asyncio.subprocess.Process | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
         self._reader: asyncio.Task[None] | None = None
-        self._starting: asyncio.Task[None] | None = None
         self._queue: list[dict[str, Any]] = []
         self._dead: str | None = None
+        self._configured = False
+        self._closed = False
+        self._out = bytearray()
+        self._writing = False
+
+    @property
+    def pid(self) -> int | None:
+        """The worker's process id once it runs (tests check it ends with the app)."""
+        return self._proc.pid if self._proc is not None else None
+
+    def prestart(self, local_models: list[str]) -> None:
+        """Spawn the worker now and have it start these ``local/…`` models' servers at once."""
+        self._spawn()
+        self._write({"op": "prestart", "models": list(local_models)})
+
+    def configure(
+        self,
+        catalog: Catalog,
+        store: Store,
+        timeouts: Timeouts,
+        concurrency: int,
+        catalog_path: str | None = None,
+    ) -> None:
+        """What the worker streams for: sent once, as its first request-bearing message."""
+        self.catalog, self.store, self.timeouts = catalog, store, timeouts
+        self.concurrency = concurrency
+        self.catalog_path = catalog_path or self.catalog_path
 
     def warm(self) -> None:
         self._ensure_started()
 
     def _ensure_started(self) -> None:
-        if self._starting is None:
-            self._starting = asyncio.get_running_loop().create_task(self._spawn())
+        self._spawn()
+        if self._configured or self._closed:
+            return
+        assert self.catalog is not None and self.store is not None
+        self._configured = True
+        self._write(
+            {
+                "catalog": self.catalog.model_dump(mode="json", by_alias=True, exclude_none=True),
+                "db": str(self.store.path),
+                "catalog_path": self.catalog_path,
+                "timeouts": {
+                    "connect": self.timeouts.connect,
+                    "first_token": self.timeouts.first_token,
+                    "between_chunks": self.timeouts.between_chunks,
+                    "total": self.timeouts.total,
+                    "max_retries": self.timeouts.max_retries,
+                    "max_retry_after": self.timeouts.max_retry_after,
+                },
+                "concurrency": self.concurrency,
+                "interval": self.interval,
+            }
+        )
+        for message in self._queue:
+            self._write(message)
+        self._queue.clear()
 
-    async def _spawn(self) -> None:
-        log = open(self.log_path, "ab") if self.log_path else asyncio.subprocess.DEVNULL  # noqa: SIM115
+    def _spawn(self) -> None:
+        if self._proc is not None or self._closed:
+            return
+        log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         env = dict(os.environ, LITELLM_LOCAL_MODEL_COST_MAP="True", PYTHONUNBUFFERED="1")
         try:
-            self._proc = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "genaicompare.session.stream_worker",
-                stdin=asyncio.subprocess.PIPE,
-                stdout=asyncio.subprocess.PIPE,
+            self._proc = subprocess.Popen(
+                [sys.executable, "-m", "genaicompare.session.stream_worker"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
                 stderr=log,
                 env=env,
-                limit=64 * 1024 * 1024,
+                start_new_session=True,
             )
         finally:
             if not isinstance(log, int):
                 log.close()
-        hello = {
-            "catalog": self.catalog.model_dump(mode="json", by_alias=True, exclude_none=True),
-            "db": str(self.store.path),
-            "catalog_path": self.catalog_path,
-            "timeouts": {
-                "connect": self.timeouts.connect,
-                "first_token": self.timeouts.first_token,
-                "between_chunks": self.timeouts.between_chunks,
-                "total": self.timeouts.total,
-                "max_retries": self.timeouts.max_retries,
-                "max_retry_after": self.timeouts.max_retry_after,
-            },
-            "concurrency": self.concurrency,
-            "interval": self.interval,
-        }
-        self._send(hello)
-        for message in self._queue:
-            self._send(message)
-        self._queue.clear()
+        assert self._proc.stdin is not None
+        # Never block the UI on a worker still starting (a big catalog is more than a pipe holds).
+        os.set_blocking(self._proc.stdin.fileno(), False)
         self._reader = asyncio.get_running_loop().create_task(self._read())
 
+    def _write(self, message: dict[str, Any]) -> None:
+        if self._proc is None or self._closed:
+            return
+        self._out += json.dumps(message).encode() + b"\n"
+        self._drain()
+
+    def _drain(self) -> None:
+        proc = self._proc
+        if proc is None or proc.stdin is None or proc.stdin.closed:
+            return
+        fd = proc.stdin.fileno()
+        loop = asyncio.get_running_loop()
+        try:
+            while self._out:
+                del self._out[: os.write(fd, self._out)]
+        except BlockingIOError:
+            if not self._writing:
+                self._writing = True
+                loop.add_writer(fd, self._drain)
+            return
+        except OSError:  # the worker is gone: _read reports it
+            self._out.clear()
+        if self._writing:
+            self._writing = False
+            loop.remove_writer(fd)
+
     def _send(self, message: dict[str, Any]) -> None:
-        if self._proc is None or self._proc.stdin is None:
+        if not self._configured:
             self._queue.append(message)
             return
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            self._proc.stdin.write(json.dumps(message).encode() + b"\n")
+        self._write(message)
 
     def start(self, prompt: Prompt, model: ModelSpec, sink: Sink) -> Job:
         self._ensure_started()
@@ -261,7 +391,11 @@ class ProcessEngine:
 
     async def _read(self) -> None:
         assert self._proc is not None and self._proc.stdout is not None
-        stdout = self._proc.stdout
+        loop = asyncio.get_running_loop()
+        stdout = asyncio.StreamReader(limit=64 * 1024 * 1024)
+        await loop.connect_read_pipe(
+            lambda: asyncio.StreamReaderProtocol(stdout), self._proc.stdout
+        )
         while True:
             line = await stdout.readline()
             if not line:
@@ -275,21 +409,28 @@ class ProcessEngine:
                 continue
             kind = msg.get("t")
             if kind == "text":
-                job.sink.stream_text(msg["text"], msg["n"])
-            elif kind == "done":
-                record = await asyncio.to_thread(self.store.response, int(msg["id"]))
+                timing = LiveTiming(msg.get("ttft"), float(msg.get("decode", 0.0)))
+                job.sink.stream_text(msg["text"], msg["n"], timing)
+            elif kind == "phase":
+                job.sink.stream_phase(str(msg.get("phase", "")))
+            elif kind in ("done", "cancelled"):
+                found = msg.get("id")
+                record = (
+                    await asyncio.to_thread(self.store.response, int(found))
+                    if found is not None and self.store is not None
+                    else None
+                )
                 self._finish(job)
-                if record is None:
+                if kind == "cancelled":
+                    job.sink.stream_cancelled(record)
+                elif record is None:
                     job.sink.stream_failed("the response was not found in the database")
                 else:
                     job.sink.stream_done(record)
-            elif kind == "cancelled":
-                self._finish(job)
-                job.sink.stream_cancelled()
             elif kind == "error":
                 self._finish(job)
                 job.sink.stream_failed(str(msg.get("message", "error")))
-        code = await self._proc.wait()
+        code = await self._exited()
         self._dead = f"the streaming worker stopped (exit code {code})"
         for job in list(self._jobs.values()):
             self._finish(job)
@@ -300,20 +441,33 @@ class ProcessEngine:
         self._jobs.pop(job.job_id, None)
 
     async def aclose(self) -> None:
-        if self._starting is not None:
-            with contextlib.suppress(Exception):
-                await self._starting
+        """Close the worker's stdin and return: it shuts itself down (see the class docstring)."""
+        self._closed = True
         proc = self._proc
-        if proc is not None and proc.returncode is None:
-            if proc.stdin is not None:
-                with contextlib.suppress(Exception):
-                    proc.stdin.close()
-            try:
-                await asyncio.wait_for(proc.wait(), 3)
-            except asyncio.TimeoutError:
-                proc.kill()
-                await proc.wait()
+        if proc is not None and proc.stdin is not None and not proc.stdin.closed:
+            if self._writing:
+                self._writing = False
+                asyncio.get_running_loop().remove_writer(proc.stdin.fileno())
+            with contextlib.suppress(OSError, ValueError):
+                proc.stdin.close()
         if self._reader is not None:
             self._reader.cancel()
             with contextlib.suppress(BaseException):
                 await self._reader
+
+    async def wait_closed(self, timeout: float = 10.0) -> int | None:
+        """Wait for the worker to end (tests); None if it is still running after ``timeout``."""
+        if self._proc is None:
+            return 0
+        try:
+            return await asyncio.wait_for(self._exited(), timeout)
+        except asyncio.TimeoutError:
+            return None
+
+    async def _exited(self) -> int:
+        # Polled, not Popen.wait in a thread: asyncio.run joins its threads, and quitting
+        # must never wait for the worker.
+        assert self._proc is not None
+        while (code := self._proc.poll()) is None:
+            await asyncio.sleep(0.05)
+        return code

@@ -150,7 +150,9 @@ async def test_error_pane_while_others_finish(server, build, db_path):
         await wait_for(pilot, lambda: finished(app))
         broken, fine = app.screen.query(ResponsePane)
         assert broken.state == "error" and broken.has_class("-error")
-        assert "Invalid parameter" in broken.status_text()
+        # The status names the error; the whole reason is in the body (issue 12 §8).
+        assert "BadRequestError" in broken.status_text()
+        assert "Invalid parameter" in broken.stream_view.text
         assert fine.state == "complete"
 
 

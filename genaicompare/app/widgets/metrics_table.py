@@ -59,9 +59,11 @@ def metrics_row(title: str, slot: Slot | None, chunks: int) -> list[Text]:
     )
     if "judge_error" in values:
         shown = "judge_error" + (", " + shown if shown else "")
+    if not shown and slot is not None and slot.metrics_pending:
+        shown = "computing metrics…"  # a finished answer's first metrics can take seconds
     return [
         Text(one_line(title, 40)),
-        Text(slot.state if slot else ""),
+        Text(("waiting" if slot.state == "queued" else slot.state) if slot else ""),
         _num(r.ttft_ms / 1000 if r and r.ttft_ms is not None else None),
         _num(r.tokens_per_s if r else None, 0),
         Text(str(r.tokens_out) if r and r.tokens_out is not None else str(chunks)),

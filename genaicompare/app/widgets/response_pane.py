@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -25,6 +25,11 @@ from genaicompare.app.widgets.stream_view import DisplayText, Line, StreamView
 from genaicompare.core.records import FinishState, ResponseRecord
 from genaicompare.core.sanitize import for_display, one_line
 
+if TYPE_CHECKING:
+    from genaicompare.session.streaming import LiveTiming
+
+_FAILED = (FinishState.error, FinishState.timeout)
+
 # At most one repaint of a streaming pane per interval: batches arriving in between merge.
 FLUSH_INTERVAL = float(os.environ.get("GENAICOMPARE_PANE_INTERVAL", "0.1"))
 # Live status lines and metrics: a few times a second is enough to read them.
@@ -32,7 +37,8 @@ PROGRESS_INTERVAL = 0.25
 
 STATE_LABELS = {
     "idle": "waiting",
-    "queued": "queued",
+    # Until the engine says more (``starting local model …``, ``waiting for first token``).
+    "queued": "connecting…",
     "streaming": "streaming",
     "cached": "stored answer",
     FinishState.complete.value: "complete",
@@ -81,8 +87,10 @@ class ResponsePane(Vertical):
         self.record: ResponseRecord | None = None
         self.error: str | None = None
         self.chunks = 0
-        self.started = 0.0
-        self.first_at: float | None = None
+        self.phase: str | None = None
+        """What the request waits for before its first token (the engine's words)."""
+        self.timing: LiveTiming | None = None
+        """The streaming answer's own TTFT and decode time, measured where it streams."""
         self._display = DisplayText()
         self._pending: list[str] = []
         self._wake = asyncio.Event()
@@ -142,8 +150,8 @@ class ResponsePane(Vertical):
         self.record = None
         self.error = None
         self.chunks = 0
-        self.first_at = None
-        self.started = time.perf_counter()
+        self.phase = None
+        self.timing = None
         self._display = DisplayText()
         self._pending.clear()
         self.remove_class("-error")
@@ -165,25 +173,49 @@ class ResponsePane(Vertical):
     def show_record(self, record: ResponseRecord, *, cached: bool) -> None:
         """Show a finished answer (streamed just now, or stored earlier)."""
         self.record = record
+        if not self.is_attached:  # the app is closing: streams cancelled at exit end here
+            return
         self.state = "cached" if cached else record.state.value
         self._pending.clear()
         self._generation += 1
-        self._rendering += 1
-        self._render_task = asyncio.get_running_loop().create_task(
-            self._show_markdown(for_display(record.text), self._generation)
-        )
         if record.state not in (FinishState.complete, FinishState.length):
             self.error = record.error or record.error_type or record.state.value
             self.set_class(record.state is not FinishState.cancelled, "-error")
+        if record.state in _FAILED:
+            # The reason belongs in the body, where it can be read whole, after any text.
+            self._show_plain(record.text, self._reason(record.error_type, record.error))
+        else:
+            self._rendering += 1
+            self._render_task = asyncio.get_running_loop().create_task(
+                self._show_markdown(for_display(record.text), self._generation)
+            )
         self._refresh_status()
 
+    @staticmethod
+    def _reason(error_type: str | None, error: str | None) -> str:
+        head = f"{error_type}: " if error_type and error and error_type not in error else ""
+        return f"{head}{error or error_type or 'failed'}"
+
+    def _show_plain(self, text: str, reason: str) -> None:
+        """Body: the text received (sanitized, plain) and then why the answer failed."""
+        self._display = DisplayText()
+        self._show_stream()
+        view = self.stream_view
+        view.clear()
+        body = for_display(text).rstrip()
+        view.append((body + "\n\n" if body else "") + "✗ " + for_display(reason))
+
     # -- Sink -----------------------------------------------------------------------------------
-    def stream_text(self, text: str, chunks: int) -> None:
+    def stream_phase(self, phase: str) -> None:
+        self.phase = phase
+        self._refresh_status()
+
+    def stream_text(self, text: str, chunks: int, timing: LiveTiming | None = None) -> None:
         now = time.perf_counter()
-        if self.first_at is None:
-            self.first_at = now
         self.state = "streaming"
         self.chunks += chunks
+        if timing is not None:
+            self.timing = timing
         shown = self._display.feed(text)
         if shown:
             self._pending.append(shown)
@@ -196,7 +228,10 @@ class ResponsePane(Vertical):
     def stream_done(self, record: ResponseRecord) -> None:
         self.show_record(record, cached=False)
 
-    def stream_cancelled(self) -> None:
+    def stream_cancelled(self, record: ResponseRecord | None = None) -> None:
+        if record is not None:  # the stored text so far, with its own numbers
+            self.show_record(record, cached=False)
+            return
         self.state = FinishState.cancelled.value
         self._refresh_status()
 
@@ -204,14 +239,17 @@ class ResponsePane(Vertical):
         self.state = FinishState.error.value
         self.error = message
         self.add_class("-error")
+        self._generation += 1
+        self._pending.clear()
+        self._show_plain("".join(self._display.raw), message)
         self._refresh_status()
 
     def attach(self, slot: Any, title: str) -> None:
         """Show ``slot`` (a :class:`genaicompare.session.slots.Slot`) from what it holds so far."""
         self.reset(slot.alias, title, state=slot.state)
-        self.started = slot.started
+        self.phase = slot.phase
         if slot.parts and slot.record is None:
-            self.stream_text("".join(slot.parts), slot.chunks)
+            self.stream_text("".join(slot.parts), slot.chunks, slot.timing)
         if slot.record is not None:
             self.show_record(slot.record, cached=slot.cached)
         elif slot.error is not None:
@@ -272,9 +310,16 @@ class ResponsePane(Vertical):
         self.query_one(".pane-header", Line).set_text(header)
 
     def status_text(self) -> str:
-        parts = [STATE_LABELS.get(self.state, self.state)]
+        """State and the answer's own numbers: the stored record's once there is one (a
+        revisited, cached or cancelled answer too), else those measured where it streams."""
+        label = STATE_LABELS.get(self.state, self.state)
+        if self.state == "queued" and self.phase:
+            label = self.phase
+        parts = [label]
         r = self.record
         if r is not None:
+            if r.state in _FAILED and r.error_type:
+                parts.append(one_line(r.error_type, 40))  # the whole reason is in the body
             if r.ttft_ms is not None:
                 parts.append(f"TTFT {r.ttft_ms / 1000:.2f}s")
             if r.tokens_per_s is not None:
@@ -283,14 +328,17 @@ class ResponsePane(Vertical):
                 parts.append(f"{r.tokens_out}{'~' if r.tokens_estimated else ''} tok")
             if r.latency_ms is not None:
                 parts.append(f"{r.latency_ms / 1000:.2f}s")
-            parts.append("cost unknown" if r.cost_usd is None else f"${r.cost_usd:.5f}")
-        elif self.first_at is not None:
-            elapsed = max(1e-6, time.perf_counter() - self.first_at)
-            parts.append(f"TTFT {self.first_at - self.started:.2f}s")
-            parts.append(f"{self.chunks / elapsed:.0f} tok/s")
+            if r.ok or r.tokens_out:
+                parts.append("cost unknown" if r.cost_usd is None else f"${r.cost_usd:.5f}")
+        elif self.state == "streaming" and self.timing is not None:
+            if self.timing.ttft_ms is not None:
+                parts.append(f"TTFT {self.timing.ttft_ms / 1000:.2f}s")
+            rate = self.timing.tokens_per_s(self.chunks)
+            if rate is not None:
+                parts.append(f"{rate:.0f} tok/s")
             parts.append(f"{self.chunks} tok")
-        if self.error and self.state not in ("complete", "length", "cached"):
-            parts.append(one_line(self.error, 300))
+        elif self.state == "streaming":
+            parts.append(f"{self.chunks} tok")
         return " · ".join(parts)
 
     def _refresh_status(self) -> None:

@@ -2,6 +2,8 @@
 
 * :mod:`.openai_compat` — a lean client for ``openai/…`` + ``api_base``, used only where it is
   exactly equivalent to litellm (:func:`.openai_compat.supports`);
+* :func:`genaicompare.providers.local.stream` — ``local/…`` models: a server of the pool, then
+  the lean client;
 * :mod:`.litellm` — everything else (litellm imported on first use).
 
 Callers never choose: :func:`genaicompare.providers.stream` and
@@ -23,6 +25,15 @@ def backend_for(request: ModelRequest) -> StreamSource:
 
     if openai_compat.supports(request):
         return openai_compat.stream
+    if (
+        request.model.startswith("local/")
+        and openai_compat.enabled()
+        and all(k in openai_compat._PASS_THROUGH for k in request.params)
+    ):
+        # The embedded model's servers speak OpenAI: no litellm import on its way (seconds).
+        from genaicompare.providers import local
+
+        return local.stream
     from genaicompare.providers.backends import litellm
 
     return litellm.stream

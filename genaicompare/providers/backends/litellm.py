@@ -40,6 +40,7 @@ from genaicompare.providers.events import (
     TextDelta,
     Timeouts,
     Usage,
+    timeout_message,
 )
 
 _litellm: Any = None
@@ -180,14 +181,8 @@ class _Attempt:
 
 
 class _StreamTimeout(Exception):
-    _MESSAGES = {
-        "first_token": "no first token within {:g} s",
-        "between_chunks": "no new chunk for {:g} s",
-        "total": "the response exceeded the total time limit of {:g} s",
-    }
-
     def __init__(self, kind: str, seconds: float) -> None:
-        super().__init__(self._MESSAGES[kind].format(seconds))
+        super().__init__(timeout_message(kind, seconds))
         self.kind = kind
 
 

@@ -41,6 +41,7 @@ from genaicompare.providers.events import (
     TextDelta,
     Timeouts,
     Usage,
+    timeout_message,
 )
 
 # Parameters an OpenAI-compatible server takes verbatim; anything else (litellm-specific options)
@@ -498,9 +499,7 @@ async def stream(
             if loop.time() >= total_deadline - 0.001:
                 kind, limit = "total", timeouts.total
             # The same error_type and message as the litellm path's timeouts.
-            finished = fail(
-                FinishState.timeout, kind, f"no {kind.replace('_', ' ')} within {limit:g} s"
-            )
+            finished = fail(FinishState.timeout, kind, timeout_message(kind, limit))
         except (
             OSError,
             asyncio.IncompleteReadError,
