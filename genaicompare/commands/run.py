@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from genaicompare.commands._common import add_model_arguments, load_with_models, open_store
 from genaicompare.core.errors import UserError
-from genaicompare.core.sanitize import one_line
+from genaicompare.core.sanitize import one_line, redact_secrets, register_secret_env, was_redacted
 from genaicompare.providers.events import Timeouts
 from genaicompare.session.comparison import DEFAULT_CONCURRENCY
 from genaicompare.session.headless import RunOutcome, run_headless
@@ -159,6 +159,13 @@ def main(args: argparse.Namespace) -> int:
     except RuleError as exc:
         raise UserError(str(exc)) from None
     catalog = load_with_models(args.catalog, args.models, args.replace_models)
+    # The catalog's api_key_env values are secrets whatever their names: redacted in every
+    # artifact (stored answers, JUnit, Markdown, --json) as in exports.
+    for name in [m.api_key_env for m in catalog.models] + [
+        getattr(catalog.judge, "api_key_env", None)
+    ]:
+        if name:
+            register_secret_env(name)
     try:
         check_assert_specs(catalog.prompts)
     except ValueError as exc:
@@ -312,8 +319,9 @@ def outcome_json(outcome: RunOutcome) -> dict[str, Any]:
                 "model_alias": r.model_alias,
                 "state": r.state.value,
                 "error_type": r.error_type,
-                "error": r.error,
-                "text": r.text,
+                "error": redact_secrets(r.error or "") or r.error,
+                "text": redact_secrets(r.text),
+                "redacted": was_redacted(r.text),
                 "ttft_ms": r.ttft_ms,
                 "latency_ms": r.latency_ms,
                 "tokens_in": r.tokens_in,
@@ -406,6 +414,15 @@ def print_summary(outcome: RunOutcome, out: Any = None) -> None:
     if outcome.judge:
         _print_judge(outcome.judge, out)
     cached = sum(s.from_cache for s in outcome.summaries.values())
+    redacted = sum(was_redacted(redact_secrets(r.text)) for r in outcome.records)
+    if redacted:
+        out.print(
+            Text(
+                f"{redacted} answer(s) contained a known secret value (an API key from the "
+                "environment or the catalog's api_key_env): stored and reported as [REDACTED]",
+                style="yellow",
+            )
+        )
     out.print(
         Text(
             f"{len(outcome.records)} responses in {outcome.seconds:.1f} s"
