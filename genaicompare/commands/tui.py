@@ -115,6 +115,10 @@ def launch(args: argparse.Namespace, path: str) -> Launched:
 
 
 def main(args: argparse.Namespace) -> int:
+    if args.theme:  # refused before anything is saved: an unknown name would warn at every start
+        from genaicompare.app.themes import check_theme_name
+
+        check_theme_name(args.theme)
     path = args.catalog
     if path is None:
         from genaicompare.app.screens.picker import pick_catalog
