@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from genaicompare.gate.verdict import Verdict
 
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
+EXIT_STORAGE = 2
 _DEFAULT_TIMEOUTS = Timeouts()
 
 EPILOG = """\
@@ -27,7 +29,10 @@ exit codes:
   1    regression: a --fail-on rule held (by default: any assertion failure)
   2    configuration or infrastructure error: bad catalog or option, or answers that ended in
        error/timeout (an unreachable provider is always 2, never 0 or 1); see --max-errors
-  130  interrupted (Ctrl-C): finished answers are kept; continue with --resume RUN_ID
+       A database that fails mid-run (disk full) is 2 too: the answers stored so far are
+       kept and reported (JUnit/Markdown); continue with --resume RUN_ID
+  130  interrupted (Ctrl-C): finished answers are kept and reported; continue with --resume RUN_ID
+  143  terminated (SIGTERM, e.g. a cancelled CI job): handled like Ctrl-C
 
 --fail-on RULE (repeatable, or comma-separated): NAME OP NUMBER[%], OP one of < <= > >= == !=.
 A rule that holds for a candidate model is a regression. Names:
@@ -182,17 +187,14 @@ def main(args: argparse.Namespace) -> int:
             args.baseline, [m.id for m in catalog.models], store
         )
         outcome = _run(args, catalog, store, timeouts)
-        if outcome.interrupted:
-            _print_console(outcome, None)
-            print(
-                f"genaicompare: interrupted; {len(outcome.records)} answers kept. Continue with: "
-                f"genaicompare run {one_line(args.catalog, 200)} --resume {outcome.run_id}",
-                file=sys.stderr,
-            )
-            return EXIT_INTERRUPTED
         verdict = decide(outcome, store, rules, baseline_run, baseline_alias, args.max_errors)
     finally:
         store.close()
+    stopped, label, code = _stop_reason(outcome)
+    if stopped is not None:
+        verdict.notes.append(stopped)
+    label = label or verdict.label
+    # Reports are written with what finished, however the run ended (Ctrl-C, SIGTERM, a full disk).
     if args.junit:
         from genaicompare.core.files import write_atomic
         from genaicompare.gate.reports import junit_xml
@@ -208,7 +210,7 @@ def main(args: argparse.Namespace) -> int:
             args.markdown,
             markdown(
                 f"{catalog.name} {catalog.version}",
-                verdict.label,
+                label,
                 verdict.stats,
                 verdict.rules,
                 verdict.cases,
@@ -223,10 +225,39 @@ def main(args: argparse.Namespace) -> int:
 
         doc = outcome_json(outcome)
         doc["regression"] = verdict_json(verdict)
+        if stopped is not None:
+            doc["regression"]["verdict"], doc["regression"]["exit_code"] = label, code
         print(dumps(doc))
     else:
-        _print_console(outcome, verdict)
+        _print_console(outcome, verdict if stopped is None else None)
+    if stopped is not None:
+        resume = f"genaicompare run {one_line(args.catalog, 200)}"
+        if args.db:
+            resume += f" --db {one_line(args.db, 200)}"
+        print(
+            f"genaicompare: {stopped}. Continue with: {resume} --resume {outcome.run_id}",
+            file=sys.stderr,
+        )
+        return code
     return verdict.exit_code
+
+
+def _stop_reason(outcome: RunOutcome) -> tuple[str | None, str | None, int]:
+    """Why the run stopped early (one line for stderr and the reports), its label and exit code;
+    ``(None, None, 0)`` for a run that went to the end."""
+    kept = f"{len(outcome.records)} answers kept"
+    if outcome.storage_error is not None:
+        return (
+            f"storage failed mid-run: {one_line(outcome.storage_error, 300)}; {kept} "
+            "(reports written with them); make room or fix the database",
+            "error",
+            EXIT_STORAGE,
+        )
+    if outcome.interrupted:
+        if outcome.signal == "SIGTERM":
+            return f"terminated (SIGTERM); {kept}", "interrupted", EXIT_TERMINATED
+        return f"interrupted; {kept}", "interrupted", EXIT_INTERRUPTED
+    return None, None, 0
 
 
 def _run(args: argparse.Namespace, catalog: Any, store: Any, timeouts: Timeouts) -> RunOutcome:
@@ -310,6 +341,8 @@ def outcome_json(outcome: RunOutcome) -> dict[str, Any]:
         "database": str(outcome.db_path),
         "seconds": round(outcome.seconds, 3),
         "interrupted": outcome.interrupted,
+        "signal": outcome.signal,
+        "storage_error": outcome.storage_error,
         "resumed": outcome.resumed,
         "models": [s.as_dict() for s in outcome.summaries.values()],
         "responses": [
@@ -462,4 +495,11 @@ def _print_judge(judge: dict[str, Any], out: Any) -> None:
         out.print(Text(ci_safe("  " + line)))
 
 
-__all__ = ["EXIT_INTERRUPTED", "add_arguments", "main", "outcome_json"]
+__all__ = [
+    "EXIT_INTERRUPTED",
+    "EXIT_STORAGE",
+    "EXIT_TERMINATED",
+    "add_arguments",
+    "main",
+    "outcome_json",
+]
