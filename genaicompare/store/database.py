@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from genaicompare import __version__
-from genaicompare.core.errors import StoreError, UserError
+from genaicompare.core.errors import StoreBusy, StoreError, UserError
 from genaicompare.core.records import ResponseRecord, content_hash
 from genaicompare.store._sqlite_utils import sqlite_utils
 from genaicompare.store.migrations import migrate
@@ -73,12 +73,19 @@ class Store:
         self.close()
 
     def _retry(self, fn: Callable[[], T]) -> T:
+        started = time.monotonic()
         for attempt in range(WRITE_ATTEMPTS):
             try:
                 return fn()
             except sqlite3.OperationalError as exc:
                 msg = str(exc)
-                if ("locked" not in msg and "busy" not in msg) or attempt == WRITE_ATTEMPTS - 1:
+                busy = "locked" in msg or "busy" in msg
+                if busy and attempt == WRITE_ATTEMPTS - 1:
+                    raise StoreBusy(
+                        f"database {self.path} is locked by another process "
+                        f"(waited {time.monotonic() - started:.0f} s); nothing was written"
+                    ) from None
+                if not busy:
                     raise StoreError(f"database {self.path}: {msg}") from None
                 time.sleep(min(2.0, 0.05 * 2**attempt) * (0.5 + random.random()))
         raise AssertionError("unreachable")
