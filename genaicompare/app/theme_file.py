@@ -21,6 +21,33 @@ def _color(value: str | None) -> str | None:
     return value
 
 
+def _css_value_ok(prop: str, value: str) -> bool:
+    """Whether ``prop: value`` parses as Textual CSS (what the theme's variable will become)."""
+    from textual.css.stylesheet import Stylesheet, StylesheetError
+
+    sheet = Stylesheet()
+    sheet.add_source(f"Widget {{ {prop}: {value}; }}", read_from=("theme", ""))
+    try:
+        sheet.parse()
+    except StylesheetError:
+        return False
+    return True
+
+
+def _variables(variables: dict[str, str]) -> dict[str, str]:
+    """Each ``[variables]`` value must parse where Textual will use it: a colour (``auto 87%``
+    and ``initial`` too) or, for ``…-style`` names, a text style. Checked here, on load, because
+    a bad value otherwise fails the whole stylesheet when the theme is applied (issue 18 §10)."""
+    for name, value in variables.items():
+        if not isinstance(value, str) or any(c in value for c in ";{}\n"):
+            raise ValueError(f"{name}: not a CSS value: {value!r}")
+        props = ("text-style",) if name.endswith("style") else ("color", "text-style")
+        if not any(_css_value_ok(prop, value) for prop in props):
+            kind = "a text style" if props == ("text-style",) else "a colour"
+            raise ValueError(f"{name}: not {kind}: {value!r}")
+    return variables
+
+
 class ThemeFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -52,6 +79,8 @@ class ThemeFile(BaseModel):
         "error",
         "boost",
     )(_color)
+
+    _check_variables = field_validator("variables")(_variables)
 
     def to_theme(self) -> Theme:
         return Theme(**self.model_dump())

@@ -48,24 +48,52 @@ def load_theme_file(path: Path) -> Theme:
         raise UserError(f"theme {path}: {where}: {first['msg']}") from None
 
 
-def discover_themes() -> dict[str, Theme]:
-    """Bundled themes, then the user's own (which may replace a bundled one by name)."""
+def _discover(errors: list[str] | None) -> dict[str, Theme]:
     themes: dict[str, Theme] = {}
     for folder in (BUNDLED, config_dir() / "themes"):
         if folder.is_dir():
             for path in sorted(folder.glob("*.toml")):
-                theme = load_theme_file(path)
+                try:
+                    theme = load_theme_file(path)
+                except UserError as exc:
+                    if errors is None:
+                        raise
+                    errors.append(str(exc))
+                    continue
                 themes[theme.name] = theme
     return themes
 
 
+def discover_themes() -> dict[str, Theme]:
+    """Bundled themes, then the user's own (which may replace a bundled one by name)."""
+    return _discover(None)
+
+
 def discover_themes_or_error() -> tuple[dict[str, Theme], str | None]:
-    """:func:`discover_themes`, or no themes and the error to report when a user theme is
-    broken (the bundled ones still work: Textual's own are always there)."""
-    try:
-        return discover_themes(), None
-    except UserError as exc:
-        return {}, str(exc)
+    """:func:`discover_themes` without the broken files, and the error to report for them (the
+    app shows it; the other themes still work, Textual's own are always there)."""
+    errors: list[str] = []
+    themes = _discover(errors)
+    return themes, "; ".join(errors) or None
+
+
+def known_theme_names() -> list[str]:
+    """Every theme ``--theme`` can name: ours, the user's (valid ones) and Textual's."""
+    from textual.theme import BUILTIN_THEMES
+
+    return sorted({*discover_themes_or_error()[0], *BUILTIN_THEMES})
+
+
+def check_theme_name(name: str) -> None:
+    """Refuse an unknown ``--theme`` before it is saved to the config (exit 2, the names listed)."""
+    names = known_theme_names()
+    if name not in names:
+        _, error = discover_themes_or_error()
+        broken = f" ({one_line(error, 300)})" if error else ""
+        raise UserError(
+            f"--theme {one_line(name, 80)}: no such theme{broken}; choose one of: "
+            + ", ".join(names)
+        )
 
 
 def bundled_theme(name: str) -> Theme | None:
@@ -88,7 +116,17 @@ def apply_settings(
     if theme_error is not None:
         app.notify(one_line(theme_error, 300), severity="error", markup=False, timeout=10)
     if settings.theme in app.available_themes:
-        app.theme = settings.theme
+        try:
+            app.theme = settings.theme
+        except Exception as exc:  # a theme Textual cannot apply: report it, keep the default
+            app.notify(
+                one_line(f"theme {settings.theme!r} cannot be applied: {exc}", 300),
+                severity="error",
+                markup=False,
+                timeout=10,
+            )
+            if "genaicompare-dark" in app.available_themes:
+                app.theme = "genaicompare-dark"
     else:
         app.notify(
             one_line(f"unknown theme {settings.theme!r}", 200), severity="warning", markup=False

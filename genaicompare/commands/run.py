@@ -17,7 +17,7 @@ from genaicompare.commands._common import (
     positive_seconds,
 )
 from genaicompare.core.errors import UserError
-from genaicompare.core.sanitize import one_line
+from genaicompare.core.sanitize import one_line, redact_secrets, register_secret_env, was_redacted
 from genaicompare.providers.events import Timeouts
 from genaicompare.session.comparison import DEFAULT_CONCURRENCY
 from genaicompare.session.headless import RunOutcome, run_headless
@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from genaicompare.gate.verdict import Verdict
 
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
+EXIT_STORAGE = 2
 _DEFAULT_TIMEOUTS = Timeouts()
 
 EPILOG = """\
@@ -34,7 +36,10 @@ exit codes:
   1    regression: a --fail-on rule held (by default: any assertion failure)
   2    configuration or infrastructure error: bad catalog or option, or answers that ended in
        error/timeout (an unreachable provider is always 2, never 0 or 1); see --max-errors
-  130  interrupted (Ctrl-C): finished answers are kept; continue with --resume RUN_ID
+       A database that fails mid-run (disk full) is 2 too: the answers stored so far are
+       kept and reported (JUnit/Markdown); continue with --resume RUN_ID
+  130  interrupted (Ctrl-C): finished answers are kept and reported; continue with --resume RUN_ID
+  143  terminated (SIGTERM, e.g. a cancelled CI job): handled like Ctrl-C
 
 --fail-on RULE (repeatable, or comma-separated): NAME OP NUMBER[%], OP one of < <= > >= == !=.
 A rule that holds for a candidate model is a regression. Names:
@@ -160,6 +165,13 @@ def main(args: argparse.Namespace) -> int:
     except RuleError as exc:
         raise UserError(str(exc)) from None
     catalog = load_with_models(args.catalog, args.models, args.replace_models)
+    # The catalog's api_key_env values are secrets whatever their names: redacted in every
+    # artifact (stored answers, JUnit, Markdown, --json) as in exports.
+    for name in [m.api_key_env for m in catalog.models] + [
+        getattr(catalog.judge, "api_key_env", None)
+    ]:
+        if name:
+            register_secret_env(name)
     try:
         check_assert_specs(catalog.prompts)
     except ValueError as exc:
@@ -176,17 +188,14 @@ def main(args: argparse.Namespace) -> int:
             args.baseline, [m.id for m in catalog.models], store
         )
         outcome = _run(args, catalog, store, timeouts)
-        if outcome.interrupted:
-            _print_console(outcome, None)
-            print(
-                f"genaicompare: interrupted; {len(outcome.records)} answers kept. Continue with: "
-                f"genaicompare run {one_line(args.catalog, 200)} --resume {outcome.run_id}",
-                file=sys.stderr,
-            )
-            return EXIT_INTERRUPTED
         verdict = decide(outcome, store, rules, baseline_run, baseline_alias, args.max_errors)
     finally:
         store.close()
+    stopped, label, code = _stop_reason(outcome)
+    if stopped is not None:
+        verdict.notes.append(stopped)
+    label = label or verdict.label
+    # Reports are written with what finished, however the run ended (Ctrl-C, SIGTERM, a full disk).
     if args.junit:
         from genaicompare.core.files import write_atomic
         from genaicompare.gate.reports import junit_xml
@@ -202,7 +211,7 @@ def main(args: argparse.Namespace) -> int:
             args.markdown,
             markdown(
                 f"{catalog.name} {catalog.version}",
-                verdict.label,
+                label,
                 verdict.stats,
                 verdict.rules,
                 verdict.cases,
@@ -217,10 +226,39 @@ def main(args: argparse.Namespace) -> int:
 
         doc = outcome_json(outcome)
         doc["regression"] = verdict_json(verdict)
+        if stopped is not None:
+            doc["regression"]["verdict"], doc["regression"]["exit_code"] = label, code
         print(dumps(doc))
     else:
-        _print_console(outcome, verdict)
+        _print_console(outcome, verdict if stopped is None else None)
+    if stopped is not None:
+        resume = f"genaicompare run {one_line(args.catalog, 200)}"
+        if args.db:
+            resume += f" --db {one_line(args.db, 200)}"
+        print(
+            f"genaicompare: {stopped}. Continue with: {resume} --resume {outcome.run_id}",
+            file=sys.stderr,
+        )
+        return code
     return verdict.exit_code
+
+
+def _stop_reason(outcome: RunOutcome) -> tuple[str | None, str | None, int]:
+    """Why the run stopped early (one line for stderr and the reports), its label and exit code;
+    ``(None, None, 0)`` for a run that went to the end."""
+    kept = f"{len(outcome.records)} answers kept"
+    if outcome.storage_error is not None:
+        return (
+            f"storage failed mid-run: {one_line(outcome.storage_error, 300)}; {kept} "
+            "(reports written with them); make room or fix the database",
+            "error",
+            EXIT_STORAGE,
+        )
+    if outcome.interrupted:
+        if outcome.signal == "SIGTERM":
+            return f"terminated (SIGTERM); {kept}", "interrupted", EXIT_TERMINATED
+        return f"interrupted; {kept}", "interrupted", EXIT_INTERRUPTED
+    return None, None, 0
 
 
 def _run(args: argparse.Namespace, catalog: Any, store: Any, timeouts: Timeouts) -> RunOutcome:
@@ -304,6 +342,8 @@ def outcome_json(outcome: RunOutcome) -> dict[str, Any]:
         "database": str(outcome.db_path),
         "seconds": round(outcome.seconds, 3),
         "interrupted": outcome.interrupted,
+        "signal": outcome.signal,
+        "storage_error": outcome.storage_error,
         "resumed": outcome.resumed,
         "models": [s.as_dict() for s in outcome.summaries.values()],
         "responses": [
@@ -313,8 +353,9 @@ def outcome_json(outcome: RunOutcome) -> dict[str, Any]:
                 "model_alias": r.model_alias,
                 "state": r.state.value,
                 "error_type": r.error_type,
-                "error": r.error,
-                "text": r.text,
+                "error": redact_secrets(r.error or "") or r.error,
+                "text": redact_secrets(r.text),
+                "redacted": was_redacted(r.text),
                 "ttft_ms": r.ttft_ms,
                 "latency_ms": r.latency_ms,
                 "tokens_in": r.tokens_in,
@@ -407,6 +448,15 @@ def print_summary(outcome: RunOutcome, out: Any = None) -> None:
     if outcome.judge:
         _print_judge(outcome.judge, out)
     cached = sum(s.from_cache for s in outcome.summaries.values())
+    redacted = sum(was_redacted(redact_secrets(r.text)) for r in outcome.records)
+    if redacted:
+        out.print(
+            Text(
+                f"{redacted} answer(s) contained a known secret value (an API key from the "
+                "environment or the catalog's api_key_env): stored and reported as [REDACTED]",
+                style="yellow",
+            )
+        )
     out.print(
         Text(
             f"{len(outcome.records)} responses in {outcome.seconds:.1f} s"
@@ -446,4 +496,11 @@ def _print_judge(judge: dict[str, Any], out: Any) -> None:
         out.print(Text(ci_safe("  " + line)))
 
 
-__all__ = ["EXIT_INTERRUPTED", "add_arguments", "main", "outcome_json"]
+__all__ = [
+    "EXIT_INTERRUPTED",
+    "EXIT_STORAGE",
+    "EXIT_TERMINATED",
+    "add_arguments",
+    "main",
+    "outcome_json",
+]

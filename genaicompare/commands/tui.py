@@ -139,6 +139,10 @@ def local_models(path: str, extra: list[str] | None = None) -> list[str]:
 
 
 def main(args: argparse.Namespace) -> int:
+    if args.theme:  # refused before anything is saved: an unknown name would warn at every start
+        from genaicompare.app.themes import check_theme_name
+
+        check_theme_name(args.theme)
     path = args.catalog
     if path is None:
         from genaicompare.app.screens.picker import pick_catalog

@@ -34,6 +34,11 @@ class StoreError(KnownError):
     """
 
 
+class StoreBusy(StoreError):
+    """Another process held the database's write lock for longer than the store waits (a long
+    transaction elsewhere); nothing was written. Callers that must not lose the write queue it."""
+
+
 def write_crash_log(exc: BaseException) -> str | None:
     """Write a redacted, locals-free traceback; return its path (or None if it could not)."""
     import datetime as dt

@@ -4,7 +4,11 @@ Two separate jobs:
 
 * :func:`for_display` strips terminal escape sequences (ESC/CSI/OSC/DCS/APC/PM/SOS, 8-bit C1 forms)
   and replaces other control characters, so model output, catalog text and provider errors can be
-  written to a terminal or a widget without acting on it. Text is *stored* as received; this is for
+  written to a terminal or a widget without acting on it. Bidirectional and invisible format
+  characters (U+202A–U+202E, U+2066–U+2069, U+200B, U+200E/F, U+061C, U+2060–U+2064, U+FEFF) can
+  make text read differently from what it is ("Trojan Source", CVE-2021-42574): they become
+  visible placeholders such as ``⟨U+202E⟩``, never silently removed. (ZWJ/ZWNJ stay: emoji
+  sequences and several scripts need them, and they reorder nothing.) Text is *stored* as received; this is for
   display, logs and reports only. Markup is a separate concern: the UI renders such text as
   ``Text``/``Content`` (never markup), so brackets stay literal.
 * :func:`redact` removes API keys: every value of an environment variable that looks like a key,
@@ -33,15 +37,23 @@ _ESCAPES = re.compile(
 # C0 controls except tab/newline, DEL, the remaining C1 range, and lone surrogates.
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 _REPLACEMENT = "\ufffd"
+# Bidi embeddings/overrides/isolates and marks, and invisible zero-width format characters.
+_INVISIBLE = re.compile("[\u061c\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+
+
+def _placeholder(match: re.Match[str]) -> str:
+    return f"⟨U+{ord(match.group()):04X}⟩"
 
 
 def for_display(text: str) -> str:
-    """Return ``text`` with escape sequences removed and other control characters replaced."""
+    """Return ``text`` with escape sequences removed, other control characters replaced, and
+    bidi/zero-width format characters shown as placeholders (``⟨U+202E⟩``)."""
     if not text:
         return ""
     text = text.replace("\r\n", "\n")
     text = _ESCAPES.sub("", text)
-    return _CONTROLS.sub(_REPLACEMENT, text)
+    text = _CONTROLS.sub(_REPLACEMENT, text)
+    return _INVISIBLE.sub(_placeholder, text)
 
 
 def one_line(text: str, limit: int = 500) -> str:
@@ -100,6 +112,63 @@ def redact(text: str, extra: tuple[str, ...] = ()) -> str:
         else:
             text = pattern.sub(REDACTED, text)
     return text
+
+
+def redact_secrets(text: str, secrets: tuple[str, ...] | None = None) -> str:
+    """The export rule, for every artifact and screen: each known secret value — a credential-like
+    environment variable's value, or a catalog ``api_key_env``'s (:func:`secret_values`) — becomes
+    ``[REDACTED]``. Key-shaped patterns are left alone here: they would alter legitimate text."""
+    if not text:
+        return text
+    for value in secret_values() if secrets is None else secrets:
+        if value in text:
+            text = text.replace(value, REDACTED)
+    return text
+
+
+def was_redacted(text: str | None) -> bool:
+    """True when :func:`redact_secrets` (or a stream's :class:`SecretFilter`) marked ``text``."""
+    return bool(text) and REDACTED in (text or "")
+
+
+class SecretFilter:
+    """:func:`redact_secrets` for text that arrives in chunks, where a key may be split across
+    them: ``feed`` returns what is safe to pass on now and holds back a tail that could be the
+    start of a secret; :meth:`flush` releases it at the end. Secrets are read once, at creation
+    (the stream's start). ``redacted`` says whether anything was replaced."""
+
+    __slots__ = ("_held", "_secrets", "redacted")
+
+    def __init__(self, secrets: tuple[str, ...] | None = None) -> None:
+        self._secrets = secret_values() if secrets is None else secrets
+        self._held = ""
+        self.redacted = False
+
+    def feed(self, chunk: str) -> str:
+        if not self._secrets:
+            return chunk
+        text = self._held + chunk
+        clean = redact_secrets(text, self._secrets)
+        if clean is not text and clean != text:
+            self.redacted = True
+        keep = 0
+        for value in self._secrets:
+            start = max(0, len(clean) - len(value) + 1)
+            i = clean.find(value[0], start)
+            while i != -1 and len(clean) - i > keep:
+                if value.startswith(clean[i:]):
+                    keep = len(clean) - i
+                    break
+                i = clean.find(value[0], i + 1)
+        if keep:
+            clean, self._held = clean[:-keep], clean[-keep:]
+        else:
+            self._held = ""
+        return clean
+
+    def flush(self) -> str:
+        text, self._held = self._held, ""
+        return text
 
 
 def safe_error(text: str, limit: int = 2000) -> str:

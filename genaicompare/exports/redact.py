@@ -27,13 +27,11 @@ def _pii_redactor() -> Callable[[str], str]:
 
 
 def _without(secrets: tuple[str, ...]) -> Callable[[str], str]:
-    from genaicompare.core.sanitize import REDACTED
+    # The one rule, shared with the stream, the store, reports and --json (core.sanitize).
+    from genaicompare.core.sanitize import redact_secrets
 
     def strip(text: str) -> str:
-        for value in secrets:
-            if value in text:
-                text = text.replace(value, REDACTED)
-        return text
+        return redact_secrets(text, secrets)
 
     return strip
 

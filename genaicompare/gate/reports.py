@@ -4,9 +4,12 @@ console text.
 Every string that came from a model, a catalog or a provider is untrusted: it is sanitized
 (:func:`genaicompare.core.sanitize.for_display`) and, for XML, stripped of the characters XML 1.0 cannot
 hold (NUL, other C0 controls, U+FFFE/U+FFFF, lone surrogates), so a report is always well-formed.
-Console lines that would start with ``::`` are neutralised: under GitHub Actions such a line is a
-workflow command (``::set-output``, ``::add-mask``, ``::error``, ``::stop-commands``…), and a
-model's answer must never be able to issue one.
+Console, JUnit and Markdown lines that would start with ``::`` are neutralised (the first colon
+becomes a fullwidth ``：``, visibly): under GitHub Actions such a line is a workflow command
+(``::set-output``, ``::add-mask``, ``::error``, ``::stop-commands``…), and a model's answer must
+never be able to issue one. Bidi and zero-width format characters are shown as placeholders
+(``⟨U+202E⟩``, :func:`~genaicompare.core.sanitize.for_display`). Known secret values are
+``[REDACTED]`` everywhere, as in exports (:func:`~genaicompare.core.sanitize.redact_secrets`).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import re
 import xml.etree.ElementTree as ET
 from typing import TYPE_CHECKING, Any
 
-from genaicompare.core.sanitize import for_display, one_line
+from genaicompare.core.sanitize import for_display, one_line, redact_secrets, was_redacted
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -30,7 +33,8 @@ if TYPE_CHECKING:
 # Characters XML 1.0 allows; everything else is dropped.
 _XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _WORKFLOW_COMMAND = re.compile(r"^(\s*):(?=:)", re.M)
-_ZWSP = "\u200b"
+_INERT_COLON = "\uff1a"  # visible, and no workflow-command parser reads it as ':'
+REDACTED_NOTE = "[genaicompare: a known secret value was removed from this answer]"
 MAX_OUTPUT_IN_REPORT = 20_000
 
 
@@ -38,15 +42,19 @@ def xml_text(text: str | None, limit: int | None = None) -> str:
     """``text`` safe inside an XML element or attribute (escaping is ElementTree's job)."""
     if not text:
         return ""
-    clean = _XML_INVALID.sub("", for_display(text))
+    clean = _inert_lines(_XML_INVALID.sub("", for_display(redact_secrets(text))))
     if limit is not None and len(clean) > limit:
         clean = clean[: limit - 1] + "…"
     return clean
 
 
+def _inert_lines(text: str) -> str:
+    return _WORKFLOW_COMMAND.sub(lambda m: m.group(1) + _INERT_COLON, text)
+
+
 def ci_safe(text: str) -> str:
-    """Sanitized, with every line that would start with ``::`` broken by a zero-width space."""
-    return _WORKFLOW_COMMAND.sub(lambda m: m.group(1) + ":" + _ZWSP, for_display(text))
+    """Redacted, sanitized, and no line starts with ``::`` (its first colon becomes ``：``)."""
+    return _inert_lines(for_display(redact_secrets(text)))
 
 
 def print_verdict(v: Verdict, out: Console) -> None:
@@ -197,7 +205,7 @@ def junit_xml(
 def _case_output(case: Case) -> str:
     if len(case.samples) == 1:
         s = case.samples[0]
-        return s.text
+        return f"{REDACTED_NOTE}\n{s.text}" if was_redacted(s.text) else s.text
     lines = [f"{len(case.samples)} samples, {len(case.distinct_outputs())} distinct"]
     if case.consistency is not None:
         lines.append(f"consistency {case.consistency:.3f}")
@@ -214,7 +222,7 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|<>~@])")
 
 def md_text(text: str | None, limit: int = 200) -> str:
     """Untrusted text as inert Markdown: one line, specials backslash-escaped, no mentions."""
-    return _MD_SPECIAL.sub(r"\\\1", one_line(text or "", limit))
+    return _MD_SPECIAL.sub(r"\\\1", one_line(redact_secrets(text or ""), limit))
 
 
 def _pct(x: float | None) -> str:
@@ -382,7 +390,9 @@ def regression_json(
                 "passed": c.passed,
                 "errored": c.errored,
                 "samples": len(c.samples),
-                "distinct_outputs": [{"text": t, "count": n} for t, n in c.distinct_outputs()]
+                "distinct_outputs": [
+                    {"text": redact_secrets(t), "count": n} for t, n in c.distinct_outputs()
+                ]
                 if len(c.samples) > 1
                 else None,
                 "consistency": c.consistency,
@@ -433,8 +443,8 @@ def diff_json(run_a: int, run_b: int, method: str, rows: list[DiffRow]) -> dict[
                 "metrics_b": r.metrics_b,
                 "state_a": r.state_a,
                 "state_b": r.state_b,
-                "text_a": r.text_a,
-                "text_b": r.text_b,
+                "text_a": None if r.text_a is None else redact_secrets(r.text_a),
+                "text_b": None if r.text_b is None else redact_secrets(r.text_b),
             }
             for r in rows
         ],

@@ -8,9 +8,11 @@ cancellation: a cancelled stream stops where it is, and the collector records ``
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 # The provider contract names FinishState; it lives in core so records need not import providers.
 from genaicompare.core.records import FinishState as FinishState
@@ -48,6 +50,49 @@ class ModelRequest:
             from genaicompare.core.sanitize import register_secret_env
 
             register_secret_env(self.api_key_env)
+
+    def api_key(self) -> str | None:
+        """The key this request may send, or None (send none; litellm's own default, or the
+        ``no-key`` placeholder an OpenAI-compatible client needs). See :func:`api_key_for`."""
+        return api_key_for(self)
+
+
+NO_KEY = "no-key"
+"""What an OpenAI-compatible server without a key for it gets (the openai client needs one)."""
+
+# A provider's own key variable and the hosts it belongs to. Only these hosts (over https) get
+# the provider's key without the catalog naming it: litellm's provider prefixes.
+OWN_KEYS: dict[str, tuple[str, frozenset[str]]] = {
+    "openai": ("OPENAI_API_KEY", frozenset({"api.openai.com"})),
+    "anthropic": ("ANTHROPIC_API_KEY", frozenset({"api.anthropic.com"})),
+    "mistral": ("MISTRAL_API_KEY", frozenset({"api.mistral.ai"})),
+    "groq": ("GROQ_API_KEY", frozenset({"api.groq.com"})),
+    "deepseek": ("DEEPSEEK_API_KEY", frozenset({"api.deepseek.com"})),
+    "gemini": ("GEMINI_API_KEY", frozenset({"generativelanguage.googleapis.com"})),
+}
+
+
+def api_key_for(request: ModelRequest) -> str | None:
+    """The one key rule, both backends: a key goes only where it belongs.
+
+    * ``api_key_env`` named by the catalog: that variable's value, to the model's ``api_base``
+      (the catalog said so);
+    * no ``api_base``: None here — litellm sends the provider's own key to the provider's own
+      API host, as it always did;
+    * an ``api_base`` without ``api_key_env``: the provider's own key (``OPENAI_API_KEY`` for
+      ``openai/…``) only when that base is the provider's own host over https
+      (``https://api.openai.com/v1``); any other host gets no key — never a user's OpenAI key
+      on a third-party or plain-http server.
+    """
+    if request.api_key_env:
+        return os.environ.get(request.api_key_env) or None
+    if not request.api_base:
+        return None
+    own = OWN_KEYS.get(request.model.split("/", 1)[0])
+    parts = urlsplit(request.api_base)
+    if own is not None and parts.scheme == "https" and (parts.hostname or "") in own[1]:
+        return os.environ.get(own[0]) or None
+    return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,6 +44,7 @@ from genaicompare.ratings.model import (
     pair_item,
     thumb_item,
 )
+from genaicompare.ratings.pending import PendingRatings, RatingPending
 from genaicompare.ratings.transfer import ImportResult, export_lines, import_file
 from genaicompare.store import now_iso
 
@@ -60,6 +61,7 @@ __all__ = [
     "Rating",
     "RatingContext",
     "RatingError",
+    "RatingPending",
     "Ratings",
     "Thumb",
     "blind_order",
@@ -125,6 +127,8 @@ class Ratings:
     def __init__(self, store: Store, rater: str | None = None) -> None:
         self.store = store
         self.default_rater = resolve_rater(rater)
+        # Ratings another process's long lock kept out: queued, spooled, retried (.pending).
+        self.pending = PendingRatings(store, self._write_now)
 
     # -- recording ------------------------------------------------------------------------------
     def thumb(
@@ -230,6 +234,9 @@ class Ratings:
         editor's undo.
         """
         who = resolve_rater(rater or self.default_rater)
+        dropped = self.pending.drop(who)
+        if dropped is not None:  # never reached the disk: undoing it is forgetting it
+            return dropped
 
         def do(conn: sqlite3.Connection) -> Rating | None:
             conn.row_factory = sqlite3.Row
@@ -271,9 +278,16 @@ class Ratings:
         return self.store.write(do)
 
     def _insert(self, rating: Rating) -> Rating:
+        """Write ``rating`` now, or raise :class:`~.pending.RatingPending` (queued, not lost)."""
+        return self.pending.write(rating)
+
+    def _write_now(self, rating: Rating) -> Rating:
         row = rating.to_row()
 
         def do(conn: sqlite3.Connection) -> int:
+            stored = conn.execute("SELECT id FROM ratings WHERE uid = ?", [row["uid"]]).fetchone()
+            if stored:  # a pending rating replayed after it did reach the disk
+                return int(stored[0])
             if row["catalog_name"] is None and row["response_id"] is not None:
                 found = conn.execute(
                     "SELECT coalesce(c.name, ru.catalog_name) FROM responses r "

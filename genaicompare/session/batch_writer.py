@@ -27,7 +27,13 @@ class BatchWriter:
         self._pending: list[tuple[ResponseRecord, asyncio.Future[None]]] = []
         self._flusher: asyncio.Task[None] | None = None
 
+    error: BaseException | None = None
+    """The first failed batch's exception: after it, every save fails at once with it (a full
+    disk does not empty itself; the run stops and reports what was stored)."""
+
     async def save(self, record: ResponseRecord) -> None:
+        if self.error is not None:
+            raise self.error
         loop = asyncio.get_running_loop()
         done: asyncio.Future[None] = loop.create_future()
         self._pending.append((record, done))
@@ -43,11 +49,15 @@ class BatchWriter:
                 await asyncio.to_thread(
                     self.store.save_responses, [r for r, _ in batch], self.run_id, self.catalog_id
                 )
-            except BaseException as exc:
-                for _, fut in batch:
+            except Exception as exc:
+                # Each saver gets the error (nothing is falsely confirmed); the flusher itself
+                # ends quietly — its exception would otherwise be "never retrieved".
+                self.error = self.error or exc
+                for _, fut in [*batch, *self._pending]:
                     if not fut.done():
                         fut.set_exception(exc)
-                raise
+                self._pending = []
+                return
             for _, fut in batch:
                 if not fut.done():
                     fut.set_result(None)
@@ -55,7 +65,7 @@ class BatchWriter:
     def flush_now(self) -> None:
         """Store whatever is still queued (Ctrl-C path; called with the loop stopping)."""
         batch, self._pending = self._pending, []
-        if batch:
+        if batch and self.error is None:
             self.store.save_responses([r for r, _ in batch], self.run_id, self.catalog_id)
             for _, fut in batch:
                 if not fut.done():

@@ -13,14 +13,17 @@ has an answer in that run is skipped, so nothing is asked twice.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import signal
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from genaicompare.catalog import Catalog
-from genaicompare.core.errors import UserError
+from genaicompare.core.errors import StoreError, UserError
 from genaicompare.core.records import FinishState, ResponseRecord
 from genaicompare.providers.events import Timeouts
 from genaicompare.session.batch_writer import BatchWriter
@@ -125,35 +128,58 @@ def run_headless(
         if on_progress is not None:
             on_progress(record, len(records), total)
 
+    storage_error: str | None = None
+
     async def main() -> None:
+        nonlocal storage_error
         try:
             for r in kept:  # judged only where their verdicts are missing
                 evaluator.submit(r, catalog.prompt(r.prompt_id))
             await comparison.run_many(catalog.iter_pairs(), collect, repeat=repeat, skip=skip)
             await evaluator.drain()
+        except StoreError as exc:
+            # The store failed mid-run (disk full, …): stop asking models whose answers cannot
+            # be kept; what was stored stays, and the run can be resumed once there is room.
+            storage_error = str(exc)
         finally:
-            writer.flush_now()
+            with contextlib.suppress(StoreError):
+                writer.flush_now()
 
     started = time.perf_counter()
     interrupted = False
+    received: list[str] = []
     try:
-        _run_loop(main())
-    except KeyboardInterrupt:
-        interrupted = True
+        with _sigterm_as_interrupt(received):
+            try:
+                _run_loop(main())
+            except KeyboardInterrupt:
+                interrupted = True
     finally:
-        # On Ctrl-C, do not wait for metrics still queued: the answers are stored, the metrics
-        # can be computed again on --resume.
-        worker.close(wait=not interrupted)
-        if judging and not interrupted:
-            both = [
-                rid
-                for rid, values in worker.values.items()
-                if values.get("groundedness") is not None
-                and values.get("judge_groundedness") is not None
-            ]
-            for rid, value in evaluator.combine_groundedness(both).items():
-                worker.values[rid]["groundedness"] = value.value
-        store.finish_run(run_id, "interrupted" if interrupted else "finished")
+        stopped = interrupted or storage_error is not None
+        try:
+            # On Ctrl-C, do not wait for metrics still queued: the answers are stored, the
+            # metrics can be computed again on --resume.
+            try:
+                worker.close(wait=not stopped)
+            except StoreError as exc:  # the metrics could not be stored (disk full, …)
+                storage_error = storage_error or str(exc)
+                stopped = True
+            if judging and not stopped:
+                both = [
+                    rid
+                    for rid, values in worker.values.items()
+                    if values.get("groundedness") is not None
+                    and values.get("judge_groundedness") is not None
+                ]
+                for rid, value in evaluator.combine_groundedness(both).items():
+                    worker.values[rid]["groundedness"] = value.value
+        finally:
+            try:
+                store.finish_run(run_id, "interrupted" if stopped else "finished")
+            except StoreError:
+                # A full disk cannot record it; the run stays 'running', which --resume takes.
+                if storage_error is None:
+                    raise
     return RunOutcome(
         run_id,
         catalog,
@@ -167,7 +193,30 @@ def run_headless(
         metrics_error=worker.error,
         notices=list(worker.notices),
         judge=judge_summary(catalog, worker.values, records) if judging else None,
+        signal=(received[0] if received else "SIGINT") if interrupted else None,
+        storage_error=storage_error,
     )
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt(received: list[str]) -> Iterator[None]:
+    """SIGTERM (what CI sends on cancel) handled exactly like Ctrl-C: the run's main task is
+    cancelled, finished answers are kept, the run is marked interrupted. ``received`` gets
+    ``"SIGTERM"`` once one arrived. Main thread only (signals cannot be set elsewhere)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_term(signum: int, frame: object) -> None:
+        received.append("SIGTERM")
+        # asyncio.run's own SIGINT handler: cancel the main task (a second one interrupts).
+        signal.raise_signal(signal.SIGINT)
+
+    previous = signal.signal(signal.SIGTERM, on_term)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _run_loop(coro: Any) -> None:

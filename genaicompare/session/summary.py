@@ -93,6 +93,11 @@ class RunOutcome:
     """The metrics engine's one-time notices (a model unavailable offline, a substitute used)."""
     judge: dict[str, Any] | None = None
     """The LLM judge's figures per model (:func:`judge_summary`), when the catalog has a judge."""
+    signal: str | None = None
+    """``"SIGINT"`` or ``"SIGTERM"`` when a signal interrupted the run."""
+    storage_error: str | None = None
+    """The store failed mid-run (disk full, read-only, …): the run stopped; ``records`` holds
+    the answers stored before it failed."""
 
 
 def judge_summary(

@@ -75,7 +75,7 @@ class Store:
         self.close()
 
     def _retry(self, fn: Callable[[], T]) -> T:
-        return retry(self.path, fn)
+        return retry(self.path, fn, attempts=WRITE_ATTEMPTS)
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
@@ -85,9 +85,17 @@ class Store:
             try:
                 yield self.conn
             except BaseException:
-                self.conn.execute("ROLLBACK")
+                # SQLite rolls back by itself on SQLITE_FULL/IOERR: a second ROLLBACK would fail
+                # and hide the real error ("cannot rollback - no transaction is active").
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
                 raise
-            self.conn.execute("COMMIT")
+            try:
+                self.conn.execute("COMMIT")
+            except BaseException:
+                if self.conn.in_transaction:  # a failed COMMIT (disk full) leaves it open
+                    self.conn.execute("ROLLBACK")
+                raise
 
     def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``fn(conn)`` in one immediate transaction, retrying on lock contention."""

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from genaicompare import __version__
-from genaicompare.core.errors import StoreError
+from genaicompare.core.errors import StoreBusy, StoreError
 from genaicompare.store.migrations import MIGRATIONS
 
 T = TypeVar("T")
@@ -83,15 +83,23 @@ def probe(path: Path) -> None:
         conn.close()
 
 
-def retry(path: Path, fn: Callable[[], T]) -> T:
-    """``fn()``, retried with jitter while the database is locked or busy; any other SQLite
-    operational error (and the last locked one) is a :class:`StoreError` naming ``path``."""
-    for attempt in range(WRITE_ATTEMPTS):
+def retry(path: Path, fn: Callable[[], T], attempts: int = WRITE_ATTEMPTS) -> T:
+    """``fn()``, retried with jitter while the database is locked or busy. Still locked after the
+    last attempt: :class:`StoreBusy` (nothing was written; callers may queue and retry); any other
+    SQLite operational error: a :class:`StoreError` naming ``path``."""
+    started = time.monotonic()
+    for attempt in range(attempts):
         try:
             return fn()
         except sqlite3.OperationalError as exc:
             msg = str(exc)
-            if ("locked" not in msg and "busy" not in msg) or attempt == WRITE_ATTEMPTS - 1:
+            busy = "locked" in msg or "busy" in msg
+            if busy and attempt == attempts - 1:
+                raise StoreBusy(
+                    f"database {path} is locked by another process "
+                    f"(waited {time.monotonic() - started:.0f} s); nothing was written"
+                ) from None
+            if not busy:
                 raise StoreError(explain(path, exc)) from None
             time.sleep(min(2.0, 0.05 * 2**attempt) * (0.5 + random.random()))
     raise AssertionError("unreachable")

@@ -28,6 +28,9 @@ Scenarios (``fake/`` and ``fault/`` prefixes are interchangeable):
 ``no_done``         tokens and finish_reason ``stop``, but no ``[DONE]``
 ``echo_key``        ``status`` (default 401) error whose body echoes the bearer key, and a URL
                     with the key in its query string
+``echo_auth``       streams the request's ``Authorization`` header back as content (``chunk``
+                    characters per chunk, default 5, so a key is split across chunks), like a
+                    proxy that reflects headers
 ``judge``           a deterministic LLM judge (see :func:`judge_reply`): strict JSON verdicts
                     from genaicompare's judge prompts, prose for answers containing
                     ``BREAK-JUDGE`` (a parse failure)
@@ -38,7 +41,9 @@ schedule), ``ttft`` seconds before the first token, ``usage=0`` to omit the usag
 
 Use it in-process (``with FakeOpenAI() as server:`` — runs on a background thread) or as a
 subprocess: ``python -m tests.support.fake_openai --port 0`` prints ``PORT <n>`` on stdout.
-``GET /stats`` returns request counts; ``POST /reset`` clears counts and fault counters.
+``GET /stats`` returns request counts; ``GET /headers`` the headers of every chat request so far
+(``[{"model": …, "headers": {…}}]``, also :attr:`FakeOpenAI.seen_headers`); ``POST /reset``
+clears counts, recorded headers and fault counters.
 """
 
 from __future__ import annotations
@@ -85,6 +90,8 @@ class FakeOpenAI:
         self.port = port
         self.requests: Counter[str] = Counter()
         self.last_headers: dict[str, str] = {}
+        self.seen_headers: list[JsonDict] = []
+        """Every chat request's model and headers, in arrival order (``GET /headers``)."""
         self.last_body: JsonDict = {}
         self._failures: Counter[str] = Counter()
         self.in_flight: Counter[str] = Counter()
@@ -109,6 +116,7 @@ class FakeOpenAI:
         self.requests.clear()
         self.max_in_flight.clear()
         self._failures.clear()
+        self.seen_headers.clear()
 
     async def start_async(self) -> None:
         self._server = await asyncio.start_server(self._handle, self.host, self.port, backlog=256)
@@ -225,6 +233,9 @@ class FakeOpenAI:
                 writer, 200, {"requests": dict(self.requests), "total": self.total_requests}
             )
             return True
+        if request.method == "GET" and path.endswith("/headers"):
+            await self._send_json(writer, 200, {"requests": self.seen_headers})
+            return True
         if request.method == "POST" and path.endswith("/reset"):
             self.reset()
             await self._send_json(writer, 200, {"ok": True})
@@ -250,6 +261,7 @@ class FakeOpenAI:
         model = str(body.get("model", "fake/echo"))
         self.requests[model] += 1
         self.last_headers = request.headers
+        self.seen_headers.append({"model": model, "headers": dict(request.headers)})
         self.last_body = body
         scenario, opts = parse_model(model)
         key = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
@@ -302,14 +314,23 @@ class FakeOpenAI:
             return False
 
         if not body.get("stream"):
-            return await self._complete_non_stream(writer, model, body, scenario, opts)
-        return await self._stream(writer, model, body, scenario, opts)
+            return await self._complete_non_stream(
+                writer, model, body, scenario, opts, request.headers
+            )
+        return await self._stream(writer, model, body, scenario, opts, request.headers)
 
     @staticmethod
-    def _tokens(body: JsonDict, scenario: str, opts: dict[str, str]) -> list[str]:
+    def _tokens(
+        body: JsonDict, scenario: str, opts: dict[str, str], headers: dict[str, str] | None = None
+    ) -> list[str]:
+        headers = headers or {}
         if scenario == "judge":
             reply = judge_reply(body.get("messages") or [])
             return [reply[i : i + 12] for i in range(0, len(reply), 12)] or [""]
+        if scenario == "echo_auth":
+            reflected = f"you sent: {headers.get('authorization', '(no authorization header)')}"
+            size = max(1, int(opts.get("chunk", "5")))
+            return [reflected[i : i + size] for i in range(0, len(reflected), size)]
         if scenario == "echo":
             messages = body.get("messages") or [{}]
             last = next((m for m in reversed(messages) if m.get("role") == "user"), messages[-1])
@@ -329,8 +350,9 @@ class FakeOpenAI:
         body: JsonDict,
         scenario: str,
         opts: dict[str, str],
+        headers: dict[str, str] | None = None,
     ) -> bool:
-        tokens = self._tokens(body, scenario, opts)
+        tokens = self._tokens(body, scenario, opts, headers)
         payload = {
             "id": "chatcmpl-fake",
             "object": "chat.completion",
@@ -355,8 +377,9 @@ class FakeOpenAI:
         body: JsonDict,
         scenario: str,
         opts: dict[str, str],
+        headers: dict[str, str] | None = None,
     ) -> bool:
-        tokens = self._tokens(body, scenario, opts)
+        tokens = self._tokens(body, scenario, opts, headers)
         delay = float(opts.get("delay", "0"))
         ttft = float(opts.get("ttft", "0"))
         after = int(opts.get("after", "3"))

@@ -202,9 +202,9 @@ class MainScreen(Screen[None]):
     def _prompt_text(self) -> Text:
         rendered = self.session.catalog.render(self.prompt, self.models[0] if self.models else None)
         out = Text()
-        out.append(f"{self.prompt.id}", style="bold")
+        out.append(for_display(self.prompt.id), style="bold")
         if self.prompt.tags:
-            out.append("  " + " ".join(self.prompt.tags), style="dim")
+            out.append(for_display("  " + " ".join(self.prompt.tags)), style="dim")
         for message in rendered.messages:
             out.append(f"\n{message['role']}: ", style="bold")
             out.append(for_display(message["content"]))

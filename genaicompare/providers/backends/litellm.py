@@ -28,9 +28,10 @@ from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Any
 
-from genaicompare.core.sanitize import redact, safe_error
+from genaicompare.core.sanitize import SecretFilter, redact, safe_error
 from genaicompare.providers.events import (
     DEFAULT_TIMEOUTS,
+    NO_KEY,
     Event,
     Finished,
     FinishState,
@@ -90,7 +91,6 @@ _FILTER_REASONS = frozenset(
     {"content_filter", "safety", "recitation", "blocklist", "prohibited_content", "spii", "refusal"}
 )
 _NO_FINISH_MESSAGE = "Stream ended before a finish_reason"
-_NO_KEY = "no-key"
 # Client-side failures litellm reports as 500s; retrying cannot fix them.
 _PERMANENT_MESSAGES = (
     _NO_FINISH_MESSAGE,
@@ -331,7 +331,7 @@ def _call_kwargs(
         kwargs["api_base"] = api_base
         # Self-hosted OpenAI-compatible servers (vLLM, llama.cpp, LM Studio) often need no key,
         # but the openai client refuses to send a request without one.
-        key = key or _NO_KEY
+        key = key or NO_KEY
     if key:
         kwargs["api_key"] = key
     return kwargs
@@ -342,15 +342,25 @@ async def stream(
 ) -> AsyncGenerator[Event, None]:
     """Stream one request; see the module docstring for the event contract."""
     finished = False
+    # A provider (or a proxy) can stream a key back as content: known secret values never leave
+    # this stream, even split across chunks (core.sanitize, the export rule).
+    secrets = SecretFilter()
     try:
         async with contextlib.aclosing(_stream(request, timeouts)) as events:
             async for event in events:
+                if isinstance(event, TextDelta):
+                    text = secrets.feed(event.text)
+                    if text:
+                        yield TextDelta(text, event.at)
+                    continue
+                if isinstance(event, (Usage, Finished)) and (tail := secrets.flush()):
+                    yield TextDelta(tail, time.perf_counter())
                 finished = finished or isinstance(event, Finished)
                 yield event
     except Exception as exc:
         # An unexpected failure (a library bug, a broken install) still ends in exactly one state.
         if not finished:
-            key = os.environ.get(request.api_key_env) if request.api_key_env else None
+            key = request.api_key()
             yield Finished(
                 FinishState.error, error_type=type(exc).__name__, error=_error_message(exc, key)
             )
@@ -358,7 +368,7 @@ async def stream(
 
 async def _stream(request: ModelRequest, timeouts: Timeouts) -> AsyncGenerator[Event, None]:
     started = time.perf_counter()
-    key = os.environ.get(request.api_key_env) if request.api_key_env else None
+    key = request.api_key()  # the one key rule, as on the lean client (events.api_key_for)
     model, api_base = request.model, request.api_base
     lease: Any = None
     retries = 0

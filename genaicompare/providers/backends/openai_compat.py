@@ -30,8 +30,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from genaicompare.core.sanitize import safe_error
+from genaicompare.core.sanitize import SecretFilter, safe_error
 from genaicompare.providers.events import (
+    NO_KEY,
     Event,
     Finished,
     FinishState,
@@ -120,19 +121,17 @@ def supports(request: ModelRequest) -> bool:
         return False
     parts = urlsplit(request.api_base)
     return (
-        # Without a key litellm fails locally ("missing credentials"): let it, identically.
-        bool(_api_key(request))
-        and parts.scheme in ("http", "https")
+        parts.scheme in ("http", "https")
         and bool(parts.hostname)
         and not _proxied(parts.hostname or "")
         and all(k in _PASS_THROUGH for k in request.params)
     )
 
 
-def _api_key(request: ModelRequest) -> str | None:
-    if request.api_key_env:
-        return os.environ.get(request.api_key_env)
-    return os.environ.get("OPENAI_API_KEY")
+def _api_key(request: ModelRequest) -> str:
+    """:func:`~genaicompare.providers.events.api_key_for` (the one key rule), else litellm's
+    ``no-key`` placeholder: the litellm path sends exactly this header for the same model."""
+    return request.api_key() or NO_KEY
 
 
 def _body(request: ModelRequest) -> dict[str, Any]:
@@ -346,13 +345,14 @@ async def stream(
     retries = 0
     reported: str | None = None
     headers = {"accept": "text/event-stream", "content-type": "application/json"}
-    key = _api_key(request)
-    if key:
-        headers["authorization"] = f"Bearer {key}"
+    headers["authorization"] = f"Bearer {_api_key(request)}"
     url = (request.api_base or "").rstrip("/") + "/chat/completions"
     payload = json.dumps(_body(request), ensure_ascii=False).encode()
     got_text = False
     finished: Finished | None = None
+    # A server (or a proxy) can stream a key back as content: known secret values never leave
+    # this stream, even split across chunks (core.sanitize, the export rule).
+    secrets = SecretFilter()
     yield Started(time.perf_counter())  # TTFT and latency count from the send, as on litellm's path
 
     def fail(state: FinishState, etype: str, message: str) -> Finished:
@@ -468,13 +468,17 @@ async def stream(
                             text = (choice.get("delta") or {}).get("content")
                             if text:
                                 got_text = True
-                                yield TextDelta(text, now)
+                                text = secrets.feed(text)
+                                if text:
+                                    yield TextDelta(text, now)
                             if choice.get("finish_reason"):
                                 finish_reason = choice["finish_reason"]
                     if finished is not None:
                         break
             if finished is not None:
                 break
+            if tail := secrets.flush():
+                yield TextDelta(tail, time.perf_counter())
             if usage is not None:
                 yield usage
             if finish_reason is None:
@@ -519,4 +523,6 @@ async def stream(
             if response is not None:
                 response.close()
     deadline.close()
+    if tail := secrets.flush():
+        yield TextDelta(tail, time.perf_counter())
     yield finished

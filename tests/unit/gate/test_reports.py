@@ -121,3 +121,18 @@ def test_json_report_round_trips(cases) -> None:
     back = json.loads(text)
     assert back["cases"][1]["prompt_id"] == cases[1].prompt_id
     assert back["rules"][0]["triggered"] is True
+
+
+def test_junit_and_markdown_neutralise_bidi_and_workflow_lines() -> None:
+    """Issue 18 §13: Trojan Source controls become placeholders and ``::`` lines are inert in
+    JUnit (its <system-out> is printed by CI reporters) as on the console."""
+    from genaicompare.gate.reports import xml_text
+
+    hostile = "ok\n::add-mask::x\n  ::error file=a::b\nuser\u202e \u2066// admin\u2069\u200b"
+    out = xml_text(hostile)
+    assert not any(line.lstrip().startswith("::") for line in out.splitlines())
+    assert "⟨U+202E⟩" in out and "⟨U+2066⟩" in out and "⟨U+2069⟩" in out and "⟨U+200B⟩" in out
+    assert not any(c in out for c in "\u202e\u2066\u2069\u200b")
+    assert "\uff1a:add-mask::x" in out  # visibly changed, still readable
+    again = ci_safe(ci_safe(hostile))  # idempotent: nothing invisible inserted
+    assert again == ci_safe(hostile)
