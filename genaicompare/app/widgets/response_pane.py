@@ -68,6 +68,9 @@ class ResponsePane(Vertical):
     ResponsePane > VerticalScroll { height: 1fr; }
     ResponsePane > VerticalScroll.-hidden, ResponsePane > StreamView.-hidden { display: none; }
     ResponsePane.-error > .pane-status { color: $error; }
+    /* The answer's last line ends the view: no blank margin below it at the end of the scroll. */
+    ResponsePane Markdown { margin-bottom: 0; padding-bottom: 0; }
+    ResponsePane Markdown > *:last-child { margin-bottom: 0; }
     """
 
     class Progress(Message):
@@ -121,7 +124,9 @@ class ResponsePane(Vertical):
         return not self.query_one(VerticalScroll).has_class("-hidden")
 
     def _show_stream(self) -> None:
-        self.query_one(VerticalScroll).add_class("-hidden")
+        scroll = self.query_one(VerticalScroll)
+        scroll.anchor(False)
+        scroll.add_class("-hidden")
         self.stream_view.remove_class("-hidden")
 
     @property
@@ -289,9 +294,12 @@ class ResponsePane(Vertical):
             view.add_class("-hidden")
             view.clear()
             if was_at_end:
-                # Keep following the end of the answer, as the stream did.
-                scroll.call_after_refresh(scroll.scroll_end, animate=False)
+                # Keep following the end of the answer, as the stream did. Anchored, not one
+                # scroll_end: the Markdown blocks lay out over several refreshes, and an early
+                # scroll_end stopped at the middle of the answer (seen on the screen, 6 panes).
+                scroll.anchor()
             else:
+                scroll.anchor(False)
                 scroll.scroll_home(animate=False)
         finally:
             self._rendering -= 1

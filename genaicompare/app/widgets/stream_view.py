@@ -168,7 +168,9 @@ class StreamView(ScrollView, can_focus=False):
         following = self.is_vertical_scroll_end
         width = self._width()
         pieces = text.split("\n")
-        if width != self._wrap_width:
+        rows_before, offset_before = len(self._rows), self.scroll_offset.y
+        rewrapped = width != self._wrap_width
+        if rewrapped:
             self._lines[-1] += pieces[0]
             self._lines.extend(pieces[1:])
             self._rewrap(width)
@@ -193,10 +195,15 @@ class StreamView(ScrollView, can_focus=False):
             self.scroll_to(y=self.max_scroll_y, animate=False, force=True, immediate=True)
             if not self.show_vertical_scrollbar:
                 self.call_after_refresh(self._place_scrollbar)
-        # Always repaint the rows this append changed: a scroll that does not move (the text
-        # still fits the view, or the tail is already in sight) repaints nothing, and the words
-        # appended to a row drawn earlier never reached the screen (issue 12).
-        self.refresh_lines(first, len(self._rows) - first)
+        if rewrapped or self.scroll_offset.y != offset_before:
+            # Every row moved: a rewrap at another width may also leave fewer rows than were
+            # drawn, and rows below the new tail must be cleared too.
+            self.refresh()
+        else:
+            # Repaint the rows this append changed: a scroll that does not move (the text still
+            # fits the view, or the tail is already in sight) repaints nothing, and the words
+            # appended to a row drawn earlier never reached the screen (issue 12).
+            self.refresh_lines(first, max(len(self._rows), rows_before) - first)
 
     def _place_scrollbar(self) -> None:
         self.vertical_scrollbar.position = self.scroll_offset.y
