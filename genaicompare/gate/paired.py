@@ -22,9 +22,12 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from genaicompare.gate.cases import Case
 
 ALPHA = 0.05
 POWER = 0.8
@@ -198,10 +201,10 @@ def wilcoxon(differences: Sequence[float]) -> float:
         p_ge = float(probs[obs:].sum())
         return min(1.0, 2.0 * min(p_le, p_ge))
     n = len(d)
-    mean = n * (n + 1) / 4
+    mean: float = n * (n + 1) / 4
     counts_of: dict[float, int] = {}
-    for r in ranks:
-        counts_of[r] = counts_of.get(r, 0) + 1
+    for rank in ranks:
+        counts_of[rank] = counts_of.get(rank, 0) + 1
     tie_term = sum(t**3 - t for t in counts_of.values())
     se = math.sqrt((n * (n + 1) * (2 * n + 1) - tie_term / 2) / 24)
     stat = (r_plus - mean) / se
@@ -363,7 +366,7 @@ class PairedFigure:
 
     def as_dict(self) -> dict[str, Any]:
         def num(x: float | None) -> float | None:
-            return None if x is None or not math.isfinite(x) else round(x, 6)
+            return None if x is None or not math.isfinite(x) else float(x)
 
         return {
             "figure": self.figure,
@@ -480,3 +483,115 @@ def paired_votes(
         against,
         {"wins": wins, "losses": losses, "ties": ties},
     )
+
+
+# ------------------------------------------------------------------------------ from the cases
+
+_SKIPPED_METRICS = frozenset({"latency_ms", "ttft_ms", "cost_usd", "judge_pairwise"})
+"""Metrics compared under their own figure (latency, cost) or by their own test (judge)."""
+
+
+def _number(value: Any) -> float | None:
+    v = value.get("value") if isinstance(value, dict) else value
+    if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
+        return float(v)
+    return None
+
+
+def _case_mean(values: Sequence[float | None]) -> float | None:
+    kept = [v for v in values if v is not None]
+    return math.fsum(kept) / len(kept) if kept else None
+
+
+def compare_cases(
+    model: str,
+    against: str,
+    pairs: Sequence[tuple[Case, Case]],
+    metrics: dict[int, dict[str, Any]],
+    thumbs: dict[str, bool] | None = None,
+    votes: tuple[int, int, int] | None = None,
+) -> list[PairedFigure]:
+    """Every figure of a candidate compared with its baseline on the same prompts.
+
+    ``pairs``: (baseline case, candidate case) per prompt, neither errored; ``metrics``: response
+    id → stored metrics (both sides); ``thumbs``: content hash → thumbs up (the majority of the
+    current thumbs; ties left out); ``votes``: the judge's (wins, losses, ties) of the candidate
+    against the baseline. The reports show them in this order: assertions, thumbs, judge,
+    similarity, metrics, latency, cost."""
+    out: list[PairedFigure] = []
+    asserted = [(b.passed, c.passed) for b, c in pairs if b.has_assertions and c.has_assertions]
+    if asserted:
+        out.append(paired_rates("assert_pass_rate", asserted, model, against))
+    if thumbs:
+        rated = []
+        for b, c in pairs:
+            tb = [thumbs[s.content_hash] for s in b.samples[:1] if s.content_hash in thumbs]
+            tc = [thumbs[s.content_hash] for s in c.samples[:1] if s.content_hash in thumbs]
+            if tb and tc:
+                rated.append((tb[0], tc[0]))
+        if rated:
+            out.append(paired_rates("thumbs_up_rate", rated, model, against))
+    if votes is not None and votes[0] + votes[1] + votes[2]:
+        out.append(paired_votes("judge_pairwise", *votes, model=model, against=against))
+    sims = [(1.0, c.baseline_similarity) for _, c in pairs if c.baseline_similarity is not None]
+    if sims:
+        out.append(paired_means("baseline_similarity", sims, model, against))
+    per_metric: dict[str, list[tuple[float, float]]] = {}
+    names: dict[str, None] = {}
+    for b, c in pairs:
+        mb = _sample_metrics(b, metrics)
+        mc = _sample_metrics(c, metrics)
+        for name in mc:
+            if name in mb:
+                names.setdefault(name, None)
+                per_metric.setdefault(name, []).append((mb[name], mc[name]))
+    for name in sorted(names):
+        if name in _SKIPPED_METRICS or name.startswith(("judge_pairwise:", "similarity_to:")):
+            continue
+        out.append(paired_means(f"mean:{name}", per_metric[name], model, against))
+    for figure, field in (("latency_ms", "latency_ms"), ("cost_usd", "cost_usd")):
+        values = []
+        for b, c in pairs:
+            vb = _case_mean([getattr(s, field) for s in b.samples if s.ok])
+            vc = _case_mean([getattr(s, field) for s in c.samples if s.ok])
+            if vb is not None and vc is not None:
+                values.append((vb, vc))
+        if values:
+            out.append(paired_means(figure, values, model, against))
+    return out
+
+
+def _sample_metrics(case: Case, metrics: dict[int, dict[str, Any]]) -> dict[str, float]:
+    sums: dict[str, list[float]] = {}
+    for s in case.samples:
+        for name, value in metrics.get(s.id or -1, {}).items():
+            v = _number(value)
+            if v is not None:
+                sums.setdefault(name, []).append(v)
+    return {k: math.fsum(v) / len(v) for k, v in sums.items()}
+
+
+def judge_votes(
+    cases: Sequence[Case], metrics: dict[int, dict[str, Any]], baseline_alias: str
+) -> tuple[int, int, int] | None:
+    """The judge's pairwise verdicts of these (candidate) cases against ``baseline_alias``:
+    (wins, losses, ties), or None when the judge compared none."""
+    wins = losses = ties = 0
+    for case in cases:
+        for s in case.samples:
+            v = _number(metrics.get(s.id or -1, {}).get(f"judge_pairwise:{baseline_alias}"))
+            if v is None:
+                continue
+            wins += v > 0
+            losses += v < 0
+            ties += v == 0
+    return (wins, losses, ties) if wins + losses + ties else None
+
+
+def majority_thumbs(rows: Sequence[dict[str, Any]]) -> dict[str, bool]:
+    """content hash → True (more ups than downs) / False (more downs); ties left out."""
+    tally: dict[str, int] = {}
+    for row in rows:
+        step = 1 if row["value"] == "up" else -1 if row["value"] == "down" else 0
+        tally[row["content_hash"]] = tally.get(row["content_hash"], 0) + step
+    return {h: t > 0 for h, t in tally.items() if t != 0}
