@@ -307,9 +307,10 @@ def n_for_mean(delta: float, sd: float, alpha: float = ALPHA, power: float = POW
 def mde_mean(n: int, sd: float | None, alpha: float = ALPHA, power: float = POWER) -> float | None:
     """The smallest mean difference n pairs detect at ``power``: the inverse of
     :func:`n_for_mean`. None below the signed-rank test's floor (6 non-zero differences) or
-    without an estimate of the spread."""
+    without an estimate of the spread (sd None, or 0: every pair equal says nothing of how much
+    they could differ)."""
     za, zb = z(1 - alpha / 2), z(power)
-    if sd is None or n < min_wilcoxon_pairs(alpha) or n <= za * za / 2:
+    if not sd or n < min_wilcoxon_pairs(alpha) or n <= za * za / 2:
         return None
     return (za + zb) * sd / math.sqrt(n - za * za / 2)
 
@@ -487,8 +488,9 @@ def paired_votes(
 
 # ------------------------------------------------------------------------------ from the cases
 
-_SKIPPED_METRICS = frozenset({"latency_ms", "ttft_ms", "cost_usd", "judge_pairwise"})
-"""Metrics compared under their own figure (latency, cost) or by their own test (judge)."""
+_SKIPPED_METRICS = frozenset({"latency_ms", "ttft_ms", "cost_usd", "judge_pairwise", "tokens_in"})
+"""Metrics compared under their own figure (latency, cost), by their own test (judge), or that
+describe the prompt rather than the answer (``tokens_in``, ``prompt_*``)."""
 
 
 def _number(value: Any) -> float | None:
@@ -546,7 +548,9 @@ def compare_cases(
                 names.setdefault(name, None)
                 per_metric.setdefault(name, []).append((mb[name], mc[name]))
     for name in sorted(names):
-        if name in _SKIPPED_METRICS or name.startswith(("judge_pairwise:", "similarity_to:")):
+        if name in _SKIPPED_METRICS or name.startswith(
+            ("judge_pairwise:", "similarity_to:", "prompt_")
+        ):
             continue
         out.append(paired_means(f"mean:{name}", per_metric[name], model, against))
     for figure, field in (("latency_ms", "latency_ms"), ("cost_usd", "cost_usd")):

@@ -104,7 +104,7 @@ PAIRED_HEAD = ("figure", "test", "n", "baseline", "candidate", "Δ", "95% CI", "
 PAIRED_NOTE = (
     "paired on the same prompts; Δ = candidate − baseline with its 95% interval (paired "
     "bootstrap; Wilson for the judge); p two-sided; MDE: the smallest change this n detects "
-    "with 80% power at α = 0.05 (– : n too small to detect any)"
+    "with 80% power at α = 0.05 (– : too few pairs, or no spread to estimate it from)"
 )
 
 
