@@ -1,6 +1,6 @@
 """Command line entry point. Thin: parse arguments, then hand over to a command module.
 
-``genaicompare CATALOG`` opens the TUI; ``genaicompare run|metrics|scores|export|ratings|forget|diff``
+``genaicompare CATALOG`` opens the TUI; ``genaicompare run|metrics|scores|export|ratings|forget|diff|plan``
 are headless commands, each in ``genaicompare/commands/<name>.py`` exposing
 ``add_arguments(parser)`` and ``main(args) -> int``.
 """
@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "ratings": "Import ratings exported by another rater.",
     "forget": "Delete a prompt's, model's or rater's rows from the database for good.",
     "diff": "Compare two runs answer by answer.",
+    "plan": "How many prompts or votes a change needs to be detected (paired power analysis).",
 }
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2

@@ -17,6 +17,7 @@ from genaicompare.commands._common import open_store
 from genaicompare.core.errors import UserError
 
 if TYPE_CHECKING:
+    from genaicompare.gate.paired import PairedFigure
     from genaicompare.gate.run_diff import DiffRow
 
 
@@ -42,7 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     # lazy: the gate imports genaicompare.metrics (numpy), and every command's parser imports
     # this module
-    from genaicompare.gate.run_diff import diff_runs
+    from genaicompare.gate.run_diff import diff_paired, diff_runs
     from genaicompare.gate.similarity import get_similarity
 
     if args.limit < 0:
@@ -50,8 +51,11 @@ def main(args: argparse.Namespace) -> int:
     similarity = get_similarity(prefer_semantic=not args.lexical)
     with open_store(args) as store:
         rows = diff_runs(store, args.run_a, args.run_b, similarity)
+        if args.model:
+            rows = [r for r in rows if r.model_alias in set(args.model)]
+        paired = [] if args.tui else diff_paired(store, args.run_a, args.run_b, rows)
     if args.model:
-        rows = [r for r in rows if r.model_alias in set(args.model)]
+        paired = [f for f in paired if f.model in set(args.model)]
     if args.tui:
         return _tui(rows, args.run_a, args.run_b, similarity.method, show_unchanged=args.all)
     if not args.all:
@@ -61,9 +65,9 @@ def main(args: argparse.Namespace) -> int:
     if args.json:
         from genaicompare.gate.reports import diff_json, dumps
 
-        print(dumps(diff_json(args.run_a, args.run_b, similarity.method, rows)))
+        print(dumps(diff_json(args.run_a, args.run_b, similarity.method, rows, paired)))
         return 0
-    _print_table(rows, args.run_a, args.run_b, similarity.method)
+    _print_table(rows, args.run_a, args.run_b, similarity.method, paired)
     return 0
 
 
@@ -77,7 +81,9 @@ def _tui(rows: list[DiffRow], run_a: int, run_b: int, method: str, *, show_uncha
     return 0
 
 
-def _print_table(rows: list[DiffRow], run_a: int, run_b: int, method: str) -> None:
+def _print_table(
+    rows: list[DiffRow], run_a: int, run_b: int, method: str, paired: list[PairedFigure]
+) -> None:
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
@@ -129,6 +135,9 @@ def _print_table(rows: list[DiffRow], run_a: int, run_b: int, method: str) -> No
         )
     out.print(table)
     out.print(Text(f"{len(rows)} row(s)"))
+    from genaicompare.gate.reports import print_paired
+
+    print_paired(paired, out)
     if not tty:
         sys.stdout.write(ci_safe(buffer.getvalue()))
         sys.stdout.flush()

@@ -33,7 +33,9 @@ _DEFAULT_TIMEOUTS = Timeouts()
 EPILOG = """\
 exit codes:
   0    every rule passed
-  1    regression: a --fail-on rule held (by default: any assertion failure)
+  1    a --fail-on rule held (by default: any assertion failure). The verdict says which:
+       "regression" when a comparison with the --baseline failed, "assertions failed" when only
+       the run's own assertions did (a first run regresses from nothing)
   2    configuration or infrastructure error: bad catalog or option, or answers that ended in
        error/timeout (an unreachable provider is always 2, never 0 or 1); see --max-errors
        A database that fails mid-run (disk full) is 2 too: the answers stored so far are
@@ -46,6 +48,7 @@ A rule that holds for a candidate model is a regression. Names:
   assert_pass_rate       share of prompt x model cases whose assertions all pass (0-1)
   assert_failures        failed cases                    e.g. "assert_failures > 0"
   baseline_similarity    mean similarity to the baseline's answers (0-1)
+  assert_pass_rate_drop  baseline pass rate - candidate's on the same prompts, in points
   thumbs_up_drop         thumbs-up rate drop vs baseline, in points (needs ratings)
   cost_increase          cost vs baseline on the same prompts, in %   e.g. "cost_increase > 20%"
   p95_latency_increase   p95 latency vs baseline, in %
@@ -53,8 +56,13 @@ A rule that holds for a candidate model is a regression. Names:
   pass_at_k, pass_hat_k  with --repeat: mean pass@k / pass^k (0-1)
   consistency            with --repeat: mean pairwise similarity of samples (0-1)
   mean:METRIC            mean of a stored metric        e.g. "mean:rougeL < 0.3"
+Significance: "RULE at C%", e.g. "assert_pass_rate_drop > 5% at 95%", fails only when the
+one-sided test at level 1-C rejects "the rule does not hold" (drops: the paired McNemar/Tango
+test; assert_pass_rate <, error_rate >: the exact binomial test); other names have no test.
 Rules that cannot be evaluated (no baseline, no ratings, unknown cost) are shown as such and
-never fail. Defaults: "assert_failures > 0", plus "baseline_similarity < 0.8" with --baseline.
+never fail. With --baseline every report shows, per compared figure, n, baseline, candidate,
+delta, 95% interval, p-value (McNemar exact, Wilcoxon signed-rank, sign test) and the minimum
+detectable effect at 80% power; `genaicompare plan CATALOG --delta D` sizes a catalog. Defaults: "assert_failures > 0", plus "baseline_similarity < 0.8" with --baseline.
 
 --baseline RUN_ID compares each model with the same alias in that stored run (or with the run's
 only model); --baseline MODEL_ALIAS compares the other models of this run with that one.
@@ -201,7 +209,10 @@ def main(args: argparse.Namespace) -> int:
         from genaicompare.gate.reports import junit_xml
 
         write_atomic(
-            args.junit, junit_xml(f"genaicompare.{catalog.name}", verdict.cases, verdict.rules)
+            args.junit,
+            junit_xml(
+                f"genaicompare.{catalog.name}", verdict.cases, verdict.rules, verdict.paired_list
+            ),
         )
     if args.markdown:
         from genaicompare.core.files import write_atomic
@@ -219,6 +230,7 @@ def main(args: argparse.Namespace) -> int:
                 run_id=outcome.run_id,
                 notes=verdict.notes,
                 judge=outcome.judge,
+                paired=verdict.paired_list,
             ),
         )
     if args.json:

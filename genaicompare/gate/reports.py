@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from genaicompare.gate.cases import Case, ModelStats
+    from genaicompare.gate.paired import PairedFigure
     from genaicompare.gate.rules import RuleResult
     from genaicompare.gate.run_diff import DiffRow
     from genaicompare.gate.verdict import Verdict
@@ -75,6 +76,7 @@ def print_verdict(v: Verdict, out: Console) -> None:
             out.print(Text(ci_safe(f"{one_line(s.alias, 40)}: " + ", ".join(bits))))
     if v.similarity_method:
         out.print(Text(f"similarity: {v.similarity_method}"))
+    print_paired(v.paired_list, out)
     for r in v.rules:
         style = "bold red" if r.triggered else ("dim" if not r.evaluated else "green")
         out.print(Text(ci_safe(one_line(r.describe(), 300)), style=style))
@@ -103,6 +105,89 @@ def print_verdict(v: Verdict, out: Console) -> None:
     out.print(Text(f"verdict: {v.label} (exit {v.exit_code})", style="bold"))
 
 
+# -------------------------------------------------------------------------------- paired
+
+
+PAIRED_HEAD = ("figure", "test", "n", "baseline", "candidate", "Δ", "95% CI", "p", "MDE 80%")
+PAIRED_NOTE = (
+    "paired on the same prompts; Δ = candidate − baseline with its 95% interval (paired "
+    "bootstrap; Wilson for the judge); p two-sided; MDE: the smallest change this n detects "
+    "with 80% power at α = 0.05 (– : too few pairs, or no spread to estimate it from)"
+)
+
+
+def fnum(x: float | None) -> str:
+    """A figure in the paired table: 3 significant digits, whole numbers from 100 up."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    if math.isinf(x):
+        return "∞" if x > 0 else "-∞"
+    if x == 0:
+        return "0"
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
+
+
+def fp(p: float | None) -> str:
+    return "–" if p is None else ("<0.001" if p < 0.001 else f"{p:.3g}")
+
+
+def paired_row(f: PairedFigure) -> list[str]:
+    ci = "–" if f.ci is None else f"[{fnum(f.ci[0])}, {fnum(f.ci[1])}]"
+    return [
+        f.figure,
+        f.test,
+        str(f.n),
+        fnum(f.baseline),
+        fnum(f.candidate),
+        fnum(f.delta),
+        ci,
+        fp(f.p_value),
+        fnum(f.mde),
+    ]
+
+
+def print_paired(figures: list[PairedFigure], out: Console) -> None:
+    """One table per candidate: every compared figure with n, both sides, Δ, CI, p and MDE."""
+    if not figures:
+        return
+    from rich.table import Table
+    from rich.text import Text
+
+    by_model: dict[tuple[str, str], list[PairedFigure]] = {}
+    for f in figures:
+        by_model.setdefault((f.model, f.against), []).append(f)
+    for (model, against), mine in by_model.items():
+        table = Table(
+            title=Text(ci_safe(f"paired: {one_line(model, 40)} vs {one_line(against, 40)}")),
+            title_justify="left",
+        )
+        for col in PAIRED_HEAD:
+            table.add_column(col, justify="left" if col in ("figure", "test") else "right")
+        for f in mine:
+            table.add_row(*(Text(ci_safe(one_line(c, 60))) for c in paired_row(f)))
+        out.print(table)
+    out.print(Text(PAIRED_NOTE, style="dim"))
+
+
+def paired_markdown(figures: list[PairedFigure]) -> list[str]:
+    if not figures:
+        return []
+    lines = ["**Paired comparison with the baseline**", ""]
+    head = ["model", "vs", *PAIRED_HEAD]
+    lines.append("| " + " | ".join(head) + " |")
+    lines.append("|" + "|".join("---" for _ in head) + "|")
+    for f in figures:
+        cells = [md_text(f.model, 60), md_text(f.against, 60)]
+        cells += [md_text(c, 80) for c in paired_row(f)]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", md_text(PAIRED_NOTE, 400), ""]
+    return lines
+
+
+def paired_json(figures: list[PairedFigure]) -> list[dict[str, Any]]:
+    return [f.as_dict() for f in figures]
+
+
 # -------------------------------------------------------------------------------- JUnit
 
 
@@ -112,13 +197,18 @@ def _case_seconds(case: Case) -> float:
 
 
 def junit_xml(
-    suite_name: str, cases: list[Case], rule_results: list[RuleResult] | None = None
+    suite_name: str,
+    cases: list[Case],
+    rule_results: list[RuleResult] | None = None,
+    paired: list[PairedFigure] | None = None,
 ) -> str:
     """One ``<testsuite>`` per model, one ``<testcase>`` per prompt × model.
 
     An answer that did not finish is an ``<error>`` (infrastructure), a failed assertion a
     ``<failure>``; the answer itself goes to ``<system-out>``. Triggered ``--fail-on`` rules
-    become test cases of a ``regression-rules`` suite so CI dashboards show them.
+    become test cases of a ``regression-rules`` suite so CI dashboards show them. A candidate's
+    paired figures are ``<properties>`` of its suite: ``paired.FIGURE.{test,n,baseline,
+    candidate,delta,ci_low,ci_high,p_value,mde}``.
     """
     root = ET.Element("testsuites", name=xml_text(suite_name, 200))
     by_model: dict[str, list[Case]] = {}
@@ -127,6 +217,31 @@ def junit_xml(
     totals = {"tests": 0, "failures": 0, "errors": 0}
     for alias, mine in by_model.items():
         suite = ET.SubElement(root, "testsuite", name=xml_text(f"{suite_name}.{alias}", 300))
+        mine_paired = [f for f in paired or [] if f.model == alias]
+        if mine_paired:
+            props = ET.SubElement(suite, "properties")
+            for f in mine_paired:
+                d = f.as_dict()
+                ci = d["ci"] or [None, None]
+                fields = {
+                    "against": d["against"],
+                    "test": d["test"],
+                    "n": d["n"],
+                    "baseline": d["baseline"],
+                    "candidate": d["candidate"],
+                    "delta": d["delta"],
+                    "ci_low": ci[0],
+                    "ci_high": ci[1],
+                    "p_value": d["p_value"],
+                    "mde": d["mde"],
+                }
+                for key, value in fields.items():
+                    ET.SubElement(
+                        props,
+                        "property",
+                        name=xml_text(f"paired.{f.figure}.{key}", 300),
+                        value=xml_text("" if value is None else str(value), 300),
+                    )
         failures = errors = 0
         seconds = 0.0
         for case in mine:
@@ -249,8 +364,16 @@ def markdown(
     notes: list[str] | None = None,
     max_cases: int = 25,
     judge: dict[str, Any] | None = None,
+    paired: list[PairedFigure] | None = None,
 ) -> str:
-    icon = {"pass": "✅", "regression": "❌", "error": "⚠️", "interrupted": "⏸️"}.get(verdict, "")
+    icon = {
+        "pass": "✅",
+        "regression": "❌",
+        "assertions failed": "❌",
+        "rules failed": "❌",
+        "error": "⚠️",
+        "interrupted": "⏸️",
+    }.get(verdict, "")
     lines = [f"## {icon} genaicompare: {md_text(title, 120)} — {verdict}", ""]
     if run_id is not None:
         lines.append(
@@ -306,6 +429,7 @@ def markdown(
                 f" | {d['errors']} |"
             )
         lines.append("")
+    lines += paired_markdown(paired or [])
     if rule_results:
         lines.append("**Rules**")
         lines.append("")
@@ -380,6 +504,17 @@ def regression_json(
                 "value": _clean_number(r.value),
                 "evaluated": r.evaluated,
                 "triggered": r.triggered,
+                **(
+                    {
+                        "confidence": r.rule.confidence,
+                        "p_value": r.p_value,
+                        "test": r.test,
+                        "n": r.n,
+                        "untested": r.untested,
+                    }
+                    if r.rule.confidence is not None
+                    else {}
+                ),
             }
             for r in rule_results
         ],
@@ -421,16 +556,26 @@ def regression_json(
 def verdict_json(v: Verdict) -> dict[str, Any]:
     """``run --json``'s ``regression`` object: :func:`regression_json` of the verdict, and its notes."""
     doc = regression_json(v.label, v.exit_code, v.stats, v.rules, v.cases, v.similarity_method)
+    doc["baseline"] = v.baseline
+    doc["paired"] = paired_json(v.paired_list)
     doc["notes"] = v.notes
     return doc
 
 
-def diff_json(run_a: int, run_b: int, method: str, rows: list[DiffRow]) -> dict[str, Any]:
-    """``diff --json``: the two runs, the similarity method, and every row with both answers."""
+def diff_json(
+    run_a: int,
+    run_b: int,
+    method: str,
+    rows: list[DiffRow],
+    paired: list[PairedFigure] | None = None,
+) -> dict[str, Any]:
+    """``diff --json``: the two runs, the similarity method, the paired figures of each model of
+    run B against the same model in run A, and every row with both answers."""
     return {
         "run_a": run_a,
         "run_b": run_b,
         "similarity_method": method,
+        "paired": paired_json(paired or []),
         "rows": [
             {
                 "prompt_id": r.prompt_id,

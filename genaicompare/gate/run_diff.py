@@ -10,10 +10,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from genaicompare.core.records import ResponseRecord
-from genaicompare.gate.cases import current_thumbs
+from genaicompare.gate.cases import build_cases, current_thumbs
 from genaicompare.gate.similarity import Similarity, get_similarity
 
 if TYPE_CHECKING:
+    from genaicompare.gate.paired import PairedFigure
     from genaicompare.store import Store
 
 
@@ -126,6 +127,58 @@ def diff_runs(
         )
     rows.sort(key=DiffRow.sort_key)
     return rows
+
+
+def run_assert_specs(store: Store, run_id: int) -> dict[str, Any]:
+    """prompt id → its ``assert`` block, from the catalog version the run was made with."""
+    import json
+
+    run = store.run(run_id)
+    if not run or run.get("catalog_id") is None:
+        return {}
+    rows = store.query(
+        "SELECT prompt_id, body FROM prompts WHERE catalog_id = ?", [run["catalog_id"]]
+    )
+    specs: dict[str, Any] = {}
+    for r in rows:
+        try:
+            body = json.loads(r["body"])
+        except (TypeError, ValueError):
+            continue
+        if isinstance(body, dict) and body.get("assert"):
+            specs[r["prompt_id"]] = body["assert"]
+    return specs
+
+
+def diff_paired(store: Store, run_a: int, run_b: int, rows: list[DiffRow]) -> list[PairedFigure]:
+    """Each model of run B against the same model in run A, paired on the prompts both answered:
+    the paired tests of :mod:`genaicompare.gate.paired` (assertions of run B's catalog evaluated
+    on both runs' stored metrics, thumbs in force, similarity of B's answer to A's, metrics,
+    latency, cost). ``rows``: :func:`diff_runs`'s, every row (their similarities are reused)."""
+    from genaicompare.gate.paired import compare_cases, majority_thumbs
+
+    specs = run_assert_specs(store, run_b)
+    records_a, records_b = store.run_responses(run_a), store.run_responses(run_b)
+    metrics = {r.id: store.metrics_for(r.id) for r in [*records_a, *records_b] if r.id is not None}
+    cases_a = {(c.prompt_id, c.model_alias): c for c in build_cases(records_a, specs, metrics)}
+    cases_b = build_cases(records_b, specs, metrics)
+    sims = {(r.prompt_id, r.model_alias): r.similarity for r in rows}
+    for c in cases_b:
+        c.baseline_similarity = sims.get((c.prompt_id, c.model_alias))
+    thumbs = majority_thumbs(current_thumbs(store))
+    out: list[PairedFigure] = []
+    for alias in dict.fromkeys(c.model_alias for c in cases_b):
+        pairs = [
+            (a, c)
+            for c in cases_b
+            if c.model_alias == alias
+            and (a := cases_a.get((c.prompt_id, alias))) is not None
+            and not a.errored
+            and not c.errored
+        ]
+        if pairs:
+            out += compare_cases(alias, f"run {run_a}", pairs, metrics, thumbs)
+    return out
 
 
 def latest_runs(

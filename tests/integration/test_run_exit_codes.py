@@ -51,7 +51,8 @@ def test_exit_1_on_an_assertion_failure(tmp_path: Path, server: FakeOpenAI) -> N
     proc = run_cli(["run", str(cat), "--db", str(tmp_path / "r.db")], tmp_path / "home")
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "FAIL capital × tok: contains Paris" in proc.stdout
-    assert "verdict: regression (exit 1)" in proc.stdout
+    # #12 §10: no baseline, nothing compared: an assertion failure, not a "regression".
+    assert "verdict: assertions failed (exit 1)" in proc.stdout
     assert "Traceback" not in proc.stderr
 
 

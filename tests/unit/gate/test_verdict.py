@@ -57,9 +57,10 @@ def test_passing_assertions_pass(store: Store) -> None:
     assert [r.rule.text for r in v.rules] == ["assert_failures > 0"]  # the default rule
 
 
-def test_a_failed_assertion_is_a_regression(store: Store) -> None:
+def test_a_failed_assertion_without_baseline_is_an_assertion_failure(store: Store) -> None:
+    # #12 §10: a first run compared with nothing cannot "regress"; exit 1 all the same.
     v = decide(Run(CATALOG, [answer("Lyon")]), store, [], None, None)
-    assert (v.exit_code, v.label) == (EXIT_REGRESSION, "regression")
+    assert (v.exit_code, v.label) == (EXIT_REGRESSION, "assertions failed")
     (case,) = v.cases
     assert not case.passed and case.assertions[0][0].expected == "Paris"
 

@@ -1,0 +1,118 @@
+"""The paired comparison from the real CLI against the fake server: ``run --baseline`` (summary,
+``--json`` "paired", Markdown, JUnit properties), ``diff --json`` and ``plan``."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pytest
+from statsmodels.stats.contingency_tables import mcnemar
+
+from tests.support.fake_openai import FakeOpenAI
+from tests.support.headless import run_cli, write_catalog
+
+N = 10
+PROMPTS = [
+    {"id": f"p{i}", "prompt": f"ok answer number {i}", "assert": {"contains": "ok"}}
+    for i in range(N)
+]
+KEYS = {"figure", "test", "n", "baseline", "candidate", "delta", "ci", "p_value", "mde"}
+
+
+@pytest.fixture(scope="module")
+def server():
+    with FakeOpenAI() as s:
+        yield s
+
+
+def test_run_with_a_baseline_model_prints_paired_tests(tmp_path: Path, server: FakeOpenAI) -> None:
+    # "echo" repeats the prompt (contains "ok"); "tok" answers "t0 t1 t2 t3": every prompt fails.
+    cat = write_catalog(
+        tmp_path / "c.yaml",
+        server.base_url,
+        {"echo": "fake/echo", "tok": "fake/tokens?n=4"},
+        PROMPTS,
+    )
+    db, md, junit = tmp_path / "r.db", tmp_path / "r.md", tmp_path / "r.xml"
+    args = ["run", str(cat), "--db", str(db), "--baseline", "echo"]
+    args += ["--markdown", str(md), "--junit", str(junit)]
+    proc = run_cli([*args, "--json"], tmp_path / "home")
+    assert proc.returncode == 1, proc.stderr
+    reg = json.loads(proc.stdout)["regression"]
+    assert reg["verdict"] == "regression"
+    figures = {f["figure"]: f for f in reg["paired"]}
+    assert {"assert_pass_rate", "baseline_similarity", "latency_ms"} <= set(figures)
+    assert all(set(f) >= KEYS and f["model"] == "tok" for f in reg["paired"])
+    a = figures["assert_pass_rate"]
+    assert (a["test"], a["n"], a["baseline"], a["candidate"], a["delta"]) == (
+        "mcnemar_exact",
+        N,
+        1.0,
+        0.0,
+        -1.0,
+    )
+    ref = mcnemar(np.array([[0, N], [0, 0]]), exact=True).pvalue
+    assert a["p_value"] == pytest.approx(ref) and a["mde"] is not None
+    assert {f["test"] for f in reg["paired"]} <= {"mcnemar_exact", "wilcoxon", "sign"}
+
+    text = md.read_text(encoding="utf-8")
+    assert "— regression" in text and "Paired comparison with the baseline" in text
+    assert "| tok | model echo | assert\\_pass\\_rate | mcnemar\\_exact | 10 | 1 | 0 | -1 |" in text
+    suite = next(
+        s for s in ET.parse(junit).getroot().iter("testsuite") if s.get("name", "").endswith(".tok")
+    )
+    props = {p.get("name"): p.get("value") for p in suite.iter("property")}
+    assert props["paired.assert_pass_rate.n"] == "10"
+    assert float(props["paired.assert_pass_rate.p_value"]) == pytest.approx(ref)
+
+    summary = run_cli(args, tmp_path / "home")
+    out = summary.stdout
+    assert "paired: tok vs model echo" in out and "MDE 80%" in out
+    assert "verdict: regression (exit 1)" in out
+
+
+def test_significance_rule_and_diff_and_plan(tmp_path: Path, server: FakeOpenAI) -> None:
+    db, home = str(tmp_path / "r.db"), tmp_path / "home"
+    c1 = write_catalog(tmp_path / "a.yaml", server.base_url, {"m": "fake/echo"}, PROMPTS)
+    assert run_cli(["run", str(c1), "--db", db], home).returncode == 0
+    # Run 2: the same alias now answers tokens: every prompt fails.
+    c2 = write_catalog(tmp_path / "a.yaml", server.base_url, {"m": "fake/tokens?n=4"}, PROMPTS)
+    hit = run_cli(
+        [
+            "run",
+            str(c2),
+            "--db",
+            db,
+            "--baseline",
+            "1",
+            "--fail-on",
+            "assert_pass_rate_drop > 5% at 95%",
+        ],
+        home,
+    )
+    assert hit.returncode == 1, hit.stdout + hit.stderr
+    assert "significant at α=0.05) → FAIL" in hit.stdout
+    assert "paired: m vs run 1" in hit.stdout
+
+    diff = run_cli(["diff", "1", "2", "--db", db, "--json", "--lexical"], home)
+    assert diff.returncode == 0, diff.stderr
+    paired = {f["figure"]: f for f in json.loads(diff.stdout)["paired"]}
+    assert paired["assert_pass_rate"]["n"] == N and paired["assert_pass_rate"]["delta"] == -1.0
+    assert all(set(f) >= KEYS for f in paired.values())
+
+    plan = run_cli(["plan", str(c2), "--db", db, "--delta", "0.1", "--json"], home)
+    assert plan.returncode == 0, plan.stderr
+    doc = json.loads(plan.stdout)
+    # Runs 1 and 2 pair every prompt, but the outcomes never vary (all pass, then all fail): no
+    # correlation can be estimated; the plan says so and uses the stored pass rate.
+    assert doc["basis"][0].startswith("assumed ρ = 0 (outcomes that never varied)")
+    assert doc["basis"][1] == "baseline pass rate 1.00 from runs 1 and 2 (same model, same prompt)"
+    printed = run_cli(["plan", str(c2), "--db", db, "--delta", "0.1"], home)
+    assert "prompts needed" in printed.stdout and "basis:" in printed.stdout
+    fresh = run_cli(["plan", str(c2), "--db", str(tmp_path / "new.db"), "--delta", "0.1"], home)
+    assert "no stored runs of this catalog" in fresh.stdout
+    bad = run_cli(["plan", str(c2), "--db", db, "--delta", "2"], home)
+    assert bad.returncode == 2 and "between 0 and 1" in bad.stderr
