@@ -78,6 +78,10 @@ class ResponsePane(Vertical):
         self.title = ""
         self.badge = ""
         self.state = "idle"
+        self.cached = False
+        """The answer shown came from the store (said in the status line, unless blind)."""
+        self.blind = False
+        """Blind and not yet revealed: the status line hides cost and where the answer came from."""
         self.record: ResponseRecord | None = None
         self.error: str | None = None
         self.chunks = 0
@@ -139,6 +143,7 @@ class ResponsePane(Vertical):
         self.title = title
         self.badge = ""
         self.state = state
+        self.cached = False
         self.record = None
         self.error = None
         self.chunks = 0
@@ -162,10 +167,18 @@ class ResponsePane(Vertical):
         self.badge = badge
         self._refresh_header()
 
+    def set_blind(self, blind: bool) -> None:
+        """Hide (or show again) what tells models apart besides their text: cost, stored or not."""
+        if blind != self.blind:
+            self.blind = blind
+            self._refresh_status()
+
     def show_record(self, record: ResponseRecord, *, cached: bool) -> None:
         """Show a finished answer (streamed just now, or stored earlier)."""
         self.record = record
-        self.state = "cached" if cached else record.state.value
+        # The answer's own state (a stored ``length`` answer is "cut at max_tokens", not "cached").
+        self.state = record.state.value
+        self.cached = cached
         self._pending.clear()
         self._generation += 1
         self._rendering += 1
@@ -273,6 +286,8 @@ class ResponsePane(Vertical):
 
     def status_text(self) -> str:
         parts = [STATE_LABELS.get(self.state, self.state)]
+        if self.cached and not self.blind:
+            parts.append("stored")
         r = self.record
         if r is not None:
             if r.ttft_ms is not None:
@@ -283,7 +298,8 @@ class ResponsePane(Vertical):
                 parts.append(f"{r.tokens_out}{'~' if r.tokens_estimated else ''} tok")
             if r.latency_ms is not None:
                 parts.append(f"{r.latency_ms / 1000:.2f}s")
-            parts.append("cost unknown" if r.cost_usd is None else f"${r.cost_usd:.5f}")
+            if not self.blind:
+                parts.append("cost unknown" if r.cost_usd is None else f"${r.cost_usd:.5f}")
         elif self.first_at is not None:
             elapsed = max(1e-6, time.perf_counter() - self.first_at)
             parts.append(f"TTFT {self.first_at - self.started:.2f}s")
