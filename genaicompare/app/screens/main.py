@@ -98,6 +98,9 @@ class MainScreen(Screen[None]):
         self._metrics_drawn = 0.0
         self._metrics_timer: Any = None
         self._cheap_at: dict[tuple[int, str], float] = {}
+        self._text_of: int | None = None
+        self._prompt_shown: Text | None = None
+        """The prompt whose text the prompt panel shows (its scroll offset is kept until then)."""
 
     @property
     def models(self) -> list[ModelSpec]:
@@ -230,7 +233,6 @@ class MainScreen(Screen[None]):
         else:
             self.order, self.shuffle_seed = list(range(n)), None
         self._show_prompt_text()
-        self.query_one("#prompt-scroll", VerticalScroll).scroll_home(animate=False)
         for slot_index, pane in enumerate(self.panes()):
             model = self.models[self.order[slot_index]]
             slot = self.ensure_slot(index, model)
@@ -245,7 +247,13 @@ class MainScreen(Screen[None]):
         self.prefetch()
 
     def _show_prompt_text(self) -> None:
-        self.query_one("#prompt-text", Static).update(self._prompt_text())
+        text = self._prompt_text()
+        if text != self._prompt_shown:  # re-laying out an unchanged prompt would reset its scroll
+            self._prompt_shown = text
+            self.query_one("#prompt-text", Static).update(text)
+        if self._text_of != self.prompt_index:  # a new prompt starts at its top
+            self._text_of = self.prompt_index
+            self.query_one("#prompt-scroll", VerticalScroll).scroll_home(animate=False)
         reference = self.query_one("#prompt-reference", Static)
         if self.prompt.reference:
             text = Text("reference: ", style="bold italic")
@@ -391,7 +399,9 @@ class MainScreen(Screen[None]):
         if box.collapsed:
             box.collapsed = False
         scroll = self.query_one("#prompt-scroll", VerticalScroll)
-        scroll.scroll_to(y=scroll.scroll_y + delta * max(1, scroll.size.height - 1), animate=False)
+        # From the target, not the current offset: presses arriving within one frame add up.
+        page = delta * max(1, scroll.size.height - 1)
+        scroll.scroll_to(y=scroll.scroll_target_y + page, animate=False)
 
     @on(PromptList.Selected)
     def _selected(self, event: PromptList.Selected) -> None:
