@@ -47,6 +47,8 @@ KEYS: KeyTable = [  # the main screen's; also in the command palette
     ("view.blind", "B", "toggle_blind", "Blind mode", False),
     ("view.diff", "D", "toggle_diff", "Word diff", False),
     ("view.prompt", "P", "toggle_prompt", "Show/hide prompt", False),
+    ("prompt.scroll_down", "right_square_bracket", "scroll_prompt(1)", "Scroll prompt down", False),
+    ("prompt.scroll_up", "left_square_bracket", "scroll_prompt(-1)", "Scroll prompt up", False),
     ("view.filter", "slash", "filter", "Filter", True),
     ("screen.scores", "S", "scores", "Scores", False),
     ("screen.run_diff", "C", "run_diff", "Changes between the last two runs", False),

@@ -58,3 +58,12 @@ class RatingSaved(Message):
     value: str
     rating: Any
     prompt_index: int
+    note: str | None = None
+    """Something the rater should know about the vote (e.g. the two answers are identical)."""
+
+
+@dataclass
+class RatingFailed(Message):
+    """A rating was refused (a failed or forgotten answer): said in the UI, nothing stored."""
+
+    text: str

@@ -6,10 +6,13 @@ them in one module keeps the integration points with the domain packages small.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal, cast
+import sqlite3
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 from genaicompare.catalog import JudgeSpec, Prompt
-from genaicompare.core.records import ResponseRecord
+from genaicompare.core.errors import KnownError
+from genaicompare.core.records import FinishState, ResponseRecord
 from genaicompare.ratings import PREFERENCES as PAIR_VALUES
 from genaicompare.ratings import THUMBS as THUMB_VALUES
 from genaicompare.ratings import RatingContext
@@ -17,6 +20,14 @@ from genaicompare.ratings import blind_order as blind_order  # the main screen i
 
 if TYPE_CHECKING:
     from genaicompare.store import Store
+
+T = TypeVar("T")
+
+GONE = "this answer was deleted by forget; regenerate with r"
+
+
+class RatingRefused(KnownError):
+    """A rating the store would not take, said for the rater (e.g. the answer was forgotten)."""
 
 
 class RatingService:
@@ -27,8 +38,21 @@ class RatingService:
 
         self.ratings = Ratings(store)
 
+    def _saving(self, records: list[ResponseRecord], save: Callable[[], T]) -> T:
+        """``save()``, with a deleted answer (``genaicompare forget`` ran while the TUI showed
+        it) said as such instead of ``IntegrityError: FOREIGN KEY constraint failed``."""
+        try:
+            return save()
+        except sqlite3.IntegrityError:
+            if any(r.id is None or self.ratings.store.response(r.id) is None for r in records):
+                raise RatingRefused(GONE) from None
+            raise
+
     def thumb(self, record: ResponseRecord, value: str, ctx: RatingContext) -> Any:
         assert value in THUMB_VALUES
+        return self._saving([record], lambda: self._thumb(record, value, ctx))
+
+    def _thumb(self, record: ResponseRecord, value: str, ctx: RatingContext) -> Any:
         return self.ratings.thumb(
             record,
             cast("Literal['up', 'down']", value),
@@ -42,6 +66,9 @@ class RatingService:
 
     def prefer(self, a: ResponseRecord, b: ResponseRecord, value: str, ctx: RatingContext) -> Any:
         assert value in PAIR_VALUES
+        return self._saving([a, b], lambda: self._prefer(a, b, value, ctx))
+
+    def _prefer(self, a: ResponseRecord, b: ResponseRecord, value: str, ctx: RatingContext) -> Any:
         return self.ratings.prefer(
             a,
             b,
@@ -67,6 +94,20 @@ class RatingService:
         """Prompt ids this rater has a rating in force on (marks in the prompt list)."""
         rows = self.ratings.current("r.rater = ? AND r.catalog_name IS ?", [rater, catalog_name])
         return {r.prompt_id for r in rows}
+
+    def answered_prompts(self, catalog_name: str, aliases: Iterable[str]) -> set[str]:
+        """Prompt ids of the catalog with a stored answer from every one of ``aliases`` (the ✓
+        marks of the prompt list, from the first screen on, not only for prompts visited)."""
+        wanted = set(aliases)
+        rows = self.ratings.store.query(
+            "SELECT DISTINCT r.prompt_id, r.model_alias FROM responses r "
+            "JOIN catalogs c ON c.id = r.catalog_id WHERE c.name = ? AND r.state IN (?, ?)",
+            [catalog_name, FinishState.complete.value, FinishState.length.value],
+        )
+        seen: dict[str, set[str]] = {}
+        for row in rows:
+            seen.setdefault(row["prompt_id"], set()).add(row["model_alias"])
+        return {p for p, got in seen.items() if wanted <= got}
 
 
 class MetricsService:

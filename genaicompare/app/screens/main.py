@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import threading
 import time
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -18,14 +19,20 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
-from textual.containers import Grid, Horizontal, Vertical
+from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Collapsible, Footer, Input, Markdown, Static
 from textual.worker import Worker, WorkerState
 
 from genaicompare.app.keys import KEYS, key_bindings
-from genaicompare.app.messages import JudgeReady, MetricsFailed, MetricsReady, RatingSaved
+from genaicompare.app.messages import (
+    JudgeReady,
+    MetricsFailed,
+    MetricsReady,
+    RatingFailed,
+    RatingSaved,
+)
 from genaicompare.app.screens.comment import CommentScreen
 from genaicompare.app.screens.confirm_link import ConfirmLink
 from genaicompare.app.screens.export import ExportScreen
@@ -36,15 +43,22 @@ from genaicompare.app.widgets.metrics_table import MetricsTable, metrics_row
 from genaicompare.app.widgets.prompt_list import PromptList, Row
 from genaicompare.app.widgets.response_pane import ResponsePane, until_tick
 from genaicompare.catalog import Catalog, ModelSpec, Prompt
+from genaicompare.core.errors import KnownError
 from genaicompare.core.sanitize import for_display, one_line, redact
+from genaicompare.ratings import UNRATABLE
 from genaicompare.session.slots import Slot
 
 if TYPE_CHECKING:
     from genaicompare.app.session import Session
 
 LETTERS = "ABCDEF"
+# Answers that ended in these states are not offered for rating (ratings refuses them too).
+IDENTICAL_NOTE = "the two answers are identical: the vote is stored, but DPO exports skip the pair"
 THUMB_BADGE = {"up": "👍", "down": "👎"}
 PAIR_BADGE = {"a": "A better", "b": "B better", "tie": "tie", "both_bad": "both bad"}
+
+
+PROMPT_TITLE = "Prompt  ([ ] scroll, P hides)"
 
 
 def prompt_rows(catalog: Catalog) -> list[Row]:
@@ -83,6 +97,9 @@ class MainScreen(Screen[None]):
         self._metrics_drawn = 0.0
         self._metrics_timer: Any = None
         self._cheap_at: dict[tuple[int, str], float] = {}
+        self._text_of: int | None = None
+        self._prompt_shown: Text | None = None
+        """The prompt whose text the prompt panel shows (its scroll offset is kept until then)."""
 
     @property
     def models(self) -> list[ModelSpec]:
@@ -109,8 +126,11 @@ class MainScreen(Screen[None]):
                     id="filter",
                     classes="-hidden",
                 )
-                with Collapsible(title="Prompt", collapsed=False, id="prompt-box"):
-                    yield Static(id="prompt-text", markup=False)
+                with Collapsible(title=PROMPT_TITLE, collapsed=False, id="prompt-box"):
+                    # The prompt scrolls ([ and ]); the reference below it is always in view.
+                    with VerticalScroll(id="prompt-scroll", can_focus=False):
+                        yield Static(id="prompt-text", markup=False)
+                    yield Static(id="prompt-reference", markup=False)
                 grid = Grid(id="panes")
                 grid.styles.grid_size_columns = min(n, 3)
                 grid.styles.grid_size_rows = (n + 2) // 3
@@ -129,7 +149,7 @@ class MainScreen(Screen[None]):
     def _preview(self, index: int) -> None:
         """What can be shown before the store is open: the prompt and the pane headers."""
         self.prompt_index = index
-        self.query_one("#prompt-text", Static).update(self._prompt_text())
+        self._show_prompt_text()
         for slot_index, pane in enumerate(self.panes()):
             title = (
                 f"Model {LETTERS[slot_index]}" if self.session.blind else self.models[slot_index].id
@@ -144,19 +164,44 @@ class MainScreen(Screen[None]):
 
     @work(group="rated", exit_on_error=False)
     async def _mark_rated(self) -> None:
-        rated = await asyncio.to_thread(
-            self.session.rating_service.rated_prompts,
-            self.session.catalog.name,
-            self.session.settings.rater,
-        )
+        """The list's marks from the store (after the first prompt is on screen): rated ●, and
+        answered ✓ for every prompt all models answered before, visited this session or not."""
+        service = self.session.rating_service
+        name = self.session.catalog.name
+        rated = await asyncio.to_thread(service.rated_prompts, name, self.session.settings.rater)
         prompts = self.query_one(PromptList)
         for row in prompts.rows:
             row.rated = row.prompt_id in rated
+        prompts.refresh()
+        answered = await asyncio.to_thread(
+            service.answered_prompts, name, [m.id for m in self.models]
+        )
+        for row in prompts.rows:
+            if not row.state and row.prompt_id in answered:
+                row.state = "✓"
         prompts.refresh()
 
     # -- showing a prompt -----------------------------------------------------------------------
     def panes(self) -> list[ResponsePane]:
         return list(self.query(ResponsePane))
+
+    @property
+    def hiding(self) -> bool:
+        """Blind and the prompt not fully rated yet: nothing on screen may tell models apart
+        but their answers (names, system prompts, params, cost, stored or not)."""
+        return self.session.blind and not self.revealed
+
+    def letters(self) -> dict[str, str]:
+        """Model alias → the letter of the pane showing it (what blind mode shows instead)."""
+        return {self.models[m].id: LETTERS[i] for i, m in enumerate(self.order)}
+
+    def masked(self, text: str) -> str:
+        """``text`` with model names replaced by pane letters while names are hidden."""
+        if not self.hiding:
+            return text
+        for alias, letter in sorted(self.letters().items(), key=lambda kv: -len(kv[0])):
+            text = re.sub(rf"(?<![\w-]){re.escape(alias)}(?![\w-])", f"Model {letter}", text)
+        return text
 
     def pane_title(self, slot_index: int) -> str:
         if slot_index >= len(self.order):
@@ -186,10 +231,11 @@ class MainScreen(Screen[None]):
             )
         else:
             self.order, self.shuffle_seed = list(range(n)), None
-        self.query_one("#prompt-text", Static).update(self._prompt_text())
+        self._show_prompt_text()
         for slot_index, pane in enumerate(self.panes()):
             model = self.models[self.order[slot_index]]
             slot = self.ensure_slot(index, model)
+            pane.blind = self.hiding
             pane.attach(slot, self.pane_title(slot_index))
         self.set_current_slot(min(self.current_slot, n - 1))
         self.refresh_metrics()
@@ -199,18 +245,52 @@ class MainScreen(Screen[None]):
         self.load_ratings()
         self.prefetch()
 
+    def _show_prompt_text(self) -> None:
+        text = self._prompt_text()
+        if text != self._prompt_shown:  # re-laying out an unchanged prompt would reset its scroll
+            self._prompt_shown = text
+            self.query_one("#prompt-text", Static).update(text)
+        if self._text_of != self.prompt_index:  # a new prompt starts at its top
+            self._text_of = self.prompt_index
+            self.query_one("#prompt-scroll", VerticalScroll).scroll_home(animate=False)
+        reference = self.query_one("#prompt-reference", Static)
+        if self.prompt.reference:
+            text = Text("reference: ", style="bold italic")
+            text.append(for_display(self.prompt.reference))
+            reference.update(text)
+        reference.display = bool(self.prompt.reference)
+
     def _prompt_text(self) -> Text:
-        rendered = self.session.catalog.render(self.prompt, self.models[0] if self.models else None)
+        """The prompt as each model is asked it: each model's own system prompt (one line when
+        they share it; hidden while blind), then the few-shot turns and the user message."""
+        catalog = self.session.catalog
+        renders = [(m.id, catalog.render(self.prompt, m)) for m in self.models]
+        if not renders:
+            renders = [("", catalog.render(self.prompt, None))]
+        systems = [
+            (alias, next((m["content"] for m in r.messages if m["role"] == "system"), None))
+            for alias, r in renders
+        ]
         out = Text()
         out.append(for_display(self.prompt.id), style="bold")
         if self.prompt.tags:
             out.append(for_display("  " + " ".join(self.prompt.tags)), style="dim")
-        for message in rendered.messages:
+        if len({system for _, system in systems}) == 1:
+            if systems[0][1] is not None:
+                out.append("\nsystem: ", style="bold")
+                out.append(for_display(systems[0][1]))
+        elif self.hiding:
+            out.append("\nsystem: ", style="bold")
+            out.append("each model has its own (hidden while blind)", style="italic")
+        else:
+            for alias, system in systems:
+                out.append(f"\nsystem ({one_line(alias, 40)}): ", style="bold")
+                out.append(for_display(system) if system is not None else "(none)")
+        for message in renders[0][1].messages:
+            if message["role"] == "system":
+                continue
             out.append(f"\n{message['role']}: ", style="bold")
             out.append(for_display(message["content"]))
-        if self.prompt.reference:
-            out.append("\nreference: ", style="bold italic")
-            out.append(for_display(self.prompt.reference))
         return out
 
     def ensure_slot(self, prompt_index: int, model: ModelSpec, *, fresh: bool = False) -> Slot:
@@ -259,6 +339,8 @@ class MainScreen(Screen[None]):
     def _slot_finished(self, slot: Slot) -> None:
         self.set_row_state(slot.prompt_index)
         if slot.prompt_index == self.prompt_index:
+            # A new answer may be one already rated (same output): its marks show at once.
+            self._apply_badges()
             self.refresh_metrics()
         # Prefetched answers too: every stored answer gets its metrics, and a prompt the user
         # moves to shows them at once.
@@ -298,10 +380,27 @@ class MainScreen(Screen[None]):
 
     # -- navigation -----------------------------------------------------------------------------
     def action_next_prompt(self) -> None:
-        self.query_one(PromptList).move(1)
+        prompts = self.query_one(PromptList)
+        if prompts.shown and prompts.cursor >= len(prompts.shown) - 1:
+            self.notify("this is the last prompt", timeout=2)
+            return
+        prompts.move(1)
 
     def action_prev_prompt(self) -> None:
-        self.query_one(PromptList).move(-1)
+        prompts = self.query_one(PromptList)
+        if prompts.shown and prompts.cursor <= 0:
+            self.notify("this is the first prompt", timeout=2)
+            return
+        prompts.move(-1)
+
+    def action_scroll_prompt(self, delta: int) -> None:
+        box = self.query_one("#prompt-box", Collapsible)
+        if box.collapsed:
+            box.collapsed = False
+        scroll = self.query_one("#prompt-scroll", VerticalScroll)
+        # From the target, not the current offset: presses arriving within one frame add up.
+        page = delta * max(1, scroll.size.height - 1)
+        scroll.scroll_to(y=scroll.scroll_target_y + page, animate=False)
 
     @on(PromptList.Selected)
     def _selected(self, event: PromptList.Selected) -> None:
@@ -342,6 +441,7 @@ class MainScreen(Screen[None]):
         model = self.models[self.order[self.current_slot]]
         slot = self.ensure_slot(self.prompt_index, model, fresh=True)
         self.panes()[self.current_slot].attach(slot, self.pane_title(self.current_slot))
+        self._apply_badges()
         self.refresh_metrics()
 
     def action_regenerate_prompt(self) -> None:
@@ -349,6 +449,7 @@ class MainScreen(Screen[None]):
             model = self.models[self.order[slot_index]]
             slot = self.ensure_slot(self.prompt_index, model, fresh=True)
             pane.attach(slot, self.pane_title(slot_index))
+        self._apply_badges()
         self.refresh_metrics()
 
     def action_cancel_streams(self) -> None:
@@ -373,10 +474,27 @@ class MainScreen(Screen[None]):
             time_to_rate_ms=(time.perf_counter() - self.shown_at) * 1000,
         )
 
+    def _refuse_failed(self, slot_indices: list[int]) -> bool:
+        """Say so (and rate nothing) when an answer to be rated ended in error or timeout."""
+        for i in slot_indices:
+            slot = self.current_pane_slot(i)
+            if slot is not None and slot.record is not None and slot.record.state in UNRATABLE:
+                self.notify(
+                    f"{self.pane_title(i)} ended in {slot.record.state.value}: there is no answer "
+                    "to rate (regenerate it with r)",
+                    title="not rated",
+                    severity="warning",
+                    markup=False,
+                )
+                return True
+        return False
+
     def action_thumb(self, value: str) -> None:
         slot = self.current_pane_slot()
         if slot is None or slot.record is None or slot.record.id is None:
             self.notify("nothing to rate yet in this pane", severity="warning")
+            return
+        if self._refuse_failed([self.current_slot]):
             return
         self._rate("thumb", value, [slot.record], self.prompt_index, self._rating_context())
 
@@ -388,25 +506,55 @@ class MainScreen(Screen[None]):
         if a is None or b is None or a.record is None or b.record is None:
             self.notify("both answers must be finished before a preference", severity="warning")
             return
-        self._rate("pair", value, [a.record, b.record], self.prompt_index, self._rating_context())
+        if self._refuse_failed([0, 1]):
+            return
+        # DPO learns nothing from a pair of identical texts (the export skips it): say so now.
+        note = IDENTICAL_NOTE if value in ("a", "b") and a.record.text == b.record.text else None
+        self._rate(
+            "pair", value, [a.record, b.record], self.prompt_index, self._rating_context(), note
+        )
 
     @work(thread=True, group="rate", exit_on_error=False)
     def _rate(
-        self, kind: str, value: str, records: list[Any], prompt_index: int, ctx: RatingContext
+        self,
+        kind: str,
+        value: str,
+        records: list[Any],
+        prompt_index: int,
+        ctx: RatingContext,
+        note: str | None = None,
     ) -> None:
+        from genaicompare.ratings import RatingError  # lazy: pulls the store layer
+
         service = self.session.rating_service
-        if kind == "thumb":
-            rating = service.thumb(records[0], value, ctx)
-        else:
-            rating = service.prefer(records[0], records[1], value, ctx)
-        self.post_message(RatingSaved(kind, value, rating, prompt_index))
+        try:
+            if kind == "thumb":
+                rating = service.thumb(records[0], value, ctx)
+            else:
+                rating = service.prefer(records[0], records[1], value, ctx)
+        except (RatingError, KnownError) as exc:
+            self.post_message(RatingFailed(str(exc)))
+            return
+        self.post_message(RatingSaved(kind, value, rating, prompt_index, note))
+
+    @on(RatingFailed)
+    def _rating_failed(self, event: RatingFailed) -> None:
+        self.notify(
+            one_line(self.masked(redact(event.text)), 300),
+            title="not rated",
+            severity="error",
+            markup=False,
+        )
 
     @on(RatingSaved)
     def _rating_saved(self, event: RatingSaved) -> None:
         # Committed: only now the user sees it.
         self.last_rating = event.rating
         label = THUMB_BADGE[event.value] if event.kind == "thumb" else PAIR_BADGE[event.value]
-        self.notify(f"saved: {label}", timeout=2)
+        if event.note:
+            self.notify(f"saved: {label} — {event.note}", severity="warning", timeout=6)
+        else:
+            self.notify(f"saved: {label}", timeout=2)
         self.query_one(PromptList).rows[event.prompt_index].rated = True
         self.query_one(PromptList).refresh()
         if event.prompt_index == self.prompt_index:
@@ -475,25 +623,50 @@ class MainScreen(Screen[None]):
         self.ratings = ratings
         self.query_one(PromptList).rows[prompt_index].rated = bool(ratings)
         self.query_one(PromptList).refresh()
-        self.revealed = bool(ratings)
         self._apply_badges()
 
+    def _shown_records(self) -> list[Any]:
+        """The answer each pane shows (None while it has none), in pane order."""
+        return [
+            slot.record if slot is not None else None
+            for slot in (self.current_pane_slot(i) for i in range(len(self.order)))
+        ]
+
+    def _fully_rated(self, records: list[Any]) -> bool:
+        """Every pane's answer has a thumb, or the two shown answers have a pair vote (as Chatbot
+        Arena reveals after the vote). Failed answers cannot be rated: they do not count."""
+        if not records or any(r is None for r in records):
+            return False
+        hashes = {r.content_hash for r in records}
+        for r in self.ratings:
+            if r.kind == "pair" and {r.content_hash, r.other_content_hash} <= hashes:
+                return True
+        ratable = {r.content_hash for r in records if r.state not in UNRATABLE}
+        thumbed = {r.content_hash for r in self.ratings if r.kind == "thumb"}
+        return bool(ratable) and ratable <= thumbed
+
     def _apply_badges(self) -> None:
-        panes = self.panes()
+        """Marks on the answers they were given to (by content, not by pane or model): a new
+        answer in a pane carries none until it is rated, an identical one carries the old."""
+        records = self._shown_records()
+        was_hiding = self.hiding
+        self.revealed = self._fully_rated(records)
         badges: dict[str, list[str]] = {}
         for r in self.ratings:
-            kind, value = r.kind, r.value
-            alias, other = r.model_alias, r.other_model_alias
-            if kind == "thumb" and alias:
-                badges.setdefault(alias, []).append(THUMB_BADGE.get(value, str(value)))
-            elif kind == "pair" and alias and other:
-                text = PAIR_BADGE.get(value, str(value))
-                badges.setdefault(alias, []).append(f"[pair: {text}]")
-                badges.setdefault(other, []).append(f"[pair: {text}]")
-        for slot_index, pane in enumerate(panes):
-            alias = self.models[self.order[slot_index]].id
+            if r.kind == "thumb" and r.content_hash:
+                badges.setdefault(r.content_hash, []).append(THUMB_BADGE.get(r.value, r.value))
+            elif r.kind == "pair" and r.content_hash and r.other_content_hash:
+                text = f"[pair: {PAIR_BADGE.get(r.value, r.value)}]"
+                badges.setdefault(r.content_hash, []).append(text)
+                badges.setdefault(r.other_content_hash, []).append(text)
+        for slot_index, pane in enumerate(self.panes()):
+            record = records[slot_index] if slot_index < len(records) else None
             pane.set_title(self.pane_title(slot_index))
-            pane.set_badge(" ".join(badges.get(alias, [])))
+            pane.set_badge(" ".join(badges.get(record.content_hash, [])) if record else "")
+            pane.set_blind(self.hiding)
+        if was_hiding != self.hiding:
+            self._show_prompt_text()
+            self.refresh_metrics()
 
     # -- blind / diff / prompt ------------------------------------------------------------------
     def action_toggle_blind(self) -> None:
@@ -549,7 +722,8 @@ class MainScreen(Screen[None]):
 
     def _metrics_row(self, slot_index: int, pane: ResponsePane) -> list[Text]:
         slot = self.current_pane_slot(slot_index)
-        return metrics_row(self.pane_title(slot_index), slot, pane.chunks)
+        blind = self.letters() if self.hiding else None
+        return metrics_row(self.pane_title(slot_index), slot, pane.chunks, blind)
 
     @on(ResponsePane.Progress)
     def _progress(self, event: ResponsePane.Progress) -> None:
@@ -643,14 +817,14 @@ class MainScreen(Screen[None]):
 
     @on(MetricsFailed)
     def _metrics_failed(self, event: MetricsFailed) -> None:
-        self.notify(event.text, severity="warning")
+        self.notify(self.masked(event.text), severity="warning", markup=False)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """One place for every background failure: a message in the UI, never a traceback."""
         if event.state is WorkerState.ERROR and event.worker.error is not None:
             error = event.worker.error
             self.notify(
-                one_line(f"{type(error).__name__}: {redact(str(error))}", 300),
+                one_line(self.masked(f"{type(error).__name__}: {redact(str(error))}"), 300),
                 title="failed",
                 severity="error",
                 markup=False,
@@ -669,6 +843,9 @@ class MainScreen(Screen[None]):
         self.app.push_screen(ConfirmLink(url), maybe_open)
 
     def action_scores(self) -> None:
+        if self.session.blind:  # the scores list model names: they would unblind the panes
+            self.notify("the scores show model names: leave blind mode (B) first")
+            return
         self._scores()
 
     @work(group="scores", exclusive=True, exit_on_error=False)

@@ -6,12 +6,14 @@ Redrawn a few times a second while answers stream: a redraw updates only the cel
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 
+from genaicompare.app.widgets.response_pane import STATE_LABELS
 from genaicompare.core.sanitize import one_line
 
 if TYPE_CHECKING:
@@ -47,10 +49,17 @@ class MetricsTable(DataTable[Text]):
                     self.update_cell_at(Coordinate(y, x), cell, update_width=wider)
 
 
-def metrics_row(title: str, slot: Slot | None, chunks: int) -> list[Text]:
-    """One pane's row: ``chunks`` is the token count shown while its answer streams."""
+def metrics_row(
+    title: str, slot: Slot | None, chunks: int, blind: Mapping[str, str] | None = None
+) -> list[Text]:
+    """One pane's row: ``chunks`` is the token count shown while its answer streams.
+
+    ``blind`` (alias → pane letter) while names are hidden: no cost, no "stored", and metric names
+    that hold an alias (``similarity_to:<alias>``) name the letter instead."""
     values = slot.metrics if slot is not None else {}
     r = slot.record if slot is not None else None
+    if blind is not None:
+        values = {_unnamed(k, blind): v for k, v in values.items()}
     # The judge's verdicts first: they are what a judged catalog is read for.
     shown = ", ".join(
         f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}"
@@ -63,18 +72,34 @@ def metrics_row(title: str, slot: Slot | None, chunks: int) -> list[Text]:
         shown = "computing metrics…"  # a finished answer's first metrics can take seconds
     return [
         Text(one_line(title, 40)),
-        Text(("waiting" if slot.state == "queued" else slot.state) if slot else ""),
+        Text(_state(slot, blind is not None)),
         _num(r.ttft_ms / 1000 if r and r.ttft_ms is not None else None),
         _num(r.tokens_per_s if r else None, 0),
         Text(str(r.tokens_out) if r and r.tokens_out is not None else str(chunks)),
         _num(r.latency_ms / 1000 if r and r.latency_ms is not None else None),
         Text(
-            "unknown"
+            ""
+            if blind is not None
+            else "unknown"
             if r is not None and r.cost_usd is None
             else (f"${r.cost_usd:.5f}" if r is not None and r.cost_usd is not None else "")
         ),
         Text(one_line(shown, 300)),
     ]
+
+
+def _state(slot: Slot | None, blind: bool) -> str:
+    if slot is None:
+        return ""
+    if slot.record is None:
+        return "waiting" if slot.state == "queued" else slot.state
+    label = STATE_LABELS.get(slot.record.state.value, slot.record.state.value)
+    return f"{label} · stored" if slot.cached and not blind else label
+
+
+def _unnamed(name: str, letters: Mapping[str, str]) -> str:
+    base, sep, alias = name.partition(":")
+    return f"{base}:{letters[alias]}" if sep and alias in letters else name
 
 
 def _metric_order(item: tuple[str, Any]) -> tuple[int, str]:

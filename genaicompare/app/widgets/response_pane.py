@@ -87,6 +87,10 @@ class ResponsePane(Vertical):
         self.title = ""
         self.badge = ""
         self.state = "idle"
+        self.cached = False
+        """The answer shown came from the store (said in the status line, unless blind)."""
+        self.blind = False
+        """Blind and not yet revealed: the status line hides cost and where the answer came from."""
         self.record: ResponseRecord | None = None
         self.error: str | None = None
         self.chunks = 0
@@ -152,6 +156,7 @@ class ResponsePane(Vertical):
         self.title = title
         self.badge = ""
         self.state = state
+        self.cached = False
         self.record = None
         self.error = None
         self.chunks = 0
@@ -175,12 +180,20 @@ class ResponsePane(Vertical):
         self.badge = badge
         self._refresh_header()
 
+    def set_blind(self, blind: bool) -> None:
+        """Hide (or show again) what tells models apart besides their text: cost, stored or not."""
+        if blind != self.blind:
+            self.blind = blind
+            self._refresh_status()
+
     def show_record(self, record: ResponseRecord, *, cached: bool) -> None:
         """Show a finished answer (streamed just now, or stored earlier)."""
         self.record = record
         if not self.is_attached:  # the app is closing: streams cancelled at exit end here
             return
-        self.state = "cached" if cached else record.state.value
+        # The answer's own state (a stored ``length`` answer is "cut at max_tokens", not "cached").
+        self.state = record.state.value
+        self.cached = cached
         self._pending.clear()
         self._generation += 1
         if record.state not in (FinishState.complete, FinishState.length):
@@ -324,6 +337,8 @@ class ResponsePane(Vertical):
         if self.state == "queued" and self.phase:
             label = self.phase
         parts = [label]
+        if self.cached and not self.blind:
+            parts.append("stored")
         r = self.record
         if r is not None:
             if r.state in _FAILED and r.error_type:
@@ -336,7 +351,7 @@ class ResponsePane(Vertical):
                 parts.append(f"{r.tokens_out}{'~' if r.tokens_estimated else ''} tok")
             if r.latency_ms is not None:
                 parts.append(f"{r.latency_ms / 1000:.2f}s")
-            if r.ok or r.tokens_out:
+            if (r.ok or r.tokens_out) and not self.blind:
                 parts.append("cost unknown" if r.cost_usd is None else f"${r.cost_usd:.5f}")
         elif self.state == "streaming" and self.timing is not None:
             if self.timing.ttft_ms is not None:
