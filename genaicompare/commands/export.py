@@ -75,6 +75,8 @@ def main(args: argparse.Namespace) -> int:
             )
         except ExportError as exc:
             raise UserError(str(exc)) from None
+        except BrokenPipeError:
+            raise  # the reader stopped (`| head`): guarded() ends quietly
         except OSError as exc:
             raise UserError(f"{args.output}: {exc.strerror or exc}") from None
     where = "stdout" if result.path is None else one_line(result.path, 300)

@@ -79,6 +79,15 @@ def report_crash(exc: BaseException) -> None:
 def guarded(fn: Callable[[], int]) -> int:
     try:
         return fn()
+    except BrokenPipeError:
+        # The reader of our stdout went away (`genaicompare export … -o - | head`): what it
+        # read is what it wanted. Stop quietly, as cat and grep do; point stdout at /dev/null so
+        # the interpreter's final flush does not fail again.
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, what a shell reports for a command killed by a closed pipe
     except KeyboardInterrupt:
         print("genaicompare: interrupted", file=sys.stderr)
         return 130

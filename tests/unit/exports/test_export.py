@@ -321,3 +321,19 @@ def test_secret_values_from_the_environment_never_reach_an_export(
         text = out.read_text(encoding="utf-8")
         assert sentinel not in text
     assert "Paris [REDACTED]" in (tmp_path / "sft.jsonl").read_text(encoding="utf-8")
+
+
+def test_export_to_a_closed_pipe_ends_quietly(db: Store, tmp_path: Path) -> None:
+    """`genaicompare export … -o - | head`: the reader leaves first; no 'Broken pipe' error."""
+    env = {**os.environ, "GENAICOMPARE_HOME": str(tmp_path), "COLUMNS": "200"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "genaicompare", "export", "exp", "--db", str(db.path), "-o", "-"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # the reader is gone before the first line is written
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141, err  # 128 + SIGPIPE, as a shell reports it
+    assert err == "", err
