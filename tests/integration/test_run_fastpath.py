@@ -218,3 +218,14 @@ def test_headless_loop_choice(
 
     _run_loop(main())
     assert isinstance(seen[0], uvloop.Loop) is expect_uvloop
+
+
+def test_invalid_utf8_is_named_as_such(server: FakeOpenAI) -> None:
+    """#18 §15: a data line whose bytes are not UTF-8 was reported as "not JSON"."""
+    out = asyncio.run(events(openai_fast.stream, req(server, "fault/bad_utf8?after=2")))
+    finished = out[-1]
+    assert isinstance(finished, Finished) and finished.state is FinishState.error
+    assert finished.error_type == "MidStreamFallbackError"
+    assert finished.error is not None
+    assert "not UTF-8 (byte 0xff" in finished.error and "not JSON" not in finished.error
+    assert "".join(e.text for e in out if isinstance(e, TextDelta)) == "t0 t1"

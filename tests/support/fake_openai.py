@@ -21,6 +21,7 @@ Scenarios (``fake/`` and ``fault/`` prefixes are interchangeable):
 ``context``         400 with ``code: context_length_exceeded``
 ``drop``            ``after`` tokens (default 3), then the connection is cut mid-body
 ``malformed``       ``after`` tokens, then a ``data:`` line that is not JSON
+``bad_utf8``        ``after`` tokens, then a ``data:`` line whose bytes are not UTF-8
 ``hang_first``      accepts the request, sends nothing for ``hang`` s (default 3600)
 ``hang_mid``        ``after`` tokens, then nothing for ``hang`` s
 ``inband_error``    ``after`` tokens, then ``data: {"error": {...}}`` and the stream ends
@@ -429,7 +430,11 @@ class FakeOpenAI:
         # pace=1: tokens on an absolute schedule (start + i·delay), so per-request time does not
         # drift with timer overshoot under load (the headless benchmark needs exactly 0.2 s).
         paced_from = asyncio.get_running_loop().time() if opts.get("pace") == "1" else None
-        cut_at = after if scenario in ("drop", "malformed", "hang_mid", "inband_error") else None
+        cut_at = (
+            after
+            if scenario in ("drop", "malformed", "bad_utf8", "hang_mid", "inband_error")
+            else None
+        )
         for index, token in enumerate(tokens):
             if cut_at is not None and index == cut_at:
                 break
@@ -450,6 +455,13 @@ class FakeOpenAI:
             return False
         if scenario == "malformed":
             writer.write(event('{"id": "chatcmpl-fake", "choices": [{"delta": {"content": "x"'))
+            writer.write(event("[DONE]"))
+            writer.write(b"0\r\n\r\n")
+            await writer.drain()
+            return True
+        if scenario == "bad_utf8":
+            payload = b'data: {"choices": [{"delta": {"content": "\xff\xfe"}}]}\n\n'
+            writer.write(b"%x\r\n%s\r\n" % (len(payload), payload))
             writer.write(event("[DONE]"))
             writer.write(b"0\r\n\r\n")
             await writer.drain()

@@ -442,6 +442,16 @@ async def stream(
                         if data == b"[DONE]":
                             continue
                         try:
+                            data.decode("utf-8")
+                        except UnicodeDecodeError as exc:
+                            finished = fail(
+                                FinishState.error,
+                                _broken(got_text),
+                                "malformed stream: a data line is not UTF-8 "
+                                f"(byte 0x{data[exc.start]:02x} at offset {exc.start})",
+                            )
+                            break
+                        try:
                             chunk = json.loads(data)
                         except ValueError:
                             finished = fail(
