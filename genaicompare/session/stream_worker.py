@@ -66,16 +66,23 @@ async def _main() -> int:
     hello = json.loads(first)
 
     from genaicompare.catalog import Catalog
+    from genaicompare.core.errors import KnownError
     from genaicompare.providers.events import TextDelta, Timeouts
     from genaicompare.session.comparison import Comparison
     from genaicompare.session.streaming import Clock
     from genaicompare.store import Store
 
     catalog = Catalog.model_validate(hello["catalog"])
-    store = Store(hello["db"])
-    # Recording the catalog (one row per prompt) happens here, off the UI process.
-    catalog_id = store.record_catalog(catalog, hello.get("catalog_path"))
-    run_id = store.start_run(catalog_id, catalog, "tui", int(hello.get("concurrency", 4)))
+    try:
+        store = Store(hello["db"])
+        # Recording the catalog (one row per prompt) happens here, off the UI process.
+        catalog_id = store.record_catalog(catalog, hello.get("catalog_path"))
+        run_id = store.start_run(catalog_id, catalog, "tui", int(hello.get("concurrency", 4)))
+    except KnownError as exc:
+        # A read-only, full or damaged database: the UI shows this, not "exit code 1".
+        send({"t": "fatal", "message": redact(str(exc))})
+        transport.close()
+        return 2
     comparison = Comparison(
         catalog,
         store,

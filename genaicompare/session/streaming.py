@@ -264,6 +264,7 @@ class ProcessEngine:
         self._reader: asyncio.Task[None] | None = None
         self._queue: list[dict[str, Any]] = []
         self._dead: str | None = None
+        self._fatal = ""  # why the worker could not start, when it says so
         self._configured = False
         self._closed = False
         self._out = bytearray()
@@ -404,6 +405,9 @@ class ProcessEngine:
                 msg = json.loads(line)
             except ValueError:
                 continue
+            if msg.get("t") == "fatal":  # the worker could not start: say why in every pane
+                self._fatal = str(msg.get("message", ""))
+                continue
             job = self._jobs.get(msg.get("job", -1))
             if job is None:
                 continue
@@ -431,7 +435,7 @@ class ProcessEngine:
                 self._finish(job)
                 job.sink.stream_failed(str(msg.get("message", "error")))
         code = await self._exited()
-        self._dead = f"the streaming worker stopped (exit code {code})"
+        self._dead = self._fatal or f"the streaming worker stopped (exit code {code})"
         for job in list(self._jobs.values()):
             self._finish(job)
             job.sink.stream_failed(self._dead)
