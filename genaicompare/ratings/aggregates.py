@@ -147,15 +147,18 @@ def _apply(conn: sqlite3.Connection, row: dict[str, Any], sign: int) -> None:
 def _pair_voted(conn: sqlite3.Connection, row: dict[str, Any], a: str, b: str) -> bool:
     """Whether ``row``'s rater has a pair vote in force on its prompt between models ``a`` and
     ``b`` (other than ``row`` itself)."""
-    return (
-        conn.execute(
+    # One equality lookup per order (an OR of the two let SQLite scan every pair vote of the
+    # catalog: the index seeks on both aliases and the prompt only without it).
+    for first, second in ((a, b), (b, a)):
+        found = conn.execute(
             "SELECT 1 FROM ratings_current WHERE catalog_name IS ? AND kind = 'pair' "
-            "AND rater = ? AND prompt_id = ? AND item != ? AND ((model_alias = ? AND "
-            "other_model_alias = ?) OR (model_alias = ? AND other_model_alias = ?)) LIMIT 1",
-            [row["catalog_name"], row["rater"], row["prompt_id"], row["item"], a, b, b, a],
+            "AND model_alias = ? AND other_model_alias = ? AND prompt_id = ? AND rater = ? "
+            "AND item != ? LIMIT 1",
+            [row["catalog_name"], first, second, row["prompt_id"], row["rater"], row["item"]],
         ).fetchone()
-        is not None
-    )
+        if found is not None:
+            return True
+    return False
 
 
 def _thumb_battle(

@@ -342,11 +342,17 @@ def rebuild_rating_aggregates(conn: sqlite3.Connection) -> None:
         "sum(a.value = 'down' AND b.value = 'down') FROM ratings_current a "
         "JOIN ratings_current b ON b.catalog_name IS a.catalog_name AND b.kind = 'thumb' "
         "AND b.rater = a.rater AND b.prompt_id = a.prompt_id AND b.model_alias > a.model_alias "
-        "WHERE a.kind = 'thumb' AND NOT EXISTS (SELECT 1 FROM ratings_current p "  # issue 12 §5
-        "WHERE p.catalog_name IS a.catalog_name AND p.kind = 'pair' AND p.rater = a.rater "
-        "AND p.prompt_id = a.prompt_id AND ((p.model_alias = a.model_alias AND p.other_model_alias "
-        "= b.model_alias) OR (p.model_alias = b.model_alias AND p.other_model_alias = "
-        "a.model_alias))) GROUP BY 1, 2, 3"
+        # Issue 12 §5: a pair vote supersedes the thumb battle. Two NOT EXISTS, one per order,
+        # not one with an OR: with the OR SQLite searched rc_model on (catalog, kind) only and
+        # scanned every pair vote per thumb (20,000 ratings: 8 s; 40,000: 40 s), with equality on
+        # both aliases and the prompt it seeks.
+        "WHERE a.kind = 'thumb' AND NOT EXISTS (SELECT 1 FROM ratings_current p "
+        "WHERE p.catalog_name IS a.catalog_name AND p.kind = 'pair' AND p.model_alias = "
+        "a.model_alias AND p.other_model_alias = b.model_alias AND p.prompt_id = a.prompt_id "
+        "AND p.rater = a.rater) AND NOT EXISTS (SELECT 1 FROM ratings_current p "
+        "WHERE p.catalog_name IS a.catalog_name AND p.kind = 'pair' AND p.model_alias = "
+        "b.model_alias AND p.other_model_alias = a.model_alias AND p.prompt_id = a.prompt_id "
+        "AND p.rater = a.rater) GROUP BY 1, 2, 3"
     )
     conn.execute(
         "INSERT INTO agg_rater_pairs SELECT coalesce(a.catalog_name, ''), a.rater, b.rater, "
