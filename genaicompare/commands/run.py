@@ -312,8 +312,16 @@ def _run(args: argparse.Namespace, catalog: Any, store: Any, timeouts: Timeouts)
         TimeRemainingColumn,
     )
 
+    # Say what the run waits for until the first answer is in (the local model's servers take
+    # seconds to start; a bare "0/20 eta -:--:--" said nothing).
+    local = sorted(
+        {m.model.split("/", 1)[1] for m in catalog.models if m.model.startswith("local/")}
+    )
+    waiting = (
+        f"starting local model {', '.join(local)}…" if local else "waiting for the first answers…"
+    )
     with Progress(
-        TextColumn("running"),
+        TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
@@ -322,11 +330,11 @@ def _run(args: argparse.Namespace, catalog: Any, store: Any, timeouts: Timeouts)
         console=err,
         transient=True,
     ) as progress:
-        task = progress.add_task("run", total=total)
+        task = progress.add_task(waiting, total=total)
         return run_headless(
             catalog,
             store,
-            on_progress=lambda r, n, t: progress.update(task, completed=n),
+            on_progress=lambda r, n, t: progress.update(task, completed=n, description="running"),
             **kwargs,
         )
 
