@@ -19,6 +19,7 @@ from genaicompare.commands._common import (
 from genaicompare.core.errors import UserError
 from genaicompare.core.sanitize import one_line, redact_secrets, register_secret_env, was_redacted
 from genaicompare.providers.events import Timeouts
+from genaicompare.providers.local import is_local
 from genaicompare.session.comparison import DEFAULT_CONCURRENCY
 from genaicompare.session.headless import RunOutcome, run_headless
 
@@ -314,9 +315,7 @@ def _run(args: argparse.Namespace, catalog: Any, store: Any, timeouts: Timeouts)
 
     # Say what the run waits for until the first answer is in (the local model's servers take
     # seconds to start; a bare "0/20 eta -:--:--" said nothing).
-    local = sorted(
-        {m.model.split("/", 1)[1] for m in catalog.models if m.model.startswith("local/")}
-    )
+    local = sorted({m.model.split("/", 1)[1] for m in catalog.models if is_local(m.model)})
     waiting = (
         f"starting local model {', '.join(local)}…" if local else "waiting for the first answers…"
     )

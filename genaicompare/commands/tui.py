@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from genaicompare.core.errors import UserError
+from genaicompare.providers.local import is_local
 
 if TYPE_CHECKING:
     from genaicompare.app.app import Launched
@@ -133,7 +134,7 @@ def local_models(path: str, extra: list[str] | None = None) -> list[str]:
     found = _LOCAL_MODEL.findall(text)
     for spec in extra or []:
         model = str(spec).partition("=")[2] or str(spec)
-        if model.startswith("local/"):
+        if is_local(model):
             found.append(model)
     return sorted(set(found))
 

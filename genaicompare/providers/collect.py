@@ -44,14 +44,11 @@ from genaicompare.providers.events import (
     Timeouts,
     Usage,
 )
+from genaicompare.providers.local import is_local
 
 OnEvent = Callable[[Event], "Awaitable[None] | None"]
 
 _CHARS_PER_TOKEN = 4
-
-
-def is_local_model(model: str) -> bool:
-    return model.startswith("local/")
 
 
 def estimate_tokens(
@@ -84,7 +81,7 @@ def cost_usd(request: ModelRequest, tokens_in: int | None, tokens_out: int | Non
         return (
             tokens_in * request.price_in_per_mtok + tokens_out * request.price_out_per_mtok
         ) / 1_000_000
-    if is_local_model(request.model):
+    if is_local(request.model):
         return 0.0
     from genaicompare.providers.backends import litellm as stream_module
 
@@ -189,11 +186,7 @@ class ResponseCollector:
         produced = bool(record.text) or record.ok
         # llama.cpp's server streams one token per chunk but sends no usage; the chunk count
         # beats a tiktoken estimate of another model's tokenizer (still flagged estimated).
-        if (
-            self._chunks
-            and is_local_model(self.request.model)
-            and (usage is None or usage.estimated)
-        ):
+        if self._chunks and is_local(self.request.model) and (usage is None or usage.estimated):
             tokens_out, estimated = self._chunks, True
         if tokens_out is None and produced:
             tokens_out, estimated = estimate_tokens(self.request.model, text=record.text), True

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from genaicompare.catalog import Catalog, ModelSpec, Prompt, RenderedPrompt
 from genaicompare.core.records import FinishState, ResponseRecord, request_hash
 from genaicompare.providers.events import Event, Finished, ModelRequest, TextDelta, Timeouts
+from genaicompare.providers.local import is_local
 
 if TYPE_CHECKING:  # the store pulls sqlite-utils (and pandas): not before a catalog error
     from genaicompare.store import Store
@@ -48,7 +49,7 @@ def missing_key(request: ModelRequest) -> str | None:
     """
     if request.api_key_env:
         return None if os.environ.get(request.api_key_env) else request.api_key_env
-    if request.api_base or request.model.startswith("local/"):
+    if request.api_base or is_local(request.model):
         return None
     provider = request.model.partition("/")[0] if "/" in request.model else ""
     name = PROVIDER_KEYS.get(provider)

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from genaicompare.providers.local import is_local
+
 if TYPE_CHECKING:
     from genaicompare.providers.events import ModelRequest, StreamSource
 
@@ -26,7 +28,7 @@ def backend_for(request: ModelRequest) -> StreamSource:
     if openai_compat.supports(request):
         return openai_compat.stream
     if (
-        request.model.startswith("local/")
+        is_local(request.model)
         and openai_compat.enabled()
         and all(k in openai_compat._PASS_THROUGH for k in request.params)
     ):

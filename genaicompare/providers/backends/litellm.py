@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from genaicompare.core.sanitize import SecretFilter, redact, safe_error
+from genaicompare.providers import local
 from genaicompare.providers.events import (
     DEFAULT_TIMEOUTS,
     NO_KEY,
@@ -374,9 +375,7 @@ async def _stream(request: ModelRequest, timeouts: Timeouts) -> AsyncGenerator[E
     retries = 0
     attempt = _Attempt()
     try:
-        if model.startswith("local/"):
-            from genaicompare.providers import local
-
+        if local.is_local(model):
             try:
                 # Waiting for a free server is queueing, not the model's time: bounded by total.
                 lease = await _within(local.acquire(model), timeouts.total)
