@@ -54,20 +54,29 @@ def _window_problems(lines: list[str], letter: str) -> str | None:
     return None
 
 
-def _catalog(tmp_path: Path, server: FakeOpenAI, panes: int, n: int) -> Path:
+def _catalog(
+    tmp_path: Path, server: FakeOpenAI, letters: str, query: str, prompts: str = "first second"
+) -> Path:
+    """A catalog of one fake model per letter, each streaming ``<letter>0 <letter>1 …``."""
     models = "".join(
         f"  - id: m{c}\n"
-        f"    model: openai/fake/tokens?n={n}&delay={DELAY}&ttft=0.3&prefix={c}\n"
+        f"    model: openai/fake/tokens?{query}&prefix={c}\n"
         f"    api_base: {server.base_url}\n"
-        for c in LETTERS[:panes]
+        for c in letters
     )
+    listed = "".join(f"  - id: {p}\n    prompt: {p} prompt\n" for p in prompts.split())
     path = tmp_path / "stream.yaml"
-    path.write_text(
-        f"name: screen-stream\nmodels:\n{models}prompts:\n"
-        "  - id: first\n    prompt: one\n  - id: second\n    prompt: two\n",
-        encoding="utf-8",
-    )
+    path.write_text(f"name: screen-stream\nmodels:\n{models}prompts:\n{listed}", encoding="utf-8")
     return path
+
+
+def _as_stored(lines: list[str], letter: str, first: int, last: int) -> bool:
+    """Pane ``letter`` shows one contiguous window of the answer ``first … last``: its start or
+    its end, never a window cut from its middle."""
+    shown = [k for _, k in words(lines, letter)]
+    if not shown or _window_problems(lines, letter) is not None:
+        return False
+    return shown[0] == first or shown[-1] == last
 
 
 def _watch(term: Terminal, db: Path, letters: str, seconds: float) -> tuple[int, set[str]]:
@@ -101,7 +110,13 @@ def test_panes_show_exactly_what_streamed(
     with (
         FakeOpenAI() as server,
         genaicompare(
-            [str(_catalog(tmp_path, server, panes, n)), "--db", str(db), "--prefetch", "0"],
+            [
+                str(_catalog(tmp_path, server, letters, f"n={n}&delay={DELAY}&ttft=0.3")),
+                "--db",
+                str(db),
+                "--prefetch",
+                "0",
+            ],
             cols,
             rows,
             isolated_home,
@@ -117,13 +132,7 @@ def test_panes_show_exactly_what_streamed(
         # its end, never a window cut from its middle (the last batch and the final render may
         # reach the screen a moment after the answer is stored).
         def finished(lines: list[str]) -> bool:
-            for c in letters:
-                shown = [k for _, k in words(lines, c)]
-                if not shown or _window_problems(lines, c) is not None:
-                    return False
-                if shown[0] != 0 and shown[-1] != n - 1:
-                    return False
-            return True
+            return all(_as_stored(lines, c, 0, n - 1) for c in letters)
 
         term.wait(finished, 15, "every finished answer as stored")
         term.send("q")
@@ -137,17 +146,7 @@ def test_a_one_line_answer_shows_while_it_streams(
     """Slow, short answers (one row): each word appears as it arrives, not at completion."""
     db = tmp_path / "short.db"
     with FakeOpenAI() as server:
-        path = tmp_path / "short.yaml"
-        path.write_text(
-            "name: short\nmodels:\n"
-            + "".join(
-                f"  - id: m{c}\n    model: openai/fake/tokens?n=6&delay=0.5&prefix={c}\n"
-                f"    api_base: {server.base_url}\n"
-                for c in "ab"
-            )
-            + "prompts:\n  - id: only\n    prompt: hi\n",
-            encoding="utf-8",
-        )
+        path = _catalog(tmp_path, server, "ab", "n=6&delay=0.5", prompts="only")
         with genaicompare(
             [str(path), "--db", str(db), "--prefetch", "0"], cols, rows, isolated_home
         ) as term:
@@ -182,17 +181,7 @@ def test_cancelled_and_revisited_answers_show_as_stored(
     """``s`` mid-stream leaves what was received, ungarbled; ``n`` then ``p`` shows it again."""
     db = tmp_path / "cancel.db"
     with FakeOpenAI() as server:
-        path = tmp_path / "cancel.yaml"
-        path.write_text(
-            "name: cancel\nmodels:\n"
-            + "".join(
-                f"  - id: m{c}\n    model: openai/fake/tokens?n=400&delay=0.03&prefix={c}\n"
-                f"    api_base: {server.base_url}\n"
-                for c in "ab"
-            )
-            + "prompts:\n  - id: first\n    prompt: one\n  - id: second\n    prompt: two\n",
-            encoding="utf-8",
-        )
+        path = _catalog(tmp_path, server, "ab", "n=400&delay=0.03")
         with genaicompare(
             [str(path), "--db", str(db), "--prefetch", "0"], cols, rows, isolated_home
         ) as term:
@@ -204,16 +193,13 @@ def test_cancelled_and_revisited_answers_show_as_stored(
             def as_stored(lines: list[str]) -> bool:
                 for c in "ab":
                     stored = _stored_numbers(db, f"m{c}", "first")
-                    shown = [k for _, k in words(lines, c)]
-                    if not stored or not shown or _window_problems(lines, c) is not None:
-                        return False
-                    if shown[-1] != stored[-1] and shown[0] != stored[0]:
+                    if not stored or not _as_stored(lines, c, stored[0], stored[-1]):
                         return False
                 return True
 
             term.wait(as_stored, 10, "the cancelled answers as stored")
             term.send("n")
-            term.wait_text("two", 10)
+            term.wait_text("second prompt", 10)
             term.send("s")
             term.send("p")
             term.wait(as_stored, 10, "the first prompt's answers again after n, p")
