@@ -13,8 +13,14 @@ from __future__ import annotations
 from typing import Any
 
 
-def rated_header(catalog: str, version: str | None, models: list[dict[str, Any]]) -> dict[str, Any]:
-    """The header line: the catalog's name and version, and the models that answered."""
+def rated_header(
+    catalog: str,
+    version: str | None,
+    models: list[dict[str, Any]],
+    templates: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """The header line: the catalog's name and version, the models that answered, and the
+    templates the exported template prompts use."""
     header: dict[str, Any] = {
         "name": catalog,
         "version": version or "1",
@@ -22,7 +28,19 @@ def rated_header(catalog: str, version: str | None, models: list[dict[str, Any]]
     }
     if models:
         header["models"] = models
+    if templates:
+        header["templates"] = dict(sorted(templates.items()))
     return header
+
+
+def templates_of(prompts: list[dict[str, Any]]) -> dict[str, str]:
+    """The templates (name → text) that stored template prompts carry (``template_text``)."""
+    out: dict[str, str] = {}
+    for p in prompts:
+        name, text = p.get("template"), p.get("template_text")
+        if isinstance(name, str) and isinstance(text, str):
+            out.setdefault(name, text)
+    return out
 
 
 def is_rated_header(obj: dict[str, Any]) -> bool:
@@ -37,6 +55,11 @@ def catalog_line(prompt: dict[str, Any], messages: list[dict[str, str]]) -> dict
     prompt: the system prompt the model (or the catalog's defaults) put first stays with the model
     in the header (:func:`model_system`), and the context block stays in ``context``, so the line
     renders for every model the messages that model was sent."""
+    if "template" in prompt and "template_text" in prompt:
+        # The template text came with the stored prompt: the line stays a template prompt (its
+        # text in the header's ``templates``, :func:`templates_of`), so it renders the same
+        # messages and the same template hash when the file is re-opened.
+        return {k: v for k, v in prompt.items() if k != "template_text"}
     if "template" not in prompt and any(k in prompt for k in ("prompt", "messages")):
         return dict(prompt)
     rendered = [dict(m) for m in messages]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from genaicompare.catalog.rated import model_system, rated_header, rated_line
+from genaicompare.catalog.rated import model_system, rated_header, rated_line, templates_of
 from genaicompare.core.sanitize import redact as redact_keys
 from genaicompare.exports.answers import _Answer
 
@@ -29,7 +29,8 @@ def _rated_header(answers: list[_Answer], catalog: str, version: str | None) -> 
             systems.setdefault(alias, system)
     for alias, system in systems.items():
         models[alias]["system"] = system
-    return rated_header(catalog, version, list(models.values()))
+    templates = templates_of([a.prompt for a in answers])
+    return rated_header(catalog, version, list(models.values()), templates)
 
 
 def _rated_line(a: _Answer, catalog: str, version: str | None) -> dict[str, Any]:

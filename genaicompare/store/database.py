@@ -139,10 +139,7 @@ class Store:
                         cid,
                         p.id,
                         i,
-                        json.dumps(
-                            p.model_dump(mode="json", by_alias=True, exclude_none=True),
-                            ensure_ascii=False,
-                        ),
+                        json.dumps(_prompt_body(catalog, p), ensure_ascii=False),
                         p.reference,
                         json.dumps(p.tags),
                         p.task.value if p.task else None,
@@ -377,3 +374,13 @@ def _litellm_version() -> str | None:
         return version("litellm")
     except PackageNotFoundError:
         return None
+
+
+def _prompt_body(catalog: Catalog, prompt: Any) -> dict[str, Any]:
+    """A prompt as stored: its catalog fields, and a template prompt's template text under
+    ``template_text`` (the catalog's ``templates`` are not stored elsewhere), so a rated export
+    can write the prompt as the template it was, not only as its rendered messages."""
+    body: dict[str, Any] = prompt.model_dump(mode="json", by_alias=True, exclude_none=True)
+    if prompt.template is not None and prompt.template in catalog.templates:
+        body["template_text"] = catalog.templates[prompt.template]
+    return body

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from genaicompare.catalog import Catalog
+from genaicompare.catalog import Catalog, load_catalog
 from genaicompare.core.records import FinishState, ResponseRecord
 from genaicompare.exports import (
     ExportError,
@@ -116,9 +116,13 @@ def test_rated_export_shape_and_round_trip_of_text(db: Store, tmp_path: Path) ->
     assert p1["rated"]["metrics"] == {"rougeL": 0.5}
     assert p1["rated"]["catalog"] == {"name": "exp", "version": "3"}
     assert p1["rated"]["params"] == {"temperature": 0.2}
-    # A template prompt is exported rendered, so the file stands alone as a catalog.
+    # A template prompt stays a template, its text in the header: the file stands alone as a
+    # catalog and renders the very messages the answer was generated from.
     p2 = by[("p2", "old")]
-    assert "template" not in p2 and p2["messages"][-1]["content"] == "Capital of France?"
+    assert p2["template"] in header["templates"] and "messages" not in p2
+    reopened = load_catalog(out)
+    rendered = reopened.render(reopened.prompt("p2"), reopened.model_spec("old"))
+    assert rendered.messages[-1]["content"] == "Capital of France?"
     assert p2["rated"]["preferences"][0]["value"] == "b"
     assert p2["reference"] == "Paris"
 
