@@ -83,6 +83,24 @@ def p2(d: Any) -> list[Row]:
     ]
 
 
+def p2_screen(d: Any) -> list[Row]:
+    return [
+        (
+            f"P2 on screen: {d['panes']}×{d['tokens_per_pane']} tokens, n → last words visible "
+            f"({d['app_path']}) ÷ litellm alone",
+            f"{d['ratio']:.2f}× ({d['screen_s']:.2f} s vs {d['litellm_alone_s']:.2f} s)",
+            "≤ 1.2×",
+            _ok(d["ratio"] <= 1.2),
+        ),
+        (
+            "P2 on screen: samples with a broken window (final tails right)",
+            f"{d['windows_broken']} of {d['samples']} ({'yes' if d['tails_ok'] else 'NO'})",
+            "0 (yes)",
+            _ok(d["windows_broken"] == 0 and d["tails_ok"]),
+        ),
+    ]
+
+
 def p3(d: Any) -> list[Row]:
     out: list[Row] = []
     for r in d["rows"]:
@@ -197,6 +215,13 @@ class Bench:
 BENCHES = [
     Bench("P1", "bench_launch.py", ["--json", "--runs", "5"], ["--json", "--runs", "1"], p1),
     Bench("P2", "bench_streaming_ui.py", ["--json"], ["--json", "--tokens", "500"], p2),
+    Bench(
+        "P2screen",
+        "bench_streaming_screen.py",
+        ["--json"],
+        ["--json", "--tokens", "300"],
+        p2_screen,
+    ),
     Bench(
         "P3",
         "bench_headless.py",
