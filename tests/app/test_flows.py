@@ -285,3 +285,34 @@ async def test_gc_threshold_is_raised_while_running_and_restored_after(server, b
         await pilot.pause()
         assert gc.get_threshold() == (20_000, 20, 100)
     assert gc.get_threshold() == before
+
+
+async def test_far_finished_answers_are_forgotten_and_reopen_from_the_store(
+    server, build, db_path, monkeypatch
+):
+    """A long session does not keep every visited prompt's text (issue 17): only the last
+    KEPT_PROMPTS visited prompts keep their slots; an older one re-opens from the store as it
+    was, without a new request."""
+    import genaicompare.app.screens.main as main_module
+
+    monkeypatch.setattr(main_module, "KEPT_PROMPTS", 2)
+    prompts = [{"id": f"p{i}", "prompt": f"say number {i}"} for i in range(6)]
+    app = build(two_models(server, name="forget-far", prompts=prompts), prefetch=0)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = main_screen(app)
+        await wait_for(pilot, lambda: finished(app, 0))
+        first_text = screen.slots[(0, "echo")].record.text
+        for i in range(1, 6):
+            await pilot.press("n")
+            await wait_for(pilot, lambda i=i: finished(app, i))
+        kept = {p for p, _ in screen.slots}
+        assert kept == {4, 5}, kept
+        requests = server.total_requests
+        await pilot.press(*"kkkkk")
+        assert screen.prompt_index == 0
+        await wait_for(pilot, lambda: finished(app, 0))
+        slot = screen.slots[(0, "echo")]
+        assert slot.cached and slot.record.text == first_text
+        assert server.total_requests == requests
+        pane = next(iter(screen.query(ResponsePane)))
+        await wait_for(pilot, lambda: "say number 0" in pane.text)

@@ -44,6 +44,7 @@ from genaicompare.app.widgets.prompt_list import PromptList, Row
 from genaicompare.app.widgets.response_pane import ResponsePane, until_tick
 from genaicompare.catalog import Catalog, ModelSpec, Prompt
 from genaicompare.core.errors import KnownError
+from genaicompare.core.records import FinishState
 from genaicompare.core.sanitize import for_display, one_line, redact
 from genaicompare.ratings import UNRATABLE
 from genaicompare.session.slots import Slot
@@ -52,6 +53,8 @@ if TYPE_CHECKING:
     from genaicompare.app.session import Session
 
 LETTERS = "ABCDEF"
+KEPT_PROMPTS = 64
+"""Visited prompts whose finished answers stay in memory; older ones re-open from the store."""
 # Answers that ended in these states are not offered for rating (ratings refuses them too).
 IDENTICAL_NOTE = "the two answers are identical: the vote is stored, but DPO exports skip the pair"
 THUMB_BADGE = {"up": "👍", "down": "👎"}
@@ -89,6 +92,8 @@ class MainScreen(Screen[None]):
         self.order: list[int] = []
         self.shuffle_seed: int | None = None
         self.slots: dict[tuple[int, str], Slot] = {}
+        self._visited: dict[int, None] = {}
+        """Prompts visited, least recent first: slots of the others may be forgotten."""
         self.ratings: list[Any] = []
         self.revealed = False
         self.shown_at = time.perf_counter()
@@ -244,6 +249,29 @@ class MainScreen(Screen[None]):
                 self.compute_full_metrics(slot)
         self.load_ratings()
         self.prefetch()
+        self._forget_far_answers(index)
+
+    def _forget_far_answers(self, index: int) -> None:
+        """Keep the finished answers of the last :data:`KEPT_PROMPTS` visited prompts only.
+
+        A long session visits thousands of prompts; each slot holds its answer's text. A slot is
+        dropped only when the store can give it back as it was (a complete or length-capped
+        answer, shown by no pane): revisiting its prompt re-opens it from the store."""
+        self._visited.pop(index, None)
+        self._visited[index] = None
+        if len(self._visited) <= KEPT_PROMPTS:
+            return
+        while len(self._visited) > KEPT_PROMPTS:
+            self._visited.pop(next(iter(self._visited)))
+        for key, slot in list(self.slots.items()):
+            if (
+                key[0] not in self._visited
+                and slot.pane is None
+                and slot.finished
+                and slot.record is not None
+                and slot.record.state in (FinishState.complete, FinishState.length)
+            ):
+                del self.slots[key]
 
     def _show_prompt_text(self) -> None:
         text = self._prompt_text()
