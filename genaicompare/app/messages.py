@@ -67,3 +67,10 @@ class RatingFailed(Message):
     """A rating was refused (a failed or forgotten answer): said in the UI, nothing stored."""
 
     text: str
+
+
+@dataclass
+class PendingRatingsSaved(Message):
+    """Ratings that were pending (the database was locked) reached the disk."""
+
+    count: int

@@ -37,6 +37,8 @@ class RatingService:
         from genaicompare.ratings import Ratings
 
         self.ratings = Ratings(store)
+        # The TUI is where ratings are given: what an earlier session left pending is written now.
+        self.ratings.pending.replay()
 
     def _saving(self, records: list[ResponseRecord], save: Callable[[], T]) -> T:
         """``save()``, with a deleted answer (``genaicompare forget`` ran while the TUI showed

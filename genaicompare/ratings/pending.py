@@ -60,17 +60,29 @@ class PendingRatings:
         self.on_saved: list[Callable[[list[Rating]], None]] = []
         """Called (from the retry thread) with the ratings that just reached the disk."""
         self.last_error: str | None = None
-        self._load()
+        self._loaded = False
+        """The spool is read on first use, not at construction: a :class:`Ratings` that only
+        reads (exports, the gate, ``genaicompare ratings``) never replays or writes it."""
 
     # -- state ----------------------------------------------------------------------------------
     @property
     def ratings(self) -> list[Rating]:
         with self._lock:
+            self.replay()
             return list(self._queue)
 
     def __len__(self) -> int:
         with self._lock:
+            self.replay()
             return len(self._queue)
+
+    def replay(self) -> None:
+        """Queue what an earlier process left in the spool and start writing it (once)."""
+        with self._lock:
+            if self._loaded:
+                return
+            self._loaded = True
+            self._load()
 
     def _load(self) -> None:
         path = spool_path(self.store)
@@ -101,6 +113,7 @@ class PendingRatings:
     def write(self, rating: Rating) -> Rating:
         """Write ``rating`` after everything queued before it; queue it if the lock persists."""
         with self._lock:
+            self.replay()
             if self._queue:
                 try:
                     self.flush()
@@ -122,6 +135,7 @@ class PendingRatings:
         """Write every queued rating, in order; raises :class:`StoreBusy` if still locked."""
         saved: list[Rating] = []
         with self._lock:
+            self.replay()
             try:
                 while self._queue:
                     saved.append(self._write(self._queue[0]))
@@ -138,6 +152,7 @@ class PendingRatings:
     def drop(self, rater: str) -> Rating | None:
         """Remove the rater's newest pending rating (``undo`` before it ever reached the disk)."""
         with self._lock:
+            self.replay()
             for i in range(len(self._queue) - 1, -1, -1):
                 if self._queue[i].rater == rater:
                     rating = self._queue.pop(i)

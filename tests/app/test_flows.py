@@ -316,3 +316,49 @@ async def test_far_finished_answers_are_forgotten_and_reopen_from_the_store(
         assert server.total_requests == requests
         pane = next(iter(screen.query(ResponsePane)))
         await wait_for(pilot, lambda: "say number 0" in pane.text)
+
+
+async def test_a_pending_rating_is_said_and_its_save_is_said_later(
+    server, build, db_path, monkeypatch
+):
+    """Issue 18 §8 in the TUI: while another process holds the write lock the thumb is pending
+    (said, not confirmed); when the lock goes the retry thread writes it and the screen says so
+    and shows its mark."""
+    import subprocess
+    import sys
+
+    from genaicompare.ratings import pending as pending_mod
+    from genaicompare.store import database
+    from tests.unit.ratings.test_pending import HOLD
+
+    monkeypatch.setattr(database, "WRITE_ATTEMPTS", 2)
+    monkeypatch.setattr(pending_mod, "RETRY_SECONDS", 0.1)
+    app = build(two_models(server, name="pending-tui"))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: finished(app))
+        app.session.store.conn.execute("PRAGMA busy_timeout = 100")
+        holder = subprocess.Popen(
+            [sys.executable, "-c", HOLD, str(db_path)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert holder.stdout.readline().strip() == "locked"
+            await pilot.press("u")
+
+            def said(text: str) -> bool:
+                return any(text in str(n.message) for n in app._notifications)
+
+            await wait_for(pilot, lambda: said("rating pending"))
+            assert ratings(db_path) == []
+            holder.stdin.write("\n")
+            holder.stdin.flush()
+            holder.wait(10)
+        finally:
+            if holder.poll() is None:
+                holder.kill()
+        await wait_for(pilot, lambda: said("1 pending rating reached the database"))
+        assert [(r["kind"], r["value"]) for r in ratings(db_path)] == [("thumb", "up")]
+        pane = next(iter(main_screen(app).query(ResponsePane)))
+        await wait_for(pilot, lambda: "👍" in pane.badge)

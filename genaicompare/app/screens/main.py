@@ -30,6 +30,7 @@ from genaicompare.app.messages import (
     JudgeReady,
     MetricsFailed,
     MetricsReady,
+    PendingRatingsSaved,
     RatingFailed,
     RatingSaved,
 )
@@ -165,6 +166,10 @@ class MainScreen(Screen[None]):
     async def _start(self) -> None:
         await self.session.ready.wait()
         self.show_prompt(self.prompt_index)
+        # Ratings queued while the database was locked reach it later, from a retry thread.
+        self.session.rating_service.ratings.pending.on_saved.append(
+            lambda saved: self._post_from_thread(PendingRatingsSaved(len(saved)))
+        )
         self._mark_rated()
 
     @work(group="rated", exit_on_error=False)
@@ -573,6 +578,13 @@ class MainScreen(Screen[None]):
             severity="error",
             markup=False,
         )
+
+    @on(PendingRatingsSaved)
+    def _pending_saved(self, event: PendingRatingsSaved) -> None:
+        plural = "rating" if event.count == 1 else "ratings"
+        self.notify(f"saved: {event.count} pending {plural} reached the database", timeout=4)
+        self._mark_rated()
+        self.load_ratings()
 
     @on(RatingSaved)
     def _rating_saved(self, event: RatingSaved) -> None:

@@ -148,3 +148,31 @@ def test_other_writes_say_the_database_is_busy(
 ) -> None:
     with pytest.raises(StoreBusy, match="locked by another process"):
         impatient.write(lambda conn: conn.execute("SELECT 1"))
+
+
+def test_a_reader_never_replays_the_spool_a_writer_does(
+    impatient: Store, lock: subprocess.Popen[str]
+) -> None:
+    """Exports, the gate and ``genaicompare ratings`` read ratings: they must not write the
+    spool an app left behind (or start a retry thread); the next rater's Ratings does."""
+    import threading
+
+    a, _, _ = _responses(impatient)
+    first = Ratings(impatient, rater="ann")
+    with pytest.raises(RatingPending) as pending:
+        first.thumb(a, "up")
+    first.pending.close()
+    _release(lock)
+    spool = pending_mod.spool_path(impatient)
+    assert spool.exists()
+
+    reader = Ratings(impatient, rater="-")
+    assert reader.current("r.kind = 'thumb'") == []
+    time.sleep(0.3)  # a retry thread would have written it by now (RETRY_SECONDS = 0.1)
+    assert _stored(impatient.path) == [] and spool.exists()
+    assert not any(t.name == "pending-ratings" and t.is_alive() for t in threading.enumerate())
+
+    writer = Ratings(impatient, rater="ann")
+    writer.pending.replay()
+    _until(lambda: len(writer.pending) == 0)
+    assert _stored(impatient.path) == [(pending.value.rating.uid, "up")]
