@@ -64,10 +64,11 @@ def style_counts(text: str) -> tuple[int, int, int, int]:
 
 
 def style_features(
-    counts_a: Any, counts_b: Any, apply_ratio: Sequence[int] = (1, 1, 1, 1), add_one: bool = True
+    counts_a: Any, counts_b: Any, apply_ratio: Sequence[int] | None = None, add_one: bool = True
 ) -> tuple[FloatArray, NDArray[np.bool_]]:
     """FastChat's covariates from the two sides' counts (battles × features each): the
-    difference, divided by the sum (+1) where ``apply_ratio``, standardised per column.
+    difference, divided by the sum (+1) where ``apply_ratio`` (default: every column, as FastChat's
+    ``[1, 1, 1, 1]``), standardised per column.
 
     Returns the (battles × features) matrix and which columns vary; a constant column is 0."""
     a = np.asarray(counts_a, dtype=np.float64)
@@ -75,7 +76,7 @@ def style_features(
     diff, total = a - b, a + b
     if add_one:
         total = total + 1.0
-    ratio = np.flatnonzero(np.asarray(apply_ratio))
+    ratio = np.arange(a.shape[1]) if apply_ratio is None else np.flatnonzero(apply_ratio)
     diff[:, ratio] /= total[:, ratio]
     mean, sd = diff.mean(axis=0), diff.std(axis=0)
     varies = sd > 1e-12 * np.maximum(1.0, np.abs(mean))
