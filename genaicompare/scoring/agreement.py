@@ -105,7 +105,7 @@ def agreement_table(
             continue
         b = boot[name]
         b = b[~np.isnan(b)]
-        lo, hi = (np.quantile(b, [0.025, 0.975]) if b.size else (math.nan, math.nan))
+        lo, hi = np.quantile(b, [0.025, 0.975]) if b.size else (math.nan, math.nan)
         entry[name] = {
             "value": est,
             "lower": None if math.isnan(lo) else float(min(lo, est)),

@@ -283,15 +283,11 @@ def judge_human_agreement(
 ) -> dict[str, Any]:
     """κ between one judge model's stored verdicts and the human A/B votes on the same answers."""
     verdicts = _read(conn, catalog).get(judge, [])
-    overall, _by_tag = human_agreement(
-        verdicts, _human_votes(conn, catalog), _tags(conn, catalog)
-    )
+    overall, _by_tag = human_agreement(verdicts, _human_votes(conn, catalog), _tags(conn, catalog))
     return overall
 
 
-def check_min_agreement(
-    agreement: dict[str, Any], min_agreement: float
-) -> tuple[bool, str]:
+def check_min_agreement(agreement: dict[str, Any], min_agreement: float) -> tuple[bool, str]:
     """Whether a judge may gate CI: (allowed, why). Refused when its κ with people is below
     ``min_agreement`` on at least :data:`MIN_OVERLAP` shared judgements; with less overlap it is
     not checked (and says so)."""

@@ -167,7 +167,12 @@ class StyleResult:
             "seed": self.seed,
             "models": [
                 {"model": m, "raw": r, "adjusted": a}
-                for m, r, a in zip(self.models, self.raw, self.adjusted, strict=True)
+                for m, r, a in zip(
+                    self.models,
+                    self.raw or [None] * len(self.models),
+                    self.adjusted or [None] * len(self.models),
+                    strict=True,
+                )
             ],
             "coefficients": self.coefficients,
             "longer_won": self.longer_won,
@@ -261,7 +266,9 @@ def style_control(
                 )
     if not coefficients:
         coefficients = [{"feature": f, "coef": None, "varies": False} for f in feature_names]
-    return StyleResult(list(models), out[0], out[1], coefficients, n, rounds, seed, share, True, min_battles)
+    return StyleResult(
+        list(models), out[0], out[1], coefficients, n, rounds, seed, share, True, min_battles
+    )
 
 
 _OUTCOME = {"a": 1.0, "b": 0.0, "tie": 0.5, "both_bad": 0.5}

@@ -25,7 +25,9 @@ def _reliability(n_items: int, n_raters: int, q: int, missing: float, seed: int)
     """raters × items codes 0..q-1 with NaN for a missing rating; raters agree more than chance."""
     rng = np.random.default_rng(seed)
     truth = rng.integers(0, q, n_items)
-    data = np.where(rng.random((n_raters, n_items)) < 0.7, truth, rng.integers(0, q, (n_raters, n_items)))
+    data = np.where(
+        rng.random((n_raters, n_items)) < 0.7, truth, rng.integers(0, q, (n_raters, n_items))
+    )
     data = data.astype(float)
     data[rng.random((n_raters, n_items)) < missing] = np.nan
     return data

@@ -35,7 +35,10 @@ def _store(path: Path, n_prompts: int):  # type: ignore[no-untyped-def]
                 {"id": f"p{i}", "prompt": f"q{i}", "tags": ["even" if i % 2 == 0 else "odd"]}
                 for i in range(n_prompts)
             ],
-            "models": [{"id": "short", "model": "openai/s"}, {"id": "long", "model": "anthropic/l"}],
+            "models": [
+                {"id": "short", "model": "openai/s"},
+                {"id": "long", "model": "anthropic/l"},
+            ],
         }
     )
     cid = store.record_catalog(cat)
@@ -75,7 +78,8 @@ def _verdict(store, a, b, ab: str, ba: str) -> None:  # type: ignore[no-untyped-
             "opponent_id": other.id,
         }
         store.save_metrics(
-            me.id, {f"judge_pairwise:{other.model_alias}": (value * sign or 0.0, detail, f"1:{JUDGE}")}
+            me.id,
+            {f"judge_pairwise:{other.model_alias}": (value * sign or 0.0, detail, f"1:{JUDGE}")},
         )
 
 
@@ -110,7 +114,9 @@ def db(tmp_path: Path) -> Path:
         short = _answer(store, cid, run, f"p{i}", "short", "word " * (3 + i % 4))
         _verdict(store, long, short, ab, ba)
         if human is not None:
-            ratings.prefer(long, short, human, rater="ann", catalog_name="jc", pane_order=["long", "short"])
+            ratings.prefer(
+                long, short, human, rater="ann", catalog_name="jc", pane_order=["long", "short"]
+            )
     store.close()
     return path
 

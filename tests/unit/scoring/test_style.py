@@ -68,7 +68,7 @@ def construct_style_matrices(  # type: ignore[no-untyped-def]
     df,
     BASE=10,
     apply_ratio=[1, 1, 1, 1],  # noqa: B006
-    style_elements=STYLE_CONTROL_ELEMENTS_V1,  # noqa: B006
+    style_elements=STYLE_CONTROL_ELEMENTS_V1,
     add_one=True,
 ):
     models = pd.concat([df["model_a"], df["model_b"]]).unique()  # fix: was the global `battles`
@@ -89,9 +89,11 @@ def construct_style_matrices(  # type: ignore[no-untyped-def]
     style_vector = np.array(
         [
             df.conv_metadata.map(
-                lambda x: x[element]  # noqa: B023
-                if type(x[element]) is int  # noqa: B023
-                else sum(x[element].values())  # noqa: B023
+                lambda x: (
+                    x[element]  # noqa: B023
+                    if type(x[element]) is int  # noqa: B023
+                    else sum(x[element].values())  # noqa: B023
+                )
             ).tolist()
             for element in style_elements
         ]
@@ -164,7 +166,7 @@ def preprocess_for_elo(df):  # type: ignore[no-untyped-def]
 def preprocess_for_style(  # type: ignore[no-untyped-def]
     df,
     apply_ratio=[1, 1, 1, 1],  # noqa: B006
-    style_elements=STYLE_CONTROL_ELEMENTS_V1,  # noqa: B006
+    style_elements=STYLE_CONTROL_ELEMENTS_V1,
     add_one=True,
 ):
     matchups, outcomes, models = preprocess_for_elo(df)
@@ -228,7 +230,14 @@ def contextual_bt_loss_and_grad(  # type: ignore[no-untyped-def]
 
 
 def fit_contextual_bt(  # type: ignore[no-untyped-def]
-    matchups, features, outcomes, models, idxs=None, alpha=math.log(10.0), reg=0.5, tol=1e-6
+    matchups,
+    features,
+    outcomes,
+    models,
+    idxs=None,
+    alpha=math.log(10.0),
+    reg=0.5,
+    tol=1e-6,  # noqa: B008
 ):
     from scipy.optimize import minimize
 
@@ -265,7 +274,9 @@ def _answer(rng: np.random.Generator, verbose: bool) -> str:
     return "\n".join(parts)
 
 
-def _fixture(n: int = 400, seed: int = 3) -> tuple[list[str], list[str], list[str], list[str], list[str]]:
+def _fixture(
+    n: int = 400, seed: int = 3
+) -> tuple[list[str], list[str], list[str], list[str], list[str]]:
     """Battles among four models; model 'v' writes long formatted answers and wins by style."""
     rng = np.random.default_rng(seed)
     models = ["v", "w", "x", "y"]
@@ -308,9 +319,7 @@ def _ours(ma, mb, ta, tb, winner):  # type: ignore[no-untyped-def]
     models = list(dict.fromkeys([*ma, *mb]))  # FastChat's factorize order
     idx = {m: i for i, m in enumerate(models)}
     matchups = np.array([(idx[a], idx[b]) for a, b in zip(ma, mb, strict=True)], np.int64)
-    outcomes = np.array(
-        [{"model_a": 1.0, "model_b": 0.0}.get(w, 0.5) for w in winner], np.float64
-    )
+    outcomes = np.array([{"model_a": 1.0, "model_b": 0.0}.get(w, 0.5) for w in winner], np.float64)
     ca = np.array([style_counts(t) for t in ta], np.float64)
     cb = np.array([style_counts(t) for t in tb], np.float64)
     return models, matchups, outcomes, ca, cb
