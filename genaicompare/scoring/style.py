@@ -159,6 +159,7 @@ class StyleResult:
     min_battles: int = MIN_STYLE_BATTLES
 
     def to_json(self) -> dict[str, Any]:
+        none: list[dict[str, float] | None] = [None] * len(self.models)
         return {
             "n": self.n_battles,
             "enough": self.enough,
@@ -169,8 +170,8 @@ class StyleResult:
                 {"model": m, "raw": r, "adjusted": a}
                 for m, r, a in zip(
                     self.models,
-                    self.raw or [None] * len(self.models),
-                    self.adjusted or [None] * len(self.models),
+                    self.raw or none,
+                    self.adjusted or none,
                     strict=True,
                 )
             ],

@@ -235,9 +235,9 @@ def fit_contextual_bt(  # type: ignore[no-untyped-def]
     outcomes,
     models,
     idxs=None,
-    alpha=math.log(10.0),
+    alpha=math.log(10.0),  # noqa: B008
     reg=0.5,
-    tol=1e-6,  # noqa: B008
+    tol=1e-6,
 ):
     from scipy.optimize import minimize
 
