@@ -145,6 +145,9 @@ class JudgeSpec(_Strict):
     api_key_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     mode: Literal["score", "pairwise", "both"] = "score"
     params: Params = Params()
+    min_agreement: float | None = Field(default=None, ge=-1.0, le=1.0)
+    """Least Cohen's κ with human A/B votes (on enough shared answer pairs) for the judge to gate
+    ``genaicompare run``; below it the run exits 2 (genaicompare.scoring.judge_card)."""
 
 
 class Prompt(_Strict):

@@ -41,6 +41,8 @@ exit codes:
        error/timeout (an unreachable provider is always 2, never 0 or 1); see --max-errors
        A database that fails mid-run (disk full) is 2 too: the answers stored so far are
        kept and reported (JUnit/Markdown); continue with --resume RUN_ID
+       A judge whose kappa with human A/B votes is below the catalog's judge.min_agreement
+       (on 10+ shared answer pairs) may not gate: 2, whatever the rules said
   130  interrupted (Ctrl-C): finished answers are kept and reported; continue with --resume RUN_ID
   143  terminated (SIGTERM, e.g. a cancelled CI job): handled like Ctrl-C
 
@@ -198,8 +200,11 @@ def main(args: argparse.Namespace) -> int:
         )
         outcome = _run(args, catalog, store, timeouts)
         verdict = decide(outcome, store, rules, baseline_run, baseline_alias, args.max_errors)
+        judge_gate = _judge_gate(args, catalog, store)
     finally:
         store.close()
+    if judge_gate is not None:
+        verdict.notes.append(judge_gate[1])
     stopped, label, code = _stop_reason(outcome)
     if stopped is not None:
         verdict.notes.append(stopped)
@@ -241,6 +246,8 @@ def main(args: argparse.Namespace) -> int:
         doc["regression"] = verdict_json(verdict)
         if stopped is not None:
             doc["regression"]["verdict"], doc["regression"]["exit_code"] = label, code
+        elif judge_gate is not None and not judge_gate[0]:
+            doc["regression"]["verdict"], doc["regression"]["exit_code"] = "error", 2
         print(dumps(doc))
     else:
         _print_console(outcome, verdict if stopped is None else None)
@@ -253,7 +260,34 @@ def main(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return code
+    if judge_gate is not None:
+        print(f"genaicompare: {judge_gate[1]}", file=sys.stderr)
+        if not judge_gate[0]:
+            print(
+                "genaicompare: fix the judge, lower judge.min_agreement in the catalog, or run "
+                "with --no-judge",
+                file=sys.stderr,
+            )
+            return 2
     return verdict.exit_code
+
+
+def _judge_gate(args: argparse.Namespace, catalog: Any, store: Any) -> tuple[bool, str] | None:
+    """The catalog's ``judge.min_agreement`` check (issue 14 §6): may this judge gate the run?
+    ``(allowed, why)``, or None when there is nothing to check."""
+    judge = catalog.judge
+    if judge is None or judge.min_agreement is None or args.no_judge:
+        return None
+    # lazy: numpy, only for a catalog that asks for the check
+    from genaicompare.scoring.extras import read_connection
+    from genaicompare.scoring.judge_card import check_min_agreement, judge_human_agreement
+
+    conn = read_connection(store)
+    try:
+        agreement = judge_human_agreement(conn, catalog.name, judge.model)
+    finally:
+        conn.close()
+    return check_min_agreement(agreement, judge.min_agreement)
 
 
 def _stop_reason(outcome: RunOutcome) -> tuple[str | None, str | None, int]:

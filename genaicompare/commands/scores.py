@@ -6,7 +6,7 @@ import argparse
 import json
 import os
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from genaicompare.commands._common import open_store
 from genaicompare.core.errors import UserError
@@ -48,6 +48,7 @@ def main(args: argparse.Namespace) -> int:
     if args.min_battles < 1:
         raise UserError("--min-battles must be at least 1")
     from genaicompare.scoring import compute_scores
+    from genaicompare.scoring.extras import compute_extras
     from genaicompare.store import catalog_name  # lazy: sqlite-utils, only when the command runs
 
     with open_store(args) as store:
@@ -61,10 +62,14 @@ def main(args: argparse.Namespace) -> int:
             method=args.method,
             min_battles=args.min_battles,
         )
+        extras = compute_extras(store, name, rounds=args.rounds, seed=args.seed)
     if args.json:
-        print(json.dumps(scores.to_json(), ensure_ascii=False, indent=2))
+        doc = scores.to_json()
+        doc.update(extras_json(extras))
+        print(json.dumps(doc, ensure_ascii=False, indent=2))
         return 0
     print_scores(scores)
+    print_extras(extras)
     return 0
 
 
@@ -382,3 +387,146 @@ def print_scores(scores: Scores) -> None:
                 str(r.get("safety_flags", 0)),
             )
         out.print(tt)
+
+
+def extras_json(extras: dict[str, Any]) -> dict[str, Any]:
+    """The ``--json`` keys of issue 14 §5–§7: ``style_control``, ``judge_card``, ``rater_agreement``."""
+    return {
+        "style_control": extras["style"],
+        "judge_card": extras["judge"],
+        "rater_agreement": extras["agreement"],
+    }
+
+
+def _ci(e: dict[str, Any] | None, digits: int = 2, key: str = "value") -> str:
+    """``0.41 [0.12–0.66]`` from a dict with the value and its interval ("–" when missing)."""
+    if not e or _missing(e.get(key)):
+        return "–"
+    return _est(e[key], e.get("lower"), e.get("upper"), None, digits)
+
+
+def _share(e: dict[str, Any], n_word: str = "n") -> str:
+    """A share with its interval and n, or "n too small" below its minimum."""
+    if not e.get("enough", True):
+        return f"{TOO_SMALL} ({n_word}={e['n']})"
+    return _rate(e.get("rate"), e.get("lower"), e.get("upper"), e["n"])
+
+
+def print_extras(extras: dict[str, Any]) -> None:
+    """The style-controlled leaderboard, the judge's report card and agreement between people,
+    each figure with n and a 95% interval (or "n too small")."""
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    out = Console(
+        highlight=False,
+        soft_wrap=False,
+        force_terminal=None if sys.stdout.isatty() else False,
+        width=int(os.environ.get("COLUMNS", "0")) or None,
+    )
+
+    def t(s: object, limit: int = 40) -> Text:
+        return Text(one_line(str(s), limit))
+
+    def table(title: str, *columns: str) -> Table:
+        tab = Table(title=Text(title), title_justify="left")
+        for i, col in enumerate(columns):
+            tab.add_column(col, justify="left" if i == 0 else "right", overflow="fold")
+        return tab
+
+    style = extras["style"]
+    if style["n"]:
+        if not style["enough"]:
+            out.print(
+                Text(
+                    f"style-controlled ratings: {TOO_SMALL} ({style['n']} A/B votes, "
+                    f"{style['min_battles']} needed)"
+                )
+            )
+        else:
+            st = table(
+                f"style-controlled Bradley–Terry ({style['n']} A/B votes; 95% intervals)",
+                "model",
+                "raw",
+                "style-adjusted",
+            )
+            for m in sorted(style["models"], key=lambda m: -m["adjusted"]["rating"]):
+                st.add_row(
+                    t(m["model"]),
+                    _ci(m["raw"], 0, "rating"),
+                    _ci(m["adjusted"], 0, "rating"),
+                )
+            out.print(st)
+            ct = table("style coefficients (logit per standard deviation)", "feature", "coef")
+            for c in style["coefficients"]:
+                ct.add_row(t(c["feature"]), _ci(c, 2, "coef") if c["varies"] else "no variation")
+            out.print(ct)
+        out.print(
+            Text("the longer answer won " + _share(style["longer_won"]) + " of decisive votes")
+        )
+
+    for card in extras["judge"]:
+        jt = table(
+            f"judge report card — {one_line(card['judge'], 60)} ({card['comparisons']} comparisons)",
+            "figure",
+            "value (95% interval)",
+        )
+        jt.add_row(Text("order flips (the two orders disagree)"), _share(card["order_flip"]))
+        jt.add_row(Text("first-shown answer wins"), _share(card["first_position_win"], "verdicts"))
+        jt.add_row(Text("longer answer wins"), _share(card["longer_won"]))
+        slope = card["length_slope"]
+        jt.add_row(
+            Text("length slope (style-control logit)"),
+            _ci(slope, 2, "coef") + f" n={slope['n']}"
+            if slope["enough"]
+            else f"{TOO_SMALL} (n={slope['n']})",
+        )
+        same = [e["model"] for e in card["same_provider"] if e["same"]]
+        jt.add_row(
+            Text("same provider as the judge"),
+            t(", ".join(same) if same else "none", 60),
+        )
+        ha = card["human_agreement"]
+        jt.add_row(
+            Text("κ with human A/B votes"),
+            f"{TOO_SMALL} (n={ha['n']})"
+            if not ha["enough"]
+            else _est(ha["kappa"], ha["lower"], ha["upper"], ha["n"], 2),
+        )
+        for tag in card["human_agreement_by_tag"][:20]:
+            jt.add_row(
+                t(f"  κ · tag {tag['tag']}"),
+                f"{TOO_SMALL} (n={tag['n']})"
+                if not tag["enough"]
+                else _est(tag["kappa"], tag["lower"], tag["upper"], tag["n"], 2),
+            )
+        out.print(jt)
+
+    agreement = extras["agreement"]
+    rows = [(k, agreement[k]) for k in ("thumbs", "preferences") if agreement[k]["n"]]
+    if rows:
+        at = table(
+            "agreement between people (95% bootstrap intervals, n = items rated by 2+)",
+            "ratings",
+            "Krippendorff α",
+            "Fleiss κ",
+            "Gwet AC1",
+        )
+        for kind, e in rows:
+            label = "thumbs" if kind == "thumbs" else "A/B votes"
+            if not e["enough"]:
+                at.add_row(Text(f"{label} (n={e['n']})"), TOO_SMALL, TOO_SMALL, TOO_SMALL)
+                continue
+            at.add_row(
+                Text(f"{label} (n={e['n']}, {e['raters']} raters)"),
+                _ci(e["krippendorff_alpha"]),
+                _ci(e["fleiss_kappa"]),
+                _ci(e["gwet_ac1"]),
+            )
+        out.print(at)
+    bias = agreement["position_bias"]
+    if bias["n"]:
+        out.print(
+            Text("A/B votes for the left pane: " + _share(bias) + " (50% = no position bias)")
+        )
