@@ -40,7 +40,12 @@ def _counts(data: np.ndarray, q: int) -> np.ndarray:
 
 
 def _irr(data: np.ndarray, q: int):  # type: ignore[no-untyped-def]
-    from irrCAC.raw import CAC
+    # Not in the test extra: irrCAC 0.4.4 pins scipy==1.12.0, which pulls numpy below 2 and
+    # breaks the rest of the suite. `pip install --no-deps irrCAC` runs these comparisons.
+    raw = pytest.importorskip(
+        "irrCAC.raw", reason="irrCAC is not installed (pip install --no-deps irrCAC)"
+    )
+    CAC = raw.CAC
 
     frame = pd.DataFrame(data.T).dropna(how="all")
     return CAC(frame, categories=[float(k) for k in range(q)])
@@ -58,6 +63,17 @@ def test_coefficients_equal_references(
     assert ours["krippendorff_alpha"] == pytest.approx(
         krippendorff.alpha(reliability_data=data, level_of_measurement="nominal"), abs=1e-12
     )
+
+
+@pytest.mark.parametrize(
+    ("n_items", "n_raters", "q", "missing", "seed"),
+    [(40, 3, 2, 0.0, 0), (60, 4, 4, 0.3, 1), (12, 5, 3, 0.5, 2), (200, 2, 2, 0.1, 3)],
+)
+def test_fleiss_and_gwet_with_missing_ratings_equal_irrcac(
+    n_items: int, n_raters: int, q: int, missing: float, seed: int
+) -> None:
+    data = _reliability(n_items, n_raters, q, missing, seed)
+    ours = coefficients(_counts(data, q))
     fleiss = _irr(data, q)
     fleiss.fleiss()
     assert ours["fleiss_kappa"] == pytest.approx(fleiss.coefficient_value, abs=1e-5)
