@@ -34,14 +34,15 @@ if TYPE_CHECKING:
     from genaicompare.session.slots import Slot
 
 FAMILY_SHORT = {
-    "assertions": "assert",
+    "assertions": "test",
     "judge": "judge",
     "reference": "ref",
     "semantic": "sem",
-    "safety": "safety",
+    "safety": "safe",
     "readability": "read",
     "operational": "ops",
 }
+LABEL_WIDTH = 16
 
 # (text, style, detail): what a cell shows, how, and what the line under the table says on focus.
 Cell = tuple[str, str, str]
@@ -150,7 +151,6 @@ class MetricsMatrix(Vertical):
     MetricsMatrix { height: auto; }
     MetricsMatrix > DataTable { height: auto; max-height: 8; }
     MetricsMatrix > #matrix-why { height: 1; color: $text-muted; display: none; }
-    MetricsMatrix:focus-within > #matrix-why { display: block; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -241,10 +241,12 @@ class MetricsMatrix(Vertical):
 
     def on_descendant_focus(self) -> None:
         self.table.show_cursor = True
+        self.query_one("#matrix-why").display = True
         self._show_detail()
 
     def on_descendant_blur(self) -> None:
         self.table.show_cursor = False
+        self.query_one("#matrix-why").display = False
 
     def _show_detail(self) -> None:
         at = self.table.cursor_coordinate
@@ -263,6 +265,8 @@ def _layout(
 ) -> tuple[list[str], list[str], list[list[Cell]]]:
     """(row names, row labels, cells): the rows ``keys`` ask for that say something, in order,
     with the rows of a family that every answer lacks for one reason merged into one."""
+    from genaicompare.metrics.assertions import TEXT_CHECKS  # lazy: numpy (metrics)
+
     present: set[str] = set()
     for c in columns:
         present |= set(c.values)
@@ -308,11 +312,12 @@ def _layout(
             spec = name[len(display.ASSERT_PREFIX) :]
             if name.startswith(display.ASSERT_PREFIX):
                 cond = next((c.asserted[spec] for c in columns if spec in c.asserted), "")
-                labels.append(f"{display.label(spec)} {cond}")
+                text_check = spec in TEXT_CHECKS and cond[:1] not in "<>=!"
+                labels.append(f"{spec if text_check else display.label(spec)} {cond}")
             else:
                 labels.append(display.label(name))
         i = j
-    return out_names, [one_line(label, 20) for label in labels], out_cells
+    return out_names, [one_line(label, LABEL_WIDTH) for label in labels], out_cells
 
 
 def _row(display: Any, name: str, columns: Sequence[Column]) -> tuple[list[Cell], set[str] | None]:
