@@ -259,6 +259,8 @@ def format_value(name: str, value: float | None, *, local: bool = False) -> str:
         return f"${value:.2g}" if 0 < value < 0.0001 else f"${value:.4f}"
     if value is None or not math.isfinite(value):
         return "—"
+    if k.startswith("prompt_"):
+        k = k[len("prompt_") :]  # the prompt's figures read as the answer's
     if k in ("ttft_ms", "latency_ms"):
         return f"{value:.0f} ms" if value < 1000 else f"{value / 1000:.2f} s"
     if k in _COUNTS:
@@ -274,7 +276,7 @@ def format_value(name: str, value: float | None, *, local: bool = False) -> str:
         return verdicts.get(value, f"{value:+.2f}")
     if k.startswith("judge_") and k != "judge_groundedness":
         return f"{value:.1f}"  # 1–10
-    if direction(name) == "lower" and 0 < value < 0.005:
+    if (k in _TOXICITY or k.startswith("toxicity_")) and 0 < value < 0.005:
         return "<0.01"  # a toxicity of 0.0004 is not 0
     return f"{value:.2f}"
 

@@ -171,3 +171,15 @@ async def test_blind_headers_are_letters_and_there_is_no_cost_row(server, build)
         assert "cost_usd" not in rows  # a price, or "free", would tell the models apart
         text = repr(rows)
         assert "alpha" not in text and "bravo" not in text and "stored" not in text
+
+
+async def test_toasts_do_not_cover_the_matrix(server, build):
+    app = build(make_catalog(server.base_url, MODELS, [ASSERTED]), prefetch=0)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await settled(pilot, app)
+        app.notify("a warning that used to sit on the metrics")
+        await pilot.pause(0.3)
+        toast = app.screen.query_one("Toast")
+        box = matrix(app).region
+        assert toast.region.bottom <= box.y, (toast.region, box)
+        assert not toast.region.overlaps(box)

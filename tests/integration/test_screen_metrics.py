@@ -105,11 +105,20 @@ def _settled(lines: list[str]) -> bool:
 def _read_all(term: Terminal) -> dict[str, list[str]]:
     """Every row of the matrix: what is in view, then ↓ through the rest (Tab focuses it)."""
     seen = dict(_matrix(term.lines()))
+
+    def focused() -> bool:
+        # The focused cell's line shows only while the matrix has the focus.
+        deadline = time.monotonic() + 2.0  # a repaint can lag on a loaded machine
+        while time.monotonic() < deadline:
+            if any(line.lstrip(" ▕").startswith(f"{MODELS[0]}: ") for line in term.lines()):
+                return True
+            time.sleep(0.05)
+        return False
+
     for _ in range(6):  # the prompt list, the prompt's title and scroll areas, then the matrix
         term.send("Tab")
-        time.sleep(0.3)
-        if any(f"{MODELS[0]}: " in line for line in term.lines()):
-            break  # the focused cell's line shows: the matrix has the focus
+        if focused():
+            break
     else:
         raise AssertionError("Tab never reached the matrix; the screen:\n" + term.dump())
     for _ in range(40):
@@ -118,6 +127,7 @@ def _read_all(term: Terminal) -> dict[str, list[str]]:
         seen.update(_matrix(term.lines()))
     time.sleep(0.5)
     seen.update(_matrix(term.lines()))
+    assert focused(), "the matrix lost the focus; the screen:\n" + term.dump()
     return seen
 
 
@@ -132,6 +142,13 @@ def test_the_matrix_shows_the_stored_values(
             term.wait(lambda lines: bool(_stored(db)) and _settled(lines), 90, "the matrix")
             shown = _read_all(term)
             stored = _stored(db)
+            # A toast ("n" on the last prompt) shows above the panes, never over the matrix.
+            before = _matrix(term.lines())
+            term.send("n")
+            lines = term.wait_text("last prompt", 10)
+            head = next(i for i, line in enumerate(lines) if " family " in line)
+            assert all(i < head - 3 for i, line in enumerate(lines) if "last prompt" in line)
+            assert _matrix(lines) == before, term.dump()
             term.send("q")
             assert term.close() == 0
 

@@ -203,6 +203,7 @@ class MetricsMatrix(Vertical):
         }
         if shape != self._shape or table.row_count != len(labels):
             self._shape, self._cells, self._names = shape, cells, names
+            at = table.cursor_coordinate  # a row that appears must not send the reader to the top
             table.clear(columns=True)
             table.add_column(Text("family"), key="family")
             table.add_column(Text("metric"), key="metric")
@@ -218,6 +219,8 @@ class MetricsMatrix(Vertical):
                     Text(row_label),
                     *(Text(text, style=styles.get(style, style)) for text, style, _ in row),
                 )
+            if labels:
+                table.move_cursor(row=min(at.row, len(labels) - 1), column=at.column, animate=False)
             self._show_detail()
             return
         # Only the cells that changed: rebuilding the table re-measures and re-lays it out.

@@ -64,6 +64,8 @@ def test_direction(name, way):
         ("tokens_out", 42.0, "42"),
         ("pii_types", 0.0, "0"),
         ("pii_count", 3.0, "3"),
+        ("prompt_pii_count", 0.0, "0"),
+        ("prompt_toxicity", 0.0004, "<0.01"),
         ("tokens_per_s", 41.26, "41.3"),
         ("tokens_per_s", 31325.4, "31325"),
         ("cost_usd", 0.00123, "$0.0012"),
