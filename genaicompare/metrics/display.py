@@ -299,7 +299,8 @@ class Answer:
     """What :func:`absent_reason` needs to know about one answer."""
 
     state: str | None
-    """Its finish state (``complete``, ``length``, ``error`` …); None while it streams."""
+    """Its finish state (``complete``, ``length``, ``error`` …); None while it streams,
+    ``queued`` before it starts."""
     metrics: Mapping[str, float | None] = field(default_factory=dict)
     """The metrics it has (its final ones once finished)."""
     has_reference: bool = False
@@ -338,6 +339,8 @@ def absent_reason(name: str, answer: Answer) -> str | None:
         return "no judge"
     if answer.state is None:
         return "streaming"
+    if answer.state == "queued":
+        return "waiting"
     if failed:
         return f"{answer.state} answer"
     if fam == "judge":

@@ -19,7 +19,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
-HELP = "Space show/hide · K/J or shift+↑/↓ move · r defaults · Enter keep · Esc cancel"
+HELP = "Space show/hide · K/J move · r defaults · Enter keep · Esc cancel · • on this prompt"
 
 
 class MetricPicker(ModalScreen[list[str] | None]):
@@ -54,18 +54,17 @@ class MetricPicker(ModalScreen[list[str] | None]):
 
         self._display = display
         with Vertical(classes="dialog wide", id="picker-dialog"):
-            yield Label(Text("Metrics matrix rows — " + HELP))
+            yield Label(Text("Metrics matrix rows"), classes="title")
+            yield Label(Text(HELP, style="dim"))
             yield OptionList(*self._options(), id="picker-rows")
 
     def _prompt(self, key: str) -> Text:
         d = self._display
         text = Text()
         text.append("[x] " if key in self.shown else "[ ] ", style="bold")
-        text.append(f"{d.label(key):<20}")
-        text.append(f" {d.FAMILY_LABELS[d.family(key)]:<18}", style="dim")
-        text.append(f" {key}", style="dim")
-        if key in self.available:
-            text.append("  · on this prompt", style="italic")
+        text.append(f"{d.label(key):<18}")
+        text.append(f" {d.FAMILY_LABELS[d.family(key)]:<11}", style="dim")
+        text.append(" •" if key in self.available else "  ", style="bold")
         return text
 
     def _options(self) -> list[Option]:

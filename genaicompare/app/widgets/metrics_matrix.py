@@ -111,7 +111,11 @@ def column(
     state = _state(slot, blind is not None)
     finished = r is not None
     answer = Answer(
-        state=(r.state.value if r is not None else None),
+        state=r.state.value
+        if r is not None
+        else None
+        if slot and slot.state != "queued"
+        else "queued",
         metrics=values,
         has_reference=prompt.reference is not None,
         has_context=bool(prompt.context_passages),
@@ -282,7 +286,8 @@ def _layout(
     for name in names:
         cells, reasons = _row(display, name, columns)
         # Nobody was asked for it (an answer that failed or streams says nothing of the metric).
-        told = {r for r in reasons or () if r != "streaming" and not r.endswith(" answer")}
+        told = {r for r in reasons or () if r not in ("streaming", "waiting")}
+        told = {r for r in told if not r.endswith(" answer")}
         if told and told <= display.HIDDEN_REASONS:
             continue
         rows.append((name, cells, reasons))
@@ -350,7 +355,7 @@ def _row(display: Any, name: str, columns: Sequence[Column]) -> tuple[list[Cell]
         style = "dim italic" if c.live else "fail" if name == "judge_error" else ""
         detail = f"{display.label(name)} = {text}" + (" (live, while streaming)" if c.live else "")
         cells.append((text, style, detail))
-        failed = c.answer.state not in (None, "complete", "length", "content_filter")
+        failed = c.answer.state not in (None, "queued", "complete", "length", "content_filter")
         numbers.append(None if c.live or failed else value)
     winners = display.best(name, numbers)
     # What reads the same is as good: 62.1 ms and 62.4 ms both show "62 ms".
