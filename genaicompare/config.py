@@ -1,4 +1,4 @@
-"""User settings: theme, keymap, rater, blind mode, prefetch, timeouts.
+"""User settings: theme, keymap, rater, blind mode, prefetch, timeouts, metrics matrix rows.
 
 Stored as TOML at :func:`genaicompare.core.paths.config_path`. Environment variables
 ``GENAICOMPARE_<FIELD>`` (e.g. ``GENAICOMPARE_THEME``, ``GENAICOMPARE_RATER``) override the file;
@@ -82,6 +82,9 @@ class Settings(BaseModel):
     metrics: list[str] | None = None
     """Metric or family names the TUI computes (lexical, semantic, toxicity, pii, readability,
     ops); None = the catalog's ``defaults.metrics``, else every available one."""
+    matrix: list[str] | None = Field(default=None, max_length=200)
+    """The metrics matrix's rows, in order (metric names, ``assertions``, ``similarity_to:*`` …;
+    the metric picker, ``M``, writes it); None = the default rows. Unknown names are ignored."""
     recent_catalogs: list[str] = []
     """Catalog files opened lately, newest first (offered by ``genaicompare`` alone)."""
 

@@ -53,6 +53,7 @@ KEYS: KeyTable = [  # the main screen's; also in the command palette
     ("screen.scores", "S", "scores", "Scores", False),
     ("screen.run_diff", "C", "run_diff", "Changes between the last two runs", False),
     ("screen.export", "E", "export", "Export", False),
+    ("screen.metrics", "M", "metric_picker", "Metrics matrix rows", False),
 ]
 
 RUN_DIFF_KEYS: KeyTable = [  # the run diff screen's

@@ -9,7 +9,7 @@ from typing import Any
 
 from genaicompare.app.screens.main import MainScreen
 from genaicompare.app.services import GONE as GONE_HINT
-from genaicompare.app.widgets.metrics_table import MetricsTable
+from genaicompare.app.widgets.metrics_matrix import MetricsMatrix
 from genaicompare.app.widgets.prompt_list import PromptList
 from genaicompare.app.widgets.response_pane import ResponsePane
 from genaicompare.catalog import Catalog
@@ -72,9 +72,10 @@ def screen_texts(screen: MainScreen) -> str:
     parts = [str(screen.query_one("#prompt-text").render())]
     for pane in screen.panes():
         parts += [pane.title, pane.badge, pane.status_text()]
-    table = screen.query_one(MetricsTable)
-    for row in range(table.row_count):
-        parts += [str(cell) for cell in table.get_row_at(row)]
+    matrix = screen.query_one(MetricsMatrix)
+    parts += matrix.headers()
+    for name, cells in matrix.rows().items():
+        parts += [name, *cells]
     return "\n".join(parts)
 
 
@@ -186,8 +187,7 @@ async def test_a_stored_length_answer_says_cut_at_max_tokens(server, build, db_p
         screen = main_screen(again)
         pane = screen.panes()[0]
         assert pane.cached and pane.status_text().startswith("cut at max_tokens · stored")
-        table = screen.query_one(MetricsTable)
-        assert str(table.get_row_at(0)[1]) == "cut at max_tokens · stored"
+        assert screen.query_one(MetricsMatrix).rows()["state"][0] == "cut at max_tokens · stored"
 
 
 async def test_answered_marks_come_from_the_store(server, build, db_path):

@@ -174,7 +174,7 @@ def test_provider_errors_read_in_the_pane(
 
 
 def test_waits_are_named_and_q_returns_at_once(tmp_path: Path, isolated_home: Path) -> None:
-    """`waiting for first token` (not `queued`), `computing metrics…`, then `q` in ≤ 1 s."""
+    """`waiting for first token` (not `queued`), `computing…` (the metrics matrix), then `q` in ≤ 1 s."""
     db = tmp_path / "wait.db"
     with FakeOpenAI() as server:
         path = tmp_path / "wait.yaml"
@@ -193,7 +193,7 @@ def test_waits_are_named_and_q_returns_at_once(tmp_path: Path, isolated_home: Pa
         ) as term:
             lines = term.wait_text("waiting for first token", 30)
             assert not any(re.search(r"\bqueued\b", line) for line in lines), term.dump()
-            term.wait_text("computing metrics…", 30)
+            term.wait_text("computing…", 30)  # the metrics matrix, per cell
             _quit_fast(term)
 
 

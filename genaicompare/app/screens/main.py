@@ -40,7 +40,7 @@ from genaicompare.app.screens.export import ExportScreen
 from genaicompare.app.screens.scores import ScoresScreen
 from genaicompare.app.screens.word_diff import DiffScreen
 from genaicompare.app.services import RatingContext, blind_order
-from genaicompare.app.widgets.metrics_table import MetricsTable, metrics_row
+from genaicompare.app.widgets.metrics_matrix import Column, MetricsMatrix, column
 from genaicompare.app.widgets.prompt_list import PromptList, Row
 from genaicompare.app.widgets.response_pane import ResponsePane, until_tick
 from genaicompare.catalog import Catalog, ModelSpec, Prompt
@@ -144,7 +144,7 @@ class MainScreen(Screen[None]):
                     for i in range(n):
                         yield ResponsePane(i)
                 with Vertical(id="metrics-box"):
-                    yield MetricsTable(id="metrics")
+                    yield MetricsMatrix(id="metrics")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -756,14 +756,52 @@ class MainScreen(Screen[None]):
         self._draw_metrics()
 
     def _draw_metrics(self) -> None:
-        self.query_one(MetricsTable).draw(
-            [self._metrics_row(i, pane) for i, pane in enumerate(self.panes())]
-        )
+        matrix = self.query_one(MetricsMatrix)
+        matrix.keys = self.session.settings.matrix
+        matrix.draw([self._metrics_row(i, pane) for i, pane in enumerate(self.panes())])
 
-    def _metrics_row(self, slot_index: int, pane: ResponsePane) -> list[Text]:
+    def _metrics_row(self, slot_index: int, pane: ResponsePane) -> Column:
+        """Pane ``slot_index``'s column of the metrics matrix."""
+        from genaicompare.session.evaluation import metric_names  # lazy: the catalog's pydantic
+
         slot = self.current_pane_slot(slot_index)
         blind = self.letters() if self.hiding else None
-        return metrics_row(self.pane_title(slot_index), slot, pane.chunks, blind)
+        spec = self.models[self.order[slot_index]] if slot_index < len(self.order) else None
+        service = getattr(self.session, "metrics_service", None)
+        names = metric_names(self.prompt, None, service.names if service is not None else None)
+        judge = self.session.catalog.judge
+        return column(
+            self.pane_title(slot_index) if blind is None else LETTERS[slot_index],
+            slot,
+            pane.chunks,
+            self.prompt,
+            blind=blind,
+            local=spec is not None and spec.model.startswith("local/"),
+            selected=sorted(names) if names is not None else None,
+            judge_mode=judge.mode if judge is not None else None,
+            models=len(self.models),
+        )
+
+    def action_metric_picker(self) -> None:
+        """``M``: show, hide and order the matrix's rows; the choice goes to the config file."""
+        from genaicompare.app.screens.metric_picker import MetricPicker
+        from genaicompare.metrics import display  # lazy: numpy
+
+        matrix = self.query_one(MetricsMatrix)
+
+        def chosen(rows: list[str] | None) -> None:
+            if rows is None:
+                return
+            app: Any = self.app
+            app.settings = app.settings.model_copy(update={"matrix": rows})
+            self.session.settings = app.settings
+            app._save_settings()
+            self._draw_metrics()
+
+        shown = self.session.settings.matrix or list(display.DEFAULT_ROWS)
+        self.app.push_screen(
+            MetricPicker(shown, display.KEYS, display.DEFAULT_ROWS, matrix.available), chosen
+        )
 
     @on(ResponsePane.Progress)
     def _progress(self, event: ResponsePane.Progress) -> None:
