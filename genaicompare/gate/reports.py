@@ -58,6 +58,39 @@ def ci_safe(text: str) -> str:
     return _inert_lines(for_display(redact_secrets(text)))
 
 
+def metric_text(
+    name: str,
+    value: float | None,
+    lower: float | None = None,
+    upper: float | None = None,
+    n: int | None = None,
+    *,
+    signed: bool = False,
+) -> str:
+    """THE way a metric's value is written (``scores``, ``diff``, the TUI's diff screen): its
+    decimals follow its size, with the 95% interval and n when given, "n too small" below
+    :data:`~genaicompare.core.figures.MIN_N`. ``name`` is for the metric's own unit and scale
+    (metrics.display, when it exists)."""
+    from genaicompare.core.figures import estimate_text, missing, number
+
+    if lower is None and upper is None and n is None:
+        if missing(value):
+            return "–"
+        text = number(value, _metric_digits(value))
+        if signed and value is not None and value > 0:
+            text = "+" + text
+        return text.replace("-", "−")
+    return estimate_text(value, lower, upper, n, digits=_metric_digits(value))
+
+
+def _metric_digits(value: float | None) -> int:
+    from genaicompare.core.figures import digits_for, missing
+
+    if not missing(value) and value != 0 and abs(value) < 0.01:  # type: ignore[arg-type]
+        return 4
+    return digits_for(value)
+
+
 def print_verdict(v: Verdict, out: Console) -> None:
     """The verdict on a rich console: per-model figures, rules, the first failing cases, notes."""
     from rich.text import Text

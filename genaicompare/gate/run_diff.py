@@ -75,6 +75,45 @@ LOWER_IS_BETTER = frozenset(
 )
 
 
+_FAMILY_ORDER = ("reference", "judge", "question", "context", "model", "")
+"""Metrics by what they need, most telling first: a reference answer, then the judge, the
+question, the context, a safety model; the rest (ops, readability) last."""
+
+
+def metric_order(names: Iterable[str]) -> list[str]:
+    """Metric names by importance: reference metrics first (rougeL, BLEU, similarity …), then
+    the judge's, relevance, groundedness, safety, and the neutral/ops figures; unknown names
+    after the known ones, alphabetically within each group."""
+    from genaicompare.metrics.engine import METRICS
+
+    def key(name: str) -> tuple[int, int, str]:
+        info = METRICS.get(name)
+        if info is None:
+            return (2 if name not in NEUTRAL_METRICS | LOWER_IS_BETTER else 3, 0, name)
+        tier = _FAMILY_ORDER.index(info.needs) if info.needs in _FAMILY_ORDER else 5
+        return (0 if info.family != "ops" and info.higher_is_better is not None else 3, tier, name)
+
+    return sorted(set(names), key=key)
+
+
+def lower_is_better(name: str) -> bool:
+    """An increase of this metric is the regression (latency, cost, toxicity, PII …)."""
+    from genaicompare.metrics.engine import METRICS
+
+    info = METRICS.get(name)
+    if info is not None and info.higher_is_better is not None:
+        return not info.higher_is_better
+    return name in LOWER_IS_BETTER
+
+
+def is_neutral(name: str) -> bool:
+    """Neither better nor worse when it moves (length, token counts, grade level)."""
+    from genaicompare.metrics.engine import METRICS
+
+    info = METRICS.get(name)
+    return name in NEUTRAL_METRICS or (info is not None and info.higher_is_better is None)
+
+
 def diff_runs(
     store: Store, run_a: int, run_b: int, similarity: Similarity | None = None
 ) -> list[DiffRow]:
