@@ -25,6 +25,7 @@ from genaicompare.session.headless import RunOutcome, run_headless
 
 if TYPE_CHECKING:
     from genaicompare.gate.verdict import Verdict
+    from genaicompare.session.summary import ModelSummary
 
 EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143
@@ -212,7 +213,11 @@ def main(args: argparse.Namespace) -> int:
         write_atomic(
             args.junit,
             junit_xml(
-                f"genaicompare.{catalog.name}", verdict.cases, verdict.rules, verdict.paired_list
+                f"genaicompare.{catalog.name}",
+                verdict.cases,
+                verdict.rules,
+                verdict.paired_list,
+                verdict.stats,
             ),
         )
     if args.markdown:
@@ -364,7 +369,7 @@ def outcome_json(outcome: RunOutcome) -> dict[str, Any]:
         "signal": outcome.signal,
         "storage_error": outcome.storage_error,
         "resumed": outcome.resumed,
-        "models": [s.as_dict() for s in outcome.summaries.values()],
+        "models": [{**s.as_dict(), **mean_figures(s)} for s in outcome.summaries.values()],
         "responses": [
             {
                 "id": r.id,
@@ -422,23 +427,55 @@ def _print_console(outcome: RunOutcome, verdict: Verdict | None) -> None:
         sys.stdout.flush()
 
 
+SPREAD = (
+    ("latency_ms", "mean_latency_ms"),
+    ("ttft_ms", "mean_ttft_ms"),
+    ("tokens_per_s", "mean_tokens_per_s"),
+)
+"""A model summary's lists of values → the mean figure each gives (``--json``'s names)."""
+
+
+def mean_figures(s: ModelSummary) -> dict[str, Any]:
+    """The summary's means with n and a 95% bootstrap interval (``--json``: ``mean_latency_ms``
+    keeps its meaning; ``mean_latency_ms_n``, ``_lower``, ``_upper`` are added)."""
+    from genaicompare.scoring.stats import mean_interval  # lazy: numpy
+
+    out: dict[str, Any] = {}
+    for attr, name in SPREAD:
+        values = getattr(s, attr)
+        _mean, lo, hi = mean_interval(values) if values else (None, None, None)
+        out[f"{name}_n"] = len(values)
+        out[f"{name}_lower"] = None if lo is None or lo != lo else round(lo, 3)
+        out[f"{name}_upper"] = None if hi is None or hi != hi else round(hi, 3)
+    return out
+
+
 def print_summary(outcome: RunOutcome, out: Any = None) -> None:
+    """Per model: answers, errors, then each mean with its 95% interval and n (latency, TTFT,
+    tokens/s), tokens, cost — one table that fits the terminal (transposed or split if not)."""
     from rich.console import Console
-    from rich.table import Table
     from rich.text import Text
 
+    from genaicompare.core.figures import estimate_text
+    from genaicompare.core.tables import print_fitted
     from genaicompare.gate.reports import ci_safe
 
     if out is None:
         out = Console(highlight=False, soft_wrap=False)
-    table = Table(
-        title=Text(ci_safe(f"{one_line(outcome.catalog.name, 80)} — run {outcome.run_id}")),
-        title_justify="left",
-    )
-    for col in ("model", "done", "errors", "latency", "TTFT", "tok/s", "tokens in/out", "cost"):
-        table.add_column(col, justify="left" if col == "model" else "right")
+    header = [
+        "model",
+        "answers",
+        "errors",
+        "latency ms (95% CI)",
+        "TTFT ms (95% CI)",
+        "tokens/s (95% CI)",
+        "tokens in/out",
+        "cost",
+    ]
+    rows = []
     for s in outcome.summaries.values():
         d = s.as_dict()
+        figs = mean_figures(s)
         err = Text(str(s.errors), style="bold red" if s.errors else "")
         if s.errors:
             err.append(
@@ -453,17 +490,35 @@ def print_summary(outcome: RunOutcome, out: Any = None) -> None:
             if d["cost_usd"] is None
             else f"${d['cost_usd']:.6f}" + (f" +{s.cost_unknown} unknown" if s.cost_unknown else "")
         )
-        table.add_row(
-            Text(ci_safe(one_line(s.alias, 40))),
-            str(s.done),
-            err,
-            _fmt(d["mean_latency_ms"], 0, " ms"),
-            _fmt(d["mean_ttft_ms"], 0, " ms"),
-            _fmt(d["mean_tokens_per_s"], 1),
-            f"{s.tokens_in:,}/{s.tokens_out:,}" + ("~" if s.tokens_estimated else ""),
-            Text(cost),
+        means = [
+            Text(
+                estimate_text(
+                    d[name],
+                    figs[f"{name}_lower"],
+                    figs[f"{name}_upper"],
+                    figs[f"{name}_n"],
+                    digits=None if name == "mean_tokens_per_s" else 0,
+                )
+            )
+            for _attr, name in SPREAD
+        ]
+        rows.append(
+            [
+                Text(ci_safe(one_line(s.alias, 40))),
+                Text(str(s.done)),
+                err,
+                *means,
+                Text(f"{s.tokens_in:,}/{s.tokens_out:,}" + ("~" if s.tokens_estimated else "")),
+                Text(cost),
+            ]
         )
-    out.print(table)
+    print_fitted(
+        out,
+        ci_safe(f"{one_line(outcome.catalog.name, 80)} — run {outcome.run_id}"),
+        header,
+        rows,
+        corner="model",
+    )
     if outcome.judge:
         _print_judge(outcome.judge, out)
     cached = sum(s.from_cache for s in outcome.summaries.values())

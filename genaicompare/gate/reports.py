@@ -91,22 +91,109 @@ def _metric_digits(value: float | None) -> int:
     return digits_for(value)
 
 
+FIGURE_LABELS = {
+    "assert_pass_rate": "assertions pass",
+    "pass_at_k": "pass@k",
+    "pass_hat_k": "pass^k",
+    "consistency": "consistency",
+    "baseline_similarity": "similarity to baseline",
+    "thumbs_up_rate": "👍 rate",
+}
+"""The per-model figures of a run's verdict, in the order they are shown."""
+RATES = frozenset({"assert_pass_rate", "thumbs_up_rate"})
+
+
+def _mean_ci(values: list[float]) -> tuple[float, float]:
+    from genaicompare.gate.paired import paired_bootstrap
+
+    # The bootstrap of a mean is the paired bootstrap of its differences from zero.
+    return paired_bootstrap([0.0] * len(values), values)
+
+
+def _rate_figure(k: int, n: int) -> dict[str, Any]:
+    from genaicompare.core.figures import MIN_N
+    from genaicompare.gate.paired import wilson
+
+    lo, hi = wilson(k, n)
+    return {"value": k / n, "n": n, "lower": lo, "upper": hi, "enough": n >= MIN_N}
+
+
+def _mean_figure(values: list[float]) -> dict[str, Any]:
+    from genaicompare.core.figures import MIN_N
+
+    lo, hi = _mean_ci(values)
+    one = len(values) < 2
+    return {
+        "value": sum(values) / len(values),
+        "n": len(values),
+        "lower": None if one else lo,
+        "upper": None if one else hi,
+        "enough": len(values) >= MIN_N,
+    }
+
+
+def model_figures(stats: dict[str, ModelStats], cases: list[Case]) -> dict[str, dict[str, Any]]:
+    """Every per-model figure of a verdict with its n and 95% interval: the assertion pass rate
+    and the thumbs-up rate (Wilson), pass@k, pass^k, consistency and similarity to the baseline
+    (means over prompts, bootstrap). ``enough`` is False below
+    :data:`~genaicompare.core.figures.MIN_N` (shown "n too small")."""
+    out: dict[str, dict[str, Any]] = {}
+    for alias, s in stats.items():
+        mine = [c for c in cases if c.model_alias == alias and not c.errored]
+        figs: dict[str, Any] = {}
+        rate, mean = _rate_figure, _mean_figure
+        if s.asserted_cases:
+            figs["assert_pass_rate"] = rate(s.asserted_cases - s.failed_cases, s.asserted_cases)
+            if any(len(c.samples) > 1 for c in mine):
+                for name in ("pass_at_k", "pass_hat_k"):
+                    values = [getattr(c, name) for c in mine if c.has_assertions]
+                    if values := [float(v) for v in values if v is not None]:
+                        figs[name] = mean(values)
+        for name in ("consistency", "baseline_similarity"):
+            values = [float(v) for c in mine if (v := getattr(c, name)) is not None]
+            if values:
+                figs[name] = mean(values)
+        if s.thumbs_rated and s.thumbs_up_rate is not None:
+            k = round(s.thumbs_up_rate * s.thumbs_rated)
+            figs["thumbs_up_rate"] = rate(k, s.thumbs_rated)
+        out[alias] = figs
+    return out
+
+
+def figure_text(name: str, f: dict[str, Any]) -> str:
+    """One verdict figure for people: ``66.7% [30.0–90.3] n=6``, or ``n too small (n=3)``."""
+    from genaicompare.core.figures import estimate_text, rate_text
+
+    if name in RATES:
+        return rate_text(f["value"], f["lower"], f["upper"], f["n"])
+    return estimate_text(
+        f["value"], f["lower"], f["upper"], f["n"], digits=3 if f["value"] < 1 else 2
+    )
+
+
 def print_verdict(v: Verdict, out: Console) -> None:
-    """The verdict on a rich console: per-model figures, rules, the first failing cases, notes."""
+    """The verdict on a rich console: per-model figures (n and 95% interval each), rules, the
+    first failing cases, notes."""
     from rich.text import Text
 
-    for s in v.stats.values():
-        bits = []
-        if s.asserted_cases:
-            bits.append(f"assertions {s.asserted_cases - s.failed_cases}/{s.asserted_cases} pass")
-        if s.pass_at_k is not None and any(len(c.samples) > 1 for c in v.cases):
-            bits.append(f"pass@k {s.pass_at_k:.2f} pass^k {s.pass_hat_k:.2f}")
-        if s.consistency is not None:
-            bits.append(f"consistency {s.consistency:.3f}")
-        if s.baseline_similarity is not None:
-            bits.append(f"similarity to {s.baseline} {s.baseline_similarity:.3f}")
-        if bits:
-            out.print(Text(ci_safe(f"{one_line(s.alias, 40)}: " + ", ".join(bits))))
+    from genaicompare.core.tables import print_fitted
+
+    figures = model_figures(v.stats, v.cases)
+    names = [n for n in FIGURE_LABELS if any(n in f for f in figures.values())]
+    if names:
+        header = ["model", *(FIGURE_LABELS[n] for n in names)]
+        rows = [
+            [
+                Text(ci_safe(one_line(alias, 40))),
+                *(Text(figure_text(n, figs[n]) if n in figs else "–") for n in names),
+            ]
+            for alias, figs in figures.items()
+        ]
+        baselines = {s.baseline for s in v.stats.values() if s.baseline}
+        title = "per model (95% intervals: Wilson for rates, bootstrap for means)"
+        if baselines:
+            title += " · baseline " + ", ".join(sorted(one_line(b, 40) for b in baselines))
+        print_fitted(out, ci_safe(title), header, rows, corner="figure")
     if v.similarity_method:
         out.print(Text(f"similarity: {v.similarity_method}"))
     print_paired(v.paired_list, out)
@@ -234,6 +321,7 @@ def junit_xml(
     cases: list[Case],
     rule_results: list[RuleResult] | None = None,
     paired: list[PairedFigure] | None = None,
+    stats: dict[str, ModelStats] | None = None,
 ) -> str:
     """One ``<testsuite>`` per model, one ``<testcase>`` per prompt × model.
 
@@ -241,9 +329,11 @@ def junit_xml(
     ``<failure>``; the answer itself goes to ``<system-out>``. Triggered ``--fail-on`` rules
     become test cases of a ``regression-rules`` suite so CI dashboards show them. A candidate's
     paired figures are ``<properties>`` of its suite: ``paired.FIGURE.{test,n,baseline,
-    candidate,delta,ci_low,ci_high,p_value,mde}``.
+    candidate,delta,ci_low,ci_high,p_value,mde}``; its figures (:func:`model_figures`)
+    ``figure.NAME.{value,n,lower,upper,enough}``.
     """
     root = ET.Element("testsuites", name=xml_text(suite_name, 200))
+    figures = model_figures(stats if stats is not None else _stats_of(cases), cases)
     by_model: dict[str, list[Case]] = {}
     for case in cases:
         by_model.setdefault(case.model_alias, []).append(case)
@@ -251,8 +341,18 @@ def junit_xml(
     for alias, mine in by_model.items():
         suite = ET.SubElement(root, "testsuite", name=xml_text(f"{suite_name}.{alias}", 300))
         mine_paired = [f for f in paired or [] if f.model == alias]
-        if mine_paired:
+        figs = figures.get(alias, {})
+        if mine_paired or figs:
             props = ET.SubElement(suite, "properties")
+            for name, fig in figs.items():
+                for key in ("value", "n", "lower", "upper", "enough"):
+                    value = fig[key]
+                    ET.SubElement(
+                        props,
+                        "property",
+                        name=xml_text(f"figure.{name}.{key}", 300),
+                        value="" if value is None else str(value),
+                    )
             for f in mine_paired:
                 d = f.as_dict()
                 ci = d["ci"] or [None, None]
@@ -350,6 +450,12 @@ def junit_xml(
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
+def _stats_of(cases: list[Case]) -> dict[str, ModelStats]:
+    from genaicompare.gate.cases import model_stats
+
+    return model_stats(cases)
+
+
 def _case_output(case: Case) -> str:
     if len(case.samples) == 1:
         s = case.samples[0]
@@ -415,37 +521,39 @@ def markdown(
         )
         lines.append("")
     has_base = any(s.baseline for s in stats.values())
-    head = ["model", "cases", "errors", "assertions pass", "pass@k", "pass^k", "consistency"]
+    figures = model_figures(stats, cases)
+    shown = [
+        n
+        for n in FIGURE_LABELS
+        if any(n in f for f in figures.values()) and (has_base or n != "baseline_similarity")
+    ]
+    head = ["model", "cases", "errors", *(FIGURE_LABELS[n] for n in shown)]
     if has_base:
-        head += ["baseline", "similarity", "thumbs-up", "cost Δ", "p95 latency Δ"]
+        head += ["baseline", "baseline 👍 rate", "cost Δ", "p95 latency Δ"]
     lines.append("| " + " | ".join(head) + " |")
     lines.append("|" + "|".join("---" for _ in head) + "|")
     for s in stats.values():
-        row = [
-            md_text(s.alias, 60),
-            str(s.cases),
-            str(s.errors),
-            f"{_pct(s.assert_pass_rate)} ({s.asserted_cases - s.failed_cases}/{s.asserted_cases})"
-            if s.asserted_cases
-            else "–",
-            _pct(s.pass_at_k),
-            _pct(s.pass_hat_k),
-            _num(s.consistency),
-        ]
+        figs = figures.get(s.alias, {})
+        row = [md_text(s.alias, 60), str(s.cases), str(s.errors)]
+        for n in shown:
+            cell = figure_text(n, figs[n]) if n in figs else "–"
+            if n == "assert_pass_rate" and n in figs:
+                cell += f" ({s.asserted_cases - s.failed_cases}/{s.asserted_cases})"
+            row.append(md_text(cell, 80))
         if has_base:
-            thumbs = (
-                f"{_pct(s.thumbs_up_rate)} vs {_pct(s.baseline_thumbs_up_rate)}"
-                if s.thumbs_up_rate is not None or s.baseline_thumbs_up_rate is not None
-                else "–"
-            )
             row += [
                 md_text(s.baseline or "–", 60),
-                _num(s.baseline_similarity),
-                thumbs,
+                _pct(s.baseline_thumbs_up_rate),
                 _num(s.value("cost_increase"), 1, "%"),
                 _num(s.value("p95_latency_increase"), 1, "%"),
             ]
         lines.append("| " + " | ".join(row) + " |")
+    lines.append("")
+    lines.append(
+        "Rates with a 95% Wilson interval, means over prompts with a 95% bootstrap interval, "
+        'n = prompts (or thumbs); "n too small" below '
+        f"{_min_n()} — not a finding."
+    )
     lines.append("")
     if judge:
         lines.append(f"**LLM judge** {md_text(judge['model'], 80)} ({md_text(judge['mode'])})")
@@ -514,6 +622,12 @@ def _clean_number(x: Any) -> Any:
     return x
 
 
+def _min_n() -> int:
+    from genaicompare.core.figures import MIN_N
+
+    return MIN_N
+
+
 def regression_json(
     verdict: str,
     exit_code: int,
@@ -529,6 +643,11 @@ def regression_json(
         "similarity_method": similarity_method,
         "models": {
             alias: {k: _clean_number(v) for k, v in vars(s).items()} for alias, s in stats.items()
+        },
+        # Each figure with its n, 95% interval and whether n is enough to read it as a finding.
+        "figures": {
+            alias: {name: {k: _clean_number(x) for k, x in f.items()} for name, f in figs.items()}
+            for alias, figs in model_figures(stats, cases).items()
         },
         "rules": [
             {
