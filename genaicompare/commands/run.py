@@ -235,7 +235,7 @@ def main(args: argparse.Namespace) -> int:
                 similarity_method=verdict.similarity_method,
                 run_id=outcome.run_id,
                 notes=verdict.notes,
-                judge=outcome.judge,
+                judge=judge_figures(outcome.judge),
                 paired=verdict.paired_list,
             ),
         )
@@ -393,7 +393,7 @@ def outcome_json(outcome: RunOutcome) -> dict[str, Any]:
             }
             for r in outcome.records
         ],
-        "judge": outcome.judge,
+        "judge": judge_figures(outcome.judge),
     }
 
 
@@ -542,17 +542,63 @@ def print_summary(outcome: RunOutcome, out: Any = None) -> None:
     )
 
 
+def judge_figures(judge: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The judge's summary with each mean's n and 95% bootstrap interval (``mean_score_lower``,
+    ``_upper``; ``mean_groundedness_lower``, ``_upper``) and the pairwise win rate with its
+    Wilson interval, in place of the raw values (``--json``, console, Markdown)."""
+    if judge is None:
+        return None
+    from genaicompare.gate.paired import wilson
+    from genaicompare.scoring.stats import mean_interval  # lazy: numpy
+
+    models = {}
+    for alias, d in judge["models"].items():
+        d = dict(d)
+        for values_key, name in (
+            ("score_values", "mean_score"),
+            ("groundedness_values", "mean_groundedness"),
+        ):
+            values = d.pop(values_key, None) or []
+            _m, lo, hi = mean_interval(values) if values else (None, None, None)
+            d[f"{name}_lower"] = None if lo is None or lo != lo else round(lo, 4)
+            d[f"{name}_upper"] = None if hi is None or hi != hi else round(hi, 4)
+        decided = d["wins"] + d["losses"]
+        lo, hi = wilson(d["wins"], decided) if decided else (None, None)
+        d["win_rate"] = d["wins"] / decided if decided else None
+        d["win_rate_n"], d["win_rate_lower"], d["win_rate_upper"] = decided, lo, hi
+        models[alias] = d
+    return {**judge, "models": models}
+
+
 def judge_lines(judge: dict[str, Any]) -> list[str]:
-    """One line per model with the LLM judge's figures (console and Markdown summaries)."""
+    """One line per model with the LLM judge's figures, each with n and its 95% interval."""
+    from genaicompare.core.figures import estimate_text, rate_text
+
+    judge = judge_figures(judge) or judge
     lines = []
     for alias, d in judge["models"].items():
         bits = []
         if d["scored"]:
-            bits.append(f"score {d['mean_score']:.2f}/10 (n={d['scored']})")
+            score = estimate_text(
+                d["mean_score"], d["mean_score_lower"], d["mean_score_upper"], d["scored"]
+            )
+            bits.append(f"score (1–10) {score}")
         if d["wins"] or d["losses"] or d["ties"]:
-            bits.append(f"pairwise {d['wins']} won / {d['losses']} lost / {d['ties']} tied")
+            rate = rate_text(
+                d["win_rate"], d["win_rate_lower"], d["win_rate_upper"], d["win_rate_n"]
+            )
+            bits.append(
+                f"pairwise {d['wins']} won / {d['losses']} lost / {d['ties']} tied "
+                f"(win rate {rate})"
+            )
         if d["mean_groundedness"] is not None:
-            bits.append(f"groundedness {d['mean_groundedness']:.2f}")
+            g = estimate_text(
+                d["mean_groundedness"],
+                d["mean_groundedness_lower"],
+                d["mean_groundedness_upper"],
+                d["groundedness_n"],
+            )
+            bits.append(f"groundedness {g}")
         if d["errors"]:
             bits.append(f"{d['errors']} judge_error")
         if bits:

@@ -252,7 +252,13 @@ def fp(p: float | None) -> str:
 
 
 def paired_row(f: PairedFigure) -> list[str]:
+    """One compared figure's cells; under :data:`~genaicompare.core.figures.MIN_N` pairs its
+    difference is "n too small" (no Δ, interval or p read as a finding)."""
+    from genaicompare.core.figures import MIN_N, TOO_SMALL
+
     ci = "–" if f.ci is None else f"[{fnum(f.ci[0])}, {fnum(f.ci[1])}]"
+    if f.n < MIN_N:
+        return [f.figure, f.test, str(f.n), fnum(f.baseline), fnum(f.candidate), TOO_SMALL]
     return [
         f.figure,
         f.test,
@@ -266,26 +272,48 @@ def paired_row(f: PairedFigure) -> list[str]:
     ]
 
 
+def by_importance(figures: list[PairedFigure]) -> list[PairedFigure]:
+    """Paired figures as people read them: assertions, similarity, thumbs and the judge first,
+    then metric means by importance (reference metrics first), latency and cost last."""
+    from genaicompare.gate.run_diff import metric_order
+
+    means = metric_order(f.figure[5:] for f in figures if f.figure.startswith("mean:"))
+    rank = {name: i for i, name in enumerate(means)}
+
+    def key(item: tuple[int, PairedFigure]) -> tuple[int, int]:
+        i, f = item
+        if f.figure.startswith("mean:"):
+            return (1, rank[f.figure[5:]])
+        return (2 if f.figure in ("latency_ms", "ttft_ms", "cost_usd") else 0, i)
+
+    return [f for _i, f in sorted(enumerate(figures), key=key)]
+
+
+def _padded(cells: list[Any]) -> list[Any]:
+    from rich.text import Text
+
+    return cells + [Text("–")] * (len(PAIRED_HEAD) - len(cells))
+
+
 def print_paired(figures: list[PairedFigure], out: Console) -> None:
     """One table per candidate: every compared figure with n, both sides, Δ, CI, p and MDE."""
     if not figures:
         return
-    from rich.table import Table
     from rich.text import Text
 
+    from genaicompare.core.tables import print_fitted
+
     by_model: dict[tuple[str, str], list[PairedFigure]] = {}
-    for f in figures:
+    for f in by_importance(figures):
         by_model.setdefault((f.model, f.against), []).append(f)
     for (model, against), mine in by_model.items():
-        table = Table(
-            title=Text(ci_safe(f"paired: {one_line(model, 40)} vs {one_line(against, 40)}")),
-            title_justify="left",
+        print_fitted(
+            out,
+            ci_safe(f"paired: {one_line(model, 40)} vs {one_line(against, 40)}"),
+            list(PAIRED_HEAD),
+            [_padded([Text(ci_safe(one_line(c, 60))) for c in paired_row(f)]) for f in mine],
+            corner="figure",
         )
-        for col in PAIRED_HEAD:
-            table.add_column(col, justify="left" if col in ("figure", "test") else "right")
-        for f in mine:
-            table.add_row(*(Text(ci_safe(one_line(c, 60))) for c in paired_row(f)))
-        out.print(table)
     out.print(Text(PAIRED_NOTE, style="dim"))
 
 
@@ -296,16 +324,20 @@ def paired_markdown(figures: list[PairedFigure]) -> list[str]:
     head = ["model", "vs", *PAIRED_HEAD]
     lines.append("| " + " | ".join(head) + " |")
     lines.append("|" + "|".join("---" for _ in head) + "|")
-    for f in figures:
+    for f in by_importance(figures):
         cells = [md_text(f.model, 60), md_text(f.against, 60)]
         cells += [md_text(c, 80) for c in paired_row(f)]
+        cells += ["–"] * (len(head) - len(cells))
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", md_text(PAIRED_NOTE, 400), ""]
     return lines
 
 
 def paired_json(figures: list[PairedFigure]) -> list[dict[str, Any]]:
-    return [f.as_dict() for f in figures]
+    from genaicompare.core.figures import MIN_N
+
+    # ``enough``: False below MIN_N pairs, where the reports say "n too small".
+    return [{**f.as_dict(), "enough": f.n >= MIN_N} for f in figures]
 
 
 # -------------------------------------------------------------------------------- JUnit
@@ -367,6 +399,7 @@ def junit_xml(
                     "ci_high": ci[1],
                     "p_value": d["p_value"],
                     "mde": d["mde"],
+                    "enough": d["n"] >= _min_n(),
                 }
                 for key, value in fields.items():
                     ET.SubElement(
@@ -505,6 +538,8 @@ def markdown(
     judge: dict[str, Any] | None = None,
     paired: list[PairedFigure] | None = None,
 ) -> str:
+    from genaicompare.core.figures import estimate_text, rate_text
+
     icon = {
         "pass": "✅",
         "regression": "❌",
@@ -559,15 +594,30 @@ def markdown(
         lines.append(f"**LLM judge** {md_text(judge['model'], 80)} ({md_text(judge['mode'])})")
         lines.append("")
         lines.append(
-            "| model | mean score (1-10) | pairwise won/lost/tied | groundedness | errors |"
+            "| model | mean score (1-10) | pairwise won/lost/tied | win rate | groundedness "
+            "| errors |"
         )
-        lines.append("|---|---|---|---|---|")
+        lines.append("|---|---|---|---|---|---|")
         for alias, d in judge["models"].items():
+            score = estimate_text(
+                d["mean_score"], d.get("mean_score_lower"), d.get("mean_score_upper"), d["scored"]
+            )
+            win = rate_text(
+                d.get("win_rate"),
+                d.get("win_rate_lower"),
+                d.get("win_rate_upper"),
+                d.get("win_rate_n", 0),
+            )
+            grounded = estimate_text(
+                d["mean_groundedness"],
+                d.get("mean_groundedness_lower"),
+                d.get("mean_groundedness_upper"),
+                d.get("groundedness_n"),
+            )
             lines.append(
-                f"| {md_text(alias, 60)} | "
-                + (f"{_num(d['mean_score'], 2)} (n={d['scored']})" if d["scored"] else "–")
-                + f" | {d['wins']}/{d['losses']}/{d['ties']} | {_num(d['mean_groundedness'], 2)}"
-                f" | {d['errors']} |"
+                f"| {md_text(alias, 60)} | {md_text(score if d['scored'] else '–')} | "
+                f"{d['wins']}/{d['losses']}/{d['ties']} | {md_text(win)} | "
+                f"{md_text(grounded)} | {d['errors']} |"
             )
         lines.append("")
     lines += paired_markdown(paired or [])
@@ -722,11 +772,13 @@ def diff_json(
     paired: list[PairedFigure] | None = None,
 ) -> dict[str, Any]:
     """``diff --json``: the two runs, the similarity method, the paired figures of each model of
-    run B against the same model in run A, and every row with both answers."""
+    run B against the same model in run A, and every row with both answers, its assertion
+    outcomes and transition, and its metric changes by importance (worse / better / neutral)."""
     return {
         "run_a": run_a,
         "run_b": run_b,
         "similarity_method": method,
+        "changed": sum(1 for r in rows if r.changed),
         "paired": paired_json(paired or []),
         "rows": [
             {
@@ -736,6 +788,13 @@ def diff_json(
                 "thumbs_up_before": r.thumbs_up_before,
                 "similarity": r.similarity,
                 "metric_drops": r.metric_drops,
+                "assertions_a": _outcome(r.passed_a),
+                "assertions_b": _outcome(r.passed_b),
+                "transition": r.transition,
+                "metric_changes": [
+                    {"metric": n, "a": va, "b": vb, "change": verdict or "neutral"}
+                    for n, va, vb, verdict in r.changes()
+                ],
                 "metrics_a": r.metrics_a,
                 "metrics_b": r.metrics_b,
                 "state_a": r.state_a,
@@ -746,6 +805,10 @@ def diff_json(
             for r in rows
         ],
     }
+
+
+def _outcome(passed: bool | None) -> str | None:
+    return None if passed is None else ("pass" if passed else "fail")
 
 
 def dumps(obj: Any) -> str:
