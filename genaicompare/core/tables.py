@@ -145,3 +145,20 @@ def print_fitted(
         if _width(out, sub) > limit:  # one column alone is wider than the terminal: fold it
             sub = _table(part, [h[c] for c in cols], cells, True, limit)
         out.print(sub)
+
+
+def group_columns(widths: Sequence[int], limit: int, gap: int = 2) -> list[list[int]]:
+    """Columns 1… in as few groups as fit ``limit`` cells each with column 0 (``widths``: each
+    column's widest cell; ``gap``: cells between columns) — for tables drawn by widgets."""
+    groups: list[list[int]] = []
+    current: list[int] = []
+    used = widths[0] if widths else 0
+    for j in range(1, len(widths)):
+        if current and used + gap + widths[j] > limit:
+            groups.append(current)
+            current, used = [], widths[0]
+        current.append(j)
+        used += gap + widths[j]
+    if current:
+        groups.append(current)
+    return groups
