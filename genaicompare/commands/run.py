@@ -517,7 +517,7 @@ def print_summary(outcome: RunOutcome, out: Any = None) -> None:
         ci_safe(f"{one_line(outcome.catalog.name, 80)} — run {outcome.run_id}"),
         header,
         rows,
-        corner="model",
+        corner="figure",
     )
     if outcome.judge:
         _print_judge(outcome.judge, out)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from genaicompare.commands._common import open_store
 from genaicompare.core.errors import UserError
-from genaicompare.core.figures import TOO_SMALL, estimate_text, number, pct, rate_text
+from genaicompare.core.figures import MIN_N, TOO_SMALL, estimate_text, number, pct, rate_text
 from genaicompare.core.sanitize import one_line
 
 if TYPE_CHECKING:
@@ -116,7 +116,7 @@ def section_headline(scores: Scores, out: Console) -> None:
         "per model, ranked (95% intervals; rated = the n of the 👍 rate)",
         header,
         rows,
-        corner="model",
+        corner="figure",
     )
 
 
@@ -145,7 +145,7 @@ def section_metric_means(scores: Scores, out: Console) -> None:
         "metric means (95% bootstrap interval, n answers)",
         ["metric", *(s.model for s in models)],
         rows,
-        corner="model",
+        corner="figure",
     )
     if scores.groups:
         group_rows = [
@@ -238,7 +238,7 @@ def section_answers(scores: Scores, out: Console) -> None:
             "cost total",
         ],
         rows,
-        corner="model",
+        corner="figure",
     )
 
 
@@ -379,12 +379,20 @@ def section_fairness(scores: Scores, out: Console) -> None:
             )
         gap = m["largest_gap"]
         if gap:
-            gaps.append(
+            n = {e["segment"]: e["rated"] for e in m["segments"]}
+            n_high, n_low = n.get(gap["high"], 0), n.get(gap["low"], 0)
+            head = (
                 f"{one_line(m['model'], 30)}: {one_line(gap['high'], 20)} − "
-                f"{one_line(gap['low'], 20)} = {pct(gap['gap'])} "
-                f"[{pct(gap['lower'])}, {pct(gap['upper'])}]"
-                + (" (the interval excludes 0)" if gap["significant"] else " (could be 0)")
+                f"{one_line(gap['low'], 20)}"
             )
+            if min(n_high, n_low) < MIN_N:
+                gaps.append(f"{head}: {TOO_SMALL} (n={n_high} vs {n_low})")
+            else:
+                gaps.append(
+                    f"{head} = {pct(gap['gap'])} [{pct(gap['lower'])}, {pct(gap['upper'])}] "
+                    f"n={n_high} vs {n_low}"
+                    + (" (the interval excludes 0)" if gap["significant"] else " (could be 0)")
+                )
     _fit(
         out,
         "fairness across segments (thumbs-up rate, 95% Wilson)",
