@@ -6,6 +6,8 @@ import json
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.headless import run_cli, write_catalog
 
@@ -138,3 +140,22 @@ def test_diff_and_the_tuis_c_compute_the_same_similarity(tmp_path: Path) -> None
     assert {(r.prompt_id, r.similarity) for r in rows} == {
         (r["prompt_id"], r["similarity"]) for r in cli["rows"]
     }
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_diff_tui_shows_the_transition_first_on_screen(
+    tmp_path: Path, isolated_home: Path, size: tuple[int, int]
+) -> None:
+    from tests.support.terminal import genaicompare
+
+    db, _home = _two_runs(tmp_path)
+    cols, rows = size
+    with genaicompare(["diff", "1", "2", "--db", db, "--tui"], cols, rows, isolated_home) as term:
+        term.wait(lambda ls: any("PASS→FAIL" in line for line in ls), 30, "the diff")
+        lines = term.wait(
+            lambda ls: any("3 of 3 answers changed" in line for line in ls), 10, "the title"
+        )
+        flips = [i for i, line in enumerate(lines) if "PASS→FAIL greet" in line]
+        fixes = [i for i, line in enumerate(lines) if "FAIL→PASS count" in line]
+        assert flips and fixes and flips[0] < fixes[0], term.dump()
+        assert any("assertions PASS→FAIL" in line for line in lines), term.dump()
