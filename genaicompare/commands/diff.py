@@ -1,8 +1,10 @@
 """``genaicompare diff RUN_A RUN_B``: what changed between two stored runs, most changed first.
 
-Order: answers that had a thumbs-up in RUN_A and are different now; then the least similar; then the
-largest metric drops. Each changed answer is shown as a word-level diff. The data comes from
-:func:`genaicompare.gate.run_diff.diff_runs` (the TUI's diff screen uses the same function).
+Order: assertions that started failing (PASS→FAIL), then those that started passing; answers
+that had a thumbs-up in RUN_A and are different now; then the least similar; then the largest
+metric drops. Each changed answer is shown as a heading (why it ranks there), its metric changes
+by importance (worse / better), and a word-level diff. The data and the similarity come from
+:func:`genaicompare.gate.run_diff.diff_runs` and ``diff_similarity`` (the TUI's ``C`` uses both).
 """
 
 from __future__ import annotations
@@ -34,21 +36,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="browse the changes in a terminal screen (j/k to move, q to close) instead of a table",
     )
     parser.add_argument(
+        "--semantic",
+        action="store_true",
+        help="similarity by the embedding model when it is available (default: lexical, as the "
+        "TUI's C)",
+    )
+    parser.add_argument(
         "--lexical",
         action="store_true",
-        help="use lexical similarity even when the embedding model is available",
+        help="lexical similarity (the default; kept for scripts that pass it)",
     )
 
 
 def main(args: argparse.Namespace) -> int:
     # lazy: the gate imports genaicompare.metrics (numpy), and every command's parser imports
     # this module
-    from genaicompare.gate.run_diff import diff_paired, diff_runs
-    from genaicompare.gate.similarity import get_similarity
+    from genaicompare.gate.run_diff import diff_paired, diff_runs, diff_similarity
 
     if args.limit < 0:
         raise UserError("--limit must be 0 or more")
-    similarity = get_similarity(prefer_semantic=not args.lexical)
+    if args.semantic and args.lexical:
+        raise UserError("--semantic and --lexical exclude each other")
+    similarity = diff_similarity(semantic=args.semantic)
     with open_store(args) as store:
         rows = diff_runs(store, args.run_a, args.run_b, similarity)
         if args.model:
@@ -58,8 +67,9 @@ def main(args: argparse.Namespace) -> int:
         paired = [f for f in paired if f.model in set(args.model)]
     if args.tui:
         return _tui(rows, args.run_a, args.run_b, similarity.method, show_unchanged=args.all)
+    total = len(rows)
     if not args.all:
-        rows = [r for r in rows if r.changed]
+        rows = [r for r in rows if r.changed or r.transition]
     if args.limit:
         rows = rows[: args.limit]
     if args.json:
@@ -67,7 +77,7 @@ def main(args: argparse.Namespace) -> int:
 
         print(dumps(diff_json(args.run_a, args.run_b, similarity.method, rows, paired)))
         return 0
-    _print_table(rows, args.run_a, args.run_b, similarity.method, paired)
+    _print_table(rows, args.run_a, args.run_b, similarity.method, paired, total)
     return 0
 
 
@@ -81,15 +91,55 @@ def _tui(rows: list[DiffRow], run_a: int, run_b: int, method: str, *, show_uncha
     return 0
 
 
+def heading(row: DiffRow, run_a: int, run_b: int) -> str:
+    """Why a changed answer ranks where it does, in one line (colour-independent)."""
+    from genaicompare.core.sanitize import one_line
+
+    bits = [f"{one_line(row.prompt_id, 60)} × {one_line(row.model_alias, 40)}"]
+    if row.transition:
+        bits.append(f"assertions {row.transition}")
+    if row.state_a != row.state_b:
+        bits.append(f"{row.state_a or '—'} → {row.state_b or '—'}")
+    if row.thumbs_up_before and row.changed:
+        bits.append(f"was 👍 in run {run_a}, now different")
+    if row.text_a is None or row.text_b is None:
+        bits.append("only in run " + (str(run_b) if row.text_a is None else str(run_a)))
+    elif row.similarity is not None:
+        bits.append(f"similarity {row.similarity:.3f}")
+    if not row.changed:
+        bits.append("unchanged")
+    return " · ".join(bits)
+
+
+def change_lines(row: DiffRow, limit: int = 6) -> list[str]:
+    """The metrics that moved, by importance: ``rougeL 0.50 → 0.30 (worse)``."""
+    from genaicompare.core.sanitize import one_line
+    from genaicompare.gate.reports import metric_text
+
+    moved = [c for c in row.changes() if c[3]]
+    lines = [
+        f"{one_line(name, 40)} {metric_text(name, va)} → {metric_text(name, vb)} ({verdict})"
+        for name, va, vb, verdict in moved[:limit]
+    ]
+    if len(moved) > limit:
+        lines.append(f"… {len(moved) - limit} more metrics moved (--json has all)")
+    return lines
+
+
 def _print_table(
-    rows: list[DiffRow], run_a: int, run_b: int, method: str, paired: list[PairedFigure]
+    rows: list[DiffRow],
+    run_a: int,
+    run_b: int,
+    method: str,
+    paired: list[PairedFigure],
+    total: int,
 ) -> None:
     from rich.console import Console
-    from rich.table import Table
+    from rich.padding import Padding
     from rich.text import Text
 
-    from genaicompare.core.sanitize import for_display, one_line
-    from genaicompare.gate.reports import ci_safe
+    from genaicompare.core.sanitize import for_display
+    from genaicompare.gate.reports import ci_safe, print_paired
     from genaicompare.gate.run_diff import word_diff
 
     tty = sys.stdout.isatty()
@@ -100,18 +150,24 @@ def _print_table(
         force_terminal=None if tty else False,
         width=int(os.environ.get("COLUMNS", "0")) or (None if tty else 140),
     )
-    table = Table(
-        title=Text(f"run {run_a} → run {run_b} · similarity: {method}"),
-        title_justify="left",
-        show_lines=True,
-    )
-    for col in ("prompt", "model", "was 👍", "similarity", "metric drops", "word diff"):
-        table.add_column(col, overflow="fold")
+    changed = [r for r in rows if r.changed]
+    flips = [r.transition for r in rows if r.transition]
+    out.print(Text(f"run {run_a} → run {run_b} · similarity: {method}", style="bold"))
+    summary = f"{len(changed)} of {total} answers changed"
+    for what in ("PASS→FAIL", "FAIL→PASS"):
+        if flips.count(what):
+            summary += f" · {flips.count(what)} {what}"
+    out.print(Text(summary))
+    if not rows:
+        out.print(Text("no answer changed"))
     for r in rows:
+        out.print()
+        style = "bold red" if r.transition == "PASS→FAIL" else "bold"
+        out.print(Text(heading(r, run_a, run_b), style=style))
+        for line in change_lines(r):
+            out.print(Text("  " + line, style="red" if line.endswith("(worse)") else ""))
         diff = Text()
-        if r.text_a is None or r.text_b is None:
-            diff.append("only in run " + (str(run_b) if r.text_a is None else str(run_a)))
-        else:
+        if r.text_a is not None and r.text_b is not None and r.changed:
             for op, seg in word_diff(r.text_a[:4000], r.text_b[:4000]):
                 # Untrusted text: sanitized, appended as plain Text (never parsed as markup).
                 seg = for_display(seg)
@@ -121,22 +177,12 @@ def _print_table(
                     diff.append("[-" + seg + "-]" if not tty else seg, style="red strike")
                 else:
                     diff.append("{+" + seg + "+}" if not tty else seg, style="green")
-        drops = ", ".join(
-            f"{k} −{v:.3g}" for k, v in sorted(r.metric_drops.items(), key=lambda kv: -kv[1])[:4]
-        )
-        states = "" if r.state_a == r.state_b else f" ({r.state_a} → {r.state_b})"
-        table.add_row(
-            Text(one_line(r.prompt_id, 60)),
-            Text(one_line(r.model_alias, 30) + states),
-            "yes" if r.thumbs_up_before else "",
-            "–" if r.similarity is None else f"{r.similarity:.3f}",
-            Text(drops),
-            diff,
-        )
-    out.print(table)
-    out.print(Text(f"{len(rows)} row(s)"))
-    from genaicompare.gate.reports import print_paired
-
+        elif r.text_a is None or r.text_b is None:
+            diff.append(for_display((r.text_b if r.text_a is None else r.text_a) or ""))
+        if diff.plain:
+            out.print(Padding(diff, (0, 0, 0, 2), expand=False))
+    if paired:
+        out.print()
     print_paired(paired, out)
     if not tty:
         sys.stdout.write(ci_safe(buffer.getvalue()))

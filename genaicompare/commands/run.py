@@ -25,6 +25,7 @@ from genaicompare.session.headless import RunOutcome, run_headless
 
 if TYPE_CHECKING:
     from genaicompare.gate.verdict import Verdict
+    from genaicompare.session.summary import ModelSummary
 
 EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143
@@ -217,7 +218,11 @@ def main(args: argparse.Namespace) -> int:
         write_atomic(
             args.junit,
             junit_xml(
-                f"genaicompare.{catalog.name}", verdict.cases, verdict.rules, verdict.paired_list
+                f"genaicompare.{catalog.name}",
+                verdict.cases,
+                verdict.rules,
+                verdict.paired_list,
+                verdict.stats,
             ),
         )
     if args.markdown:
@@ -235,7 +240,7 @@ def main(args: argparse.Namespace) -> int:
                 similarity_method=verdict.similarity_method,
                 run_id=outcome.run_id,
                 notes=verdict.notes,
-                judge=outcome.judge,
+                judge=judge_figures(outcome.judge),
                 paired=verdict.paired_list,
             ),
         )
@@ -398,7 +403,7 @@ def outcome_json(outcome: RunOutcome) -> dict[str, Any]:
         "signal": outcome.signal,
         "storage_error": outcome.storage_error,
         "resumed": outcome.resumed,
-        "models": [s.as_dict() for s in outcome.summaries.values()],
+        "models": [{**s.as_dict(), **mean_figures(s)} for s in outcome.summaries.values()],
         "responses": [
             {
                 "id": r.id,
@@ -422,7 +427,7 @@ def outcome_json(outcome: RunOutcome) -> dict[str, Any]:
             }
             for r in outcome.records
         ],
-        "judge": outcome.judge,
+        "judge": judge_figures(outcome.judge),
     }
 
 
@@ -456,23 +461,55 @@ def _print_console(outcome: RunOutcome, verdict: Verdict | None) -> None:
         sys.stdout.flush()
 
 
+SPREAD = (
+    ("latency_ms", "mean_latency_ms"),
+    ("ttft_ms", "mean_ttft_ms"),
+    ("tokens_per_s", "mean_tokens_per_s"),
+)
+"""A model summary's lists of values → the mean figure each gives (``--json``'s names)."""
+
+
+def mean_figures(s: ModelSummary) -> dict[str, Any]:
+    """The summary's means with n and a 95% bootstrap interval (``--json``: ``mean_latency_ms``
+    keeps its meaning; ``mean_latency_ms_n``, ``_lower``, ``_upper`` are added)."""
+    from genaicompare.scoring.stats import mean_interval  # lazy: numpy
+
+    out: dict[str, Any] = {}
+    for attr, name in SPREAD:
+        values = getattr(s, attr)
+        _mean, lo, hi = mean_interval(values) if values else (None, None, None)
+        out[f"{name}_n"] = len(values)
+        out[f"{name}_lower"] = None if lo is None or lo != lo else round(lo, 3)
+        out[f"{name}_upper"] = None if hi is None or hi != hi else round(hi, 3)
+    return out
+
+
 def print_summary(outcome: RunOutcome, out: Any = None) -> None:
+    """Per model: answers, errors, then each mean with its 95% interval and n (latency, TTFT,
+    tokens/s), tokens, cost — one table that fits the terminal (transposed or split if not)."""
     from rich.console import Console
-    from rich.table import Table
     from rich.text import Text
 
+    from genaicompare.core.figures import estimate_text
+    from genaicompare.core.tables import print_fitted
     from genaicompare.gate.reports import ci_safe
 
     if out is None:
         out = Console(highlight=False, soft_wrap=False)
-    table = Table(
-        title=Text(ci_safe(f"{one_line(outcome.catalog.name, 80)} — run {outcome.run_id}")),
-        title_justify="left",
-    )
-    for col in ("model", "done", "errors", "latency", "TTFT", "tok/s", "tokens in/out", "cost"):
-        table.add_column(col, justify="left" if col == "model" else "right")
+    header = [
+        "model",
+        "answers",
+        "errors",
+        "latency ms (95% CI)",
+        "TTFT ms (95% CI)",
+        "tokens/s (95% CI)",
+        "tokens in/out",
+        "cost",
+    ]
+    rows = []
     for s in outcome.summaries.values():
         d = s.as_dict()
+        figs = mean_figures(s)
         err = Text(str(s.errors), style="bold red" if s.errors else "")
         if s.errors:
             err.append(
@@ -487,17 +524,35 @@ def print_summary(outcome: RunOutcome, out: Any = None) -> None:
             if d["cost_usd"] is None
             else f"${d['cost_usd']:.6f}" + (f" +{s.cost_unknown} unknown" if s.cost_unknown else "")
         )
-        table.add_row(
-            Text(ci_safe(one_line(s.alias, 40))),
-            str(s.done),
-            err,
-            _fmt(d["mean_latency_ms"], 0, " ms"),
-            _fmt(d["mean_ttft_ms"], 0, " ms"),
-            _fmt(d["mean_tokens_per_s"], 1),
-            f"{s.tokens_in:,}/{s.tokens_out:,}" + ("~" if s.tokens_estimated else ""),
-            Text(cost),
+        means = [
+            Text(
+                estimate_text(
+                    d[name],
+                    figs[f"{name}_lower"],
+                    figs[f"{name}_upper"],
+                    figs[f"{name}_n"],
+                    digits=None if name == "mean_tokens_per_s" else 0,
+                )
+            )
+            for _attr, name in SPREAD
+        ]
+        rows.append(
+            [
+                Text(ci_safe(one_line(s.alias, 40))),
+                Text(str(s.done)),
+                err,
+                *means,
+                Text(f"{s.tokens_in:,}/{s.tokens_out:,}" + ("~" if s.tokens_estimated else "")),
+                Text(cost),
+            ]
         )
-    out.print(table)
+    print_fitted(
+        out,
+        ci_safe(f"{one_line(outcome.catalog.name, 80)} — run {outcome.run_id}"),
+        header,
+        rows,
+        corner="figure",
+    )
     if outcome.judge:
         _print_judge(outcome.judge, out)
     cached = sum(s.from_cache for s in outcome.summaries.values())
@@ -521,17 +576,63 @@ def print_summary(outcome: RunOutcome, out: Any = None) -> None:
     )
 
 
+def judge_figures(judge: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The judge's summary with each mean's n and 95% bootstrap interval (``mean_score_lower``,
+    ``_upper``; ``mean_groundedness_lower``, ``_upper``) and the pairwise win rate with its
+    Wilson interval, in place of the raw values (``--json``, console, Markdown)."""
+    if judge is None:
+        return None
+    from genaicompare.gate.paired import wilson
+    from genaicompare.scoring.stats import mean_interval  # lazy: numpy
+
+    models = {}
+    for alias, d in judge["models"].items():
+        d = dict(d)
+        for values_key, name in (
+            ("score_values", "mean_score"),
+            ("groundedness_values", "mean_groundedness"),
+        ):
+            values = d.pop(values_key, None) or []
+            _m, lo, hi = mean_interval(values) if values else (None, None, None)
+            d[f"{name}_lower"] = None if lo is None or lo != lo else round(lo, 4)
+            d[f"{name}_upper"] = None if hi is None or hi != hi else round(hi, 4)
+        decided = d["wins"] + d["losses"]
+        lo, hi = wilson(d["wins"], decided) if decided else (None, None)
+        d["win_rate"] = d["wins"] / decided if decided else None
+        d["win_rate_n"], d["win_rate_lower"], d["win_rate_upper"] = decided, lo, hi
+        models[alias] = d
+    return {**judge, "models": models}
+
+
 def judge_lines(judge: dict[str, Any]) -> list[str]:
-    """One line per model with the LLM judge's figures (console and Markdown summaries)."""
+    """One line per model with the LLM judge's figures, each with n and its 95% interval."""
+    from genaicompare.core.figures import estimate_text, rate_text
+
+    judge = judge_figures(judge) or judge
     lines = []
     for alias, d in judge["models"].items():
         bits = []
         if d["scored"]:
-            bits.append(f"score {d['mean_score']:.2f}/10 (n={d['scored']})")
+            score = estimate_text(
+                d["mean_score"], d["mean_score_lower"], d["mean_score_upper"], d["scored"]
+            )
+            bits.append(f"score (1–10) {score}")
         if d["wins"] or d["losses"] or d["ties"]:
-            bits.append(f"pairwise {d['wins']} won / {d['losses']} lost / {d['ties']} tied")
+            rate = rate_text(
+                d["win_rate"], d["win_rate_lower"], d["win_rate_upper"], d["win_rate_n"]
+            )
+            bits.append(
+                f"pairwise {d['wins']} won / {d['losses']} lost / {d['ties']} tied "
+                f"(win rate {rate})"
+            )
         if d["mean_groundedness"] is not None:
-            bits.append(f"groundedness {d['mean_groundedness']:.2f}")
+            g = estimate_text(
+                d["mean_groundedness"],
+                d["mean_groundedness_lower"],
+                d["mean_groundedness_upper"],
+                d["groundedness_n"],
+            )
+            bits.append(f"groundedness {g}")
         if d["errors"]:
             bits.append(f"{d['errors']} judge_error")
         if bits:

@@ -6,13 +6,26 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from genaicompare.commands._common import open_store
 from genaicompare.core.errors import UserError
+from genaicompare.core.figures import (
+    MIN_N,
+    TOO_SMALL,
+    estimate_text,
+    missing,
+    number,
+    pct,
+    rate_text,
+)
 from genaicompare.core.sanitize import one_line
 
 if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.text import Text
+
     from genaicompare.scoring import ModelScore, Scores
 
 
@@ -73,191 +86,215 @@ def main(args: argparse.Namespace) -> int:
     return 0
 
 
-TOO_SMALL = "n too small"
-
-
-def _missing(x: float | None) -> bool:
-    return x is None or x != x  # NaN: an interval or κ that does not exist
-
-
-def _pct(x: float | None) -> str:
-    return "–" if _missing(x) else f"{100 * x:.1f}%"  # type: ignore[operator]
-
-
-def _num(x: float | None, digits: int = 0, unit: str = "") -> str:
-    return "–" if _missing(x) else f"{x:,.{digits}f}{unit}"
-
-
-def _count(n: int, what: str) -> str:
-    return f"{n:,} {what}{'' if n == 1 else 's'}"
-
-
-def _rate(p: float | None, lo: float | None, hi: float | None, n: int) -> str:
-    """A rate with its 95% interval and n: ``50.0% [9.5–90.5] n=2``."""
-    if _missing(p):
-        return f"– n={n}"
-    ci = "" if _missing(lo) or _missing(hi) else f" [{100 * lo:.1f}–{100 * hi:.1f}]"  # type: ignore[operator]
-    return f"{_pct(p)}{ci} n={n}"
-
-
-def _est(
-    x: float | None, lo: float | None, hi: float | None, n: int | None, digits: int, unit: str = ""
-) -> str:
-    """A mean (or κ, AUC) with its 95% interval and n: ``0.65 [0.52–0.78] n=4``."""
-    if _missing(x):
-        return "–" if n is None else f"– n={n}"
-    ci = "" if _missing(lo) or _missing(hi) else f" [{_num(lo, digits)}–{_num(hi, digits)}]"
-    return f"{_num(x, digits)}{unit}{ci}" + ("" if n is None else f" n={n}")
-
-
-def _digits(values: list[float]) -> int:
-    """Decimals enough for the metric's scale (scores in [0, 1]: 2)."""
-    finite = [abs(v) for v in values if not _missing(v)]
-    return 2 if not finite or max(finite) < 10 else 0
-
-
-def print_scores(scores: Scores) -> None:
-    """The scores as narrow tables (each fits 80 columns): every rate, mean, rating and κ with
-    n and a 95% interval; "not enough to rank" / "n too small" where the data cannot say."""
+def _console() -> Console:
     from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
 
-    out = Console(
+    return Console(
         highlight=False,
         soft_wrap=False,
         force_terminal=None if sys.stdout.isatty() else False,
         width=int(os.environ.get("COLUMNS", "0")) or None,
     )
 
-    def t(s: object, limit: int = 40) -> Text:
-        # Catalog names, aliases, raters, tags and metric names come from users: shown as text.
-        return Text(one_line(str(s), limit))
 
-    def table(title: str, *columns: str) -> Table:
-        tab = Table(title=Text(title), title_justify="left")
-        for i, col in enumerate(columns):
-            left = i == 0 or col in ("model", "pair", "metric", "segment")
-            tab.add_column(col, justify="left" if left else "right", overflow="fold")
-        return tab
+def _t(s: object, limit: int = 40) -> Text:
+    from rich.text import Text
 
-    title = Text(f"scores — {one_line(scores.catalog or 'all catalogs', 80)}")
-    out.print(title)
-    if not scores.models:
-        out.print(Text("no responses or ratings for this catalog yet"))
-        return
-    rows = [*scores.models, *scores.groups]
+    # Catalog names, aliases, raters, tags and metric names come from users: shown as text.
+    return Text(one_line(str(s), limit))
 
-    def label(s: ModelScore) -> Text:
-        return t(s.model if s.group is None else f"{s.model} · {s.group}")
 
-    answers = table(
-        "answers and judgements", "model", "answers", "errors", "cancelled", "thumbs", "A/B votes"
+def _label(s: ModelScore) -> str:
+    return s.model if s.group is None else f"{s.model} · {s.group}"
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n:,} {what}{'' if n == 1 else 's'}"
+
+
+def _fit(out: Console, title: str, header: list[str], rows: list[list[Any]], **kw: Any) -> None:
+    from genaicompare.core.tables import print_fitted
+
+    cells = [[c if not isinstance(c, str) else _t(c, 60) for c in r] for r in rows]
+    print_fitted(out, title, header, cells, **kw)
+
+
+def section_headline(scores: Scores, out: Console) -> None:
+    """Per model, ranked: answers, thumbs, 👍 rate, Bradley–Terry rating, latency, cost."""
+    from genaicompare.scoring.results import headline
+
+    header, rows = headline(scores)
+    _fit(
+        out,
+        "per model, ranked (95% intervals; rated = the n of the 👍 rate)",
+        header,
+        rows,
+        corner="figure",
     )
-    for s in rows:
-        answers.add_row(
-            label(s),
-            str(s.responses),
-            str(s.errors),
-            str(s.cancelled),
-            str(s.rated),
-            str(s.votes) if s.group is None else "–",
-        )
-    out.print(answers)
-    thumbs = table("thumbs-up rate (95% Wilson interval)", "model", "thumbs up")
-    for s in rows:
-        thumbs.add_row(label(s), _rate(s.up_rate, s.up_lower, s.up_upper, s.rated))
-    out.print(thumbs)
-    metric_names = sorted({n for s in rows for n in s.metrics})
-    if metric_names:
-        mt = table("metric means (95% bootstrap interval)", "model", "metric", "mean")
-        for name in metric_names:
-            digits = _digits(
-                [float(s.metrics[name]["mean"] or 0) for s in rows if name in s.metrics]
+
+
+def section_metric_means(scores: Scores, out: Console) -> None:
+    """Metric means as metrics × models, the reference metrics first."""
+    from genaicompare.gate.reports import metric_text
+    from genaicompare.gate.run_diff import metric_order
+
+    models = scores.ranked()
+    names = metric_order({n for s in models for n in s.metrics})
+    if not names:
+        return
+    rows = []
+    for name in names:
+        row: list[Any] = [name]
+        for s in models:
+            m = s.metrics.get(name)
+            row.append(
+                "–"
+                if not m
+                else metric_text(name, m["mean"], m.get("lower"), m.get("upper"), int(m["n"] or 0))
             )
-            for s in rows:
-                m = s.metrics.get(name)
-                if m:
-                    mt.add_row(
-                        label(s),
-                        t(name),
-                        _est(m["mean"], m.get("lower"), m.get("upper"), int(m["n"] or 0), digits),
+        rows.append(row)
+    _fit(
+        out,
+        "metric means (95% bootstrap interval, n answers)",
+        ["metric", *(s.model for s in models)],
+        rows,
+        corner="figure",
+    )
+    if scores.groups:
+        group_rows = [
+            [
+                _label(g),
+                *(
+                    metric_text(
+                        n,
+                        g.metrics[n]["mean"],
+                        g.metrics[n].get("lower"),
+                        g.metrics[n].get("upper"),
+                        int(g.metrics[n]["n"] or 0),
                     )
-        out.print(mt)
-    speed = table("latency and cost", "model", "latency p50/p95", "TTFT p50/p95", "cost per answer")
-    for s in rows:
+                    if n in g.metrics
+                    else "–"
+                    for n in names
+                ),
+            ]
+            for g in scores.groups
+        ]
+        _fit(
+            out,
+            f"metric means by {scores.by}",
+            ["model · " + str(scores.by), *names],
+            group_rows,
+            corner="metric",
+        )
+
+
+def section_groups(scores: Scores, out: Console) -> None:
+    """``--by tag|task``: the thumbs-up rate within each group."""
+    if not scores.groups:
+        return
+    rows = [
+        [
+            _label(g),
+            str(g.responses),
+            str(g.rated),
+            rate_text(g.up_rate, g.up_lower, g.up_upper, g.rated) if g.rated else "no thumbs",
+        ]
+        for g in scores.groups
+    ]
+    _fit(
+        out,
+        f"by {scores.by} (95% Wilson interval)",
+        [f"model · {scores.by}", "answers", "rated", "👍 rate"],
+        rows,
+        corner="figure",
+    )
+
+
+def section_answers(scores: Scores, out: Console) -> None:
+    """What the figures are made of: answers, failures, judgements, timing spread, cost."""
+    from genaicompare.scoring.results import money
+
+    rows = []
+    for s in scores.ranked():
         known = s.responses - s.cost_unknown
-        cost = (
-            "unknown"
-            if s.cost_per_answer is None
-            else f"${s.cost_per_answer:.6f}"
-            + (
-                ""
-                if s.cost_per_answer_lower is None or s.cost_per_answer_upper is None
-                else f" [{s.cost_per_answer_lower:.6f}–{s.cost_per_answer_upper:.6f}]"
-            )
-            + f" n={known}"
+        cost = money(s.cost_per_answer)
+        if s.cost_per_answer_lower is not None and s.cost_per_answer_upper is not None:
+            cost += f" [{s.cost_per_answer_lower:.2g}–{s.cost_per_answer_upper:.2g}]"
+        if s.cost_per_answer is not None:
+            cost += f" n={known}"
+        rows.append(
+            [
+                s.model,
+                str(s.errors),
+                str(s.cancelled),
+                str(s.votes),
+                f"{_num(s.latency_p50)}/{_num(s.latency_p95)} ms",
+                f"{_num(s.ttft_p50)}/{_num(s.ttft_p95)} ms",
+                cost,
+                "unknown"
+                if s.cost_total is None
+                else f"${s.cost_total:.4f}"
+                + (f" (+{s.cost_unknown} unknown)" if s.cost_unknown else ""),
+            ]
         )
-        if s.cost_total is not None:
-            cost += f" (total ${s.cost_total:.4f})"
-        if s.cost_unknown:
-            cost += f" (+{s.cost_unknown} unknown)"
-        speed.add_row(
-            label(s),
-            f"{_num(s.latency_p50)}/{_num(s.latency_p95)} ms n={s.responses}",
-            f"{_num(s.ttft_p50)}/{_num(s.ttft_p95)} ms",
-            cost,
-        )
-    out.print(speed)
-
-    src = scores.battle_sources
-    bt_result = scores.bt
-    if bt_result is not None:
-        method = (
-            f"MAP, prior sd {bt_result.prior_sd:.0f}"
-            if bt_result.method == "map"
-            else "FastChat's exact fit"
-        )
-        bt = table(
-            f"Bradley–Terry ({method}; {bt_result.rounds} bootstrap rounds, seed "
-            f"{bt_result.seed}) from {_count(src['preferences'], 'A/B vote')} + "
-            f"{_count(src['thumbs'], 'same-prompt thumb pair')}",
-            "rank",
+    _fit(
+        out,
+        "answers, timing and cost",
+        [
             "model",
-            "rating",
-            "95% CI",
-            "battles",
-        )
-        for r in bt_result.rows():
-            bt.add_row(
-                "–" if r["rank"] is None else str(r["rank"]),
-                t(r["model"]),
-                f"{r['rating']:.0f}",
-                f"{r['lower']:.0f}–{r['upper']:.0f}",
-                str(r["battles"]) + ("" if r["enough_battles"] else " (too few)"),
-            )
-        out.print(bt)
-        if not bt_result.rankable:
-            out.print(Text(bt_result.status()))
-        sep = scores.separation
-        if sep:
-            top, second = one_line(sep["top"], 40), one_line(sep["second"], 40)
-            if sep["separated"]:
-                msg = f"{top} is ahead of {second}: their intervals do not overlap"
-            elif not sep["enough"]:
-                msg = ""  # the status line said it: no extrapolation from a handful of votes
-            elif sep["more_votes"] is None:
-                msg = "the top two are tied: no number of votes is expected to separate them"
-            else:
-                msg = (
-                    f"{top} and {second} are not separated yet: about {sep['more_votes']:,} more "
-                    "votes would tell them apart (if the gap holds)"
-                )
-            if msg:
-                out.print(Text(msg))
-    else:
-        out.print(Text("no battles yet: rate two answers to one prompt (A/B or thumbs)"))
+            "errors",
+            "cancelled",
+            "A/B votes",
+            "latency p50/p95",
+            "TTFT p50/p95",
+            "cost/answer (95% CI)",
+            "cost total",
+        ],
+        rows,
+        corner="figure",
+    )
 
+
+def section_leaderboard(scores: Scores, out: Console) -> None:
+    """The Bradley–Terry fit: how it was made, each rating's interval and battles, separation."""
+    from rich.text import Text
+
+    bt_result = scores.bt
+    src = scores.battle_sources
+    if bt_result is None:
+        out.print(Text("no battles yet: rate two answers to one prompt (A/B or thumbs)"))
+        return
+    method = (
+        f"MAP, prior sd {bt_result.prior_sd:.0f}"
+        if bt_result.method == "map"
+        else "FastChat's exact fit"
+    )
+    out.print(
+        Text(
+            f"Bradley–Terry ({method}; {bt_result.rounds} bootstrap rounds, seed {bt_result.seed}) "
+            f"from {_count(src['preferences'], 'A/B vote')} + "
+            f"{_count(src['thumbs'], 'same-prompt thumb pair')}; {bt_result.status()}"
+        )
+    )
+    sep = scores.separation
+    if sep:
+        top, second = one_line(sep["top"], 40), one_line(sep["second"], 40)
+        if sep["separated"]:
+            msg = f"{top} is ahead of {second}: their intervals do not overlap"
+        elif not sep["enough"]:
+            msg = ""  # the status said it: no extrapolation from a handful of votes
+        elif sep["more_votes"] is None:
+            msg = "the top two are tied: no number of votes is expected to separate them"
+        else:
+            msg = (
+                f"{top} and {second} are not separated yet: about {sep['more_votes']:,} more "
+                "votes would tell them apart (if the gap holds)"
+            )
+        if msg:
+            out.print(Text(msg))
+
+
+def section_head_to_head(scores: Scores, out: Console) -> None:
     names = scores.pairwise["models"]
     wins, ties = scores.pairwise["wins"], scores.pairwise["ties"]
     pairs = [
@@ -266,127 +303,191 @@ def print_scores(scores: Scores) -> None:
         for j in range(i + 1, len(names))
         if wins[i][j] or wins[j][i] or ties[i][j]
     ]
-    if pairs:
-        mat = table(
-            "head to head (one battle per judgement)",
-            "pair",
-            "first won",
-            "ties",
-            "second won",
-            "battles",
+    if not pairs:
+        return
+    rows = []
+    for i, j in pairs:
+        n = wins[i][j] + wins[j][i] + ties[i][j]
+        rows.append(
+            [f"{names[i]} vs {names[j]}", f"{wins[i][j]} · {ties[i][j]} · {wins[j][i]}", str(n)]
         )
-        for i, j in pairs:
-            n = wins[i][j] + wins[j][i] + ties[i][j]
-            mat.add_row(
-                t(f"{names[i]} vs {names[j]}", 50),
-                str(wins[i][j]),
-                str(ties[i][j]),
-                str(wins[j][i]),
-                str(n),
-            )
-        out.print(mat)
+    _fit(
+        out,
+        "head to head (one battle per judgement: first won · tied · second won)",
+        ["pair", "won · tied · won", "battles"],
+        rows,
+        transposable=False,
+    )
 
-    if scores.kappa:
-        kt = table(
-            "agreement between raters (Cohen's κ on shared items, 95% interval)",
-            "raters",
-            "agree",
-            "κ",
-        )
-        for k in scores.kappa[:30]:
-            if not k.get("enough", True):
-                agree = kappa = f"{TOO_SMALL} (n={k['shared']})"
-            else:
-                agree = _rate(
-                    k["agreement"], k.get("agreement_lower"), k.get("agreement_upper"), k["shared"]
-                )
-                kappa = _est(k["kappa"], k.get("kappa_lower"), k.get("kappa_upper"), k["shared"], 2)
-            kt.add_row(t(f"{k['rater_a']} · {k['rater_b']}"), agree, kappa)
-        out.print(kt)
-    if scores.metric_agreement:
-        at = table(
-            "which metric tracks your thumbs (95% intervals)",
-            "metric",
-            "answers",
-            "agreement / κ or AUC",
-        )
-        for a in scores.metric_agreement:
-            n = f"{a['n']} ({a['n_up']} up, {a['n_down']} down)"
-            if not a.get("enough", True):
-                finding = TOO_SMALL
-            elif a["kind"] == "pass/fail":
-                finding = (
-                    f"agree {_rate(a.get('agreement'), a.get('agreement_lower'), a.get('agreement_upper'), a['n'])}; "
-                    f"κ {_est(a.get('kappa'), a.get('kappa_lower'), a.get('kappa_upper'), None, 2)}"
-                )
-            else:
-                finding = "AUC " + _est(
-                    a.get("auc"), a.get("auc_lower"), a.get("auc_upper"), None, 2
-                )
-            at.add_row(t(a["metric"]), n, finding)
-        out.print(at)
+
+def section_rater_agreement(scores: Scores, out: Console) -> None:
+    if not scores.kappa:
+        return
+    rows = []
+    for k in scores.kappa[:30]:
+        if not k.get("enough", True):
+            agree = kappa = f"{TOO_SMALL} (n={k['shared']})"
+        else:
+            agree = rate_text(
+                k["agreement"], k.get("agreement_lower"), k.get("agreement_upper"), k["shared"]
+            )
+            kappa = estimate_text(
+                k["kappa"], k.get("kappa_lower"), k.get("kappa_upper"), k["shared"], digits=2
+            )
+        rows.append([f"{k['rater_a']} · {k['rater_b']}", agree, kappa])
+    _fit(
+        out,
+        "agreement between raters (Cohen's κ on shared items, 95% interval)",
+        ["raters", "agree", "κ"],
+        rows,
+        transposable=False,
+    )
+
+
+def section_metric_agreement(scores: Scores, out: Console) -> None:
+    if not scores.metric_agreement:
+        return
+    rows = []
+    for a in scores.metric_agreement:
+        n = f"{a['n']} ({a['n_up']} up, {a['n_down']} down)"
+        if not a.get("enough", True):
+            finding = TOO_SMALL
+        elif a["kind"] == "pass/fail":
+            agree = rate_text(
+                a.get("agreement"), a.get("agreement_lower"), a.get("agreement_upper"), a["n"]
+            )
+            kappa = estimate_text(
+                a.get("kappa"), a.get("kappa_lower"), a.get("kappa_upper"), None, digits=2
+            )
+            finding = f"agree {agree}; κ {kappa}"
+        else:
+            finding = "AUC " + estimate_text(
+                a.get("auc"), a.get("auc_lower"), a.get("auc_upper"), None, digits=2
+            )
+        rows.append([a["metric"], n, finding])
+    _fit(
+        out,
+        "which metric tracks your thumbs (95% intervals)",
+        ["metric", "answers", "agreement / κ or AUC"],
+        rows,
+        transposable=False,
+    )
+
+
+def section_fairness(scores: Scores, out: Console) -> None:
+    from rich.text import Text
+
     fair = scores.fairness
-    if fair["segments"]:
-        ft = table(
-            "fairness across segments (thumbs-up rate, 95% Wilson)", "model", "segment", "thumbs up"
-        )
-        gaps = []
-        for m in fair["models"]:
-            for e in m["segments"]:
-                ft.add_row(
-                    t(m["model"]),
-                    t(e["segment"], 30),
-                    _rate(e["up_rate"], e["up_lower"], e["up_upper"], e["rated"]),
-                )
-            gap = m["largest_gap"]
-            if gap:
+    if not fair["segments"]:
+        return
+    rows, gaps = [], []
+    for m in fair["models"]:
+        for e in m["segments"]:
+            rows.append(
+                [
+                    m["model"],
+                    one_line(e["segment"], 30),
+                    rate_text(e["up_rate"], e["up_lower"], e["up_upper"], e["rated"]),
+                ]
+            )
+        gap = m["largest_gap"]
+        if gap:
+            n = {e["segment"]: e["rated"] for e in m["segments"]}
+            n_high, n_low = n.get(gap["high"], 0), n.get(gap["low"], 0)
+            head = (
+                f"{one_line(m['model'], 30)}: {one_line(gap['high'], 20)} − "
+                f"{one_line(gap['low'], 20)}"
+            )
+            if min(n_high, n_low) < MIN_N:
+                gaps.append(f"{head}: {TOO_SMALL} (n={n_high} vs {n_low})")
+            else:
                 gaps.append(
-                    f"{one_line(m['model'], 30)}: {one_line(gap['high'], 20)} − "
-                    f"{one_line(gap['low'], 20)} = {_pct(gap['gap'])} "
-                    f"[{_pct(gap['lower'])}, {_pct(gap['upper'])}]"
+                    f"{head} = {pct(gap['gap'])} [{pct(gap['lower'])}, {pct(gap['upper'])}] "
+                    f"n={n_high} vs {n_low}"
                     + (" (the interval excludes 0)" if gap["significant"] else " (could be 0)")
                 )
-        out.print(ft)
-        for line in gaps:
-            out.print(Text("largest gap · " + line))
-    for key, heading, what in (
-        ("per_run", "per run", "run_id"),
-        ("per_day", "per day", "day"),
-    ):
+    _fit(
+        out,
+        "fairness across segments (thumbs-up rate, 95% Wilson)",
+        ["model", "segment", "thumbs up"],
+        rows,
+        transposable=False,
+    )
+    for line in gaps:
+        out.print(Text("largest gap · " + line))
+
+
+def section_trends(scores: Scores, out: Console) -> None:
+    for key, heading, what in (("per_run", "per run", "run_id"), ("per_day", "per day", "day")):
         entries = scores.trends[key]
         if not entries:
             continue
-        tt = table(
-            f"{heading} (95% intervals)",
-            heading.split()[1],
-            "answers",
-            "thumbs up",
-            "mean length",
-            "latency ms",
-            "flags",
-        )
+        rows = []
         for r in entries[-30:]:
-            tt.add_row(
-                t(r[what]),
-                str(r.get("responses", 0)),
-                _rate(r["up_rate"], r["up_lower"], r["up_upper"], r["rated"]),
-                _est(
-                    r.get("mean_length"),
-                    r.get("mean_length_lower"),
-                    r.get("mean_length_upper"),
-                    r.get("mean_length_n"),
-                    0,
-                ),
-                _est(
-                    r.get("mean_latency_ms"),
-                    r.get("mean_latency_ms_lower"),
-                    r.get("mean_latency_ms_upper"),
-                    r.get("mean_latency_ms_n"),
-                    0,
-                ),
-                str(r.get("safety_flags", 0)),
+            rows.append(
+                [
+                    str(r[what]),
+                    str(r.get("responses", 0)),
+                    rate_text(r["up_rate"], r["up_lower"], r["up_upper"], r["rated"]),
+                    estimate_text(
+                        r.get("mean_length"),
+                        r.get("mean_length_lower"),
+                        r.get("mean_length_upper"),
+                        r.get("mean_length_n"),
+                        digits=0,
+                    ),
+                    estimate_text(
+                        r.get("mean_latency_ms"),
+                        r.get("mean_latency_ms_lower"),
+                        r.get("mean_latency_ms_upper"),
+                        r.get("mean_latency_ms_n"),
+                        digits=0,
+                    ),
+                    str(r.get("safety_flags", 0)),
+                ]
             )
-        out.print(tt)
+        _fit(
+            out,
+            f"{heading} (95% intervals)",
+            [heading.split()[1], "answers", "thumbs up", "mean length", "latency ms", "flags"],
+            rows,
+            corner="figure",
+        )
+
+
+SECTIONS: list[Callable[[Scores, Console], None]] = [
+    section_headline,
+    section_metric_means,
+    section_groups,
+    section_answers,
+    section_leaderboard,
+    section_head_to_head,
+    section_rater_agreement,
+    section_metric_agreement,
+    section_fairness,
+    section_trends,
+]
+"""``scores``' sections in order: each prints one part (a table or a few lines) or nothing.
+A new section is a function of (scores, console) added here."""
+
+
+def _num(x: float | None, digits: int = 0) -> str:
+    return number(x, digits)
+
+
+def print_scores(scores: Scores, out: Console | None = None) -> None:
+    """The scores as tables that fit the terminal (:func:`~genaicompare.core.tables.print_fitted`):
+    every rate, mean, rating and κ with n and a 95% interval; "not enough votes" / "n too small"
+    where the data cannot say."""
+    from rich.text import Text
+
+    out = out or _console()
+    out.print(Text(f"scores — {one_line(scores.catalog or 'all catalogs', 80)}"))
+    if not scores.models:
+        out.print(Text("no responses or ratings for this catalog yet"))
+        return
+    for section in SECTIONS:
+        section(scores, out)
 
 
 def extras_json(extras: dict[str, Any]) -> dict[str, Any]:
@@ -400,31 +501,25 @@ def extras_json(extras: dict[str, Any]) -> dict[str, Any]:
 
 def _ci(e: dict[str, Any] | None, digits: int = 2, key: str = "value") -> str:
     """``0.41 [0.12–0.66]`` from a dict with the value and its interval ("–" when missing)."""
-    if not e or _missing(e.get(key)):
+    if not e or missing(e.get(key)):
         return "–"
-    return _est(e[key], e.get("lower"), e.get("upper"), None, digits)
+    return estimate_text(e[key], e.get("lower"), e.get("upper"), None, digits=digits)
 
 
 def _share(e: dict[str, Any], n_word: str = "n") -> str:
     """A share with its interval and n, or "n too small" below its minimum."""
     if not e.get("enough", True):
         return f"{TOO_SMALL} ({n_word}={e['n']})"
-    return _rate(e.get("rate"), e.get("lower"), e.get("upper"), e["n"])
+    return rate_text(e.get("rate"), e.get("lower"), e.get("upper"), e["n"])
 
 
 def print_extras(extras: dict[str, Any]) -> None:
     """The style-controlled leaderboard, the judge's report card and agreement between people,
     each figure with n and a 95% interval (or "n too small")."""
-    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
-    out = Console(
-        highlight=False,
-        soft_wrap=False,
-        force_terminal=None if sys.stdout.isatty() else False,
-        width=int(os.environ.get("COLUMNS", "0")) or None,
-    )
+    out = _console()
 
     def t(s: object, limit: int = 40) -> Text:
         return Text(one_line(str(s), limit))
@@ -492,14 +587,14 @@ def print_extras(extras: dict[str, Any]) -> None:
             Text("κ with human A/B votes"),
             f"{TOO_SMALL} (n={ha['n']})"
             if not ha["enough"]
-            else _est(ha["kappa"], ha["lower"], ha["upper"], ha["n"], 2),
+            else estimate_text(ha["kappa"], ha["lower"], ha["upper"], ha["n"], digits=2),
         )
         for tag in card["human_agreement_by_tag"][:20]:
             jt.add_row(
                 t(f"  κ · tag {tag['tag']}"),
                 f"{TOO_SMALL} (n={tag['n']})"
                 if not tag["enough"]
-                else _est(tag["kappa"], tag["lower"], tag["upper"], tag["n"], 2),
+                else estimate_text(tag["kappa"], tag["lower"], tag["upper"], tag["n"], digits=2),
             )
         out.print(jt)
 

@@ -58,22 +58,142 @@ def ci_safe(text: str) -> str:
     return _inert_lines(for_display(redact_secrets(text)))
 
 
+def metric_text(
+    name: str,
+    value: float | None,
+    lower: float | None = None,
+    upper: float | None = None,
+    n: int | None = None,
+    *,
+    signed: bool = False,
+) -> str:
+    """THE way a metric's value is written (``scores``, ``diff``, the TUI's diff screen): its
+    decimals follow its size, with the 95% interval and n when given, "n too small" below
+    :data:`~genaicompare.core.figures.MIN_N`. ``name`` is for the metric's own unit and scale
+    (metrics.display, when it exists)."""
+    from genaicompare.core.figures import estimate_text, missing, number
+
+    if lower is None and upper is None and n is None:
+        if missing(value):
+            return "–"
+        text = number(value, _metric_digits(value))
+        if signed and value is not None and value > 0:
+            text = "+" + text
+        return text.replace("-", "−")
+    return estimate_text(value, lower, upper, n, digits=_metric_digits(value))
+
+
+def _metric_digits(value: float | None) -> int:
+    from genaicompare.core.figures import digits_for, missing
+
+    if not missing(value) and value != 0 and abs(value) < 0.01:  # type: ignore[arg-type]
+        return 4
+    return digits_for(value)
+
+
+FIGURE_LABELS = {
+    "assert_pass_rate": "assertions pass",
+    "pass_at_k": "pass@k",
+    "pass_hat_k": "pass^k",
+    "consistency": "consistency",
+    "baseline_similarity": "similarity to baseline",
+    "thumbs_up_rate": "👍 rate",
+}
+"""The per-model figures of a run's verdict, in the order they are shown."""
+RATES = frozenset({"assert_pass_rate", "thumbs_up_rate"})
+
+
+def _mean_ci(values: list[float]) -> tuple[float, float]:
+    from genaicompare.gate.paired import paired_bootstrap
+
+    # The bootstrap of a mean is the paired bootstrap of its differences from zero.
+    return paired_bootstrap([0.0] * len(values), values)
+
+
+def _rate_figure(k: int, n: int) -> dict[str, Any]:
+    from genaicompare.core.figures import MIN_N
+    from genaicompare.gate.paired import wilson
+
+    lo, hi = wilson(k, n)
+    return {"value": k / n, "n": n, "lower": lo, "upper": hi, "enough": n >= MIN_N}
+
+
+def _mean_figure(values: list[float]) -> dict[str, Any]:
+    from genaicompare.core.figures import MIN_N
+
+    lo, hi = _mean_ci(values)
+    one = len(values) < 2
+    return {
+        "value": sum(values) / len(values),
+        "n": len(values),
+        "lower": None if one else lo,
+        "upper": None if one else hi,
+        "enough": len(values) >= MIN_N,
+    }
+
+
+def model_figures(stats: dict[str, ModelStats], cases: list[Case]) -> dict[str, dict[str, Any]]:
+    """Every per-model figure of a verdict with its n and 95% interval: the assertion pass rate
+    and the thumbs-up rate (Wilson), pass@k, pass^k, consistency and similarity to the baseline
+    (means over prompts, bootstrap). ``enough`` is False below
+    :data:`~genaicompare.core.figures.MIN_N` (shown "n too small")."""
+    out: dict[str, dict[str, Any]] = {}
+    for alias, s in stats.items():
+        mine = [c for c in cases if c.model_alias == alias and not c.errored]
+        figs: dict[str, Any] = {}
+        rate, mean = _rate_figure, _mean_figure
+        if s.asserted_cases:
+            figs["assert_pass_rate"] = rate(s.asserted_cases - s.failed_cases, s.asserted_cases)
+            if any(len(c.samples) > 1 for c in mine):
+                for name in ("pass_at_k", "pass_hat_k"):
+                    values = [getattr(c, name) for c in mine if c.has_assertions]
+                    if values := [float(v) for v in values if v is not None]:
+                        figs[name] = mean(values)
+        for name in ("consistency", "baseline_similarity"):
+            values = [float(v) for c in mine if (v := getattr(c, name)) is not None]
+            if values:
+                figs[name] = mean(values)
+        if s.thumbs_rated and s.thumbs_up_rate is not None:
+            k = round(s.thumbs_up_rate * s.thumbs_rated)
+            figs["thumbs_up_rate"] = rate(k, s.thumbs_rated)
+        out[alias] = figs
+    return out
+
+
+def figure_text(name: str, f: dict[str, Any]) -> str:
+    """One verdict figure for people: ``66.7% [30.0–90.3] n=6``, or ``n too small (n=3)``."""
+    from genaicompare.core.figures import estimate_text, rate_text
+
+    if name in RATES:
+        return rate_text(f["value"], f["lower"], f["upper"], f["n"])
+    return estimate_text(
+        f["value"], f["lower"], f["upper"], f["n"], digits=3 if f["value"] < 1 else 2
+    )
+
+
 def print_verdict(v: Verdict, out: Console) -> None:
-    """The verdict on a rich console: per-model figures, rules, the first failing cases, notes."""
+    """The verdict on a rich console: per-model figures (n and 95% interval each), rules, the
+    first failing cases, notes."""
     from rich.text import Text
 
-    for s in v.stats.values():
-        bits = []
-        if s.asserted_cases:
-            bits.append(f"assertions {s.asserted_cases - s.failed_cases}/{s.asserted_cases} pass")
-        if s.pass_at_k is not None and any(len(c.samples) > 1 for c in v.cases):
-            bits.append(f"pass@k {s.pass_at_k:.2f} pass^k {s.pass_hat_k:.2f}")
-        if s.consistency is not None:
-            bits.append(f"consistency {s.consistency:.3f}")
-        if s.baseline_similarity is not None:
-            bits.append(f"similarity to {s.baseline} {s.baseline_similarity:.3f}")
-        if bits:
-            out.print(Text(ci_safe(f"{one_line(s.alias, 40)}: " + ", ".join(bits))))
+    from genaicompare.core.tables import print_fitted
+
+    figures = model_figures(v.stats, v.cases)
+    names = [n for n in FIGURE_LABELS if any(n in f for f in figures.values())]
+    if names:
+        header = ["model", *(FIGURE_LABELS[n] for n in names)]
+        rows = [
+            [
+                Text(ci_safe(one_line(alias, 40))),
+                *(Text(figure_text(n, figs[n]) if n in figs else "–") for n in names),
+            ]
+            for alias, figs in figures.items()
+        ]
+        baselines = {s.baseline for s in v.stats.values() if s.baseline}
+        title = "per model (95% intervals: Wilson for rates, bootstrap for means)"
+        if baselines:
+            title += " · baseline " + ", ".join(sorted(one_line(b, 40) for b in baselines))
+        print_fitted(out, ci_safe(title), header, rows, corner="figure")
     if v.similarity_method:
         out.print(Text(f"similarity: {v.similarity_method}"))
     print_paired(v.paired_list, out)
@@ -132,7 +252,13 @@ def fp(p: float | None) -> str:
 
 
 def paired_row(f: PairedFigure) -> list[str]:
+    """One compared figure's cells; under :data:`~genaicompare.core.figures.MIN_N` pairs its
+    difference is "n too small" (no Δ, interval or p read as a finding)."""
+    from genaicompare.core.figures import MIN_N, TOO_SMALL
+
     ci = "–" if f.ci is None else f"[{fnum(f.ci[0])}, {fnum(f.ci[1])}]"
+    if f.n < MIN_N:
+        return [f.figure, f.test, str(f.n), fnum(f.baseline), fnum(f.candidate), TOO_SMALL]
     return [
         f.figure,
         f.test,
@@ -146,26 +272,48 @@ def paired_row(f: PairedFigure) -> list[str]:
     ]
 
 
+def by_importance(figures: list[PairedFigure]) -> list[PairedFigure]:
+    """Paired figures as people read them: assertions, similarity, thumbs and the judge first,
+    then metric means by importance (reference metrics first), latency and cost last."""
+    from genaicompare.gate.run_diff import metric_order
+
+    means = metric_order(f.figure[5:] for f in figures if f.figure.startswith("mean:"))
+    rank = {name: i for i, name in enumerate(means)}
+
+    def key(item: tuple[int, PairedFigure]) -> tuple[int, int]:
+        i, f = item
+        if f.figure.startswith("mean:"):
+            return (1, rank[f.figure[5:]])
+        return (2 if f.figure in ("latency_ms", "ttft_ms", "cost_usd") else 0, i)
+
+    return [f for _i, f in sorted(enumerate(figures), key=key)]
+
+
+def _padded(cells: list[Any]) -> list[Any]:
+    from rich.text import Text
+
+    return cells + [Text("–")] * (len(PAIRED_HEAD) - len(cells))
+
+
 def print_paired(figures: list[PairedFigure], out: Console) -> None:
     """One table per candidate: every compared figure with n, both sides, Δ, CI, p and MDE."""
     if not figures:
         return
-    from rich.table import Table
     from rich.text import Text
 
+    from genaicompare.core.tables import print_fitted
+
     by_model: dict[tuple[str, str], list[PairedFigure]] = {}
-    for f in figures:
+    for f in by_importance(figures):
         by_model.setdefault((f.model, f.against), []).append(f)
     for (model, against), mine in by_model.items():
-        table = Table(
-            title=Text(ci_safe(f"paired: {one_line(model, 40)} vs {one_line(against, 40)}")),
-            title_justify="left",
+        print_fitted(
+            out,
+            ci_safe(f"paired: {one_line(model, 40)} vs {one_line(against, 40)}"),
+            list(PAIRED_HEAD),
+            [_padded([Text(ci_safe(one_line(c, 60))) for c in paired_row(f)]) for f in mine],
+            corner="figure",
         )
-        for col in PAIRED_HEAD:
-            table.add_column(col, justify="left" if col in ("figure", "test") else "right")
-        for f in mine:
-            table.add_row(*(Text(ci_safe(one_line(c, 60))) for c in paired_row(f)))
-        out.print(table)
     out.print(Text(PAIRED_NOTE, style="dim"))
 
 
@@ -176,16 +324,20 @@ def paired_markdown(figures: list[PairedFigure]) -> list[str]:
     head = ["model", "vs", *PAIRED_HEAD]
     lines.append("| " + " | ".join(head) + " |")
     lines.append("|" + "|".join("---" for _ in head) + "|")
-    for f in figures:
+    for f in by_importance(figures):
         cells = [md_text(f.model, 60), md_text(f.against, 60)]
         cells += [md_text(c, 80) for c in paired_row(f)]
+        cells += ["–"] * (len(head) - len(cells))
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", md_text(PAIRED_NOTE, 400), ""]
     return lines
 
 
 def paired_json(figures: list[PairedFigure]) -> list[dict[str, Any]]:
-    return [f.as_dict() for f in figures]
+    from genaicompare.core.figures import MIN_N
+
+    # ``enough``: False below MIN_N pairs, where the reports say "n too small".
+    return [{**f.as_dict(), "enough": f.n >= MIN_N} for f in figures]
 
 
 # -------------------------------------------------------------------------------- JUnit
@@ -201,6 +353,7 @@ def junit_xml(
     cases: list[Case],
     rule_results: list[RuleResult] | None = None,
     paired: list[PairedFigure] | None = None,
+    stats: dict[str, ModelStats] | None = None,
 ) -> str:
     """One ``<testsuite>`` per model, one ``<testcase>`` per prompt × model.
 
@@ -208,9 +361,11 @@ def junit_xml(
     ``<failure>``; the answer itself goes to ``<system-out>``. Triggered ``--fail-on`` rules
     become test cases of a ``regression-rules`` suite so CI dashboards show them. A candidate's
     paired figures are ``<properties>`` of its suite: ``paired.FIGURE.{test,n,baseline,
-    candidate,delta,ci_low,ci_high,p_value,mde}``.
+    candidate,delta,ci_low,ci_high,p_value,mde}``; its figures (:func:`model_figures`)
+    ``figure.NAME.{value,n,lower,upper,enough}``.
     """
     root = ET.Element("testsuites", name=xml_text(suite_name, 200))
+    figures = model_figures(stats if stats is not None else _stats_of(cases), cases)
     by_model: dict[str, list[Case]] = {}
     for case in cases:
         by_model.setdefault(case.model_alias, []).append(case)
@@ -218,8 +373,18 @@ def junit_xml(
     for alias, mine in by_model.items():
         suite = ET.SubElement(root, "testsuite", name=xml_text(f"{suite_name}.{alias}", 300))
         mine_paired = [f for f in paired or [] if f.model == alias]
-        if mine_paired:
+        figs = figures.get(alias, {})
+        if mine_paired or figs:
             props = ET.SubElement(suite, "properties")
+            for name, fig in figs.items():
+                for key in ("value", "n", "lower", "upper", "enough"):
+                    value = fig[key]
+                    ET.SubElement(
+                        props,
+                        "property",
+                        name=xml_text(f"figure.{name}.{key}", 300),
+                        value="" if value is None else str(value),
+                    )
             for f in mine_paired:
                 d = f.as_dict()
                 ci = d["ci"] or [None, None]
@@ -234,6 +399,7 @@ def junit_xml(
                     "ci_high": ci[1],
                     "p_value": d["p_value"],
                     "mde": d["mde"],
+                    "enough": d["n"] >= _min_n(),
                 }
                 for key, value in fields.items():
                     ET.SubElement(
@@ -317,6 +483,12 @@ def junit_xml(
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
+def _stats_of(cases: list[Case]) -> dict[str, ModelStats]:
+    from genaicompare.gate.cases import model_stats
+
+    return model_stats(cases)
+
+
 def _case_output(case: Case) -> str:
     if len(case.samples) == 1:
         s = case.samples[0]
@@ -366,6 +538,8 @@ def markdown(
     judge: dict[str, Any] | None = None,
     paired: list[PairedFigure] | None = None,
 ) -> str:
+    from genaicompare.core.figures import estimate_text, rate_text
+
     icon = {
         "pass": "✅",
         "regression": "❌",
@@ -382,51 +556,68 @@ def markdown(
         )
         lines.append("")
     has_base = any(s.baseline for s in stats.values())
-    head = ["model", "cases", "errors", "assertions pass", "pass@k", "pass^k", "consistency"]
+    figures = model_figures(stats, cases)
+    shown = [
+        n
+        for n in FIGURE_LABELS
+        if any(n in f for f in figures.values()) and (has_base or n != "baseline_similarity")
+    ]
+    head = ["model", "cases", "errors", *(FIGURE_LABELS[n] for n in shown)]
     if has_base:
-        head += ["baseline", "similarity", "thumbs-up", "cost Δ", "p95 latency Δ"]
+        head += ["baseline", "baseline 👍 rate", "cost Δ", "p95 latency Δ"]
     lines.append("| " + " | ".join(head) + " |")
     lines.append("|" + "|".join("---" for _ in head) + "|")
     for s in stats.values():
-        row = [
-            md_text(s.alias, 60),
-            str(s.cases),
-            str(s.errors),
-            f"{_pct(s.assert_pass_rate)} ({s.asserted_cases - s.failed_cases}/{s.asserted_cases})"
-            if s.asserted_cases
-            else "–",
-            _pct(s.pass_at_k),
-            _pct(s.pass_hat_k),
-            _num(s.consistency),
-        ]
+        figs = figures.get(s.alias, {})
+        row = [md_text(s.alias, 60), str(s.cases), str(s.errors)]
+        for n in shown:
+            cell = figure_text(n, figs[n]) if n in figs else "–"
+            if n == "assert_pass_rate" and n in figs:
+                cell += f" ({s.asserted_cases - s.failed_cases}/{s.asserted_cases})"
+            row.append(md_text(cell, 80))
         if has_base:
-            thumbs = (
-                f"{_pct(s.thumbs_up_rate)} vs {_pct(s.baseline_thumbs_up_rate)}"
-                if s.thumbs_up_rate is not None or s.baseline_thumbs_up_rate is not None
-                else "–"
-            )
             row += [
                 md_text(s.baseline or "–", 60),
-                _num(s.baseline_similarity),
-                thumbs,
+                _pct(s.baseline_thumbs_up_rate),
                 _num(s.value("cost_increase"), 1, "%"),
                 _num(s.value("p95_latency_increase"), 1, "%"),
             ]
         lines.append("| " + " | ".join(row) + " |")
     lines.append("")
+    lines.append(
+        "Rates with a 95% Wilson interval, means over prompts with a 95% bootstrap interval, "
+        'n = prompts (or thumbs); "n too small" below '
+        f"{_min_n()} — not a finding."
+    )
+    lines.append("")
     if judge:
         lines.append(f"**LLM judge** {md_text(judge['model'], 80)} ({md_text(judge['mode'])})")
         lines.append("")
         lines.append(
-            "| model | mean score (1-10) | pairwise won/lost/tied | groundedness | errors |"
+            "| model | mean score (1-10) | pairwise won/lost/tied | win rate | groundedness "
+            "| errors |"
         )
-        lines.append("|---|---|---|---|---|")
+        lines.append("|---|---|---|---|---|---|")
         for alias, d in judge["models"].items():
+            score = estimate_text(
+                d["mean_score"], d.get("mean_score_lower"), d.get("mean_score_upper"), d["scored"]
+            )
+            win = rate_text(
+                d.get("win_rate"),
+                d.get("win_rate_lower"),
+                d.get("win_rate_upper"),
+                d.get("win_rate_n", 0),
+            )
+            grounded = estimate_text(
+                d["mean_groundedness"],
+                d.get("mean_groundedness_lower"),
+                d.get("mean_groundedness_upper"),
+                d.get("groundedness_n"),
+            )
             lines.append(
-                f"| {md_text(alias, 60)} | "
-                + (f"{_num(d['mean_score'], 2)} (n={d['scored']})" if d["scored"] else "–")
-                + f" | {d['wins']}/{d['losses']}/{d['ties']} | {_num(d['mean_groundedness'], 2)}"
-                f" | {d['errors']} |"
+                f"| {md_text(alias, 60)} | {md_text(score if d['scored'] else '–')} | "
+                f"{d['wins']}/{d['losses']}/{d['ties']} | {md_text(win)} | "
+                f"{md_text(grounded)} | {d['errors']} |"
             )
         lines.append("")
     lines += paired_markdown(paired or [])
@@ -481,6 +672,12 @@ def _clean_number(x: Any) -> Any:
     return x
 
 
+def _min_n() -> int:
+    from genaicompare.core.figures import MIN_N
+
+    return MIN_N
+
+
 def regression_json(
     verdict: str,
     exit_code: int,
@@ -496,6 +693,11 @@ def regression_json(
         "similarity_method": similarity_method,
         "models": {
             alias: {k: _clean_number(v) for k, v in vars(s).items()} for alias, s in stats.items()
+        },
+        # Each figure with its n, 95% interval and whether n is enough to read it as a finding.
+        "figures": {
+            alias: {name: {k: _clean_number(x) for k, x in f.items()} for name, f in figs.items()}
+            for alias, figs in model_figures(stats, cases).items()
         },
         "rules": [
             {
@@ -570,11 +772,13 @@ def diff_json(
     paired: list[PairedFigure] | None = None,
 ) -> dict[str, Any]:
     """``diff --json``: the two runs, the similarity method, the paired figures of each model of
-    run B against the same model in run A, and every row with both answers."""
+    run B against the same model in run A, and every row with both answers, its assertion
+    outcomes and transition, and its metric changes by importance (worse / better / neutral)."""
     return {
         "run_a": run_a,
         "run_b": run_b,
         "similarity_method": method,
+        "changed": sum(1 for r in rows if r.changed),
         "paired": paired_json(paired or []),
         "rows": [
             {
@@ -584,6 +788,13 @@ def diff_json(
                 "thumbs_up_before": r.thumbs_up_before,
                 "similarity": r.similarity,
                 "metric_drops": r.metric_drops,
+                "assertions_a": _outcome(r.passed_a),
+                "assertions_b": _outcome(r.passed_b),
+                "transition": r.transition,
+                "metric_changes": [
+                    {"metric": n, "a": va, "b": vb, "change": verdict or "neutral"}
+                    for n, va, vb, verdict in r.changes()
+                ],
                 "metrics_a": r.metrics_a,
                 "metrics_b": r.metrics_b,
                 "state_a": r.state_a,
@@ -594,6 +805,10 @@ def diff_json(
             for r in rows
         ],
     }
+
+
+def _outcome(passed: bool | None) -> str | None:
+    return None if passed is None else ("pass" if passed else "fail")
 
 
 def dumps(obj: Any) -> str:

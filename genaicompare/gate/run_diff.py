@@ -37,16 +37,44 @@ class DiffRow:
     """metric → value in A, for metrics stored for both answers (the TUI shows every delta)."""
     metrics_b: dict[str, float] = field(default_factory=dict)
     """metric → value in B, same names as ``metrics_a``."""
+    passed_a: bool | None = None
+    """Whether the answer in A passed its prompt's assertions (run B's catalog); None: the
+    prompt has none, or there was no answer."""
+    passed_b: bool | None = None
 
     @property
     def largest_drop(self) -> float:
         return max(self.metric_drops.values(), default=0.0)
 
+    @property
+    def transition(self) -> str | None:
+        """``PASS→FAIL`` or ``FAIL→PASS`` when the assertions' outcome flipped, else None."""
+        if self.passed_a is None or self.passed_b is None or self.passed_a == self.passed_b:
+            return None
+        return "PASS→FAIL" if self.passed_a else "FAIL→PASS"
+
+    def changes(self) -> list[tuple[str, float, float, str]]:
+        """Every metric stored on both sides, by importance (:func:`metric_order`):
+        (name, value in A, value in B, "worse" / "better" / "" for a neutral or unmoved one)."""
+        out = []
+        for name in metric_order(set(self.metrics_a) & set(self.metrics_b)):
+            va, vb = self.metrics_a[name], self.metrics_b[name]
+            if va == vb or is_neutral(name):
+                verdict = ""
+            else:
+                verdict = "worse" if name in self.metric_drops else "better"
+            out.append((name, va, vb, verdict))
+        return out
+
     def sort_key(self) -> tuple[int, float, float, str, str]:
-        # Previously approved answers that changed first; then the least similar; then the
-        # largest metric drop.
+        # Assertions that started failing first, then those that started passing; then
+        # previously approved answers that changed; then the least similar; then the largest
+        # metric drop.
+        first = {"PASS→FAIL": 0, "FAIL→PASS": 1}.get(self.transition or "", 3)
+        if first == 3 and self.thumbs_up_before and self.changed:
+            first = 2
         return (
-            0 if (self.thumbs_up_before and self.changed) else 1,
+            first,
             self.similarity if self.similarity is not None else -1.0,
             -self.largest_drop,
             self.prompt_id,
@@ -75,10 +103,74 @@ LOWER_IS_BETTER = frozenset(
 )
 
 
+_FAMILY_ORDER = ("reference", "judge", "question", "context", "model", "")
+"""Metrics by what they need, most telling first: a reference answer, then the judge, the
+question, the context, a safety model; the rest (ops, readability) last."""
+
+
+LEADING = (
+    "similarity",
+    "judge_score",
+    "rougeL",
+    "token_f1",
+    "bleu",
+    "meteor",
+    "chrf",
+    "exact_match",
+    "contains",
+)
+"""The figures people read first, in this order; the rest follow by :data:`_FAMILY_ORDER`."""
+
+
+def metric_order(names: Iterable[str]) -> list[str]:
+    """Metric names by importance: the :data:`LEADING` ones (semantic similarity to the
+    reference, the judge's score, ROUGE-L, token F1, BLEU …), then the other reference metrics,
+    the judge's, relevance, groundedness, safety; unknown names next; the neutral and ops
+    figures (length, tokens, latency, cost) last."""
+    from genaicompare.metrics.engine import METRICS
+
+    def key(name: str) -> tuple[int, int, int, str]:
+        if name in LEADING:
+            return (0, 0, LEADING.index(name), name)
+        info = METRICS.get(name)
+        if info is None:
+            return (2 if name not in NEUTRAL_METRICS | LOWER_IS_BETTER else 3, 0, 0, name)
+        tier = _FAMILY_ORDER.index(info.needs) if info.needs in _FAMILY_ORDER else 5
+        graded = info.family != "ops" and info.higher_is_better is not None
+        return (1 if graded else 3, tier, 0, name)
+
+    return sorted(set(names), key=key)
+
+
+def lower_is_better(name: str) -> bool:
+    """An increase of this metric is the regression (latency, cost, toxicity, PII …)."""
+    from genaicompare.metrics.engine import METRICS
+
+    info = METRICS.get(name)
+    if info is not None and info.higher_is_better is not None:
+        return not info.higher_is_better
+    return name in LOWER_IS_BETTER
+
+
+def is_neutral(name: str) -> bool:
+    """Neither better nor worse when it moves (length, token counts, grade level)."""
+    from genaicompare.metrics.engine import METRICS
+
+    info = METRICS.get(name)
+    return name in NEUTRAL_METRICS or (info is not None and info.higher_is_better is None)
+
+
+def diff_similarity(semantic: bool = False) -> Similarity:
+    """THE similarity of a run diff, for ``C`` in the TUI and ``genaicompare diff`` alike:
+    lexical unless ``semantic`` (``diff --semantic``: the embedding model when available)."""
+    return get_similarity(prefer_semantic=semantic)
+
+
 def diff_runs(
     store: Store, run_a: int, run_b: int, similarity: Similarity | None = None
 ) -> list[DiffRow]:
-    """Every prompt × model of two stored runs, ordered by how much it changed."""
+    """Every prompt × model of two stored runs, ordered by how much it changed (assertion
+    transitions first, see :meth:`DiffRow.sort_key`)."""
     from genaicompare.core.errors import UserError
 
     for rid in (run_a, run_b):
@@ -87,10 +179,15 @@ def diff_runs(
     a = _latest(store.run_responses(run_a))
     b = _latest(store.run_responses(run_b))
     keys = list(a) + [k for k in b if k not in a]
-    similarity = similarity or get_similarity()
+    similarity = similarity or diff_similarity()
     both = [k for k in keys if k in a and k in b]
     sims = dict(zip(both, similarity.pairs([(a[k].text, b[k].text) for k in both]), strict=True))
     ups, _ = _thumbs_up_hashes(store, [r.content_hash for r in a.values()])
+    specs = run_assert_specs(store, run_b)  # both sides judged by the newer catalog's rules
+    outcome_a, outcome_b = (
+        _assertion_outcomes(store, a, specs),
+        _assertion_outcomes(store, b, specs),
+    )
     rows = []
     for key in keys:
         ra, rb = a.get(key), b.get(key)
@@ -104,9 +201,9 @@ def diff_runs(
                 if va is None or vb is None:
                     continue
                 values_a[name], values_b[name] = va, vb
-                if name in NEUTRAL_METRICS:
+                if is_neutral(name):
                     continue
-                drop = (vb - va) if name in LOWER_IS_BETTER else (va - vb)
+                drop = (vb - va) if lower_is_better(name) else (va - vb)
                 if drop > 0:
                     drops[name] = drop
         rows.append(
@@ -123,10 +220,27 @@ def diff_runs(
                 metric_drops=drops,
                 metrics_a=values_a,
                 metrics_b=values_b,
+                passed_a=outcome_a.get(key),
+                passed_b=outcome_b.get(key),
             )
         )
     rows.sort(key=DiffRow.sort_key)
     return rows
+
+
+def _assertion_outcomes(
+    store: Store, records: dict[tuple[str, str], ResponseRecord], specs: dict[str, Any]
+) -> dict[tuple[str, str], bool]:
+    """(prompt, model) → passed, for the answers whose prompt has assertions (and that came)."""
+    if not specs:
+        return {}
+    chosen = [r for r in records.values() if r.prompt_id in specs]
+    metrics = {r.id: store.metrics_for(r.id) for r in chosen if r.id is not None}
+    return {
+        (c.prompt_id, c.model_alias): c.passed
+        for c in build_cases(chosen, specs, metrics)
+        if c.has_assertions and not c.errored
+    }
 
 
 def run_assert_specs(store: Store, run_id: int) -> dict[str, Any]:
@@ -200,13 +314,13 @@ def latest_runs(
 
 def latest_run_diff(store: Store, catalog_name: str) -> tuple[int, int, str, list[DiffRow]] | None:
     """(run A, run B, similarity method, rows) for the two latest headless runs of this
-    catalog, or None when there are fewer than two. Lexical similarity: loading an embedding
-    model inside the TUI would cost seconds and memory for a quick look."""
+    catalog, or None when there are fewer than two. :func:`diff_similarity`, as ``diff``'s:
+    loading an embedding model inside the TUI would cost seconds and memory for a quick look."""
     runs = latest_runs(store, catalog_name)
     if len(runs) < 2:
         return None
     run_b, run_a = runs
-    similarity = get_similarity(prefer_semantic=False)
+    similarity = diff_similarity()
     return run_a, run_b, similarity.method, diff_runs(store, run_a, run_b, similarity)
 
 

@@ -90,13 +90,25 @@ class Scores:
         out.pop("timings")
         return _finite(out)
 
+    def ranked(self) -> list[ModelScore]:
+        """The models in one order for every table and chart: the Bradley–Terry rating's
+        (highest first) when there is a leaderboard, else the thumbs-up rate's; unrated last."""
+        if self.bt is not None:
+            place = {r["model"]: i for i, r in enumerate(self.bt.rows())}
+            return sorted(self.models, key=lambda s: (place.get(s.model, len(place)), s.model))
+        return sorted(self.models, key=lambda s: (s.up_rate is None, -(s.up_rate or 0.0), s.model))
+
     def chart_data(self) -> list[dict[str, Any]]:
-        """Plain rows for a TUI chart: one bar per model with its interval, per measure."""
+        """Plain rows for a TUI chart: one bar per model with its interval, per measure, every
+        chart in :meth:`ranked` order. ``zero``: where the bar starts (a real zero for rates
+        and latencies; a Bradley–Terry rating has none, its bars start at ``zero`` and say so)."""
         series: list[dict[str, Any]] = []
+        models = self.ranked()
         series.append(
             {
                 "title": "thumbs-up rate (95% Wilson)",
                 "unit": "%",
+                "zero": 0.0,
                 "bars": [
                     {
                         "label": s.model,
@@ -105,42 +117,48 @@ class Scores:
                         "upper": None if s.up_upper is None else 100 * s.up_upper,
                         "n": s.rated,
                     }
-                    for s in self.models
+                    for s in models
                 ],
             }
         )
         if self.bt is not None:
+            rows = {r["model"]: r for r in self.bt.rows()}
             series.append(
                 {
                     "title": f"Bradley-Terry rating (95% CI, {self.bt.rounds} bootstrap rounds)"
                     + ("" if self.bt.rankable else f" — {self.bt.status()}"),
                     "unit": "",
+                    # Ratings have no zero: bars grow from the lowest lower bound, which the
+                    # chart prints as its left edge.
+                    "zero": None,
                     "bars": [
                         {
-                            "label": r["model"],
-                            "value": r["rating"],
-                            "lower": r["lower"],
-                            "upper": r["upper"],
-                            "n": r["battles"],
-                            "rank": r["rank"],
+                            "label": s.model,
+                            "value": rows[s.model]["rating"],
+                            "lower": rows[s.model]["lower"],
+                            "upper": rows[s.model]["upper"],
+                            "n": rows[s.model]["battles"],
+                            "rank": rows[s.model]["rank"],
                         }
-                        for r in self.bt.rows()
+                        for s in models
+                        if s.model in rows
                     ],
                 }
             )
         series.append(
             {
-                "title": "latency p50 (ms)",
+                "title": "latency p50 (ms; the whisker reaches p95)",
                 "unit": "ms",
+                "zero": 0.0,
                 "bars": [
                     {
                         "label": s.model,
                         "value": s.latency_p50,
-                        "lower": None,
+                        "lower": s.latency_p50,
                         "upper": s.latency_p95,
                         "n": s.responses,
                     }
-                    for s in self.models
+                    for s in models
                 ],
             }
         )
@@ -171,53 +189,62 @@ class ScoresTable(NamedTuple):
     """Bars with intervals, :meth:`Scores.chart_data`."""
 
 
-def table_rows(scores: Scores, catalog_name: str) -> ScoresTable:
-    """One row per model: answers, errors, cancellations, thumbs and A/B votes, the thumbs-up rate
-    with its interval, the Bradley–Terry rating with its interval, battles and rank ("–" below
-    ``min_battles``), p50 latency, cost. The note says whether the leaderboard may rank."""
+HEADLINE = [
+    "model",
+    "rank",
+    "answers",
+    "rated",
+    "👍 rate (95% CI)",
+    "BT rating (95% CI)",
+    "latency p50",
+    "cost/answer",
+]
+NOT_ENOUGH_VOTES = "not enough votes"
+
+
+def money(x: float | None) -> str:
+    if x is None or x != x:
+        return "unknown"
+    return f"${x:.2f}" if x >= 0.01 or x == 0 else f"${x:.2g}"
+
+
+def headline(scores: Scores) -> tuple[list[str], list[list[str]]]:
+    """THE per-model table, ranked (``scores`` and the TUI's scores screen): answers, thumbs
+    (the n of the rate), the thumbs-up rate with its Wilson interval, the Bradley–Terry rating
+    with its interval or "not enough votes", latency p50 and cost per answer."""
+    from genaicompare.core.figures import rate_text
+
     bt = {r["model"]: r for r in scores.bt.rows()} if scores.bt is not None else {}
-    columns = [
-        "model",
-        "answers",
-        "errors",
-        "cancelled",
-        "thumbs",
-        "A/B votes",
-        "👍 rate",
-        "95% CI",
-        "BT rating",
-        "BT 95% CI",
-        "battles",
-        "rank",
-        "latency p50 ms",
-        "cost total",
-    ]
-    rows: list[list[object]] = []
-    for m in scores.models:
-        ci = (
-            f"{m.up_lower:.2f}–{m.up_upper:.2f}"
-            if m.up_lower is not None and m.up_upper is not None
-            else None
-        )
+    rows: list[list[str]] = []
+    for m in scores.ranked():
         r = bt.get(m.model)
+        if r is None:
+            rating = NOT_ENOUGH_VOTES
+        elif not r["enough_battles"]:
+            rating = f"{NOT_ENOUGH_VOTES} (n={r['battles']})"
+        else:
+            rating = f"{r['rating']:.0f} [{r['lower']:.0f}–{r['upper']:.0f}] n={r['battles']}"
         rows.append(
             [
                 m.model,
-                m.responses,
-                m.errors,
-                m.cancelled,
-                m.rated,
-                m.votes,
-                m.up_rate,
-                ci,
-                None if r is None else round(r["rating"]),
-                None if r is None else f"{r['lower']:.0f}–{r['upper']:.0f}",
-                None if r is None else r["battles"],
-                None if r is None or r["rank"] is None else r["rank"],
-                m.latency_p50,
-                m.cost_total,
+                "–" if r is None or r["rank"] is None else str(r["rank"]),
+                str(m.responses),
+                str(m.rated),
+                rate_text(m.up_rate, m.up_lower, m.up_upper, m.rated, show_n=False)
+                if m.rated
+                else "no thumbs",
+                rating,
+                "–" if m.latency_p50 is None else f"{m.latency_p50:,.0f} ms",
+                money(m.cost_per_answer),
             ]
         )
+    return list(HEADLINE), rows
+
+
+def table_rows(scores: Scores, catalog_name: str) -> ScoresTable:
+    """The scores screen: :func:`headline`'s table (ranked, as the charts are), a note saying
+    whether the leaderboard may rank, and the charts."""
+    columns, rows = headline(scores)
     note = ""
     if scores.bt is not None:
         src = scores.battle_sources
@@ -233,4 +260,5 @@ def table_rows(scores: Scores, catalog_name: str) -> ScoresTable:
             note += f"{sep['top']} is ahead of {sep['second']}: their intervals do not overlap."
         elif sep:
             note += f"{sep['top']} and {sep['second']} are not separated yet."
-    return ScoresTable(f"Scores — {catalog_name}", columns, rows, note, scores.chart_data())
+    cells: list[list[object]] = [list(r) for r in rows]
+    return ScoresTable(f"Scores — {catalog_name}", columns, cells, note, scores.chart_data())

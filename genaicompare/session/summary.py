@@ -135,7 +135,12 @@ def judge_summary(
             "losses": losses,
             "ties": ties,
             "mean_groundedness": round(statistics.fmean(grounded), 4) if grounded else None,
+            "groundedness_n": len(grounded),
             "errors": errors,
+            # The values themselves, for the intervals (commands.run.judge_figures replaces
+            # them with n and a 95% interval before anything is printed or written).
+            "score_values": scores,
+            "groundedness_values": grounded,
         }
     if not any_value:
         return None

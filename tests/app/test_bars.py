@@ -48,3 +48,42 @@ def test_labels_are_text_not_markup():
     assert "[@click=app.quit]m" in chart.plain
     assert "\x1b" not in chart.plain and "]52;" not in chart.plain
     assert all(not span.style or "link" not in str(span.style) for span in chart.spans)
+
+
+def test_bars_start_at_a_real_zero_or_say_where_they_start():
+    latency = bar_chart(
+        {
+            "title": "latency p50",
+            "unit": "ms",
+            "zero": 0.0,
+            "bars": [
+                {"label": "a", "value": 100.0, "lower": 100.0, "upper": 200.0, "n": 5},
+                {"label": "b", "value": 200.0, "lower": 200.0, "upper": 200.0, "n": 5},
+            ],
+        },
+        width=41,
+    ).plain.splitlines()
+    # From zero: half the latency is half the bar (a scale from the minimum would make it 1 cell).
+    assert latency[1][2:].startswith("█" * 21 + " ") and "bars start" not in "".join(latency)
+    rating = bar_chart(
+        {
+            "title": "rating",
+            "unit": "",
+            "zero": None,
+            "bars": [{"label": "a", "value": 1000.0, "lower": 950.0, "upper": 1050.0, "n": 9}],
+        },
+        width=41,
+    ).plain.splitlines()
+    assert rating[1].startswith("bars start at 945 (this measure has no zero)")
+
+
+def test_bars_shrink_so_a_row_fits_the_width_given():
+    chart = bar_chart(
+        {
+            "title": "t",
+            "unit": "%",
+            "bars": [{"label": "m" * 24, "value": 50.0, "lower": 40.0, "upper": 60.0, "n": 12}],
+        },
+        total=64,
+    ).plain.splitlines()
+    assert max(len(line) for line in chart) <= 64

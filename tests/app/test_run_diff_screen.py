@@ -360,3 +360,66 @@ def test_cli_tui_needs_a_terminal(tmp_path: Path) -> None:
     result = run_cli(["diff", "1", "2", "--db", str(db), "--tui"], tmp_path / "home")
     assert result.returncode == 2
     assert "--tui needs a terminal" in result.stderr and "Traceback" not in result.stderr
+
+
+def _row(pid: str, passed_a: bool | None, passed_b: bool | None, **kw):  # type: ignore[no-untyped-def]
+    from genaicompare.gate.run_diff import DiffRow
+
+    fields = dict(
+        prompt_id=pid,
+        model_alias="m",
+        text_a=f"{pid} before",
+        text_b=f"{pid} after",
+        state_a="complete",
+        state_b="complete",
+        thumbs_up_before=False,
+        changed=True,
+        similarity=0.5,
+        metric_drops={},
+        passed_a=passed_a,
+        passed_b=passed_b,
+    )
+    fields.update(kw)
+    return DiffRow(**fields)
+
+
+async def test_assertion_transitions_rank_first_and_metrics_say_better_or_worse() -> None:
+    rows = [
+        _row("approved", None, None, thumbs_up_before=True, similarity=0.1),
+        _row("fixed", False, True, similarity=0.9),
+        _row(
+            "broke",
+            True,
+            False,
+            similarity=0.95,
+            metrics_a={"latency_ms": 900.0, "chars": 10.0, "rougeL": 0.8},
+            metrics_b={"latency_ms": 300.0, "chars": 12.0, "rougeL": 0.5},
+            metric_drops={"rougeL": 0.3},
+        ),
+    ]
+    rows.sort(key=lambda r: r.sort_key())
+    assert [r.prompt_id for r in rows] == ["broke", "fixed", "approved"]
+    app = RunDiffApp(rows, 1, 2, "lexical")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        title = shown(app, "#run-diff-title")
+        assert "1 PASS→FAIL" in title and "1 FAIL→PASS" in title
+        labels = [str(o.prompt) for o in app.screen.query_one(OptionList).options]
+        assert "PASS→FAIL" in labels[0] and "FAIL→PASS" in labels[1]
+        header = shown(app, "#run-diff-header")
+        assert "assertions PASS→FAIL" in header
+        lines = header.splitlines()
+        metric_lines = [
+            line for line in lines if line.split()[:1] in (["rougeL"], ["chars"], ["latency_ms"])
+        ]
+        # By importance (the reference metric first), not alphabetically; a faster answer is better.
+        assert [line.split()[0] for line in metric_lines] == ["rougeL", "chars", "latency_ms"]
+        assert metric_lines[0].endswith("worse") and metric_lines[2].endswith("better")
+        assert not metric_lines[1].endswith(("worse", "better"))  # length is neutral
+
+
+async def test_an_empty_diff_says_no_answer_changed() -> None:
+    app = RunDiffApp([_row("same", None, None, changed=False, similarity=1.0)], 1, 2, "lexical")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert "no answer changed" in shown(app, "#run-diff-header")

@@ -122,7 +122,9 @@ def test_judge_rows_pairwise_groundedness_and_errors(tmp_path: Path, server: Fak
     )
     text = md.read_text(encoding="utf-8")
     assert "**LLM judge** openai/fake/judge (both)" in text
-    assert "| echo | 6.50 (n=3) | 2/0/1 |" in text
+    # 3 scores are under the minimum n: no mean is read as a finding (#14 §2).
+    assert "| echo | n too small \\(n=3\\) | 2/0/1 |" in text
+    assert summary["echo"]["mean_score_lower"] <= summary["echo"]["mean_score"]
 
 
 def test_console_summary_shows_judge_figures(tmp_path: Path, server: FakeOpenAI) -> None:
@@ -130,7 +132,7 @@ def test_console_summary_shows_judge_figures(tmp_path: Path, server: FakeOpenAI)
     proc = run_cli(["run", str(cat), "--db", str(tmp_path / "r.db")], tmp_path / "home")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "LLM judge openai/fake/judge (score):" in proc.stdout
-    assert "echo: score 6.50/10 (n=3), groundedness" in proc.stdout
+    assert "echo: score (1–10) n too small (n=3), groundedness" in proc.stdout
     assert "1 judge_error" in proc.stdout
     assert "pairwise" not in proc.stdout  # mode score asks no pairwise question
     rows = _judge_rows(tmp_path / "r.db")

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.support.headless import run_cli
+from tests.support.tables import assert_readable, merged, table
 
 
 def _store(path: Path, models: tuple[str, ...], n_prompts: int, name: str = "quick"):  # type: ignore[no-untyped-def]
@@ -179,8 +180,12 @@ def test_every_rate_and_mean_carries_n_and_an_interval(tmp_path: Path) -> None:
     assert (m["terse"]["up_lower"], m["terse"]["up_upper"]) == pytest.approx((lo, hi), abs=1e-12)
     rouge = m["terse"]["metrics"]["rougeL"]
     assert rouge["n"] == 12 and rouge["lower"] < rouge["mean"] < rouge["upper"]
-    assert "75.0% [46.8–91.1] n=12" in text
-    assert f"{rouge['mean']:.2f} [{rouge['lower']:.2f}–{rouge['upper']:.2f}] n=12" in text
+    terse = merged(text, "per model", ("friendly", "terse"))["terse"]
+    assert terse["👍 rate (95% CI)"] == "75.0% [46.8–91.1]" and terse["rated"] == "12"
+    means = merged(text, "metric means", ("rougeL",))
+    assert means["rougeL"]["terse"] == (
+        f"{rouge['mean']:.2f} [{rouge['lower']:.2f}–{rouge['upper']:.2f}] n=12"
+    )
     for r in js["trends"]["per_run"]:
         assert r["mean_length_lower"] <= r["mean_length"] <= r["mean_length_upper"]
         assert r["mean_length_n"] == r["responses"]
@@ -207,6 +212,92 @@ def test_metric_agreement_on_two_answers_is_n_too_small(tmp_path: Path) -> None:
     assert "n too small" in text and "AUC 1.00" not in text
 
 
+SIX = (
+    "friendly",
+    "terse",
+    "gpt-4o-mini-long-alias",
+    "llama3.1-8b-instruct",
+    "claude-3-5-haiku",
+    "mistral-small",
+)
+
+
+def _many(db: Path, models: tuple[str, ...]) -> None:
+    """``models`` on 12 prompts: thumbs on every answer, an A/B vote between neighbours, three
+    metrics (a reference one, an ops one, a length) on every answer."""
+    from genaicompare.ratings import Ratings
+
+    store, cid, run = _store(db, models, 12)
+    me = Ratings(store, rater="me")
+    for i in range(12):
+        recs = []
+        for k, m in enumerate(models):
+            r = _answer(store, cid, run, f"p{i}", m, text="word " * (i + k + 1))
+            store.save_metrics(
+                r.id,
+                {
+                    "rougeL": (0.3 + 0.02 * i + 0.05 * k, None, "1"),
+                    "latency_ms": (100.0 + k, None, "1"),
+                    "chars": (100.0 + 10 * k + i, None, "1"),
+                },
+            )
+            me.thumb(r, "up" if (i + k) % 3 else "down")
+            recs.append(r)
+        for k in range(len(recs) - 1):
+            me.prefer(recs[k], recs[k + 1], "b" if (i + k) % 4 else "a")
+    store.close()
+
+
+@pytest.mark.parametrize("columns", [80, 120, 200])
+@pytest.mark.parametrize("n_models", [2, 6])
+def test_every_table_fits_whole_at_80_120_and_200_columns(
+    tmp_path: Path, columns: int, n_models: int
+) -> None:
+    """No grid of empty cells, no cell cut to one character or to "f…", at any width: a table
+    that cannot fit is transposed or split (issue #13)."""
+    db = tmp_path / "many.db"
+    models = SIX[:n_models]
+    _many(db, models)
+    js, text = scores(db, tmp_path, columns=columns)
+    assert_readable(text, columns)
+    head = merged(text, "per model", models)
+    assert set(head) == set(models)
+    by_model = {m["model"]: m for m in js["models"]}
+    for alias, row in head.items():
+        m = by_model[alias]
+        rate = f"{100 * m['up_rate']:.1f}% [{100 * m['up_lower']:.1f}–{100 * m['up_upper']:.1f}]"
+        assert row["👍 rate (95% CI)"] == rate and row["rated"] == str(m["rated"]) == "12"
+        assert row["answers"] == "12" and row["latency p50"] == "100 ms"
+        bt = next(r for r in js["bt"]["rows"] if r["model"] == alias)
+        assert row["BT rating (95% CI)"] == (
+            f"{bt['rating']:.0f} [{bt['lower']:.0f}–{bt['upper']:.0f}] n={bt['battles']}"
+        )
+    # Ranked: the headline's models in the leaderboard's order, whichever way it is printed.
+    first = table(text, "per model")[0]
+    order = first.header[1:] if first.header[1] in models else [r[0] for r in first.rows]
+    assert order == [r["model"] for r in js["bt"]["rows"]]
+    # Metric means are metrics × models (or models × metrics when that fits better), every
+    # model and metric there, the reference metric before the ops ones.
+    means = merged(text, "metric means", ("rougeL", "latency_ms", "chars"))
+    assert list(means) == ["rougeL", "chars", "latency_ms"]
+    assert all(set(row) == set(models) for row in means.values())
+
+
+def test_a_model_without_votes_says_not_enough_votes(tmp_path: Path) -> None:
+    from genaicompare.ratings import Ratings
+
+    db = tmp_path / "few.db"
+    store, cid, run = _store(db, ("friendly", "terse"), 1)
+    f, t = _answer(store, cid, run, "p0", "friendly"), _answer(store, cid, run, "p0", "terse")
+    Ratings(store, rater="me").prefer(f, t, "b")
+    store.close()
+    _js, text = scores(db, tmp_path, columns=80)
+    assert_readable(text, 80)
+    head = merged(text, "per model", ("friendly", "terse"))
+    assert head["terse"]["BT rating (95% CI)"] == "not enough votes (n=1)"
+    assert head["terse"]["👍 rate (95% CI)"] == "no thumbs"
+
+
 @pytest.mark.parametrize("columns", [80, 120])
 def test_the_table_is_readable_at_80_and_120_columns(tmp_path: Path, columns: int) -> None:
     db = tmp_path / "real.db"
@@ -219,5 +310,8 @@ def test_the_table_is_readable_at_80_and_120_columns(tmp_path: Path, columns: in
         if line.startswith("│"):
             cells = [c.strip() for c in line.strip("│").split("│")]
             assert any(cells), line
-    assert "75.0% [46.8–91.1] n=12" in text
+    assert (
+        merged(text, "per model", ("friendly", "terse"))["terse"]["👍 rate (95% CI)"]
+        == "75.0% [46.8–91.1]"
+    )
     assert "friendly vs terse" in text

@@ -1,8 +1,9 @@
 """The run diff screen: what changed between two stored runs, most changed first.
 
-Left, the changed answers in :func:`genaicompare.gate.run_diff.diff_runs` order (previously
-thumbs-up and now different first, then the least similar, then the largest metric drop), each with
-why it ranks there. Right, the word-level diff of the two answers and every metric's delta.
+Left, the changed answers in :func:`genaicompare.gate.run_diff.diff_runs` order (assertions
+PASS→FAIL, then FAIL→PASS, then previously thumbs-up and now different, then the least similar,
+then the largest metric drop), each with why it ranks there. Right, the word-level diff of the two
+answers and every metric's change, by importance, worse or better.
 
 Opened by ``genaicompare diff RUN_A RUN_B --tui`` (:class:`RunDiffApp`) and by ``C`` on the main
 screen (the two latest headless runs of the catalog). Answers are untrusted: they are sanitized
@@ -54,13 +55,20 @@ def rank_reason(row: DiffRow) -> str:
     """Why a row sits where it does, in words (colour-independent)."""
     if row.text_a is None or row.text_b is None:
         return "only in one run"
+    from genaicompare.gate.reports import metric_text
+
     parts = []
+    if row.transition:
+        parts.append(f"assertions {row.transition}")
     if row.thumbs_up_before and row.changed:
         parts.append("was 👍, now different")
     if row.similarity is not None:
         parts.append(f"similarity {row.similarity:.3f}")
-    drops = sorted(row.metric_drops.items(), key=lambda kv: -kv[1])[:2]
-    parts += [f"{one_line(name, 30)} −{value:.3g}" for name, value in drops]
+    worse = [c for c in row.changes() if c[3] == "worse"][:2]
+    parts += [
+        f"{one_line(name, 30)} {metric_text(name, vb - va, signed=True)} (worse)"
+        for name, va, vb, _ in worse
+    ]
     if not row.changed:
         parts.append("unchanged")
     return " · ".join(parts)
@@ -68,7 +76,9 @@ def rank_reason(row: DiffRow) -> str:
 
 def row_label(row: DiffRow) -> Text:
     out = Text(no_wrap=True, overflow="ellipsis")
-    if row.thumbs_up_before and row.changed:
+    if row.transition:
+        out.append(row.transition + " ", style="bold")
+    elif row.thumbs_up_before and row.changed:
         out.append("👍≠ ", style="bold")
     out.append(one_line(row.prompt_id, 60), style="bold")
     out.append("  " + one_line(row.model_alias, 40))
@@ -118,6 +128,8 @@ def detail_header(row: DiffRow, run_a: int, run_b: int, method: str) -> Text:
     out.append(one_line(row.prompt_id, 200), style="bold")
     out.append("  ·  " + one_line(row.model_alias, 100) + "\n")
     out.append(f"run {run_a}: {row.state_a or '—'}  →  run {run_b}: {row.state_b or '—'}\n")
+    if row.transition:
+        out.append(f"assertions {row.transition}\n", style="bold")
     if row.thumbs_up_before:
         out.append(
             f"had a 👍 in run {run_a}" + (", now different\n" if row.changed else ", unchanged\n"),
@@ -125,33 +137,23 @@ def detail_header(row: DiffRow, run_a: int, run_b: int, method: str) -> Text:
         )
     if row.similarity is not None:
         out.append(f"similarity {row.similarity:.3f} ({one_line(method, 80)})\n")
-    names = sorted(set(row.metrics_a) & set(row.metrics_b))
-    if names:
-        width = min(24, max(len(one_line(n, 24)) for n in names))
+    from genaicompare.gate.reports import metric_text
+
+    changes = row.changes()  # by importance: reference metrics first
+    if changes:
+        width = min(24, max(len(one_line(c[0], 24)) for c in changes))
         out.append(
             f"{'metric'.ljust(width)}  {f'run {run_a}':>10}  {f'run {run_b}':>10}  {'Δ':>9}\n",
             style="bold",
         )
-        for name in names:
-            va, vb = row.metrics_a[name], row.metrics_b[name]
-            drop = row.metric_drops.get(name)
+        for name, va, vb, verdict in changes:
             line = (
-                f"{one_line(name, 24).ljust(width)}  {_num(va):>10}  {_num(vb):>10}  "
-                f"{_num(vb - va, signed=True):>9}"
+                f"{one_line(name, 24).ljust(width)}  {metric_text(name, va):>10}  "
+                f"{metric_text(name, vb):>10}  {metric_text(name, vb - va, signed=True):>9}"
             )
             out.append(line)
-            out.append("  worse\n" if drop else "\n", style="bold" if drop else "")
-    elif row.metric_drops:
-        for name, value in sorted(row.metric_drops.items(), key=lambda kv: -kv[1]):
-            out.append(f"{one_line(name, 40)} −{value:.3g} (worse)\n")
+            out.append(f"  {verdict}\n" if verdict else "\n", style="bold" if verdict else "")
     return out
-
-
-def _num(value: float, *, signed: bool = False) -> str:
-    if isinstance(value, bool):
-        value = int(value)
-    text = f"{value:+.3g}" if signed else f"{value:.3g}"
-    return text.replace("-", "−")
 
 
 class RunDiffScreen(Screen[None]):
@@ -200,12 +202,16 @@ class RunDiffScreen(Screen[None]):
 
     def _fill(self) -> None:
         changed = sum(1 for r in self.all_rows if r.changed)
-        self.shown = [r for r in self.all_rows if r.changed or self.show_unchanged]
+        self.shown = [r for r in self.all_rows if r.changed or r.transition or self.show_unchanged]
         title = Text()
         title.append(f"run {self.run_a} → run {self.run_b}", style="bold")
+        flips = [r.transition for r in self.all_rows if r.transition]
         title.append(
             f"  ·  {changed} of {len(self.all_rows)} answers changed"
-            f"  ·  similarity: {one_line(self.method, 80)}"
+            + "".join(
+                f"  ·  {flips.count(t)} {t}" for t in ("PASS→FAIL", "FAIL→PASS") if t in flips
+            )
+            + f"  ·  similarity: {one_line(self.method, 80)}"
         )
         self.query_one("#run-diff-title", Static).update(title)
         options = self.query_one(OptionList)
@@ -226,7 +232,7 @@ class RunDiffScreen(Screen[None]):
         body = self.query_one("#run-diff-body", Static)
         self.query_one("#run-diff-scroll", VerticalScroll).scroll_home(animate=False)
         if index is None or index >= len(self.shown):
-            header.update(Text(f"no changed answers between run {self.run_a} and run {self.run_b}"))
+            header.update(Text(f"no answer changed between run {self.run_a} and run {self.run_b}"))
             body.update(Text(""))
             return
         row = self.shown[index]

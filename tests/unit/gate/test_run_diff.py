@@ -33,3 +33,33 @@ def test_word_diff() -> None:
     assert ("-", "quick") in segs and ("+", "slow") in segs and ("+", "dog") in segs
     assert "".join(t for op, t in segs if op != "+") == "the quick brown fox"
     assert "".join(t for op, t in segs if op != "-") == "the slow brown dog"
+
+
+def test_metric_order_puts_reference_metrics_first_and_ops_last() -> None:
+    from genaicompare.gate.run_diff import metric_order
+
+    names = ["latency_ms", "chars", "bleu", "toxicity", "rougeL", "judge_score", "cost_usd"]
+    assert metric_order(names) == [
+        "judge_score",
+        "rougeL",
+        "bleu",
+        "toxicity",
+        "chars",
+        "cost_usd",
+        "latency_ms",
+    ]
+
+
+def test_lower_latency_and_cost_are_improvements_not_drops(store: Store) -> None:
+    a, b = [rec("p1", "m", "same words")], [rec("p1", "m", "other words")]
+    run_a, run_b = stored_run(store, a), stored_run(store, b)
+    ra, rb = store.run_responses(run_a)[0], store.run_responses(run_b)[0]
+    assert ra.id and rb.id
+    store.save_metrics(ra.id, {"latency_ms": (900.0, None, "1"), "cost_usd": (0.02, None, "1")})
+    store.save_metrics(rb.id, {"latency_ms": (300.0, None, "1"), "cost_usd": (0.01, None, "1")})
+    (row,) = diff_runs(store, run_a, run_b, LEXICAL)
+    assert row.metric_drops == {}
+    assert {n: v for n, _a, _b, v in row.changes()} == {
+        "cost_usd": "better",
+        "latency_ms": "better",
+    }
