@@ -216,7 +216,7 @@ def print_scores(scores: Scores) -> None:
         bt = table(
             f"Bradley–Terry ({method}; {bt_result.rounds} bootstrap rounds, seed "
             f"{bt_result.seed}) from {_count(src['preferences'], 'A/B vote')} + "
-            f"{_count(src['thumbs'], 'same-prompt thumb pair')}",
+            f"{_count(src['thumbs'], 'same-prompt thumb pair')}" + _graded_note(src),
             "rank",
             "model",
             "rating",
@@ -382,3 +382,20 @@ def print_scores(scores: Scores) -> None:
                 str(r.get("safety_flags", 0)),
             )
         out.print(tt)
+
+
+def _graded_note(src: dict[str, int | float]) -> str:
+    """How strong votes and best-of-N picks entered the fit (only when there are some)."""
+    out = ""
+    if src.get("best_of_n_picks"):
+        out += (
+            f" + {_count(int(src['best_of_n']), 'battle')} from "
+            f"{_count(int(src['best_of_n_picks']), 'best-of-N pick')} (a pick beats each other "
+            "pane; resampled as one judgement)"
+        )
+    if src.get("strong_preferences"):
+        out += (
+            f"; {_count(int(src['strong_preferences']), 'strong vote')} (A≫B) weighted "
+            f"×{src['strong_weight']:g}, resampled as one"
+        )
+    return out

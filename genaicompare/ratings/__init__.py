@@ -58,8 +58,8 @@ if TYPE_CHECKING:
 __all__ = [
     "BEST",
     "PREFERENCES",
-    "STRENGTHS",
     "RATER_ENV",
+    "STRENGTHS",
     "THUMBS",
     "UNRATABLE",
     "ImportResult",

@@ -112,7 +112,7 @@ def test_a_later_pick_replaces_the_earlier_one(store: Store) -> None:
 
 
 def test_refused_values(store: Store) -> None:
-    a, b, c = _recs(store)
+    a, b, _c = _recs(store)
     (x,) = [r for r in _recs(store, "p2") if r.model_alias == "a"]
     ann = Ratings(store, rater="ann")
     with pytest.raises(RatingError, match="only a win can be strong"):
