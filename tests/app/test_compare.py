@@ -86,8 +86,8 @@ async def test_d_chooses_a_pane_or_the_reference_with_markers_under_no_color(
         await wait_for(pilot, lambda: isinstance(app.screen, DiffTarget))
         options = app.screen.query_one(OptionList)
         labels = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
-        assert labels == ["ant", "bee", "reference"]
-        await pilot.press("down", "down", "enter")
+        assert labels == ["1  ant", "2  bee", "r  reference"]
+        await pilot.press("r")
         await wait_for(pilot, lambda: isinstance(app.screen, DiffScreen))
         body = str(app.screen.query_one("#diff-body", Static).render())
         # reference "it takes to arrive 3 hours" → cat's echo "it takes 3 hours"
@@ -96,8 +96,12 @@ async def test_d_chooses_a_pane_or_the_reference_with_markers_under_no_color(
         title = str(app.screen.query_one("#diff-title", Label).render())
         assert title.startswith("Word diff: reference") and "cat" in title
         assert "Esc, q or D closes" in str(app.screen.query_one("#diff-hint", Label).render())
-        await pilot.press("escape")
-        await wait_for(pilot, lambda: not isinstance(app.screen, DiffScreen))
+        await pilot.press("escape", "1", "D")  # from pane 1, Enter on the highlighted: pane 2
+        await wait_for(pilot, lambda: isinstance(app.screen, DiffTarget))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, DiffScreen))
+        title = str(app.screen.query_one("#diff-title", Label).render())
+        assert title.startswith("Word diff: bee") and "ant" in title
 
 
 async def test_comment_names_the_rating_and_leaves_a_mark(server, build, db_path):

@@ -827,14 +827,14 @@ class MainScreen(Screen[None]):
         slot = self.current_pane_slot()
         if slot is None:
             return
-        choices: list[tuple[str, str]] = []
+        choices: list[tuple[str, str, str]] = []  # key, title, text
         for i in range(len(self.order)):
             other = self.current_pane_slot(i)
             if i != self.current_slot and other is not None:
                 text = other.record.text if other.record else "".join(other.parts)
-                choices.append((self.pane_title(i), text))
+                choices.append((str(i + 1), self.pane_title(i), text))
         if self.prompt.reference:
-            choices.append(("reference", self.prompt.reference))
+            choices.append(("r", "reference", self.prompt.reference))
         if not choices:
             self.notify("nothing to compare this pane with", severity="warning")
             return
@@ -846,13 +846,13 @@ class MainScreen(Screen[None]):
 
         def show(index: int | None) -> None:
             if index is not None:
-                left_title, left = choices[index]
+                _key, left_title, left = choices[index]
                 self.app.push_screen(DiffScreen(left_title, left, title, text, markers=markers))
 
         if len(choices) == 1:
             show(0)
         else:
-            self.app.push_screen(DiffTarget(title, [c[0] for c in choices]), show)
+            self.app.push_screen(DiffTarget(title, [(k, t) for k, t, _ in choices]), show)
 
     # -- metrics --------------------------------------------------------------------------------
     def refresh_metrics(self, live: bool = False) -> None:

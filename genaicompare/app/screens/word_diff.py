@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
@@ -70,23 +71,39 @@ class DiffScreen(ModalScreen[None]):
 
 
 class DiffTarget(ModalScreen[int | None]):
-    """Which answer to diff the focused pane against: another pane or the reference."""
+    """Which answer to diff the focused pane against: another pane (its number key) or the
+    reference (``r``), or the highlighted one with Enter."""
 
     BINDINGS = [Binding("escape,q", "dismiss(None)", "Cancel")]
 
-    def __init__(self, focused: str, choices: Sequence[str]) -> None:
+    def __init__(self, focused: str, choices: Sequence[tuple[str, str]]) -> None:
         super().__init__()
-        self.focused_title, self.choices = focused, list(choices)
+        self.focused_title = focused
+        self.choices = list(choices)
+        """(key, label) per answer: ``"2"``, ``"bee"``; ``"r"``, ``"reference"``."""
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(
-                Text(f"Diff {one_line(self.focused_title, 60)} against… (Enter, Esc cancels)")
+                Text(
+                    f"Diff {one_line(self.focused_title, 60)} against… (its key or Enter, "
+                    "Esc cancels)"
+                )
             )
             yield OptionList(
-                *(Option(Text(one_line(c, 80)), id=str(i)) for i, c in enumerate(self.choices)),
+                *(
+                    Option(Text(f"{key}  {one_line(label, 80)}"), id=str(i))
+                    for i, (key, label) in enumerate(self.choices)
+                ),
                 id="diff-targets",
             )
+
+    def on_key(self, event: events.Key) -> None:
+        for i, (key, _label) in enumerate(self.choices):
+            if event.character == key:
+                event.stop()
+                self.dismiss(i)
+                return
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(int(event.option.id or 0))
