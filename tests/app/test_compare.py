@@ -135,3 +135,25 @@ async def test_filter_counts_and_says_when_nothing_matches(server, build, db_pat
         await pilot.press("escape")
         await wait_for(pilot, lambda: len(prompts.shown) == 2)
         assert box.border_title is None
+
+
+async def test_picker_has_a_title_descriptions_keys_and_recents_first(tmp_path):
+    from pathlib import Path
+
+    from genaicompare.app.screens.picker import CatalogPicker, _PickerApp, catalog_choices
+
+    samples = Path(__file__).parents[2] / "sample_catalogs"
+    recent = str(samples / "quickstart.yaml")
+    app = _PickerApp(catalog_choices([recent], samples))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, CatalogPicker))
+        assert str(app.screen.query_one("#picker-title", Label).render()) == "Open a catalog"
+        options = app.screen.query_one(OptionList)
+        texts = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        assert texts[0].startswith(f"recent: {recent}")
+        assert sum("quickstart" in t.split("\n")[0] for t in texts) == 1  # not twice
+        assert any(t.startswith("sample: capitals.jsonl") for t in texts)
+        switch = next(t for t in texts if "model_switch" in t)
+        assert "needs ANTHROPIC_API_KEY, OPENAI_API_KEY" in switch
+        assert all("\n  " in t for t in texts)  # a description line under each
+        await pilot.press("escape")

@@ -118,3 +118,21 @@ def test_best_of_three_graded_vote_and_diff_against_the_reference(
             _until(term, ["Escape"], lambda: "Word diff" not in _flat(term.lines()), "close")
             term.send("q")
             assert term.close() == 0
+
+
+@pytest.mark.parametrize(("cols", "rows"), SIZES)
+def test_the_picker_names_itself_and_says_which_samples_need_keys(
+    tmp_path: Path, isolated_home: Path, cols: int, rows: int
+) -> None:
+    with genaicompare([], cols, rows, isolated_home) as term:
+        term.wait_text("Open a catalog", 30)
+        flat = _flat(term.wait_text("quickstart.yaml", 10))
+        assert "Enter opens" in flat and "no API key needed" in flat, term.dump()
+        lines = term.lines()
+        first = next(i for i, line in enumerate(lines) if "quickstart.yaml" in line)
+        assert "Ten short prompts" in lines[first + 1] or "Ten short" in _flat(lines), term.dump()
+        for _ in range(12):  # down to the end of the list: capitals and the key-needing sample
+            term.send("Down")
+        term.wait(lambda ls: "capitals.jsonl" in _flat(ls) or "needs" in _flat(ls), 10, "more")
+        term.send("Escape")
+        assert term.close() == 0
