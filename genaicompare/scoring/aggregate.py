@@ -209,7 +209,7 @@ class _Scorer:
         self._lap("model_rows")
         pair_counts, thumb_counts = self._battles()
         strong, picks = self._graded_battles()
-        groups = [*strong, *picks]
+        bt_groups = [*strong, *picks]
         # Plain battles (strong votes and picks go in as groups: weighted, resampled whole).
         plain = pair_counts + thumb_counts
         for n, battles, _w in strong:
@@ -229,7 +229,7 @@ class _Scorer:
             seed=self.seed,
             method=self.method,
             min_battles=self.min_battles,
-            groups=groups,
+            groups=bt_groups,
         )
         votes = pair_counts.per_model()
         for s in rows:

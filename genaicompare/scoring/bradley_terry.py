@@ -384,15 +384,15 @@ def bradley_terry(
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}")
     unweighted = counts
-    for n, battles, _weight in groups:
-        unweighted = unweighted + _scaled(battles, n)
+    for n, one, _weight in groups:
+        unweighted = unweighted + _scaled(one, n)
     active = np.flatnonzero(unweighted.per_model() > 0)
     if active.size < 2:
         return None
     sub = _restrict(unweighted, active)
     weighted = counts
-    for n, battles, weight in groups:
-        weighted = weighted + _scaled(battles, n * weight)
+    for n, one, weight in groups:
+        weighted = weighted + _scaled(one, n * weight)
     matchups, outcomes, weights = bt_design(_restrict(weighted, active))
     m, alpha = active.size, math.log(base)
     rng = np.random.default_rng(seed)
@@ -408,8 +408,8 @@ def bradley_terry(
         units = [np.diag(_design_weights(_restrict(counts, active))[keep])]
         unit_n = [np.diag(units[0]).copy()]
         units[0] = (units[0] > 0).astype(np.float64)
-        for n, battles, weight in groups:
-            units.append(weight * _design_weights(_restrict(battles, active))[keep][None, :])
+        for n, one, weight in groups:
+            units.append(weight * _design_weights(_restrict(one, active))[keep][None, :])
             unit_n.append(np.array([float(n)]))
         u, un = np.vstack(units), np.concatenate(unit_n)
         u, un = u[un > 0], un[un > 0]

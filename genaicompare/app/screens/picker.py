@@ -19,7 +19,6 @@ from textual.widgets.option_list import Option
 from genaicompare.app.themes import STYLESHEET
 from genaicompare.core.sanitize import one_line
 
-
 PROVIDER_KEYS = {
     "openai": "OPENAI_API_KEY",
     "anthropic": "ANTHROPIC_API_KEY",
