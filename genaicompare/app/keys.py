@@ -39,6 +39,8 @@ KEYS: KeyTable = [  # the main screen's; also in the command palette
     ("pair.b", "b", "prefer('b')", "B better", False),
     ("pair.tie", "t", "prefer('tie')", "Tie", False),
     ("pair.both_bad", "x", "prefer('both_bad')", "Both bad", False),
+    ("pair.best", "w", "best", "Best of all panes", False),
+    ("pair.mark", "m", "mark_pane", "Mark pane for A/B", False),
     ("rate.comment", "c", "comment", "Comment", False),
     ("rate.undo", "z", "undo", "Undo rating", True),
     ("regen.pane", "r", "regenerate_pane", "Regenerate pane", False),

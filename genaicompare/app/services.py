@@ -70,7 +70,14 @@ class RatingService:
         assert value in PAIR_VALUES
         return self._saving([a, b], lambda: self._prefer(a, b, value, ctx))
 
-    def _prefer(self, a: ResponseRecord, b: ResponseRecord, value: str, ctx: RatingContext) -> Any:
+    def _prefer(
+        self,
+        a: ResponseRecord,
+        b: ResponseRecord,
+        value: str,
+        ctx: RatingContext,
+        strength: int = 1,
+    ) -> Any:
         return self.ratings.prefer(
             a,
             b,
@@ -81,6 +88,30 @@ class RatingService:
             pane_order=ctx.pane_order,
             shuffle_seed=ctx.shuffle_seed,
             time_to_rate_ms=ctx.time_to_rate_ms,
+            strength=strength,
+        )
+
+    def prefer_graded(
+        self, a: ResponseRecord, b: ResponseRecord, value: str, strength: int, ctx: RatingContext
+    ) -> Any:
+        """A pair vote with its strength (2: A≫B) — issue 16."""
+        assert value in PAIR_VALUES
+        return self._saving([a, b], lambda: self._prefer(a, b, value, ctx, strength))
+
+    def best(self, winner: ResponseRecord, others: list[ResponseRecord], ctx: RatingContext) -> Any:
+        """Best of N: ``winner`` beat each of ``others`` (one judgement) — issue 13."""
+        return self._saving(
+            [winner, *others],
+            lambda: self.ratings.best(
+                winner,
+                others,
+                rater=ctx.rater,
+                catalog_name=ctx.catalog_name,
+                blind=ctx.blind,
+                pane_order=ctx.pane_order,
+                shuffle_seed=ctx.shuffle_seed,
+                time_to_rate_ms=ctx.time_to_rate_ms,
+            ),
         )
 
     def comment(self, rating: Any, text: str) -> Any:

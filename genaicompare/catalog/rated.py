@@ -118,7 +118,13 @@ def rated_line(
     label: str | None,
 ) -> dict[str, Any]:
     """One answer's line: ``prompt`` as a catalog line, and the answer (``row``, a stored
-    response's columns) with its metrics, ratings and preferences under ``rated``."""
+    response's columns) with its metrics, ratings and preferences under ``rated``.
+
+    ``preferences`` are whole rating rows: A/B votes (kind ``pair``) with their ``strength``
+    (2 = A≫B, 1 = A>B; absent on votes from before graded votes — read as 1), and best-of-N
+    picks (kind ``best``, on the pick and on every answer it beat) with the ``others`` it beat
+    and the ``pane_order`` shown. Readers take what they know and ignore the rest, so lines
+    written before either existed load and import as they did."""
     line = catalog_line(prompt, messages)
     line["rated"] = {
         "catalog": {"name": catalog, "version": version},

@@ -273,7 +273,9 @@ def section_leaderboard(scores: Scores, out: Console) -> None:
         Text(
             f"Bradley–Terry ({method}; {bt_result.rounds} bootstrap rounds, seed {bt_result.seed}) "
             f"from {_count(src['preferences'], 'A/B vote')} + "
-            f"{_count(src['thumbs'], 'same-prompt thumb pair')}; {bt_result.status()}"
+            f"{_count(src['thumbs'], 'same-prompt thumb pair')}"
+            + _graded_note(src)
+            + f"; {bt_result.status()}"
         )
     )
     sep = scores.separation
@@ -625,3 +627,20 @@ def print_extras(extras: dict[str, Any]) -> None:
         out.print(
             Text("A/B votes for the left pane: " + _share(bias) + " (50% = no position bias)")
         )
+
+
+def _graded_note(src: dict[str, int | float]) -> str:
+    """How strong votes and best-of-N picks entered the fit (only when there are some)."""
+    out = ""
+    if src.get("best_of_n_picks"):
+        out += (
+            f" + {_count(int(src['best_of_n']), 'battle')} from "
+            f"{_count(int(src['best_of_n_picks']), 'best-of-N pick')} (a pick beats each other "
+            "pane; resampled as one judgement)"
+        )
+    if src.get("strong_preferences"):
+        out += (
+            f"; {_count(int(src['strong_preferences']), 'strong vote')} (A≫B) weighted "
+            f"×{src['strong_weight']:g}, resampled as one"
+        )
+    return out

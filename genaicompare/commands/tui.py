@@ -52,12 +52,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _choices(recent: list[str]) -> list[tuple[str, str]]:
-    samples = sorted(SAMPLES.glob("*.yaml")) if SAMPLES.is_dir() else []
-    samples.sort(key=lambda p: (p.stem != "quickstart", p.name))
-    out = [(f"sample: {p.name}", str(p)) for p in samples]
-    out += [(f"recent: {p}", p) for p in recent if Path(p).exists()]
-    return out
+def _choices(recent: list[str]) -> list[tuple[str, str, str]]:
+    from genaicompare.app.screens.picker import catalog_choices
+
+    return catalog_choices(recent, SAMPLES)
 
 
 def _settings(args: argparse.Namespace) -> Settings:

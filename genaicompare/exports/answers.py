@@ -128,4 +128,9 @@ def _load(
             for h in (rating.content_hash, rating.other_content_hash):
                 if h in answers:
                     answers[h].prefs.append(entry)
+        elif rating.kind == "best":  # on the pick and on every answer it beat
+            beaten = [o.get("content_hash") for o in rating.others or []]
+            for h in (rating.content_hash, *beaten):
+                if h in answers:
+                    answers[h].prefs.append(entry)
     return list(answers.values()), {"version": version}

@@ -1,8 +1,10 @@
 """Training data from ratings: SFT, DPO and KTO lines.
 
 * ``sft`` — OpenAI chat fine-tuning lines ``{"messages": [...]}`` from thumbs-up answers.
-* ``dpo`` — TRL conversational ``{"prompt", "chosen", "rejected"}`` from A/B preferences and
-  up/down pairs on one prompt; ``openai=True`` gives OpenAI's preference fine-tuning shape.
+* ``dpo`` — TRL conversational ``{"prompt", "chosen", "rejected"}`` from A/B preferences,
+  best-of-N picks (the pick against each other answer) and up/down pairs on one prompt; a line
+  from a graded A/B vote carries ``"margin"``: 2 for A≫B, 1 for A>B (TRL's optional margin
+  column); ``openai=True`` gives OpenAI's preference fine-tuning shape (no margin there).
 * ``kto`` — TRL conversational ``{"prompt", "completion", "label"}`` from thumbs.
 
 Every record carries the messages its answer was generated from (system prompt, few-shot, user
@@ -41,9 +43,10 @@ def _why_not(chosen: _Answer, rejected: _Answer) -> str | None:
 
 def _dpo_pairs(
     answers: list[_Answer], skipped: Counter[str] | None = None
-) -> Iterator[tuple[_Answer, _Answer, str]]:
-    """(chosen, rejected, source) once per pair of answers: A/B votes first, then up/down pairs.
-    A pair that cannot be a DPO record is counted in ``skipped`` under its reason, once."""
+) -> Iterator[tuple[_Answer, _Answer, str, int | None]]:
+    """(chosen, rejected, source, margin) once per pair of answers: A/B votes first, then
+    best-of-N picks, then up/down pairs. A pair that cannot be a DPO record is counted in
+    ``skipped`` under its reason, once."""
     by_hash = {a.row["content_hash"]: a for a in answers}
     seen: set[tuple[str, str]] = set()
     skipped = skipped if skipped is not None else Counter()
@@ -68,7 +71,15 @@ def _dpo_pairs(
                 continue
             chosen, rejected = (a, other) if p["value"] == "a" else (other, a)
             if fresh(chosen, rejected):
-                yield chosen, rejected, "preference"
+                yield chosen, rejected, "preference", p.get("strength")
+    for a in answers:
+        for p in a.prefs:
+            if p.get("kind") != "best" or p["content_hash"] != a.row["content_hash"] or not a.ok:
+                continue
+            for beaten in p.get("others") or []:
+                other = by_hash.get(beaten.get("content_hash"))
+                if other is not None and other.ok and fresh(a, other):
+                    yield a, other, "best_of_n", None
     by_prompt: dict[str, list[_Answer]] = {}
     for a in answers:
         if a.ok:
@@ -79,7 +90,7 @@ def _dpo_pairs(
         for g in good:
             for b in bad:
                 if fresh(g, b):
-                    yield g, b, "thumbs"
+                    yield g, b, "thumbs", None
 
 
 def _training_lines(
@@ -103,7 +114,7 @@ def _training_lines(
                     [a],
                 )
     elif fmt == "dpo":
-        for chosen, rejected, _source in _dpo_pairs(answers, skipped):
+        for chosen, rejected, _source, margin in _dpo_pairs(answers, skipped):
             if openai:
                 yield (
                     {
@@ -114,11 +125,11 @@ def _training_lines(
                     [chosen, rejected],
                 )
             else:
-                yield (
-                    {
-                        "prompt": chosen.messages,
-                        "chosen": _assistant(chosen.row["text"]),
-                        "rejected": _assistant(rejected.row["text"]),
-                    },
-                    [chosen, rejected],
-                )
+                line: dict[str, Any] = {
+                    "prompt": chosen.messages,
+                    "chosen": _assistant(chosen.row["text"]),
+                    "rejected": _assistant(rejected.row["text"]),
+                }
+                if margin is not None:
+                    line["margin"] = margin
+                yield line, [chosen, rejected]

@@ -24,7 +24,8 @@ import getpass
 import os
 import sqlite3
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -34,7 +35,10 @@ from genaicompare.ratings.blind import blind_order
 from genaicompare.ratings.model import (
     _COLUMNS,
     _INSERT,
+    BEST,
+    BEST_ITEM,
     PREFERENCES,
+    STRENGTHS,
     THUMBS,
     Preference,
     Rating,
@@ -52,8 +56,10 @@ if TYPE_CHECKING:
     from genaicompare.store import Store
 
 __all__ = [
+    "BEST",
     "PREFERENCES",
     "RATER_ENV",
+    "STRENGTHS",
     "THUMBS",
     "UNRATABLE",
     "ImportResult",
@@ -164,10 +170,16 @@ class Ratings:
         shuffle_seed: int | None = None,
         time_to_rate_ms: float | None = None,
         catalog_name: str | None = None,
+        strength: int = 1,
     ) -> Rating:
-        """A/B preference between two answers to the same prompt (``a``, ``b``, ``tie``, ``both_bad``)."""
+        """A/B preference between two answers to the same prompt (``a``, ``b``, ``tie``,
+        ``both_bad``); ``strength`` 2 makes a win strong (A≫B), stored with the vote."""
         if value not in PREFERENCES:
             raise RatingError(f"preference must be one of {', '.join(PREFERENCES)}, not {value!r}")
+        if strength not in STRENGTHS:
+            raise RatingError(f"strength must be 1 or 2, not {strength!r}")
+        if strength == 2 and value not in ("a", "b"):
+            raise RatingError("only a win can be strong (A≫B or B≫A), not a tie or both bad")
         a, b = _ratable(self._record(response_a)), _ratable(self._record(response_b))
         if a.prompt_id != b.prompt_id:
             raise RatingError(
@@ -177,11 +189,49 @@ class Ratings:
             raise RatingError("both sides are the same answer")
         ctx = RatingContext(rater, catalog_name, blind, pane_order, shuffle_seed, time_to_rate_ms)
         item = pair_item(a.content_hash, b.content_hash)
-        return self._insert(self._new_rating("pair", a, value, item, ctx, comment, other=b))
+        rating = self._new_rating("pair", a, value, item, ctx, comment, other=b)
+        return self._insert(replace(rating, strength=strength))
+
+    def best(
+        self,
+        winner: ResponseRecord | int,
+        others: Sequence[ResponseRecord | int],
+        rater: str | None = None,
+        comment: str | None = None,
+        blind: bool = False,
+        pane_order: list[str] | None = None,
+        shuffle_seed: int | None = None,
+        time_to_rate_ms: float | None = None,
+        catalog_name: str | None = None,
+    ) -> Rating:
+        """Best of N: ``winner`` is better than each of ``others`` (answers to the same prompt).
+
+        One judgement, stored as one row: N−1 battles in the scores, resampled together, each
+        superseded by the rater's own pair vote between the same two models. A rater has one
+        pick per prompt: a later pick replaces it, ``undo`` retracts it whole."""
+        win = _ratable(self._record(winner))
+        rest = [_ratable(self._record(o)) for o in others]
+        if not rest:
+            raise RatingError("best of N needs at least one other answer")
+        for o in rest:
+            if o.prompt_id != win.prompt_id:
+                raise RatingError(
+                    f"best of N compares answers to one prompt, not {win.prompt_id!r} and "
+                    f"{o.prompt_id!r}"
+                )
+            if o.content_hash == win.content_hash:
+                raise RatingError("the best answer is also among the others")
+        ctx = RatingContext(rater, catalog_name, blind, pane_order, shuffle_seed, time_to_rate_ms)
+        rating = self._new_rating("best", win, BEST, BEST_ITEM, ctx, comment)
+        beaten = [
+            {"response_id": o.id, "content_hash": o.content_hash, "model_alias": o.model_alias}
+            for o in rest
+        ]
+        return self._insert(replace(rating, others=beaten))
 
     def _new_rating(
         self,
-        kind: Literal["thumb", "pair"],
+        kind: Literal["thumb", "pair", "best"],
         rec: ResponseRecord,
         value: str,
         item: str,

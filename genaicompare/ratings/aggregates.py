@@ -7,12 +7,14 @@ rebuild_current`), because ``forget`` in the store needs it too.
 
 from __future__ import annotations
 
+import json
 import sqlite3
+from collections import Counter
 from typing import Any
 
 from genaicompare.store.migrations import RATINGS_CURRENT_SELECT, rebuild_current
 
-__all__ = ["rebuild_current", "refresh_current"]
+__all__ = ["losers_key", "rebuild_current", "refresh_current"]
 
 
 _RC_COLUMNS = (
@@ -49,6 +51,7 @@ def refresh_current(
     catalog is another rating in force, never a replacement of this one."""
     key = [rater, catalog_name or "", prompt_id, item]
     old = conn.execute(_RC_SELECT, key).fetchone()
+    before = _derived(conn, rater, catalog_name or "", prompt_id)
     conn.execute(f"DELETE FROM ratings_current WHERE {_KEY}", key)
     conn.execute(
         f"INSERT INTO ratings_current {RATINGS_CURRENT_SELECT} WHERE r.id = ("
@@ -65,11 +68,64 @@ def refresh_current(
         _apply(conn, dict(zip(_RC_COLUMNS, old, strict=True)), -1)
     if new is not None:
         _apply(conn, dict(zip(_RC_COLUMNS, new, strict=True)), +1)
+    after = _derived(conn, rater, catalog_name or "", prompt_id)
+    after.subtract(before)
+    for battle, change in after.items():
+        if change:
+            _derived_battle(conn, catalog_name or "", battle, change)
+
+
+def losers_key(losers: list[str]) -> str:
+    """A best-of-N pick's counted losers as ``agg_best_picks`` keys them (distinct, sorted,
+    compact JSON — what the rebuild's ``json_group_array`` writes)."""
+    return json.dumps(sorted(set(losers)), ensure_ascii=False, separators=(",", ":"))
+
+
+def _derived(conn: sqlite3.Connection, rater: str, catalog: str, prompt_id: str) -> Counter[Any]:
+    """The battles one rater's ratings in force on one prompt make beyond their pair votes:
+    best-of-N picks, then same-prompt thumbs — one battle per (prompt, pair of models, rater).
+
+    A pair vote between two models supersedes the battle a best-of-N pick or two thumbs made
+    between them; a best-of-N pick supersedes the thumbs' battle (issue 12 §5, issue 13)."""
+    rows = conn.execute(
+        "SELECT c.kind, c.model_alias, c.other_model_alias, c.value, r.others "
+        "FROM ratings_current c JOIN ratings r ON r.id = c.rating_id "
+        "WHERE c.rater = ? AND c.catalog = ? AND c.prompt_id = ?",
+        [rater, catalog, prompt_id],
+    ).fetchall()
+    voted = {frozenset((a, b)) for kind, a, b, _v, _o in rows if kind == "pair" and a and b}
+    out: Counter[Any] = Counter()
+    covered = set(voted)
+    for kind, winner, _b, _v, others in rows:
+        if kind != "best" or not winner:
+            continue
+        beaten = {o.get("model_alias") for o in json.loads(others or "[]")}
+        losers = [m for m in beaten if m and m != winner and frozenset((winner, m)) not in voted]
+        covered |= {frozenset((winner, m)) for m in beaten if m}
+        if losers:
+            out[("best", winner, losers_key(losers))] += 1
+    thumbs = [(m, v) for kind, m, _b, v, _o in rows if kind == "thumb" and m]
+    for ma, va in thumbs:
+        for mb, vb in thumbs:
+            if ma < mb and frozenset((ma, mb)) not in covered:
+                out[("thumb", ma, mb, va, vb)] += 1
+    return out
+
+
+def _derived_battle(conn: sqlite3.Connection, cat: str, battle: tuple[Any, ...], n: int) -> None:
+    if battle[0] == "thumb":
+        _thumb_battle(conn, cat, *battle[1:], sign=n)
+    else:
+        conn.execute(
+            "INSERT INTO agg_best_picks VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE "
+            "SET n = n + excluded.n",
+            [cat, battle[1], battle[2], n],
+        )
 
 
 def _apply(conn: sqlite3.Connection, row: dict[str, Any], sign: int) -> None:
-    """Add (``sign`` = 1) or remove (−1) one rating in force from the running totals. The other
-    ratings it pairs with are read without it (its own item is excluded)."""
+    """Add (``sign`` = 1) or remove (−1) one rating in force from the running totals (the
+    battles that thumbs and best-of-N picks make are :func:`_derived`'s)."""
     cat = row["catalog_name"] or ""
     if row["kind"] == "pair" and row["model_alias"] and row["other_model_alias"]:
         conn.execute(
@@ -77,24 +133,15 @@ def _apply(conn: sqlite3.Connection, row: dict[str, Any], sign: int) -> None:
             "SET n = n + excluded.n",
             [cat, row["model_alias"], row["other_model_alias"], row["value"], sign],
         )
-        # One battle per judgement: a pair vote supersedes the battles its rater's thumbs on
-        # this prompt made between these two models (issue 12 §5) — while it is the only one.
-        if not _pair_voted(conn, row, row["model_alias"], row["other_model_alias"]):
-            thumbs = conn.execute(
-                "SELECT model_alias, value FROM ratings_current WHERE catalog_name IS ? "
-                "AND kind = 'thumb' AND rater = ? AND prompt_id = ? AND model_alias IN (?, ?)",
-                [
-                    row["catalog_name"],
-                    row["rater"],
-                    row["prompt_id"],
-                    row["model_alias"],
-                    row["other_model_alias"],
-                ],
-            ).fetchall()
-            for ma, va in thumbs:
-                for mb, vb in thumbs:
-                    if ma < mb:
-                        _thumb_battle(conn, cat, ma, mb, va, vb, -sign)
+        strength = conn.execute(
+            "SELECT strength FROM ratings WHERE id = ?", [row["rating_id"]]
+        ).fetchone()
+        if strength and strength[0] == 2:
+            conn.execute(
+                "INSERT INTO agg_strong_pairs VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE "
+                "SET n = n + excluded.n",
+                [cat, row["model_alias"], row["other_model_alias"], row["value"], sign],
+            )
     if row["kind"] == "thumb":
         up = sign if row["value"] == "up" else 0
         model = row["model_alias"]
@@ -114,20 +161,8 @@ def _apply(conn: sqlite3.Connection, row: dict[str, Any], sign: int) -> None:
             "SET ups = ups + excluded.ups, n = n + excluded.n",
             [cat, row["content_hash"], up, sign],
         )
-        others = conn.execute(
-            "SELECT model_alias, value FROM ratings_current WHERE catalog_name IS ? "
-            "AND kind = 'thumb' AND rater = ? AND prompt_id = ? AND item != ?",
-            [row["catalog_name"], row["rater"], row["prompt_id"], row["item"]],
-        ).fetchall()
-        for other_model, other_value in others:
-            if model is None or other_model is None or other_model == model:
-                continue
-            if _pair_voted(conn, row, model, other_model):
-                continue  # that rater's pair vote is the battle (issue 12 §5)
-            if model < other_model:
-                _thumb_battle(conn, cat, model, other_model, row["value"], other_value, sign)
-            else:
-                _thumb_battle(conn, cat, other_model, model, other_value, row["value"], sign)
+    if row["kind"] == "best":
+        return  # raters' agreement on picks is not in κ's table (it has no category for them)
     for other_rater, other_cat in conn.execute(
         "SELECT rater, canon_value FROM ratings_current WHERE catalog_name IS ? AND kind = ? "
         "AND prompt_id = ? AND item = ? AND rater != ?",
@@ -144,25 +179,8 @@ def _apply(conn: sqlite3.Connection, row: dict[str, Any], sign: int) -> None:
         )
 
 
-def _pair_voted(conn: sqlite3.Connection, row: dict[str, Any], a: str, b: str) -> bool:
-    """Whether ``row``'s rater has a pair vote in force on its prompt between models ``a`` and
-    ``b`` (other than ``row`` itself)."""
-    # One equality lookup per order (an OR of the two let SQLite scan every pair vote of the
-    # catalog: the index seeks on both aliases and the prompt only without it).
-    for first, second in ((a, b), (b, a)):
-        found = conn.execute(
-            "SELECT 1 FROM ratings_current WHERE catalog_name IS ? AND kind = 'pair' "
-            "AND model_alias = ? AND other_model_alias = ? AND prompt_id = ? AND rater = ? "
-            "AND item != ? LIMIT 1",
-            [row["catalog_name"], first, second, row["prompt_id"], row["rater"], row["item"]],
-        ).fetchone()
-        if found is not None:
-            return True
-    return False
-
-
 def _thumb_battle(
-    conn: sqlite3.Connection, cat: str, a: str, b: str, va: str, vb: str, sign: int
+    conn: sqlite3.Connection, cat: str, a: str, b: str, va: str, vb: str, *, sign: int
 ) -> None:
     """Add (or remove) one same-prompt thumb battle between models ``a`` < ``b``."""
     conn.execute(

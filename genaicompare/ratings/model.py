@@ -13,6 +13,13 @@ Thumb = Literal["up", "down"]
 Preference = Literal["a", "b", "tie", "both_bad"]
 THUMBS: tuple[str, ...] = ("up", "down")
 PREFERENCES: tuple[str, ...] = ("a", "b", "tie", "both_bad")
+STRENGTHS: tuple[int, ...] = (1, 2)
+"""A pair vote's strength: 1 (A>B) or 2 (A≫B, "much better"). Only a win can be strong; a row
+stored before graded votes has none (NULL), read as 1."""
+BEST = "best"
+"""The value of a best-of-N pick (kind ``best``): the rated answer beat every other shown one."""
+BEST_ITEM = "best"
+"""A best-of-N pick's item: one per rater, catalog and prompt, so a later pick replaces it."""
 
 
 @dataclass(frozen=True)
@@ -41,11 +48,12 @@ class Rating:
     """One stored rating row (a thumb, a preference, or a retraction)."""
 
     uid: str
-    kind: Literal["thumb", "pair", "retract"]
+    kind: Literal["thumb", "pair", "best", "retract"]
     rater: str
     prompt_id: str
     value: str
-    """``up``/``down`` (thumb); ``a``/``b``/``tie``/``both_bad`` (pair); the retracted uid."""
+    """``up``/``down`` (thumb); ``a``/``b``/``tie``/``both_bad`` (pair); ``best`` (best of N,
+    the rated answer is the winner); the retracted uid."""
     item: str
     created_at: str
     catalog_name: str | None = None
@@ -60,6 +68,11 @@ class Rating:
     pane_order: list[str] | None = None
     shuffle_seed: int | None = None
     time_to_rate_ms: float | None = None
+    strength: int | None = None
+    """Pair votes: 2 for A≫B / B≫A, 1 otherwise (``None`` on rows from before graded votes)."""
+    others: list[dict[str, Any]] | None = None
+    """Best of N: the answers the winner beat, each ``{"response_id", "content_hash",
+    "model_alias"}`` — N−1 battles from one judgement."""
     id: int | None = None
     extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -93,6 +106,8 @@ class Rating:
             ),
             shuffle_seed=row.get("shuffle_seed"),
             time_to_rate_ms=row.get("time_to_rate_ms"),
+            strength=row.get("strength"),
+            others=_json_list(row.get("others")),
         )
 
     def to_row(self) -> dict[str, Any]:
@@ -101,6 +116,7 @@ class Rating:
         row.pop("id")
         row["blind"] = int(self.blind)
         row["pane_order"] = None if self.pane_order is None else json.dumps(self.pane_order)
+        row["others"] = None if self.others is None else json.dumps(self.others)
         return row
 
     def to_json(self) -> dict[str, Any]:
@@ -110,7 +126,21 @@ class Rating:
         row.pop("other_response_id")
         row["pane_order"] = self.pane_order
         row["blind"] = self.blind
+        if self.others is None:
+            row.pop("others")
+        else:  # database ids mean nothing elsewhere
+            row["others"] = [
+                {k: v for k, v in o.items() if k != "response_id"} for o in self.others
+            ]
+        if self.strength is None:
+            row.pop("strength")
         return row
+
+
+def _json_list(value: Any) -> list[dict[str, Any]] | None:
+    if isinstance(value, str) and value:
+        value = json.loads(value)
+    return [dict(v) for v in value] if isinstance(value, list) else None
 
 
 _COLUMNS = [
@@ -133,6 +163,8 @@ _COLUMNS = [
     "pane_order",
     "shuffle_seed",
     "time_to_rate_ms",
+    "strength",
+    "others",
 ]
 _INSERT = f"INSERT INTO ratings ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' for _ in _COLUMNS)})"
 _INSERT_OR_IGNORE = _INSERT.replace("INSERT INTO", "INSERT OR IGNORE INTO", 1)

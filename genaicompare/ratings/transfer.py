@@ -18,7 +18,10 @@ from genaicompare.ratings.aggregates import refresh_current
 from genaicompare.ratings.model import (
     _COLUMNS,
     _INSERT_OR_IGNORE,
+    BEST,
+    BEST_ITEM,
     PREFERENCES,
+    STRENGTHS,
     THUMBS,
     Rating,
     pair_item,
@@ -76,15 +79,29 @@ def _read_ratings(path: Path) -> Iterator[Rating]:
 
 def _rating_from_json(obj: dict[str, Any]) -> Rating:
     kind = obj["kind"]
-    if kind not in ("thumb", "pair", "retract"):
+    if kind not in ("thumb", "pair", "best", "retract"):
         raise ValueError(f"unknown kind {kind!r}")
     value = str(obj["value"])
-    if (kind == "thumb" and value not in THUMBS) or (kind == "pair" and value not in PREFERENCES):
+    if (
+        (kind == "thumb" and value not in THUMBS)
+        or (kind == "pair" and value not in PREFERENCES)
+        or (kind == "best" and value != BEST)
+    ):
         raise ValueError(f"bad value {value!r} for a {kind}")
+    strength = obj.get("strength")
+    if strength is not None and (kind != "pair" or strength not in STRENGTHS):
+        raise ValueError(f"bad strength {strength!r} for a {kind}")
+    others = obj.get("others")
+    if kind == "best" and not (
+        isinstance(others, list) and others and all(isinstance(o, dict) for o in others)
+    ):
+        raise ValueError("a best-of-N pick needs the answers it beat (others)")
     item = obj.get("item")
     if not item:
         if kind == "thumb":
             item = thumb_item(str(obj["content_hash"]))
+        elif kind == "best":
+            item = BEST_ITEM
         elif kind == "pair":
             item = pair_item(str(obj["content_hash"]), str(obj["other_content_hash"]))
         else:
@@ -130,6 +147,13 @@ def import_file(store: Store, path: str | Path) -> ImportResult:
             row = rating.to_row()
             row["response_id"] = _response_id(conn, rating.content_hash)
             row["other_response_id"] = _response_id(conn, rating.other_content_hash)
+            if rating.others is not None:
+                row["others"] = json.dumps(
+                    [
+                        {**o, "response_id": _response_id(conn, o.get("content_hash"))}
+                        for o in rating.others
+                    ]
+                )
             cur = conn.execute(_INSERT_OR_IGNORE, [row[c] for c in _COLUMNS])
             if cur.rowcount:
                 added += 1

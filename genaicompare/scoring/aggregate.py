@@ -36,6 +36,11 @@ from genaicompare.scoring.stats import (
 if TYPE_CHECKING:
     from genaicompare.store import Store
 
+STRONG_WEIGHT = 3.0
+"""A strong vote (A≫B) weighs as three battles in the Bradley–Terry fit, as Arena-Hard-Auto
+counts its judge's ``A>>B`` (it repeats the battle three times); unlike there, the bootstrap
+resamples the vote as one judgement, so the intervals do not shrink as if it were three."""
+
 SAFETY_METRIC = re.compile(r"(toxic|pii|unsafe|safety|jailbreak|refus)", re.I)
 """Metric names counted as safety flags in trends (a flag is a value ≥ 0.5)."""
 
@@ -203,13 +208,28 @@ class _Scorer:
         rows = [s for s in models if s.responses or s.rated]
         self._lap("model_rows")
         pair_counts, thumb_counts = self._battles()
+        strong, picks = self._graded_battles()
+        bt_groups = [*strong, *picks]
+        # Plain battles (strong votes and picks go in as groups: weighted, resampled whole).
+        plain = pair_counts + thumb_counts
+        for n, battles, _w in strong:
+            plain = plain + BattleCounts(
+                plain.models, -n * battles.wins, -n * battles.ties, -n * battles.both_bad
+            )
         counts = pair_counts + thumb_counts
+        best_counts = BattleCounts.empty(self.models)
+        for n, battles, _w in picks:
+            best_counts = best_counts + BattleCounts(
+                battles.models, n * battles.wins, n * battles.ties, n * battles.both_bad
+            )
+        counts = counts + best_counts
         bt = bradley_terry(
-            counts,
+            plain,
             rounds=self.rounds,
             seed=self.seed,
             method=self.method,
             min_battles=self.min_battles,
+            groups=bt_groups,
         )
         votes = pair_counts.per_model()
         for s in rows:
@@ -239,7 +259,14 @@ class _Scorer:
                 "both_bad": counts.both_bad.astype(int).tolist(),
             },
             bt=bt,
-            battle_sources={"preferences": pair_counts.n_battles, "thumbs": thumb_counts.n_battles},
+            battle_sources={
+                "preferences": pair_counts.n_battles,
+                "strong_preferences": int(sum(n for n, _b, _w in strong)),
+                "strong_weight": STRONG_WEIGHT,
+                "best_of_n": best_counts.n_battles,
+                "best_of_n_picks": int(sum(n for n, _b, _w in picks)),
+                "thumbs": thumb_counts.n_battles,
+            },
             kappa=kappa,
             metric_agreement=agreement,
             separation=votes_to_separate(bt) if bt else None,
@@ -568,6 +595,40 @@ class _Scorer:
             thumbs.add(index[a], index[b], a_wins, b_wins, ties, bad)
         self._lap("thumb_battles")
         return pairs, thumbs
+
+    def _graded_battles(
+        self,
+    ) -> tuple[list[tuple[float, BattleCounts, float]], list[tuple[float, BattleCounts, float]]]:
+        """Strong pair votes (A≫B: one battle weighing :data:`STRONG_WEIGHT`) and best-of-N
+        picks (N−1 battles of weight 1), as :func:`~.bradley_terry.bradley_terry` groups: each
+        judgement is resampled whole."""
+        index = {m: i for i, m in enumerate(self.models)}
+        strong: list[tuple[float, BattleCounts, float]] = []
+        for a, b, value, n in self.q(
+            "SELECT model_a, model_b, value, sum(n) FROM agg_strong_pairs "
+            f"WHERE {self.agg_where} GROUP BY model_a, model_b, value HAVING sum(n) > 0",
+            self.agg_params,
+        ):
+            if a not in index or b not in index or a == b or value not in ("a", "b"):
+                continue
+            one = BattleCounts.empty(self.models)
+            one.add(index[a], index[b], value == "a", value == "b", 0, 0)
+            strong.append((float(n), one, STRONG_WEIGHT))
+        picks: list[tuple[float, BattleCounts, float]] = []
+        for winner, losers, n in self.q(
+            "SELECT winner, losers, sum(n) FROM agg_best_picks "
+            f"WHERE {self.agg_where} GROUP BY winner, losers HAVING sum(n) > 0",
+            self.agg_params,
+        ):
+            beaten = [m for m in json.loads(losers) if m in index and m != winner]
+            if winner not in index or not beaten:
+                continue
+            one = BattleCounts.empty(self.models)
+            for m in beaten:
+                one.add(index[winner], index[m], 1, 0, 0, 0)
+            picks.append((float(n), one, 1.0))
+        self._lap("graded_battles")
+        return strong, picks
 
     # -- agreement ------------------------------------------------------------------------------
     def _kappa(self) -> list[dict[str, Any]]:

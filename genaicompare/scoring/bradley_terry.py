@@ -95,6 +95,24 @@ def battles_from_counts(models: Sequence[str], up: Any, down: Any, counts: Any) 
     return BattleCounts(list(models), wins, ties + bad, bad)
 
 
+def _scaled(counts: BattleCounts, k: float) -> BattleCounts:
+    return BattleCounts(counts.models, counts.wins * k, counts.ties * k, counts.both_bad * k)
+
+
+def _restrict(counts: BattleCounts, active: NDArray[np.int64]) -> BattleCounts:
+    ix = np.ix_(active, active)
+    return BattleCounts(
+        [counts.models[i] for i in active], counts.wins[ix], counts.ties[ix], counts.both_bad[ix]
+    )
+
+
+def _design_weights(counts: BattleCounts) -> FloatArray:
+    """:func:`bt_design`'s weights before zero rows are dropped (every (a, b, outcome) row)."""
+    m = len(counts.models)
+    ia, ib = np.triu_indices(m, 1)
+    return np.column_stack([counts.wins[ib, ia], counts.ties[ia, ib], counts.wins[ia, ib]]).ravel()
+
+
 def bt_design(counts: BattleCounts) -> tuple[NDArray[np.int64], FloatArray, FloatArray]:
     """FastChat's ``preprocess_for_bt`` output from aggregated counts: unique (a, b, outcome)
     rows with outcome 1 (a won), 0 (b won) or 0.5 (tie), and their counts as weights.
@@ -350,29 +368,55 @@ def bradley_terry(
     method: str = "map",
     prior_sd: float = 200.0,
     min_battles: int = 10,
+    groups: Sequence[tuple[float, BattleCounts, float]] = (),
 ) -> BTResult | None:
     """Arena ratings with 95% intervals over the models that took part in a battle.
 
     ``method``: ``map`` (weak prior N(0, prior_sd²) in rating points, Newton to convergence,
     interval = bootstrap ∪ Laplace — see the module docstring) or ``fastchat`` (FastChat's code).
+
+    ``groups``: judgements that are more than one plain battle, each ``(n, battles, weight)`` —
+    ``n`` such judgements, each making ``battles`` (same models as ``counts``), each battle
+    weighing ``weight`` in the fit (a best-of-N pick: N−1 battles of weight 1; a strong vote:
+    one battle of weight 3). The bootstrap resamples judgements, so a group's battles are drawn
+    together, never as independent votes; battle counts (``min_battles``) count each battle once.
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}")
-    active = np.flatnonzero(counts.per_model() > 0)
+    unweighted = counts
+    for n, one, _weight in groups:
+        unweighted = unweighted + _scaled(one, n)
+    active = np.flatnonzero(unweighted.per_model() > 0)
     if active.size < 2:
         return None
-    sub = BattleCounts(
-        [counts.models[i] for i in active],
-        counts.wins[np.ix_(active, active)],
-        counts.ties[np.ix_(active, active)],
-        counts.both_bad[np.ix_(active, active)],
-    )
-    matchups, outcomes, weights = bt_design(sub)
+    sub = _restrict(unweighted, active)
+    weighted = counts
+    for n, one, weight in groups:
+        weighted = weighted + _scaled(one, n * weight)
+    matchups, outcomes, weights = bt_design(_restrict(weighted, active))
     m, alpha = active.size, math.log(base)
-    total = weights.sum()
     rng = np.random.default_rng(seed)
-    # FastChat resamples the unique outcomes' counts from one multinomial per round.
-    draws = rng.multinomial(round(float(total)), weights / total, size=rounds).astype(np.float64)
+    if not groups:
+        total = weights.sum()
+        # FastChat resamples the unique outcomes' counts from one multinomial per round.
+        draws = rng.multinomial(round(float(total)), weights / total, size=rounds).astype(
+            np.float64
+        )
+    else:
+        # Resampling units: each plain battle cell, and each group (its battles as one row).
+        keep = _design_weights(_restrict(weighted, active)) > 0
+        units = [np.diag(_design_weights(_restrict(counts, active))[keep])]
+        unit_n = [np.diag(units[0]).copy()]
+        units[0] = (units[0] > 0).astype(np.float64)
+        for n, one, weight in groups:
+            units.append(weight * _design_weights(_restrict(one, active))[keep][None, :])
+            unit_n.append(np.array([float(n)]))
+        u, un = np.vstack(units), np.concatenate(unit_n)
+        u, un = u[un > 0], un[un > 0]
+        total_units = un.sum()
+        picked = rng.multinomial(round(float(total_units)), un / total_units, size=rounds)
+        draws = picked.astype(np.float64) @ u
+        total = weights.sum()
     if method == "fastchat":
         point = fit_bt(matchups, outcomes, weights, m, alpha) * scale + init_rating
         boot = np.array([fit_bt(matchups, outcomes, d / total, m, alpha) for d in draws])

@@ -60,8 +60,10 @@ class Scores:
     groups: list[ModelScore]
     pairwise: dict[str, Any]
     bt: BTResult | None
-    battle_sources: dict[str, int]
-    """Battles from each source: explicit A/B ``preferences`` and same-prompt ``thumbs``."""
+    battle_sources: dict[str, Any]
+    """Battles from each source: explicit A/B ``preferences`` (of which ``strong_preferences``
+    weigh ``strong_weight``), ``best_of_n`` battles from ``best_of_n_picks`` picks, and
+    same-prompt ``thumbs``."""
     kappa: list[dict[str, Any]]
     metric_agreement: list[dict[str, Any]]
     separation: dict[str, Any] | None
@@ -253,6 +255,12 @@ def table_rows(scores: Scores, catalog_name: str) -> ScoresTable:
             f"{src['preferences']} A/B votes and {src['thumbs']} same-prompt thumb pairs "
             "(one battle per judgement). "
         )
+        if src.get("best_of_n_picks"):
+            note += f"{src['best_of_n_picks']} best-of-N picks made {src['best_of_n']} battles. "
+        if src.get("strong_preferences"):
+            note += (
+                f"{src['strong_preferences']} strong votes (A≫B) weigh ×{src['strong_weight']:g}. "
+            )
         sep = scores.separation
         if not scores.bt.rankable:
             note += scores.bt.status() + "."

@@ -323,9 +323,12 @@ def rebuild_rating_aggregates(conn: sqlite3.Connection) -> None:
         "agg_rater_pairs",
         "agg_pairs",
         "agg_thumb_days",
+        "agg_strong_pairs",
+        "agg_best_picks",
     ):
         if table in tables:
             conn.execute(f"DELETE FROM {table}")
+    graded = "agg_best_picks" in tables  # m008 onwards: strengths and best-of-N picks
     conn.execute(
         "INSERT INTO agg_thumb_cells SELECT coalesce(catalog_name, ''), model_alias, prompt_id, "
         "sum(value = 'up'), count(*) FROM ratings_current WHERE kind = 'thumb' "
@@ -352,14 +355,27 @@ def rebuild_rating_aggregates(conn: sqlite3.Connection) -> None:
         "AND p.rater = a.rater) AND NOT EXISTS (SELECT 1 FROM ratings_current p "
         "WHERE p.catalog_name IS a.catalog_name AND p.kind = 'pair' AND p.model_alias = "
         "b.model_alias AND p.other_model_alias = a.model_alias AND p.prompt_id = a.prompt_id "
-        "AND p.rater = a.rater) GROUP BY 1, 2, 3"
+        "AND p.rater = a.rater)"
+        # Issue 13: so does a best-of-N pick of that rater on that prompt with one of the two
+        # models the winner and the other among the answers it beat.
+        + (
+            " AND NOT EXISTS (SELECT 1 FROM ratings_current p JOIN ratings r ON r.id = "
+            "p.rating_id, json_each(r.others) j WHERE p.rater = a.rater AND p.catalog = "
+            "a.catalog AND p.prompt_id = a.prompt_id AND p.kind = 'best' AND ((p.model_alias = "
+            "a.model_alias AND json_extract(j.value, '$.model_alias') = b.model_alias) OR "
+            "(p.model_alias = b.model_alias AND json_extract(j.value, '$.model_alias') = "
+            "a.model_alias)))"
+            if graded
+            else ""
+        )
+        + " GROUP BY 1, 2, 3"
     )
     conn.execute(
         "INSERT INTO agg_rater_pairs SELECT coalesce(a.catalog_name, ''), a.rater, b.rater, "
         "a.canon_value, b.canon_value, count(*) FROM ratings_current a "
         "JOIN ratings_current b ON b.catalog_name IS a.catalog_name AND b.kind = a.kind "
         "AND b.prompt_id = a.prompt_id AND b.item = a.item AND b.rater > a.rater "
-        "GROUP BY 1, 2, 3, 4, 5"
+        "AND a.kind != 'best' GROUP BY 1, 2, 3, 4, 5"
     )
     if "agg_pairs" in tables:  # m004 onwards (m003 runs this function before they exist)
         conn.execute(
@@ -370,6 +386,28 @@ def rebuild_rating_aggregates(conn: sqlite3.Connection) -> None:
         conn.execute(
             "INSERT INTO agg_thumb_days SELECT coalesce(catalog_name, ''), day, "
             "sum(value = 'up'), count(*) FROM ratings_current WHERE kind = 'thumb' GROUP BY 1, 2"
+        )
+    if graded:
+        conn.execute(
+            "INSERT INTO agg_strong_pairs SELECT coalesce(c.catalog_name, ''), c.model_alias, "
+            "c.other_model_alias, c.value, count(*) FROM ratings_current c JOIN ratings r "
+            "ON r.id = c.rating_id WHERE c.kind = 'pair' AND r.strength = 2 "
+            "AND c.model_alias IS NOT NULL AND c.other_model_alias IS NOT NULL GROUP BY 1, 2, 3, 4"
+        )
+        # The losers list as genaicompare.ratings.aggregates.losers_key writes it: distinct,
+        # sorted, compact JSON.
+        conn.execute(
+            "INSERT INTO agg_best_picks SELECT catalog, winner, losers, count(*) FROM ("
+            "SELECT c.catalog AS catalog, c.model_alias AS winner, (SELECT json_group_array(m) "
+            "FROM (SELECT DISTINCT json_extract(j.value, '$.model_alias') AS m "
+            "FROM json_each(r.others) j WHERE m IS NOT NULL AND m != c.model_alias "
+            "AND NOT EXISTS (SELECT 1 FROM ratings_current p WHERE p.rater = c.rater "
+            "AND p.catalog = c.catalog AND p.prompt_id = c.prompt_id AND p.kind = 'pair' "
+            "AND ((p.model_alias = c.model_alias AND p.other_model_alias = m) "
+            "OR (p.model_alias = m AND p.other_model_alias = c.model_alias))) ORDER BY m)) "
+            "AS losers FROM ratings_current c JOIN ratings r ON r.id = c.rating_id "
+            "WHERE c.kind = 'best' AND c.model_alias IS NOT NULL) "
+            "WHERE losers != '[]' GROUP BY 1, 2, 3"
         )
 
 
@@ -447,6 +485,32 @@ def m006_ratings_current_per_catalog_and_prompt(db: sqlite_utils.Database) -> No
 def m007_one_battle_per_judgement(db: sqlite_utils.Database) -> None:
     # A pair vote supersedes the same rater's thumb battles on that prompt between the same two
     # models (issue 12 §5): recount the thumb battles under that rule.
+    rebuild_rating_aggregates(db.conn)
+
+
+@migration
+def m008_graded_votes_and_best_of_n(db: sqlite_utils.Database) -> None:
+    # Issue 16: a pair vote's strength (1: A>B, 2: A≫B; NULL on older rows, read as 1).
+    db.execute("ALTER TABLE ratings ADD COLUMN strength INTEGER")
+    # Issue 13: a best-of-N pick (kind 'best') is one judgement: the winner is the rated answer,
+    # the answers it beat are listed here (JSON: response_id, content_hash, model_alias).
+    db.execute("ALTER TABLE ratings ADD COLUMN others TEXT")
+    # Strong pair votes in force (a subset of agg_pairs), so scores can weight them.
+    db.execute(
+        """CREATE TABLE agg_strong_pairs (
+            catalog TEXT NOT NULL, model_a TEXT NOT NULL, model_b TEXT NOT NULL,
+            value TEXT NOT NULL, n INTEGER NOT NULL,
+            PRIMARY KEY (catalog, model_a, model_b, value)) WITHOUT ROWID"""
+    )
+    # Best-of-N picks in force, one row per (winner, the losers it still counts against): the
+    # losers are a JSON list (sorted, compact) without those a pair vote of the same rater on the
+    # same prompt between the same two models supersedes. A pick is one judgement of N−1 battles;
+    # scores resample it as one unit.
+    db.execute(
+        """CREATE TABLE agg_best_picks (
+            catalog TEXT NOT NULL, winner TEXT NOT NULL, losers TEXT NOT NULL, n INTEGER NOT NULL,
+            PRIMARY KEY (catalog, winner, losers)) WITHOUT ROWID"""
+    )
     rebuild_rating_aggregates(db.conn)
 
 

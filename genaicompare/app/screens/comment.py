@@ -1,4 +1,4 @@
-"""``CommentScreen``: a one-line comment on the last rating (``c``)."""
+"""``CommentScreen``: a one-line comment on the last rating (``c``), naming that rating."""
 
 from __future__ import annotations
 
@@ -15,14 +15,16 @@ from genaicompare.core.sanitize import one_line
 class CommentScreen(ModalScreen[str | None]):
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
 
-    def __init__(self, what: str) -> None:
+    def __init__(self, what: str, current: str = "") -> None:
         super().__init__()
-        self.what = what
+        self.what, self.current_text = what, current
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(Text(f"Comment on {one_line(self.what, 200)} (Enter saves, Esc cancels)"))
-            yield Input(placeholder="comment", id="comment")
+            yield Label(Text("Comment on your last rating", style="bold"))
+            yield Label(Text(one_line(self.what, 200)), id="comment-target")
+            yield Label(Text("Enter saves, Esc cancels", style="dim"))
+            yield Input(value=self.current_text, placeholder="comment", id="comment")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.dismiss(event.value.strip() or None)

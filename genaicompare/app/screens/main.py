@@ -38,7 +38,7 @@ from genaicompare.app.screens.comment import CommentScreen
 from genaicompare.app.screens.confirm_link import ConfirmLink
 from genaicompare.app.screens.export import ExportScreen
 from genaicompare.app.screens.scores import ScoresScreen
-from genaicompare.app.screens.word_diff import DiffScreen
+from genaicompare.app.screens.word_diff import DiffScreen, DiffTarget
 from genaicompare.app.services import RatingContext, blind_order
 from genaicompare.app.widgets.metrics_matrix import Column, MetricsMatrix, column
 from genaicompare.app.widgets.prompt_list import PromptList, Row
@@ -60,6 +60,10 @@ KEPT_PROMPTS = 64
 IDENTICAL_NOTE = "the two answers are identical: the vote is stored, but DPO exports skip the pair"
 THUMB_BADGE = {"up": "👍", "down": "👎"}
 PAIR_BADGE = {"a": "A better", "b": "B better", "tie": "tie", "both_bad": "both bad"}
+STRONG_BADGE = {"a": "A much better (A≫B)", "b": "B much better (B≫A)"}
+BEST_BADGE = "★ best"
+COMMENT_BADGE = "💬"
+MARK_HINT = "three or more panes: mark two with m for A/B, or pick the best with w"
 
 
 PROMPT_TITLE = "Prompt  ([ ] scroll, P hides)"
@@ -99,6 +103,8 @@ class MainScreen(Screen[None]):
         self.revealed = False
         self.shown_at = time.perf_counter()
         self.last_rating: Any = None
+        self._marks: dict[int, list[int]] = {}
+        """Per prompt, the (at most two) panes marked with ``m`` for an A/B vote."""
         self._metrics_busy = False
         self._metrics_drawn = 0.0
         self._metrics_timer: Any = None
@@ -450,7 +456,16 @@ class MainScreen(Screen[None]):
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
-        self.query_one(PromptList).set_filter(event.value)
+        prompts = self.query_one(PromptList)
+        prompts.set_filter(event.value)
+        box = self.query_one("#filter", Input)
+        total = len(prompts.rows)
+        if not event.value.strip():
+            box.border_title = None
+        elif prompts.shown:
+            box.border_title = f"{len(prompts.shown)} of {total} prompts match"
+        else:
+            box.border_title = f"no prompt matches (of {total}): Esc clears"
 
     @on(Input.Submitted, "#filter")
     def _filter_done(self, event: Input.Submitted) -> None:
@@ -460,6 +475,7 @@ class MainScreen(Screen[None]):
         box = self.query_one("#filter", Input)
         if box.has_focus:
             box.value = ""
+            box.border_title = None
             box.add_class("-hidden")
             self.query_one(PromptList).focus()
 
@@ -531,21 +547,93 @@ class MainScreen(Screen[None]):
             return
         self._rate("thumb", value, [slot.record], self.prompt_index, self._rating_context())
 
-    def action_prefer(self, value: str) -> None:
-        if len(self.order) != 2:
-            self.notify("pairwise preference needs exactly two panes", severity="warning")
+    def _pair_slots(self) -> tuple[int, int] | None:
+        """The two panes an A/B vote compares: the only two, or the two marked (``m``), in pane
+        order (A is the left/upper one)."""
+        if len(self.order) == 2:
+            return 0, 1
+        marks = self._marks.get(self.prompt_index, [])
+        if len(marks) == 2:
+            first, second = sorted(marks)
+            return first, second
+        return None
+
+    def action_mark_pane(self) -> None:
+        """Mark (or unmark) the focused pane as one of the two an A/B vote compares."""
+        if len(self.order) < 3:
+            self.notify("with two panes, a/b/t/x compare them: no marks needed", timeout=3)
             return
-        a, b = self.current_pane_slot(0), self.current_pane_slot(1)
+        marks = self._marks.setdefault(self.prompt_index, [])
+        if self.current_slot in marks:
+            marks.remove(self.current_slot)
+        else:
+            marks.append(self.current_slot)
+            del marks[:-2]  # a third mark replaces the oldest
+        if len(marks) == 2:
+            a, b = sorted(marks)
+            self.notify(
+                f"A = {self.pane_title(a)}, B = {self.pane_title(b)}: a/b better, press again "
+                "for much better, t tie, x both bad",
+                timeout=4,
+                markup=False,
+            )
+        self._apply_badges()
+
+    def action_prefer(self, value: str) -> None:
+        pair = self._pair_slots()
+        if pair is None:
+            self.notify(MARK_HINT, severity="warning", timeout=5)
+            return
+        a, b = self.current_pane_slot(pair[0]), self.current_pane_slot(pair[1])
         if a is None or b is None or a.record is None or b.record is None:
             self.notify("both answers must be finished before a preference", severity="warning")
             return
-        if self._refuse_failed([0, 1]):
+        if self._refuse_failed(list(pair)):
             return
         # DPO learns nothing from a pair of identical texts (the export skips it): say so now.
         note = IDENTICAL_NOTE if value in ("a", "b") and a.record.text == b.record.text else None
+        # The same win pressed again on the same pair makes it strong (A≫B); once more, plain.
+        last = self.last_rating
+        strength = 1
+        if (
+            value in ("a", "b")
+            and last is not None
+            and last.kind == "pair"
+            and (last.content_hash, last.other_content_hash)
+            == (a.record.content_hash, b.record.content_hash)
+            and last.value == value
+        ):
+            strength = 1 if (last.strength or 1) == 2 else 2
         self._rate(
-            "pair", value, [a.record, b.record], self.prompt_index, self._rating_context(), note
+            "pair",
+            value,
+            [a.record, b.record],
+            self.prompt_index,
+            self._rating_context(),
+            note,
+            strength,
         )
+
+    def action_best(self) -> None:
+        """The focused pane is the best of all shown: a win over each other pane (one
+        judgement; a pair vote on two of them still counts for that pair)."""
+        if len(self.order) < 2:
+            self.notify("best of N needs at least two panes", severity="warning")
+            return
+        records = self._shown_records()
+        if any(r is None for r in records):
+            self.notify("every answer must be finished before picking the best", severity="warning")
+            return
+        if self._refuse_failed(list(range(len(records)))):
+            return
+        winner = records[self.current_slot]
+        others = [r for i, r in enumerate(records) if i != self.current_slot]
+        if any(r.content_hash == winner.content_hash for r in others):
+            self.notify(
+                "another pane shows the same answer: nothing to pick between", severity="warning"
+            )
+            return
+        self._rate("best", "best", [winner, *others], self.prompt_index, self._rating_context())
 
     @work(thread=True, group="rate", exit_on_error=False)
     def _rate(
@@ -556,6 +644,7 @@ class MainScreen(Screen[None]):
         prompt_index: int,
         ctx: RatingContext,
         note: str | None = None,
+        strength: int = 1,
     ) -> None:
         from genaicompare.ratings import RatingError  # lazy: pulls the store layer
 
@@ -563,8 +652,10 @@ class MainScreen(Screen[None]):
         try:
             if kind == "thumb":
                 rating = service.thumb(records[0], value, ctx)
+            elif kind == "best":
+                rating = service.best(records[0], records[1:], ctx)
             else:
-                rating = service.prefer(records[0], records[1], value, ctx)
+                rating = service.prefer_graded(records[0], records[1], value, strength, ctx)
         except (RatingError, KnownError) as exc:
             self.post_message(RatingFailed(str(exc)))
             return
@@ -590,7 +681,7 @@ class MainScreen(Screen[None]):
     def _rating_saved(self, event: RatingSaved) -> None:
         # Committed: only now the user sees it.
         self.last_rating = event.rating
-        label = THUMB_BADGE[event.value] if event.kind == "thumb" else PAIR_BADGE[event.value]
+        label = self._rating_label(event.rating)
         if event.note:
             self.notify(f"saved: {label} — {event.note}", severity="warning", timeout=6)
         else:
@@ -636,12 +727,44 @@ class MainScreen(Screen[None]):
             if text:
                 self._comment(rating, text)
 
-        self.app.push_screen(CommentScreen("the last rating"), save)
+        self.app.push_screen(
+            CommentScreen(self._rating_label(rating), getattr(rating, "comment", None) or ""), save
+        )
+
+    def _rating_label(self, rating: Any) -> str:
+        """A rating in words, with the panes it judged as they are shown (letters while blind):
+        "👍 on gpt", "A much better (A≫B): gpt vs claude", "★ best of 3: gpt"."""
+        titles = {}
+        for i, rec in enumerate(self._shown_records()):
+            if rec is not None:
+                titles[rec.content_hash] = self.pane_title(i)
+
+        def name(content_hash: Any, alias: Any) -> str:
+            return titles.get(content_hash) or self.masked(str(alias or "an answer"))
+
+        if rating.kind == "thumb":
+            return f"{THUMB_BADGE.get(rating.value, rating.value)} on " + name(
+                rating.content_hash, rating.model_alias
+            )
+        if rating.kind == "best":
+            n = 1 + len(rating.others or [])
+            return f"{BEST_BADGE} of {n}: " + name(rating.content_hash, rating.model_alias)
+        label = (
+            STRONG_BADGE[rating.value]
+            if (rating.strength or 1) == 2 and rating.value in STRONG_BADGE
+            else PAIR_BADGE.get(rating.value, rating.value)
+        )
+        a = name(rating.content_hash, rating.model_alias)
+        b = name(rating.other_content_hash, rating.other_model_alias)
+        return f"{label}: {a} vs {b}"
 
     @work(group="rate", exit_on_error=False)
     async def _comment(self, rating: Any, text: str) -> None:
-        await asyncio.to_thread(self.session.rating_service.comment, rating, text)
-        self.notify("comment saved", timeout=2)
+        saved = await asyncio.to_thread(self.session.rating_service.comment, rating, text)
+        if self.last_rating is not None and self.last_rating.uid == saved.uid:
+            self.last_rating = saved
+        self.notify(f"comment saved on {self._rating_label(saved)}", timeout=3, markup=False)
+        self.load_ratings()  # the 💬 mark on the rated pane(s)
 
     def load_ratings(self) -> None:
         self._load_ratings_worker()
@@ -673,17 +796,25 @@ class MainScreen(Screen[None]):
         ]
 
     def _fully_rated(self, records: list[Any]) -> bool:
-        """Every pane's answer has a thumb, or the two shown answers have a pair vote (as Chatbot
-        Arena reveals after the vote). Failed answers cannot be rated: they do not count."""
+        """Every pane's answer is judged: a best-of-N pick among all shown answers (it compares
+        each with the pick), or each answer has a thumb or is in a pair vote with another shown
+        answer (with two panes: one A/B vote, as Chatbot Arena reveals after the vote). Failed
+        answers cannot be rated: they do not count."""
         if not records or any(r is None for r in records):
             return False
         hashes = {r.content_hash for r in records}
-        for r in self.ratings:
-            if r.kind == "pair" and {r.content_hash, r.other_content_hash} <= hashes:
-                return True
         ratable = {r.content_hash for r in records if r.state not in UNRATABLE}
-        thumbed = {r.content_hash for r in self.ratings if r.kind == "thumb"}
-        return bool(ratable) and ratable <= thumbed
+        judged: set[str] = set()
+        for r in self.ratings:
+            if r.kind == "best":
+                picked = {r.content_hash, *(o.get("content_hash") for o in r.others or [])}
+                if ratable and ratable <= picked and r.content_hash in hashes:
+                    return True
+            elif r.kind == "pair" and {r.content_hash, r.other_content_hash} <= hashes:
+                judged |= {r.content_hash, r.other_content_hash}
+            elif r.kind == "thumb":
+                judged.add(r.content_hash)
+        return bool(ratable) and ratable <= judged
 
     def _apply_badges(self) -> None:
         """Marks on the answers they were given to (by content, not by pane or model): a new
@@ -693,16 +824,32 @@ class MainScreen(Screen[None]):
         self.revealed = self._fully_rated(records)
         badges: dict[str, list[str]] = {}
         for r in self.ratings:
+            note = f" {COMMENT_BADGE}" if r.comment else ""
             if r.kind == "thumb" and r.content_hash:
-                badges.setdefault(r.content_hash, []).append(THUMB_BADGE.get(r.value, r.value))
+                badges.setdefault(r.content_hash, []).append(
+                    THUMB_BADGE.get(r.value, r.value) + note
+                )
+            elif r.kind == "best" and r.content_hash:
+                n = 1 + len(r.others or [])
+                badges.setdefault(r.content_hash, []).append(f"[{BEST_BADGE} of {n}]{note}")
             elif r.kind == "pair" and r.content_hash and r.other_content_hash:
-                text = f"[pair: {PAIR_BADGE.get(r.value, r.value)}]"
+                strong = (r.strength or 1) == 2 and r.value in STRONG_BADGE
+                verdict = (
+                    {"a": "A≫B", "b": "B≫A"}[r.value]
+                    if strong
+                    else PAIR_BADGE.get(r.value, r.value)
+                )
+                text = f"[pair: {verdict}]{note}"
                 badges.setdefault(r.content_hash, []).append(text)
                 badges.setdefault(r.other_content_hash, []).append(text)
+        marks = sorted(self._marks.get(self.prompt_index, []))
         for slot_index, pane in enumerate(self.panes()):
             record = records[slot_index] if slot_index < len(records) else None
             pane.set_title(self.pane_title(slot_index))
-            pane.set_badge(" ".join(badges.get(record.content_hash, [])) if record else "")
+            badge = " ".join(badges.get(record.content_hash, [])) if record else ""
+            if slot_index in marks:
+                badge = f"◆{'AB'[marks.index(slot_index)]} {badge}".strip()
+            pane.set_badge(badge)
             pane.set_blind(self.hiding)
         if was_hiding != self.hiding:
             self._show_prompt_text()
@@ -715,30 +862,37 @@ class MainScreen(Screen[None]):
         self.show_prompt(self.prompt_index)
 
     def action_toggle_diff(self) -> None:
-        panes = self.panes()
-        if len(panes) >= 2:
-            left, right = self.current_pane_slot(0), self.current_pane_slot(1)
-            if left is None or right is None:
-                return
-            self.app.push_screen(
-                DiffScreen(
-                    self.pane_title(0),
-                    left.record.text if left.record else "".join(left.parts),
-                    self.pane_title(1),
-                    right.record.text if right.record else "".join(right.parts),
-                )
-            )
-        elif self.prompt.reference:
-            slot = self.current_pane_slot(0)
-            if slot is not None:
-                self.app.push_screen(
-                    DiffScreen(
-                        "reference",
-                        self.prompt.reference,
-                        self.pane_title(0),
-                        slot.record.text if slot.record else "".join(slot.parts),
-                    )
-                )
+        """The focused pane against another pane or the reference: chosen in a list when there
+        is more than one, else at once."""
+        slot = self.current_pane_slot()
+        if slot is None:
+            return
+        choices: list[tuple[str, str, str]] = []  # key, title, text
+        for i in range(len(self.order)):
+            other = self.current_pane_slot(i)
+            if i != self.current_slot and other is not None:
+                text = other.record.text if other.record else "".join(other.parts)
+                choices.append((str(i + 1), self.pane_title(i), text))
+        if self.prompt.reference:
+            choices.append(("r", "reference", self.prompt.reference))
+        if not choices:
+            self.notify("nothing to compare this pane with", severity="warning")
+            return
+        title = self.pane_title(self.current_slot)
+        text = slot.record.text if slot.record else "".join(slot.parts)
+        from genaicompare.app.screens.run_diff import _markers_by_default  # lazy: run diff's
+
+        markers = _markers_by_default(self.app.theme or "")
+
+        def show(index: int | None) -> None:
+            if index is not None:
+                _key, left_title, left = choices[index]
+                self.app.push_screen(DiffScreen(left_title, left, title, text, markers=markers))
+
+        if len(choices) == 1:
+            show(0)
+        else:
+            self.app.push_screen(DiffTarget(title, [(k, t) for k, t, _ in choices]), show)
 
     # -- metrics --------------------------------------------------------------------------------
     def refresh_metrics(self, live: bool = False) -> None:

@@ -59,6 +59,8 @@ class PromptList(ScrollView, can_focus=True):
         super().__init__(id=id)
         self.rows = rows
         self.shown: list[int] = list(range(len(rows)))
+        self.filter_text = ""
+        """The filter in force ("" shows every prompt)."""
 
     def on_mount(self) -> None:
         self.virtual_size = Size(0, len(self.shown))
@@ -83,6 +85,7 @@ class PromptList(ScrollView, can_focus=True):
 
     def set_filter(self, query: str) -> None:
         query = query.strip().lower()
+        self.filter_text = query
         before = self.current
         if not query:
             self.shown = list(range(len(self.rows)))
@@ -139,6 +142,10 @@ class PromptList(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         line = round(self.scroll_y) + y
         width = self.scrollable_content_region.width
+        if not self.shown and self.rows and self.filter_text and y < 2:
+            # The empty state: say why the list is empty and how to get it back.
+            text = (f"no match for “{one_line(self.filter_text, 40)}”", "Esc clears the filter")[y]
+            return Strip([Segment(text[:width].ljust(width), self.rich_style)], width)
         if line >= len(self.shown):
             return Strip.blank(width, self.rich_style)
         row = self.rows[self.shown[line]]

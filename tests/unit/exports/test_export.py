@@ -142,7 +142,7 @@ def test_training_formats_have_the_documented_shapes(db: Store, tmp_path: Path) 
     # p2: bob's A/B (old beats new) and ann's up/down (same pair, so once); p1: ann's up/down.
     assert len(dpo) == 2
     for line in dpo:
-        assert set(line) == {"prompt", "chosen", "rejected"}
+        assert set(line) - {"margin"} == {"prompt", "chosen", "rejected"}  # margin: #16
         assert line["prompt"][-1]["role"] == "user"
         assert line["chosen"][0]["role"] == line["rejected"][0]["role"] == "assistant"
     pairs = {(x["chosen"][0]["content"], x["rejected"][0]["content"]) for x in dpo}
@@ -300,7 +300,10 @@ def test_cli_export_scores_forget_and_ratings(db: Store, tmp_path: Path) -> None
     assert "Bradley–Terry" in r.stdout and "old" in r.stdout
     r = _cli("scores", "exp", "--db", dbp, "--json", "--by", "tag", env_home=tmp_path)
     js = json.loads(r.stdout)
-    assert js["battle_sources"] == {"preferences": 1, "thumbs": 2}
+    assert {k: js["battle_sources"][k] for k in ("preferences", "thumbs")} == {
+        "preferences": 1,
+        "thumbs": 2,
+    }
     assert {g["group"] for g in js["groups"]} == {"greet", "geo"}
     r = _cli("ratings", "export", "--db", dbp, "-o", str(tmp_path / "all.jsonl"), env_home=tmp_path)
     assert r.returncode == 0, r.stderr
