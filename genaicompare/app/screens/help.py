@@ -29,6 +29,8 @@ class Section:
     title: str
     rows: list[tuple[list[str], str]] = field(default_factory=list)
     """(keys, what they do)."""
+    ids: list[str] = field(default_factory=list)
+    """Each row's binding id (what ``[keymap]`` remaps), or ""."""
 
 
 def help_sections(screen: Screen[Any]) -> list[Section]:
@@ -48,7 +50,9 @@ def help_sections(screen: Screen[Any]) -> list[Section]:
         row = rows.get(row_id)
         if row is None:
             row = rows[row_id] = ([], binding.description or binding.action)
-            sections.setdefault(title, Section(title)).rows.append(row)
+            section = sections.setdefault(title, Section(title))
+            section.rows.append(row)
+            section.ids.append(binding.id or "")
         if key not in row[0]:
             row[0].append(key)
 
@@ -91,9 +95,10 @@ def help_text(sections: list[Section]) -> Text:
         if i:
             text.append("\n")
         text.append(section.title + "\n", style="bold underline")
-        for keys, description in section.rows:
+        for (keys, description), bid in zip(section.rows, section.ids, strict=True):
             text.append(f"  {' '.join(keys):<{width}}", style="bold")
-            text.append(f"  {description}\n")
+            text.append(f"  {description:<34}" if bid else f"  {description}")
+            text.append(f" {bid}\n" if bid else "\n", style="dim")
     text.rstrip()
     return text
 
