@@ -319,10 +319,15 @@ class GenaiCompareApp(App[None]):
         self.exit()
 
     def action_toggle_keys(self) -> None:
-        if self.screen.query("KeyPanel"):
-            self.action_hide_help_panel()
-        else:
-            self.action_show_help_panel()
+        """``?``: the current screen's keys, on a screen of their own (Textual's key panel
+        squeezed the panes to one-character columns at 80×24 and listed widget keys first)."""
+        from genaicompare.app.screens.help import HelpScreen, help_sections
+
+        if isinstance(self.screen, HelpScreen):
+            self.pop_screen()
+            return
+        name = getattr(self.screen, "HELP_TITLE", type(self.screen).__name__)
+        self.push_screen(HelpScreen(f"Keys — {name}", help_sections(self.screen)))
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

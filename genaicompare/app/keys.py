@@ -24,7 +24,7 @@ def key_bindings(table: KeyTable) -> list[BindingType]:
 
 APP_KEYS: KeyTable = [  # the comparison app's own, on every screen
     ("app.quit", "q", "quit", "Quit", True),
-    ("app.help", "question_mark", "toggle_keys", "All keys", True),
+    ("app.help", "question_mark", "toggle_keys", "Keys", True),
 ]
 
 KEYS: KeyTable = [  # the main screen's; also in the command palette
@@ -52,11 +52,45 @@ KEYS: KeyTable = [  # the main screen's; also in the command palette
     ("prompt.scroll_down", "right_square_bracket", "scroll_prompt(1)", "Scroll prompt down", False),
     ("prompt.scroll_up", "left_square_bracket", "scroll_prompt(-1)", "Scroll prompt up", False),
     ("view.filter", "slash", "filter", "Filter", True),
+    # Reading the answers: scroll the focused pane, zoom it, make room for the panes.
+    ("pane.scroll_down", "J,shift+down", "scroll_pane(1)", "Scroll answer down", True),
+    ("pane.scroll_up", "K,shift+up", "scroll_pane(-1)", "Scroll answer up", False),
+    ("pane.top", "g", "scroll_pane_to(0)", "Answer top", False),
+    ("pane.end", "G", "scroll_pane_to(1)", "Answer end", False),
+    ("view.zoom", "f", "zoom", "Zoom pane", True),
+    ("view.prompts", "ctrl+b", "toggle_prompt_list", "Show/hide prompt list", False),
+    ("view.metrics", "v", "toggle_metrics", "Show/hide metrics", False),
     ("screen.scores", "S", "scores", "Scores", False),
     ("screen.run_diff", "C", "run_diff", "Changes between the last two runs", False),
     ("screen.export", "E", "export", "Export", False),
     ("screen.metrics", "M", "metric_picker", "Metrics matrix rows", False),
 ]
+
+FOOTER_LABELS = {  # short names where the footer is narrow (80 columns); `?` has the long ones
+    "prompt.next": "Next",
+    "prompt.prev": "Prev",
+    "rate.undo": "Undo",
+    "pane.scroll_down": "Scroll",
+    "view.zoom": "Zoom",
+    "app.help": "Keys",
+    "app.quit": "Quit",
+}
+FOOTER_PAIRS = {"pane.scroll_down": "pane.scroll_up"}
+"""A footer entry that shows a second binding's key too (``J/K Scroll``)."""
+FOOTER_PINNED = ("app.help", "app.quit")
+"""Always in the footer, at its end: whatever else has to go at a narrow width."""
+
+HELP_GROUPS = (  # `?` lists a screen's keys under these headings, by the id's first word
+    ("prompt", "Prompts"),
+    ("pane", "Panes and answers"),
+    ("rate", "Rating"),
+    ("pair", "Rating: two panes"),
+    ("regen", "Answers"),
+    ("stream", "Answers"),
+    ("view", "View"),
+    ("screen", "Other screens"),
+    ("diff", "Run diff"),
+)
 
 RUN_DIFF_KEYS: KeyTable = [  # the run diff screen's
     ("diff.next", "j,down", "move(1)", "Next", True),

@@ -225,10 +225,10 @@ async def test_help_and_diff_and_prompt_toggle(server, build, db_path):
         await wait_for(pilot, lambda: finished(app))
         await pilot.press("question_mark")
         await pilot.pause()
-        assert app.screen.query("KeyPanel")
+        assert type(app.screen).__name__ == "HelpScreen"
         await pilot.press("question_mark")
         await pilot.pause()
-        assert not app.screen.query("KeyPanel")
+        assert type(app.screen).__name__ == "MainScreen"
         await pilot.press("D")
         await pilot.pause()
         assert type(app.screen).__name__ == "DiffScreen"

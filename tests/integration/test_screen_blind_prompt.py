@@ -140,14 +140,14 @@ def test_prompt_panel_shows_each_system_prompt_scrolls_and_keeps_the_reference(
             assert shown("Answer with the shortest correct answer.", lines), term.dump()
             assert shown("system (terse)", lines) and shown("system (friendly)", lines)
             assert not shown("step 30 of the long task", lines), "the whole prompt fits?"
-            for _ in range(12):  # a page a press, as a person presses until the end shows
+            for _ in range(20):  # a page a press (3 rows at 80×24), until the end shows
                 term.send("]")
                 time.sleep(0.3)
                 if shown("step 30 of the long task", term.lines()):
                     break
             lines = term.wait(lambda ls: shown("step 30 of the long task", ls), 10, "step 30")
             assert shown("REFERENCE-ANSWER-42", lines), term.dump()  # still in view
-            for _ in range(12):
+            for _ in range(20):
                 term.send("[")
                 time.sleep(0.3)
                 if shown("You are a friendly tutor.", term.lines()):

@@ -16,13 +16,13 @@ import time
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
-from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Collapsible, Footer, Input, Markdown, Static
+from textual.widgets import Collapsible, Input, Markdown, Static
 from textual.worker import Worker, WorkerState
 
 from genaicompare.app.keys import KEYS, key_bindings
@@ -40,7 +40,10 @@ from genaicompare.app.screens.export import ExportScreen
 from genaicompare.app.screens.scores import ScoresScreen
 from genaicompare.app.screens.word_diff import DiffScreen, DiffTarget
 from genaicompare.app.services import RatingContext, blind_order
+from genaicompare.app.widgets.footer import KeyFooter
+from genaicompare.app.widgets.header import Context, ContextHeader
 from genaicompare.app.widgets.metrics_matrix import Column, MetricsMatrix, column
+from genaicompare.app.widgets.pane_grid import PaneGrid, TabLine
 from genaicompare.app.widgets.prompt_list import PromptList, Row
 from genaicompare.app.widgets.response_pane import ResponsePane, until_tick
 from genaicompare.catalog import Catalog, ModelSpec, Prompt
@@ -67,6 +70,12 @@ MARK_HINT = "three or more panes: mark two with m for A/B, or pick the best with
 
 
 PROMPT_TITLE = "Prompt  ([ ] scroll, P hides)"
+SHORT_SCREEN = 32
+"""Rows below which the prompt and the metrics yield room to the panes (80×24 is short)."""
+NARROW_SCREEN = 140
+"""Columns below which the prompt list is narrower (24), so that 3 panes fit side by side at
+120; below :data:`NARROWER_SCREEN` narrower still (18): 2 panes side by side at 80."""
+NARROWER_SCREEN = 100
 
 
 def prompt_rows(catalog: Catalog) -> list[Row]:
@@ -87,6 +96,7 @@ class MainScreen(Screen[None]):
     MainScreen #metrics-box { height: auto; }
     """
     BINDINGS: ClassVar[list[BindingType]] = key_bindings(KEYS)
+    HELP_TITLE = "comparison screen"
 
     def __init__(self, session: Session, rows: list[Row] | None = None) -> None:
         super().__init__()
@@ -126,6 +136,7 @@ class MainScreen(Screen[None]):
         rows = self._rows if self._rows is not None else prompt_rows(self.session.catalog)
         self._rows = None
         n = max(1, len(self.models))
+        yield ContextHeader()
         with Horizontal():
             # Each in a box of its own size: the compositor redraws every widget whose
             # container overlaps a repaint, so the panes' ten repaints a second would redraw
@@ -143,20 +154,98 @@ class MainScreen(Screen[None]):
                     with VerticalScroll(id="prompt-scroll", can_focus=False):
                         yield Static(id="prompt-text", markup=False)
                     yield Static(id="prompt-reference", markup=False)
-                grid = Grid(id="panes")
-                grid.styles.grid_size_columns = min(n, 3)
-                grid.styles.grid_size_rows = (n + 2) // 3
-                with grid:
+                # Shaped for the room there is (grid, tabs or the focused pane zoomed).
+                with PaneGrid(id="panes"):
+                    yield TabLine()
                     for i in range(n):
                         yield ResponsePane(i)
                 with Vertical(id="metrics-box"):
                     yield MetricsMatrix(id="metrics")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one(PromptList).focus()
         self._preview(0)
+        self._show_context()
         self._start()
+
+    # -- fitting the terminal -------------------------------------------------------------------
+    def on_resize(self, event: events.Resize) -> None:
+        """Re-lay out for the size (btop-style): a short screen gives the prompt and the metrics
+        less room, a narrow one a narrower prompt list; the pane grid re-shapes itself."""
+        width, height = event.size
+        self.set_class(height < SHORT_SCREEN, "-short")
+        self.set_class(NARROWER_SCREEN <= width < NARROW_SCREEN, "-narrow")
+        self.set_class(width < NARROWER_SCREEN, "-narrower")
+
+    @property
+    def pane_grid(self) -> PaneGrid:
+        return self.query_one(PaneGrid)
+
+    def key_applies(self, binding_id: str) -> bool:
+        """Whether a key does something here (``?`` lists only those): pane keys up to the
+        number of panes, two-pane votes with two panes."""
+        n = len(self.models)
+        if binding_id.startswith("pane.") and binding_id[5:].isdigit():
+            return int(binding_id[5:]) <= n
+        if binding_id.startswith("pair."):
+            return n == 2
+        if binding_id in ("pane.left", "pane.right"):
+            return n > 1
+        return True
+
+    def _show_context(self) -> None:
+        """The header line: catalog, progress, blind, rater, and how the panes are shown."""
+        catalog = self.session.catalog
+        rows = self.query_one(PromptList).rows
+        grid = self.pane_grid
+        view = {"tabs": "tabs (←/→)", "zoom": "zoomed (f)"}.get(grid.mode, "")
+        self.query_one(ContextHeader).show(
+            Context(
+                catalog=catalog.name,
+                version=catalog.version,
+                rater=self.session.settings.rater,
+                rated=sum(1 for row in rows if row.rated),
+                prompts=len(rows),
+                blind=self.session.blind,
+                view=view,
+            )
+        )
+
+    @on(PaneGrid.Arranged)
+    def _arranged(self, event: PaneGrid.Arranged) -> None:
+        self._show_context()
+        self.pane_grid.refresh_tabs([self.pane_title(i) for i in range(len(self.panes()))])
+
+    def action_zoom(self) -> None:
+        """``f``: the focused pane alone, over the prompt list, prompt and metrics (tmux's
+        ``z``, which is undo here); the pane keys switch the zoomed pane."""
+        grid = self.pane_grid
+        grid.set_zoom(not grid.zoomed)
+        self.set_class(grid.zoomed, "-zoomed")
+
+    def action_toggle_prompt_list(self) -> None:
+        """``ctrl+b``: hide the prompt list for wider panes (harlequin's sidebar key)."""
+        hidden = not self.has_class("-no-list")
+        self.set_class(hidden, "-no-list")
+        if hidden and self.query_one(PromptList).has_focus:
+            self.set_focus(None)
+
+    def action_toggle_metrics(self) -> None:
+        """``m``: hide the metrics under the panes (or show them again)."""
+        self.toggle_class("-no-metrics")
+
+    def action_scroll_pane(self, pages: int) -> None:
+        """``J`` / ``K``: scroll the focused answer by most of a view."""
+        panes = self.panes()
+        if panes:
+            panes[self.current_slot].scroll_answer(pages)
+
+    def action_scroll_pane_to(self, end: int) -> None:
+        """``g`` / ``G``: the focused answer's top / end."""
+        panes = self.panes()
+        if panes:
+            panes[self.current_slot].scroll_answer_to(end=bool(end))
 
     def _preview(self, index: int) -> None:
         """What can be shown before the store is open: the prompt and the pane headers."""
@@ -196,6 +285,7 @@ class MainScreen(Screen[None]):
             if not row.state and row.prompt_id in answered:
                 row.state = "✓"
         prompts.refresh()
+        self._show_context()
 
     # -- showing a prompt -----------------------------------------------------------------------
     def panes(self) -> list[ResponsePane]:
@@ -403,6 +493,7 @@ class MainScreen(Screen[None]):
         self.current_slot = max(0, min(len(panes) - 1, slot_index))
         for i, pane in enumerate(panes):
             pane.set_class(i == self.current_slot, "-current")
+        self.pane_grid.set_current(self.current_slot)  # tabs and zoom show the current pane
 
     def current_pane_slot(self, slot_index: int | None = None) -> Slot | None:
         i = self.current_slot if slot_index is None else slot_index
@@ -716,6 +807,7 @@ class MainScreen(Screen[None]):
             if row.prompt_id == (prompt_id):
                 rows[i].rated = bool(rated)
         self.query_one(PromptList).refresh()
+        self._show_context()
 
     def action_comment(self) -> None:
         if self.last_rating is None:
@@ -787,6 +879,7 @@ class MainScreen(Screen[None]):
         self.query_one(PromptList).rows[prompt_index].rated = bool(ratings)
         self.query_one(PromptList).refresh()
         self._apply_badges()
+        self._show_context()
 
     def _shown_records(self) -> list[Any]:
         """The answer each pane shows (None while it has none), in pane order."""
@@ -851,6 +944,7 @@ class MainScreen(Screen[None]):
                 badge = f"◆{'AB'[marks.index(slot_index)]} {badge}".strip()
             pane.set_badge(badge)
             pane.set_blind(self.hiding)
+        self.pane_grid.refresh_tabs([self.pane_title(i) for i in range(len(self.panes()))])
         if was_hiding != self.hiding:
             self._show_prompt_text()
             self.refresh_metrics()

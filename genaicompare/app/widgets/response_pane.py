@@ -298,7 +298,6 @@ class ResponsePane(Vertical):
         """Render the finished answer as Markdown once, then show it in place of the stream."""
         try:
             view = self.stream_view
-            was_at_end = view.is_vertical_scroll_end and view.max_scroll_y > 0
             await self.markdown.update(text)
             if generation != self._generation:
                 return
@@ -306,16 +305,36 @@ class ResponsePane(Vertical):
             scroll.remove_class("-hidden")
             view.add_class("-hidden")
             view.clear()
-            if was_at_end:
-                # Keep following the end of the answer, as the stream did. Anchored, not one
-                # scroll_end: the Markdown blocks lay out over several refreshes, and an early
-                # scroll_end stopped at the middle of the answer (seen on the screen, 6 panes).
-                scroll.anchor()
-            else:
-                scroll.anchor(False)
-                scroll.scroll_home(animate=False)
+            # A finished answer opens at its top, where it is read from (issue #13: a long
+            # answer followed to its tail ended up showing its last lines with nothing saying
+            # there was more above); the stream followed the tail while it grew.
+            scroll.anchor(False)
+            scroll.scroll_home(animate=False)
         finally:
             self._rendering -= 1
+
+    # -- reading by keyboard ----------------------------------------------------------------------
+    def _body(self) -> VerticalScroll | StreamView:
+        return self.query_one(VerticalScroll) if self.showing_markdown else self.stream_view
+
+    def scroll_answer(self, pages: int) -> None:
+        """Scroll the answer by ``pages`` × most of a view (a few rows of context stay). Up,
+        while streaming, stops following the tail; down to the end follows it again."""
+        body = self._body()
+        if isinstance(body, VerticalScroll):
+            body.anchor(False)
+        step = max(1, body.scrollable_content_region.height - 2)
+        # From the target, not the current offset: presses arriving within one frame add up.
+        body.scroll_to(y=body.scroll_target_y + pages * step, animate=False)
+
+    def scroll_answer_to(self, *, end: bool) -> None:
+        body = self._body()
+        if isinstance(body, VerticalScroll):
+            body.anchor(False)
+        if end:
+            body.scroll_end(animate=False)
+        else:
+            body.scroll_home(animate=False)
 
     @property
     def idle(self) -> bool:
