@@ -110,6 +110,7 @@ by nltk's word tokenizer, ``token_set_ratio`` with rapidfuzz's ``default_process
 def version_of(name: str) -> str:
     return VERSION_OF.get(name, VERSION)
 
+
 # -- tokenisers -------------------------------------------------------------------------------
 
 _ROUGE_NON_ALNUM = re.compile(r"[^a-z0-9]+")
@@ -1145,9 +1146,7 @@ def _scores(
         for key, val in (("token_precision", p), ("token_recall", r), ("token_f1", f)):
             if want(key):
                 out[key] = val
-    rouge: dict[str, bool] = {
-        t: any(want(t + part) for part in _ROUGE_PARTS) for t in ROUGE_TYPES
-    }
+    rouge: dict[str, bool] = {t: any(want(t + part) for part in _ROUGE_PARTS) for t in ROUGE_TYPES}
     rouge_n = rouge["rouge1"] or rouge["rouge2"]
     bleu = any(want(n) for n in BLEU_SMOOTHING)
     chrf = want("chrf") or want("chrf_pp")
@@ -1178,9 +1177,7 @@ def _scores(
     if want("fuzzy_ratio"):
         out["fuzzy_ratio"] = fuzz.ratio(hyp.text, ref.text)
     if want("token_set_ratio"):
-        out["token_set_ratio"] = fuzz.token_set_ratio(
-            hyp.text, ref.text, processor=default_process
-        )
+        out["token_set_ratio"] = fuzz.token_set_ratio(hyp.text, ref.text, processor=default_process)
     return out
 
 

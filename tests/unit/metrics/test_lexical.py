@@ -427,7 +427,7 @@ def test_trailing_punctuation_is_its_own_token_for_every_metric(wn_reader) -> No
 
 
 def test_meteor_tokens_are_nltk_word_tokenize() -> None:
-    text = 'He said "hi" -- it\'s 3.5 U.S. dollars, isn\'t it? (Yes.) Done.'
+    text = "He said \"hi\" -- it's 3.5 U.S. dollars, isn't it? (Yes.) Done."
     assert lexical.meteor_tokens(text) == [t.lower() for t in _word_tokenize(text)]
 
 
