@@ -529,7 +529,7 @@ def _word_keys(a: list[str], b: list[str], order: int) -> Any | None:
     seq = np.fromiter(ids, dtype=">u2", count=size)
     rows = size - order + 1
     width = ">u8" if order == 4 else ">u4"
-    packed = np.ndarray((rows,), width, seq, 0, (2,))  # overlapping big-endian windows
+    packed: Any = np.ndarray((rows,), width, seq, 0, (2,))  # overlapping big-endian windows
     keys = packed.astype(np.uint64)
     keys <<= _ONE
     return keys
@@ -654,7 +654,9 @@ def _byte_matches(
     for family, data, start, n_hyp, rows in texts:
         dtype, shift = _BYTE_FAMILIES[family][:2]
         view = keys[offset : offset + rows]
-        packed = np.ndarray((rows,), dtype, data, start, (1,))  # overlapping big-endian windows
+        packed: Any = np.ndarray(
+            (rows,), dtype, data, start, (1,)
+        )  # overlapping big-endian windows
         if shift:
             # dtype: shift in 64 bits (numpy 1.x would shift the 16/32-bit windows, then cast).
             np.left_shift(packed, _SHIFTS[shift], out=view, dtype=np.uint64)
