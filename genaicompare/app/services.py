@@ -7,7 +7,7 @@ them in one module keeps the integration points with the domain packages small.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 from genaicompare.catalog import JudgeSpec, Prompt
@@ -179,8 +179,8 @@ class MetricsService:
             models=self.models,
         )
 
-    def cheap(self, text: str, reference: str | None) -> dict[str, float | None]:
-        if reference is None:
+    def cheap(self, text: str, reference: str | Sequence[str] | None) -> dict[str, float | None]:
+        if not reference:
             return {}
         return dict(self.evaluator.scorer.engine.cheap(text, reference))
 

@@ -167,7 +167,11 @@ class Prompt(_Strict):
     system: str | None = None
     few_shot: list[FewShot] = Field(default_factory=list)
     reference: str | None = None
-    """Expected answer; reference-based metrics are skipped (not zero) without one."""
+    """Expected answer; reference-based metrics are skipped (not zero) without one. With
+    ``references`` it is their first (filled in when only ``references`` is given)."""
+    references: list[str] | None = None
+    """Every acceptable answer; each metric combines them as its reference implementation does
+    (:mod:`genaicompare.metrics.lexical`). ``reference`` alongside must be the first."""
     context: list[str] | str | None = None
     """Grounding passages for RAG-style prompts."""
     tags: list[str] = Field(default_factory=list)
@@ -178,6 +182,29 @@ class Prompt(_Strict):
     assert_: dict[str, str | int | float | bool] | None = Field(default=None, alias="assert")
     """Per-prompt assertions (``{rougeL: ">= 0.3", contains: Paris}``); the grammar and its
     evaluation live in :mod:`genaicompare.metrics.assertions`."""
+
+    @field_validator("references", mode="before")
+    @classmethod
+    def _references_list(cls, v: object) -> object:
+        if v is not None and not isinstance(v, list):
+            raise ValueError(
+                "must be a list of answers, e.g. [Paris, City of Paris] (for one answer use "
+                "'reference')"
+            )
+        if isinstance(v, list) and not v:
+            raise ValueError("must list at least one answer (or leave 'references' out)")
+        return v
+
+    @field_validator("references")
+    @classmethod
+    def _references_agree(cls, v: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        one = info.data.get("reference")
+        if v is not None and one is not None and one != v[0]:
+            raise ValueError(
+                f"'reference' ({one!r}) must be the first of 'references' when both are given; "
+                "give 'references' alone"
+            )
+        return v
 
     @model_validator(mode="after")
     def _one_source(self) -> Prompt:
@@ -196,7 +223,18 @@ class Prompt(_Strict):
             raise ValueError(
                 "'few_shot' cannot be combined with 'messages' (write the examples as messages)"
             )
+        if self.references is not None and self.reference is None:
+            # Everything that shows or passes on one reference (the TUI, the judge) gets the
+            # first; the dump then holds both, consistently, and loads back the same.
+            object.__setattr__(self, "reference", self.references[0])
         return self
+
+    @property
+    def all_references(self) -> list[str]:
+        """Every reference answer: ``references``, else ``[reference]``, else none."""
+        if self.references is not None:
+            return list(self.references)
+        return [self.reference] if self.reference is not None else []
 
     @property
     def context_passages(self) -> list[str]:

@@ -1,6 +1,7 @@
 """`genaicompare metrics PAIRS.jsonl` — score outputs produced elsewhere.
 
-Each input line is ``{"id", "output", "reference"?, "prompt"?, "context"?}``; each output line is
+Each input line is ``{"id", "output", "reference"?, "references"?, "prompt"?, "context"?}``
+(``references``: every acceptable answer, combined per metric as in a catalog); each output line is
 ``{"id", "metrics": {name: value}, "detail": {name: detail}}`` in input order, with every metric
 by the engine's names (reference-based ones absent when a line has no reference).
 ``--metrics rougeL,bleu`` (or family names: lexical, semantic, toxicity, pii, readability)
@@ -32,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "pairs",
         metavar="PAIRS.jsonl",
-        help='JSONL input, one {"id", "output", "reference"?, "prompt"?, '
+        help='JSONL input, one {"id", "output", "reference"?, "references"?, "prompt"?, '
         '"context"?} per line ("-" reads stdin)',
     )
     parser.add_argument(
@@ -76,6 +77,17 @@ def _read_lines(source: TextIO, name: str) -> Iterator[tuple[int, dict[str, Any]
         for key in ("reference", "prompt"):
             if item.get(key) is not None and not isinstance(item[key], str):
                 raise UserError(f"{name}:{lineno}: '{key}' must be a string")
+        refs = item.get("references")
+        if refs is not None and not (
+            isinstance(refs, list) and refs and all(isinstance(r, str) for r in refs)
+        ):
+            raise UserError(f"{name}:{lineno}: 'references' must be a non-empty list of strings")
+        one = item.get("reference")
+        if refs is not None and one is not None and one != refs[0]:
+            raise UserError(
+                f"{name}:{lineno}: 'reference' must be the first of 'references' when both "
+                "are given"
+            )
         ctx = item.get("context")
         if ctx is not None and not (
             isinstance(ctx, str) or (isinstance(ctx, list) and all(isinstance(c, str) for c in ctx))
@@ -149,6 +161,7 @@ def _judge_chunk(
             id=str(item.get("id") or "line"),
             prompt=question,
             reference=item.get("reference"),
+            references=item.get("references"),
             context=item.get("context"),
         )
         calls.append(evaluator.verdicts(record, prompt))
@@ -219,6 +232,7 @@ def main(args: argparse.Namespace) -> int:
                     values = engine.score_text(
                         item["output"],
                         reference=item.get("reference"),
+                        references=item.get("references") or (),
                         question=item.get("prompt"),
                         context=[ctx] if isinstance(ctx, str) else (ctx or []),
                         names=names,

@@ -25,3 +25,12 @@ def porter_stemmer() -> Any:
     from nltk.stem.porter import PorterStemmer
 
     return PorterStemmer()
+
+
+def word_tokenizer() -> Any:
+    """nltk's ``NLTKWordTokenizer()``: ``word_tokenize(text, preserve_line=True)`` without the
+    punkt sentence split (punkt's data is a download; nothing is downloaded at run time)."""
+    import_nltk()
+    from nltk.tokenize.destructive import NLTKWordTokenizer
+
+    return NLTKWordTokenizer()

@@ -10,7 +10,8 @@ Spec grammar, one entry per metric or check::
     not_contains: "sorry"   #   not_contains, regex (re.search), equals (after strip)
 
 ``contains`` is a text check unless its value is a comparison (``contains: ">= 1"``) or a
-boolean, which compare the reference-based ``contains`` metric instead. A metric that was not
+boolean, which compare the reference-based ``contains`` metric instead (1 when the answer
+contains any of the prompt's references). A metric that was not
 computed (no reference, model unavailable) fails with a reason saying so — never passes by
 default. Bad specs raise :class:`AssertionSpecError` (a user error: exit code 2).
 """

