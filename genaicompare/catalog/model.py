@@ -165,6 +165,8 @@ class Prompt(_Strict):
     few_shot: list[FewShot] = Field(default_factory=list)
     reference: str | None = None
     """Expected answer; reference-based metrics are skipped (not zero) without one."""
+    references: list[str] = Field(default_factory=list)
+    """Every gold answer when a sample has several (``reference`` is the first)."""
     context: list[str] | str | None = None
     """Grounding passages for RAG-style prompts."""
     tags: list[str] = Field(default_factory=list)
