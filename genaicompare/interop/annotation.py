@@ -171,6 +171,7 @@ def import_label_studio(
                 elif isinstance(v.get("choices"), list) and v["choices"]:
                     value = _CHOICES.get(str(v["choices"][0]).lower())
                 else:
+                    listed = True
                     b.report.skip(
                         path,
                         locate((*aloc, "result", k)),
@@ -178,12 +179,13 @@ def import_label_studio(
                         f"a {res.get('type')} result (only pairwise and choices map)",
                     )
             if value is None:
-                b.report.skip(
-                    path,
-                    locate(aloc),
-                    f"{i}.annotations.{j}",
-                    "no pairwise choice genaicompare reads",
-                )
+                if not listed:
+                    b.report.skip(
+                        path,
+                        locate(aloc),
+                        f"{i}.annotations.{j}",
+                        "no pairwise choice genaicompare reads",
+                    )
                 continue
             b.vote(pid, ma, mb, value, who)
         for j, _ in enumerate(task.get("predictions") or []):
