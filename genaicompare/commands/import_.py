@@ -11,9 +11,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from genaicompare.core.errors import UserError
 from genaicompare.core.sanitize import one_line
+
+if TYPE_CHECKING:
+    from genaicompare.interop.writing import Imported
 
 FORMATS = ("promptfoo", "openai-evals", "inspect", "hf", "label-studio", "argilla")
 
@@ -37,7 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     from genaicompare.interop import write_catalog
-    from genaicompare.interop.writing import Imported, store_imported
+    from genaicompare.interop.writing import store_imported
 
     source = Path(args.file)
     if not source.is_file():
@@ -75,7 +79,7 @@ def main(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read(args: argparse.Namespace, source: Path):  # type: ignore[no-untyped-def]
+def _read(args: argparse.Namespace, source: Path) -> Imported:
     fmt = args.format
     if fmt == "promptfoo":
         from genaicompare.interop.promptfoo import import_config

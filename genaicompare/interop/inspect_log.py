@@ -9,10 +9,11 @@ other sample fields are listed once per name.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from genaicompare.interop._rows import alias_of, chat, json_with_positions, text_of
+from genaicompare.interop._rows import Loc, Position, alias_of, chat, json_with_positions, text_of
 from genaicompare.interop.report import ImportReport
 from genaicompare.interop.writing import Imported, ImportedAnswer, slug, unique
 
@@ -23,6 +24,12 @@ _STATES = {
     "max_tokens": "length",
     "content_filter": "content_filter",
 }
+
+
+def _under(
+    locate: Callable[[Loc], Position | None], prefix: Loc
+) -> Callable[[Loc], Position | None]:
+    return lambda loc: locate((*prefix, *loc))
 
 
 def import_log(path: str | Path, name: str | None = None) -> Imported:
@@ -72,7 +79,7 @@ def import_log(path: str | Path, name: str | None = None) -> Imported:
                 value,
                 report,
                 path,
-                lambda sub, i=i: locate(("samples", i, "input", *sub)),
+                _under(locate, ("samples", i, "input")),
                 f"samples.{i}.input",
             )
             if messages is None:

@@ -38,7 +38,7 @@ def to_llm_comparator(lines: list[dict[str, Any]], source: str) -> tuple[dict[st
     pairs = [p for p in pairs if (p["alias_a"], p["alias_b"]) == (ma, mb)]
     examples = []
     for p in pairs:
-        raters = [
+        raters: list[dict[str, Any]] = [
             {
                 "score": _SCORE[v["value"]],
                 "rating_label": _LABEL[v["value"]],

@@ -15,7 +15,7 @@ def import_samples(path: str | Path, name: str | None = None) -> Imported:
     path = Path(path)
     report = ImportReport()
     lines = read_text(path).splitlines()
-    prompts = []
+    prompts: list[dict[str, object]] = []
     seen_keys: set[str] = set()
     for n, obj in jsonl_objects(path):
         line = lines[n - 1]

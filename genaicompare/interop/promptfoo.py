@@ -167,7 +167,7 @@ class _Reader:
             for v_index, values in enumerate(self._expand(base_vars, tlocate, tpath, tprefix)):
                 asserts: dict[str, Any] = {}
                 refs: list[str] = []
-                sources = [
+                sources: list[tuple[Any, Locate, Loc, Path, Loc]] = [
                     (a, dlocate, ("assert", i), self.path, ("defaultTest",))
                     for i, a in enumerate(default.get("assert") or [])
                 ]
@@ -367,9 +367,7 @@ class _Reader:
         out: list[_Test] = []
         for i, item in enumerate(items):
             if isinstance(item, dict):
-                out.append(
-                    (item, lambda loc, i=i: locate(("tests", i, *loc)), self.path, ("tests", i))
-                )
+                out.append((item, _under(locate, ("tests", i)), self.path, ("tests", i)))
             elif isinstance(item, str) and item.startswith("file://"):
                 out += self._test_file(
                     self._file(item), locate, ("tests", i) if items is raw else ("tests",)
@@ -388,18 +386,16 @@ class _Reader:
         if suffix == ".csv":
             return self._csv_tests(file, text)
         if suffix == ".jsonl":
-            out = []
+            out: list[_Test] = []
             for n, line in enumerate(text.splitlines(), 1):
                 if line.strip():
                     obj = json.loads(line)
-                    out.append((obj, lambda _loc, n=n: (n, 1), file, (f"line {n}",)))
+                    out.append((obj, _fixed({}, (n, 1)), file, (f"line {n}",)))
             return out
         if suffix in (".yaml", ".yml", ".json"):
             data, flocate = self._data(file)
             data = data if isinstance(data, list) else [data]
-            return [
-                (t, lambda loc, i=i: flocate((i, *loc)), file, (i,)) for i, t in enumerate(data)
-            ]
+            return [(t, _under(flocate, (i,)), file, (i,)) for i, t in enumerate(data)]
         self.skip(locate, loc, f"{file.name}: test files must be CSV, JSONL, YAML or JSON")
         return []
 
@@ -425,9 +421,7 @@ class _Reader:
                 else:
                     positions[("vars", name)] = pos
                     test["vars"][name] = value
-            out.append(
-                (test, lambda loc, p=positions, r=r: p.get(loc[:2], (r, 1)), file, (f"row {r}",))
-            )
+            out.append((test, _fixed(positions, (r, 1)), file, (f"row {r}",)))
         return out
 
     def _expand(
@@ -659,6 +653,16 @@ def _export_asserts(p: Any, missing: list[str]) -> tuple[list[dict[str, Any]], d
 
 
 # -- helpers ------------------------------------------------------------------------------------
+def _under(locate: Locate, prefix: Loc) -> Locate:
+    """``locate`` for paths inside the value at ``prefix``."""
+    return lambda loc: locate((*prefix, *loc))
+
+
+def _fixed(positions: dict[Loc, tuple[int, int]], default: tuple[int, int]) -> Locate:
+    """Positions of a row-shaped test (CSV cells, a JSONL line)."""
+    return lambda loc: positions.get(loc[:2], default)
+
+
 def _read(path: Path) -> str:
     return path.read_text(encoding="utf-8")
 

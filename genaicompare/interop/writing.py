@@ -8,12 +8,13 @@ import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from genaicompare.interop.report import ImportReport
 
 if TYPE_CHECKING:
     from genaicompare.catalog import Catalog
+    from genaicompare.ratings.model import Preference
     from genaicompare.store import Store
 
 IMPORT_FORMATS = ("promptfoo", "openai-evals", "inspect", "hf", "label-studio", "argilla")
@@ -142,20 +143,17 @@ def store_imported(
     ratings = Ratings(store, rater)
     votes = 0
     for v in imported.votes:
-        a, b = by_key[(v.prompt_id, v.model_a)], by_key[(v.prompt_id, v.model_b)]
+        left, right = by_key[(v.prompt_id, v.model_a)], by_key[(v.prompt_id, v.model_b)]
         who = v.rater or ratings.default_rater
         current = [
             r
             for r in ratings.for_prompt(catalog.name, v.prompt_id, rater=who)
             if r.kind == "pair"
-            and {r.content_hash, r.other_content_hash}
-            == {
-                a.content_hash,
-                b.content_hash,
-            }
+            and {r.content_hash, r.other_content_hash} == {left.content_hash, right.content_hash}
         ]
         if current:
             continue
-        ratings.prefer(a, b, v.value, rater=who, comment=v.comment, catalog_name=catalog.name)  # type: ignore[arg-type]
+        value = cast("Preference", v.value)
+        ratings.prefer(left, right, value, rater=who, comment=v.comment, catalog_name=catalog.name)
         votes += 1
     return len(new), votes

@@ -77,8 +77,22 @@ def _round_trip(fmt: str, source: Path, tmp_path: Path) -> None:
     exported = tmp_path / f"export-{fmt}.json"
     assert main(["import", fmt, str(source), "-o", str(first), "--db", str(db1)]) == 0
     assert main(["export", str(first), "-f", fmt, "-o", str(exported), "--db", str(db1)]) == 0
-    assert main(["import", fmt, str(exported), "-o", str(second), "--db", str(db2), "--name",
-                 json.loads(json.dumps(written_name(first)))]) == 0
+    assert (
+        main(
+            [
+                "import",
+                fmt,
+                str(exported),
+                "-o",
+                str(second),
+                "--db",
+                str(db2),
+                "--name",
+                json.loads(json.dumps(written_name(first))),
+            ]
+        )
+        == 0
+    )
     assert _votes(db2) == _votes(db1)
     a = written_catalog(first)
     b = written_catalog(second)

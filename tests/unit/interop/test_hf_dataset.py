@@ -106,7 +106,9 @@ def test_the_card_names_fields_counts_and_catalog(rated: tuple[Path, Path], tmp_
 def test_llm_comparator_json(rated: tuple[Path, Path], tmp_path: Path) -> None:
     db, catalog = rated
     out = tmp_path / "comparator.json"
-    assert main(["export", str(catalog), "-f", "llm-comparator", "-o", str(out), "--db", str(db)]) == 0
+    assert (
+        main(["export", str(catalog), "-f", "llm-comparator", "-o", str(out), "--db", str(db)]) == 0
+    )
     doc = json.loads(out.read_text())
     assert doc["models"] == [{"name": "gpt-4o-mini"}, {"name": "llama3"}]
     first, second = doc["examples"]
@@ -115,12 +117,21 @@ def test_llm_comparator_json(rated: tuple[Path, Path], tmp_path: Path) -> None:
         "Hello!",
         "Hi there.",
     )
-    assert first["score"] == 1.0 and first["individual_rater_scores"][0]["rating_label"] == "A is better"
+    assert (
+        first["score"] == 1.0
+        and first["individual_rater_scores"][0]["rating_label"] == "A is better"
+    )
     assert second["score"] == 0.0
     assert {f["name"] for f in doc["metadata"]["custom_fields_schema"]} >= {"prompt_id"}
     assert set(first) == {
-        "input_text", "tags", "output_text_a", "output_text_b", "score",
-        "individual_rater_scores", "rationale_list", "custom_fields",
+        "input_text",
+        "tags",
+        "output_text_a",
+        "output_text_b",
+        "score",
+        "individual_rater_scores",
+        "rationale_list",
+        "custom_fields",
     }
 
 

@@ -44,9 +44,9 @@ def test_parquet_with_a_messages_column(tmp_path: Path) -> None:
     table = pa.Table.from_pylist(
         [
             {
-                "messages": r["question"] if isinstance(r["question"], list) else [
-                    {"role": "user", "content": r["question"]}
-                ],
+                "messages": r["question"]
+                if isinstance(r["question"], list)
+                else [{"role": "user", "content": r["question"]}],
                 "answer": r["answer"] if isinstance(r["answer"], list) else [r["answer"]],
                 "qid": r["qid"],
             }

@@ -29,7 +29,9 @@ def test_outputs_are_stored_as_answers_of_the_logs_model(tmp_path: Path) -> None
         # Importing again adds nothing.
         assert store_imported(store, catalog, tmp_path / "out.yaml", imported, None) == (0, 0)
         assert store.query("SELECT count(*) AS n FROM responses")[0]["n"] == 2
-    assert [(r["prompt_id"], r["model_alias"], r["model"], r["text"], r["state"]) for r in rows] == [
+    assert [
+        (r["prompt_id"], r["model_alias"], r["model"], r["text"], r["state"]) for r in rows
+    ] == [
         ("fr", "gpt-4o-mini", "openai/gpt-4o-mini", "Paris.", "complete"),
         ("de", "gpt-4o-mini", "openai/gpt-4o-mini", "Berlin", "length"),
     ]

@@ -8,7 +8,12 @@ from pathlib import Path
 import pytest
 
 from genaicompare.catalog import load_catalog
-from genaicompare.interop.promptfoo import MESSAGES_PROMPT, export_config, import_config, map_provider
+from genaicompare.interop.promptfoo import (
+    MESSAGES_PROMPT,
+    export_config,
+    import_config,
+    map_provider,
+)
 from genaicompare.interop.writing import dump_yaml
 
 from ._support import DATA, dump, golden, lines, written
@@ -19,7 +24,10 @@ CHAT = DATA / "promptfoo" / "chatconfig.yaml"
 
 @pytest.mark.parametrize(
     ("source", "expected"),
-    [(CONFIG, "promptfoo/promptfooconfig.expected.yaml"), (CHAT, "promptfoo/chatconfig.expected.yaml")],
+    [
+        (CONFIG, "promptfoo/promptfooconfig.expected.yaml"),
+        (CHAT, "promptfoo/chatconfig.expected.yaml"),
+    ],
 )
 def test_import_matches_the_golden_catalog(source: Path, expected: str, tmp_path: Path) -> None:
     catalog = written(import_config(source).catalog, tmp_path)
@@ -65,8 +73,14 @@ def test_chat_file_and_reference_metrics() -> None:
 @pytest.mark.parametrize(
     ("source", "line"),
     [
-        (CONFIG, "promptfooconfig.yaml:12:5: providers.2: not imported: provider 'exec:python run.py'"),
-        (CONFIG, "promptfooconfig.yaml:28:9: tests.0.assert.2: not imported: assertion type javascript"),
+        (
+            CONFIG,
+            "promptfooconfig.yaml:12:5: providers.2: not imported: provider 'exec:python run.py'",
+        ),
+        (
+            CONFIG,
+            "promptfooconfig.yaml:28:9: tests.0.assert.2: not imported: assertion type javascript",
+        ),
         (CONFIG, "tests.csv:3:17: row 3.assert.0: not imported: assertion type python"),
         (CHAT, "chatconfig.yaml:17:9: tests.0.assert.3: not imported: levenshtein"),
         (CHAT, "chatconfig.yaml:19:9: tests.0.assert.4: not imported: llm-rubric: the rubric text"),
@@ -135,7 +149,9 @@ def test_round_trip_import_export_import_changes_nothing(source: Path, tmp_path:
     assert dump(second) == dump(first)
 
 
-def test_export_of_a_catalog_without_one_template_sends_the_rendered_messages(tmp_path: Path) -> None:
+def test_export_of_a_catalog_without_one_template_sends_the_rendered_messages(
+    tmp_path: Path,
+) -> None:
     catalog = load_catalog(Path(__file__).resolve().parents[3] / "sample_catalogs" / "qa.yaml")
     config, missing = export_config(catalog)
     assert config["prompts"] == [{"label": "messages", "raw": MESSAGES_PROMPT}]
