@@ -107,3 +107,30 @@ def _read(args: argparse.Namespace, source: Path) -> Imported:
 
     read = import_label_studio if fmt == "label-studio" else import_argilla
     return read(source, args.name, args.rater)
+
+
+def recognised(path: str | Path) -> str | None:
+    """The import format of a file ``genaicompare FILE`` opens directly: a promptfoo config
+    (``promptfooconfig.yaml`` / ``.yml``), else None (a catalog)."""
+    name = Path(path).name.lower()
+    return "promptfoo" if name in ("promptfooconfig.yaml", "promptfooconfig.yml") else None
+
+
+def import_for_tui(path: str) -> str:
+    """Import a recognised file into a catalog under the data dir's ``imported/`` and return its
+    path; what did not map is printed first (stderr), as ``genaicompare import`` does."""
+    from genaicompare.core.paths import data_dir
+    from genaicompare.interop import write_catalog
+    from genaicompare.interop.promptfoo import import_config
+
+    source = Path(path).resolve()
+    imported = import_config(source)
+    for item in imported.report.not_mapped:
+        print(one_line(str(item), 500), file=sys.stderr)
+    folder = data_dir() / "imported"
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = source.parent.name or "promptfoo"
+    out = folder / f"{stem}-promptfoo.catalog.yaml"
+    write_catalog(imported.catalog, out)
+    print(f"{imported.report.summary()}; opening {one_line(str(out), 300)}", file=sys.stderr)
+    return str(out)

@@ -166,3 +166,17 @@ def test_export_of_a_catalog_without_one_template_sends_the_rendered_messages(
         catalog.render(p).messages for p in catalog.prompts
     ]
     assert [p.reference for p in again.prompts] == [p.reference for p in catalog.prompts]
+
+
+def test_a_promptfoo_config_given_to_the_tui_is_imported_first(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from genaicompare.commands.import_ import import_for_tui, recognised
+
+    assert recognised(CONFIG) == "promptfoo"
+    assert recognised(DATA.parents[2] / "sample_catalogs" / "qa.yaml") is None
+    out = import_for_tui(str(CONFIG))
+    assert load_catalog(out).name == "Translation bot"
+    err = capsys.readouterr().err
+    assert "tests.0.assert.2: not imported: assertion type javascript" in err
+    assert f"opening {out}" in err
