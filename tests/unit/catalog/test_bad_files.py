@@ -186,7 +186,7 @@ EXPECTED: list[tuple[str, str]] = [
     ),
     (
         "unknown_key_far.yaml",
-        ":8:5: prompts.0.colour: unknown key 'colour' (allowed: assert, context, few_shot, id, messages, metrics, prompt, reference, segment, system, tags, task, template, vars)",
+        ":8:5: prompts.0.colour: unknown key 'colour' (allowed: assert, context, few_shot, id, messages, metrics, prompt, reference, references, segment, system, tags, task, template, vars)",
     ),
     (
         "unknown_key_model.yaml",

@@ -328,7 +328,7 @@ def test_several_problems_are_counted(tmp_path: Path) -> None:
         load_catalog(path)
     assert str(info.value) == (
         f"{path}:3:25: prompts.0.colour: unknown key 'colour' (allowed: assert, context, "
-        "few_shot, id, messages, metrics, prompt, reference, segment, system, tags, task, "
+        "few_shot, id, messages, metrics, prompt, reference, references, segment, system, tags, task, "
         "template, vars) (and 2 more problems)"
     )
 

@@ -20,7 +20,7 @@ def test_chat_input_and_several_ideals(tmp_path: Path) -> None:
     catalog = written(import_samples(SAMPLES).catalog, tmp_path)
     first, second, third = catalog.prompts
     assert [m.role for m in first.messages or []] == ["system", "user"]
-    assert first.reference == "Paris" and first.references == []
+    assert first.reference == "Paris" and not first.references
     assert second.reference == "Jupiter" and second.references == ["Jupiter", "jupiter"]
     assert third.prompt == "2 + 2 ="
 
