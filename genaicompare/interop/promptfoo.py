@@ -260,8 +260,6 @@ class _Reader:
                 if kind == "chat":
                     messages = _chat(body)
                     if messages is None:
-                        if body.strip() == MESSAGES_PROMPT:
-                            pass
                         self.skip(locate, loc, "chat prompt is not a list of {role, content}")
                         continue
                     texts = [m["content"] for m in messages]
