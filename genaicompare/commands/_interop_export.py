@@ -109,6 +109,10 @@ def _promptfoo(args: argparse.Namespace) -> int:
         print(
             f"{one_line(args.catalog, 300)}: {one_line(line, 300)}: not exported", file=sys.stderr
         )
+    if not config["providers"]:
+        raise UserError(
+            f"{args.catalog}: no model maps to a promptfoo provider; promptfoo needs at least one"
+        )
     _emit(dump_yaml(config).rstrip("\n"), args.output)
     where = "stdout" if args.output == "-" else one_line(args.output, 300)
     print(

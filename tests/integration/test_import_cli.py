@@ -98,9 +98,7 @@ def test_label_studio_votes_export_as_a_dpo_dataset_folder(tmp_path: Path) -> No
     assert "catalog **label_studio**" in (folder / "README.md").read_text()
 
 
-PROMPTFOO = Path(
-    os.environ.get("GENAICOMPARE_PROMPTFOO", "/tmp/interop-pf/node_modules/.bin/promptfoo")
-)
+PROMPTFOO = Path(os.environ.get("GENAICOMPARE_PROMPTFOO") or shutil.which("promptfoo") or "-")
 
 
 @pytest.mark.skipif(
@@ -123,7 +121,13 @@ def test_promptfoo_validates_the_exported_config(catalog: str, tmp_path: Path) -
             home,
         )
     else:
-        source = Path(__file__).resolve().parents[2] / "sample_catalogs" / "qa.yaml"
+        # Not one template: the chat-prompt layout, with a system prompt and context passages.
+        source = tmp_path / "qa.yaml"
+        source.write_text(
+            "name: qa\nmodels: [openai/gpt-4o-mini]\ndefaults: {system: Be brief.}\n"
+            "prompts:\n  - {id: hours, prompt: 'When do you open?', context: ['Open 9-5.'], "
+            "reference: '9', assert: {contains: '9'}}\n"
+        )
     config = tmp_path / "promptfooconfig.yaml"
     assert (
         run_cli(["export", str(source), "-f", "promptfoo", "-o", str(config)], home).returncode == 0
@@ -143,3 +147,14 @@ def test_promptfoo_validates_the_exported_config(catalog: str, tmp_path: Path) -
         cwd=tmp_path,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_catalog_with_no_promptfoo_provider_is_refused(tmp_path: Path) -> None:
+    qa = Path(__file__).resolve().parents[2] / "sample_catalogs" / "qa.yaml"
+    result = run_cli(
+        ["export", str(qa), "-f", "promptfoo", "-o", str(tmp_path / "p.yaml")], tmp_path
+    )
+    assert result.returncode == 2
+    assert "local/smollm2 has no promptfoo provider: not exported" in result.stderr
+    assert "no model maps to a promptfoo provider" in result.stderr
+    assert not (tmp_path / "p.yaml").exists()
