@@ -25,7 +25,10 @@ COMMANDS: dict[str, str] = {
     "forget": "Delete a prompt's, model's or rater's rows from the database for good.",
     "diff": "Compare two runs answer by answer.",
     "plan": "How many prompts or votes a change needs to be detected (paired power analysis).",
+    "import": "Import a catalog (and answers, votes) from promptfoo, OpenAI evals, Inspect, "
+    "HF dataset files, Label Studio or Argilla.",
 }
+_MODULES = {"import": "import_"}  # `import` is a Python keyword
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -52,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _command_module(name: str) -> ModuleType:
-    return importlib.import_module(f"genaicompare.commands.{name}")
+    return importlib.import_module(f"genaicompare.commands.{_MODULES.get(name, name)}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -17,9 +17,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "-f",
         dest="fmt",
         default="rated",
-        choices=["rated", "sft", "dpo", "kto"],
+        choices=["rated", "sft", "dpo", "kto", *INTEROP_FORMATS],
         help="rated (default): every answer with its ratings, loads back as a "
-        "catalog; sft: thumbs-up chats; dpo: chosen/rejected; kto: thumbs",
+        "catalog; sft: thumbs-up chats; dpo: chosen/rejected; kto: thumbs; other tools: "
+        "promptfoo (a config from the catalog file), hf-sft/hf-dpo/hf-kto (a Hugging Face "
+        "datasets folder: Parquet + card), llm-comparator, label-studio, argilla (JSON)",
     )
     parser.add_argument(
         "-o", "--output", required=True, help="output file (written atomically), or - for stdout"
@@ -54,7 +56,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+INTEROP_FORMATS = (
+    "promptfoo",
+    "hf-sft",
+    "hf-dpo",
+    "hf-kto",
+    "llm-comparator",
+    "label-studio",
+    "argilla",
+)
+
+
 def main(args: argparse.Namespace) -> int:
+    if args.fmt in INTEROP_FORMATS:
+        from genaicompare.commands._interop_export import export_interop
+
+        return export_interop(args)
     from genaicompare.exports import ExportError, ExportFilters, export
     from genaicompare.store import catalog_name
 

@@ -154,6 +154,10 @@ def main(args: argparse.Namespace) -> int:
             return 0
     if not Path(path).exists():  # the one catalog error worth catching before the screen opens
         raise UserError(f"{path}: no such file")
+    from genaicompare.commands import import_
+
+    if import_.recognised(path):  # another tool's file: imported to a catalog, then opened
+        path = import_.import_for_tui(path)
 
     from genaicompare.commands._common import db_path
 

@@ -13,7 +13,7 @@ escapes what must be escaped, and U+2028/U+2029/U+0085 and lone surrogates are w
 
 from genaicompare.catalog.rated import fold_rated_prompts  # kept here for one release
 from genaicompare.exports.answers import ExportError, ExportFilters
-from genaicompare.exports.writer import FORMATS, ExportResult, export, export_file
+from genaicompare.exports.writer import FORMATS, ExportResult, export, export_file, record_target
 from genaicompare.store.forget import ForgetResult, forget  # kept here for one release
 
 __all__ = [
@@ -26,4 +26,5 @@ __all__ = [
     "export_file",
     "fold_rated_prompts",
     "forget",
+    "record_target",
 ]

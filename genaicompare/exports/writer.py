@@ -200,3 +200,14 @@ def export_file(store: Store, catalog: str, fmt: str) -> tuple[str | None, int]:
         path.unlink(missing_ok=True)
         return None, 0
     return result.path, result.lines
+
+
+def record_target(store: Store, export_id: int, path: str | Path, fmt: str) -> None:
+    """Name the file (or folder) an export's lines were turned into by another writer (the
+    interop formats), so ``forget`` lists it like any other export."""
+    store.write(
+        lambda c: c.execute(
+            "UPDATE exports SET path = ?, format = ? WHERE id = ?",
+            [str(Path(path).resolve()), fmt, export_id],
+        )
+    )
