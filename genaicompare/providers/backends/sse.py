@@ -135,9 +135,11 @@ def broken(got_text: bool) -> str:
 class InBandError(Exception):
     """A ``data:`` event that reports an error instead of content; ``kind`` names it."""
 
-    def __init__(self, message: str, kind: str | None = None) -> None:
+    def __init__(self, message: str, kind: str | None = None, retryable: bool = False) -> None:
         super().__init__(message)
         self.kind = kind
+        self.retryable = retryable
+        """Before any text this is a failed attempt, retried like a 5xx (never after text)."""
 
 
 class Decoder:
@@ -426,6 +428,7 @@ async def stream_sse(
                 )
                 break
             buffer = b""
+            retry_in_band: str | None = None
             chunks = response.body_chunks().__aiter__()
             while finished is None:
                 if got_text:
@@ -480,6 +483,8 @@ async def stream_sse(
                         try:
                             text = decoder.feed(chunk)
                         except InBandError as exc:
+                            if exc.retryable and not got_text and retries < timeouts.max_retries:
+                                retry_in_band = f"in-band error: {exc}"
                             finished = fail(
                                 FinishState.error,
                                 exc.kind or broken(got_text),
@@ -493,6 +498,17 @@ async def stream_sse(
                                 yield TextDelta(text, now)
                     if finished is not None:
                         break
+            if retry_in_band is not None:
+                # An error event before any text (overloaded, say) is a failed attempt like a 529.
+                finished = None
+                deadline.clear()
+                response.close()
+                response = None
+                retries += 1
+                wait = backoff(retries - 1, timeouts.max_retry_after)
+                yield Retrying(retries, wait, safe_error(retry_in_band))
+                await asyncio.sleep(wait)
+                continue
             if finished is not None:
                 break
             if tail := secrets.flush():
@@ -546,9 +562,11 @@ async def stream_sse(
     yield finished
 
 
-def missing_key(variable: str) -> Finished:
-    """The state of a request to a provider's own host with no key to send (as litellm says)."""
-    return Finished(
+async def missing_key(variable: str) -> AsyncGenerator[Event, None]:
+    """The stream of a request to a provider's own host with no key to send: litellm's
+    ``AuthenticationError``, without a request."""
+    yield Started(time.perf_counter())
+    yield Finished(
         FinishState.error,
         error_type="AuthenticationError",
         error=f"no API key: set {variable} (or name another variable with api_key_env)",
