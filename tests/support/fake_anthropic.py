@@ -8,6 +8,9 @@ The stream is what Anthropic documents: ``event: message_start`` (``message.mode
 ``{"type": "error", "error": {"type": "…_error", "message": …}}`` — as an HTTP body (with
 ``retry-after`` on 429/529) or as a mid-stream ``event: error``.
 
+``stream: false`` gets the whole message as JSON once it would have finished streaming (the
+benchmark's promptfoo reference can use either).
+
 The scenario is the model name, ``<scenario>[?k=v&…]`` (``anthropic/`` prefix and ``fake/`` /
 ``fault/`` are ignored):
 
@@ -142,7 +145,41 @@ class FakeAnthropic(FakeSSE):
         if scenario == "hang_first":
             await asyncio.sleep(float(opts.get("hang", "3600")))
             return False
+        if not body.get("stream"):
+            return await self._complete(writer, model, body, scenario, opts)
         return await self._stream(writer, model, body, scenario, opts, key)
+
+    async def _complete(
+        self,
+        writer: asyncio.StreamWriter,
+        model: str,
+        body: JsonDict,
+        scenario: str,
+        opts: dict[str, str],
+    ) -> bool:
+        """``stream: false``: the whole message once it would have finished streaming."""
+        messages = body.get("messages") or []
+        last_user = next(
+            (_text(m.get("content")) for m in reversed(messages) if m.get("role") == "user"), ""
+        )
+        items = tokens(opts, last_user, scenario)
+        async for _ in paced(items, opts):
+            pass
+        message = {
+            "id": "msg_fake",
+            "type": "message",
+            "role": "assistant",
+            "model": opts.get("reported", model),
+            "content": [{"type": "text", "text": "".join(items)}],
+            "stop_reason": "end_turn",
+            "stop_sequence": None,
+            "usage": {
+                "input_tokens": sum(words(_text(m.get("content"))) for m in messages),
+                "output_tokens": len(items),
+            },
+        }
+        await self._send_json(writer, 200, message)
+        return True
 
     async def _stream(
         self,

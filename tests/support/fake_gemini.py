@@ -37,6 +37,9 @@ client percent-encodes it); ``fake/`` and ``fault/`` prefixes are ignored:
 ``echo_auth``     streams the ``x-goog-api-key`` header back, ``chunk`` characters per event
 ================  ==============================================================================
 
+``:generateContent`` (not streamed) gets the whole response once it would have finished
+streaming (the benchmark's promptfoo reference uses it).
+
 Common options: ``n``, ``delay`` (``pace=1``), ``ttft``, ``after``, ``reported``
 (``modelVersion``). Prompt tokens: one per word of ``systemInstruction`` and every turn.
 
@@ -63,7 +66,7 @@ from tests.support.fake_sse import (
     words,
 )
 
-_ROUTE = re.compile(r"/models/(.+):streamGenerateContent$")
+_ROUTE = re.compile(r"/models/(.+):(streamGenerateContent|generateContent)$")
 _STATUS = {
     400: "INVALID_ARGUMENT",
     403: "PERMISSION_DENIED",
@@ -99,12 +102,43 @@ class FakeGemini(FakeSSE):
         if match is None:
             return await super()._dispatch(request, writer)
         model = match.group(1)
+        if match.group(2) == "generateContent":
+            return await self._complete(request, model, writer)
         self.in_flight[model] += 1
         self.max_in_flight[model] = max(self.max_in_flight[model], self.in_flight[model])
         try:
             return await self._generate(request, model, writer)
         finally:
             self.in_flight[model] -= 1
+
+    async def _complete(self, request: Any, model: str, writer: asyncio.StreamWriter) -> bool:
+        """``:generateContent``: the whole response once it would have finished streaming."""
+        body: JsonDict = json.loads(request.body or b"{}")
+        self.requests[model] += 1
+        scenario, opts = parse_model(model)
+        contents = body.get("contents") or []
+        last_user = next((_text(t) for t in reversed(contents) if t.get("role") == "user"), "")
+        items = tokens(opts, last_user, scenario)
+        async for _ in paced(items, opts):
+            pass
+        prompt = sum(words(_text(t)) for t in contents)
+        response = {
+            "candidates": [
+                {
+                    "content": {"parts": [{"text": "".join(items)}], "role": "model"},
+                    "finishReason": "STOP",
+                    "index": 0,
+                }
+            ],
+            "usageMetadata": {
+                "promptTokenCount": prompt,
+                "candidatesTokenCount": len(items),
+                "totalTokenCount": prompt + len(items),
+            },
+            "modelVersion": opts.get("reported", model),
+        }
+        await self._send_json(writer, 200, response)
+        return True
 
     async def _generate(self, request: Any, model: str, writer: asyncio.StreamWriter) -> bool:
         body: JsonDict = json.loads(request.body or b"{}")
