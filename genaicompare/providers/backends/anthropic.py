@@ -20,7 +20,6 @@ Used for ``anthropic/…`` models with only the parameters below and plain text 
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncGenerator
 from typing import Any
 
@@ -57,19 +56,9 @@ _REASONS = {
 }
 
 
-def enabled() -> bool:
-    return sse.enabled() and sse.enabled("GENAICOMPARE_NATIVE")
-
-
 def supports(request: ModelRequest) -> bool:
     """True for ``anthropic/…`` requests this client translates exactly."""
-    return (
-        enabled()
-        and request.model.startswith(PREFIX)
-        and all(k in _PARAMS for k in request.params)
-        and sse.plain_messages(request.messages)
-        and sse.direct_url(request.api_base or DEFAULT_BASE)
-    )
+    return sse.native_supports(request, PREFIX, _PARAMS, DEFAULT_BASE)
 
 
 def url_for(api_base: str | None) -> str:
@@ -84,11 +73,8 @@ def url_for(api_base: str | None) -> str:
 
 
 def api_key(request: ModelRequest) -> str | None:
-    """The one key rule (:func:`~genaicompare.providers.events.api_key_for`); with no
-    ``api_base`` the request goes to Anthropic's own host, which gets ``ANTHROPIC_API_KEY``."""
-    if request.api_key_env or request.api_base:
-        return request.api_key()
-    return os.environ.get(KEY_ENV) or None
+    """``ANTHROPIC_API_KEY`` for Anthropic's own host, else the one key rule."""
+    return sse.native_key(request, (KEY_ENV,))
 
 
 def body(request: ModelRequest) -> dict[str, Any]:

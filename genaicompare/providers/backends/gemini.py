@@ -21,7 +21,6 @@ base up to the API version). ``GENAICOMPARE_NATIVE=0`` sends these models throug
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import AsyncGenerator
 from typing import Any
 from urllib.parse import quote
@@ -69,19 +68,9 @@ _REASONS = {
 }
 
 
-def enabled() -> bool:
-    return sse.enabled() and sse.enabled("GENAICOMPARE_NATIVE")
-
-
 def supports(request: ModelRequest) -> bool:
     """True for ``gemini/…`` requests this client translates exactly."""
-    return (
-        enabled()
-        and request.model.startswith(PREFIX)
-        and all(k in _PARAMS for k in request.params)
-        and sse.plain_messages(request.messages)
-        and sse.direct_url(request.api_base or DEFAULT_BASE)
-    )
+    return sse.native_supports(request, PREFIX, _PARAMS, DEFAULT_BASE)
 
 
 def url_for(request: ModelRequest) -> str:
@@ -91,11 +80,8 @@ def url_for(request: ModelRequest) -> str:
 
 
 def api_key(request: ModelRequest) -> str | None:
-    """The one key rule; with no ``api_base`` (Google's own host) ``GEMINI_API_KEY`` or
-    ``GOOGLE_API_KEY``, as litellm reads them."""
-    if request.api_key_env or request.api_base:
-        return request.api_key()
-    return next((os.environ[v] for v in KEY_ENVS if os.environ.get(v)), None)
+    """``GEMINI_API_KEY`` (or ``GOOGLE_API_KEY``) for Google's own host, else the key rule."""
+    return sse.native_key(request, KEY_ENVS)
 
 
 def body(request: ModelRequest) -> dict[str, Any]:

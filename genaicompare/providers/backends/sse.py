@@ -38,6 +38,7 @@ from genaicompare.providers.events import (
     Event,
     Finished,
     FinishState,
+    ModelRequest,
     Retrying,
     Started,
     TextDelta,
@@ -109,6 +110,31 @@ def plain_messages(messages: list[dict[str, Any]]) -> bool:
         and set(m) <= {"role", "content"}
         for m in messages
     )
+
+
+def native_supports(
+    request: ModelRequest, prefix: str, params: frozenset[str], default_base: str
+) -> bool:
+    """A native client (Anthropic, Gemini) translates ``request`` exactly: its provider prefix,
+    only ``params`` it maps, plain text messages, a host it reaches directly; and neither
+    ``GENAICOMPARE_NATIVE=0`` nor ``GENAICOMPARE_FAST_PATH=0`` is set."""
+    return (
+        enabled()
+        and enabled("GENAICOMPARE_NATIVE")
+        and request.model.startswith(prefix)
+        and all(k in params for k in request.params)
+        and plain_messages(request.messages)
+        and direct_url(request.api_base or default_base)
+    )
+
+
+def native_key(request: ModelRequest, own: tuple[str, ...]) -> str | None:
+    """The one key rule (:func:`~genaicompare.providers.events.api_key_for`); with no
+    ``api_base`` the request goes to the provider's own host, which gets the first of its own
+    key variables ``own`` that is set (as litellm reads them)."""
+    if request.api_key_env or request.api_base:
+        return request.api_key()
+    return next((os.environ[v] for v in own if os.environ.get(v)), None)
 
 
 def retry_after_header(headers: dict[str, str], cap: float) -> float | None:
