@@ -87,6 +87,7 @@ def serve() -> None:
             body: dict[str, Any],
             scenario: str,
             opts: dict[str, str],
+            headers: dict[str, str] | None = None,
         ) -> bool:
             self.open_now += 1
             self.most_open = max(self.most_open, self.open_now)
@@ -94,7 +95,9 @@ def serve() -> None:
                 n = int(opts.get("n", "20"))
                 delay = float(opts.get("delay", "0"))
                 await asyncio.sleep(float(opts.get("ttft", "0")) + max(0, n - 1) * delay)
-                return await super()._complete_non_stream(writer, model, body, scenario, opts)
+                return await super()._complete_non_stream(
+                    writer, model, body, scenario, opts, headers
+                )
             finally:
                 self.open_now -= 1
 

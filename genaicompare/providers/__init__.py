@@ -4,7 +4,9 @@
   ``Retrying`` (before the first token only), at most one ``Usage``, then exactly one
   ``Finished`` (complete/length/content_filter/error/timeout); a cancelled stream just stops.
   It is served by the lean OpenAI-compatible client (:mod:`.backends.openai_compat`, for
-  ``openai/`` + ``api_base`` where it is exactly equivalent) or by litellm
+  ``openai/`` + ``api_base`` where it is exactly equivalent), the native Anthropic and Gemini
+  clients (:mod:`.backends.anthropic`, :mod:`.backends.gemini`, sharing :mod:`.backends.sse`;
+  ``GENAICOMPARE_NATIVE=0`` turns them off) or by litellm
   (:mod:`.backends.litellm`), as :func:`.backends.backend_for` picks. litellm is imported
   lazily; UIs call ``backends.litellm.import_litellm_in_background()`` after the first paint,
   headless runs ``warm_up()``.

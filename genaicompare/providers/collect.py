@@ -13,8 +13,8 @@ Measured per response:
 * ``tokens_per_s`` — decode speed after the first token: ``(tokens_out - 1) / (last chunk - first
   chunk)``; None when there is nothing to time (fewer than two tokens or one chunk).
 * ``cost_usd`` — catalog prices (``price_in_per_mtok``/``price_out_per_mtok``) win; else litellm's
-  price table. ``None`` (unknown) when neither knows the model: an unknown price is never shown as
-  free. The embedded ``local/…`` model costs exactly 0.0: it runs on this machine and nobody bills
+  price table (read without importing litellm when it is not loaded). ``None`` (unknown) when
+  neither knows the model: an unknown price is never shown as free. The embedded ``local/…`` model costs exactly 0.0: it runs on this machine and nobody bills
   per token (electricity is out of scope).
 
 Cancellation: cancelling the task that runs :func:`collect` ends the record in state ``cancelled``
@@ -87,7 +87,10 @@ def cost_usd(request: ModelRequest, tokens_in: int | None, tokens_out: int | Non
 
     litellm = stream_module._litellm
     if litellm is None:
-        return None
+        # The lean clients never load litellm: its bundled price map, read directly.
+        from genaicompare.providers.backends import prices
+
+        return prices.cost_usd(request.model, tokens_in, tokens_out)
     try:
         prompt_cost, completion_cost = litellm.cost_per_token(
             model=request.model, prompt_tokens=tokens_in, completion_tokens=tokens_out

@@ -2,6 +2,9 @@
 
 * :mod:`.openai_compat` — a lean client for ``openai/…`` + ``api_base``, used only where it is
   exactly equivalent to litellm (:func:`.openai_compat.supports`);
+* :mod:`.anthropic` / :mod:`.gemini` — lean native clients for ``anthropic/…`` and
+  ``gemini/…`` (Anthropic Messages, Gemini ``streamGenerateContent``), where they translate the
+  request exactly (``GENAICOMPARE_NATIVE=0`` sends these through litellm);
 * :func:`genaicompare.providers.local.stream` — ``local/…`` models: a server of the pool, then
   the lean client;
 * :mod:`.litellm` — everything else (litellm imported on first use).
@@ -27,6 +30,16 @@ def backend_for(request: ModelRequest) -> StreamSource:
 
     if openai_compat.supports(request):
         return openai_compat.stream
+    if request.model.startswith("anthropic/"):
+        from genaicompare.providers.backends import anthropic
+
+        if anthropic.supports(request):
+            return anthropic.stream
+    if request.model.startswith("gemini/"):
+        from genaicompare.providers.backends import gemini
+
+        if gemini.supports(request):
+            return gemini.stream
     if (
         is_local(request.model)
         and openai_compat.enabled()

@@ -317,13 +317,15 @@ def test_clock_starts_when_the_request_is_sent() -> None:
 def test_the_providers_pick_the_backend(monkeypatch: pytest.MonkeyPatch) -> None:
     # Callers never choose: the lean client where it is exactly equivalent, litellm otherwise.
     from genaicompare.providers import ModelRequest, backend_for
-    from genaicompare.providers.backends import litellm, openai_compat
+    from genaicompare.providers.backends import anthropic, gemini, litellm, openai_compat
 
     monkeypatch.setenv("GC_PICK_KEY", "sk-test")
     lean = ModelRequest(
         "m", "openai/x", [], api_base="http://127.0.0.1:9", api_key_env="GC_PICK_KEY"
     )
     assert backend_for(lean) is openai_compat.stream
-    assert backend_for(ModelRequest("m", "anthropic/claude", [])) is litellm.stream
+    assert backend_for(ModelRequest("m", "anthropic/claude", [])) is anthropic.stream
+    assert backend_for(ModelRequest("m", "gemini/gemini-2.5-flash", [])) is gemini.stream
+    assert backend_for(ModelRequest("m", "mistral/mistral-small", [])) is litellm.stream
     monkeypatch.setenv("GENAICOMPARE_FAST_PATH", "0")
     assert backend_for(lean) is litellm.stream
