@@ -126,6 +126,31 @@ def p3(d: Any) -> list[Row]:
     return out
 
 
+def p3_native(d: Any) -> list[Row]:
+    """Issue 17: every provider path near the floor, promptfoo beside ours on the same server."""
+    out: list[Row] = []
+    pf = {r["provider"]: r for r in d["rows"] if r["what"] == "promptfoo eval"}
+    for r in d["rows"]:
+        if r["what"] == "promptfoo eval":
+            continue
+        lean = "lean" in r["what"]
+        goal = "≤ 1.3×" if lean else ""
+        verdict = _ok(r["ratio"] <= 1.3 and r["all_complete"]) if lean else ""
+        ref = pf.get(r["provider"])
+        beside = f"; promptfoo {ref['ratio']:.2f}×" if ref and lean else ""
+        out.append(
+            (
+                f"P3 {r['provider']}: {r['what']} (ideal {d['ideal_s']:.1f} s)",
+                f"{r['seconds']:.2f} s = {r['ratio']:.2f}× ideal{beside}",
+                goal,
+                verdict,
+            )
+        )
+    if not pf:
+        out.append(("P3 per provider: promptfoo eval", f"skipped ({d['promptfoo']})", "", ""))
+    return out
+
+
 def p3_promptfoo(d: Any) -> list[Row]:
     # Optional reference (promptfoo is not installed in CI): a skip is a row, not a failure.
     if "skipped" in d:
@@ -235,6 +260,13 @@ BENCHES = [
         ["--json"],
         ["--json", "--prompts", "20"],
         p3_promptfoo,
+    ),
+    Bench(
+        "P3native",
+        "bench_native.py",
+        ["--json"],
+        ["--json", "--prompts", "20", "--skip-promptfoo"],
+        p3_native,
     ),
     Bench("P4", "bench_lexical.py", ["--json"], ["--json", "--pairs", "300"], p4),
     Bench(
