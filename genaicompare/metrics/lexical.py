@@ -44,24 +44,10 @@ import numpy as np
 from rapidfuzz import fuzz
 from rapidfuzz.distance import LCSseq
 
+from genaicompare.metrics.names import REFERENCE_METRICS as REFERENCE_METRICS
+
 VERSION = "1"
 
-REFERENCE_METRICS: tuple[str, ...] = (
-    "exact_match",
-    "contains",
-    "token_precision",
-    "token_recall",
-    "token_f1",
-    "rouge1",
-    "rouge2",
-    "rougeL",
-    "bleu",
-    "chrf",
-    "meteor",
-    "fuzzy_ratio",
-    "token_set_ratio",
-)
-"""Every lexical metric name (``meteor`` is reported as ``meteor_nosyn`` without WordNet)."""
 
 # -- tokenisers -------------------------------------------------------------------------------
 
