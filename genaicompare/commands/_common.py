@@ -131,6 +131,8 @@ def load_with_models(path: str, models: list[str], replace: bool) -> Catalog:
 def _check_assert(spec: Mapping[str, Any]) -> None:
     """One prompt's ``assert`` entry, read by the metrics' grammar (a bad one: the loader gives
     it the entry's file:line:col)."""
-    from genaicompare.metrics import is_known_metric, parse_assertions  # lazy: only with assert:
+    # lazy: only with assert:, and only the grammar and the names (the engine imports numpy)
+    from genaicompare.metrics.assertions import parse_assertions
+    from genaicompare.metrics.names import is_known_metric
 
     parse_assertions(spec, is_known_metric)

@@ -12,21 +12,23 @@ detoxify, textstat's dictionary) load on first use, once, thread-safe.
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from genaicompare.metrics.assertions import (
     AssertionResult,
     AssertionSpecError,
     evaluate_assertions,
     parse_assertions,
 )
-from genaicompare.metrics.engine import (
-    FAMILIES,
-    METRICS,
-    MetricInfo,
-    MetricsConfig,
-    MetricsEngine,
-    MetricValue,
-    is_known_metric,
-)
+from genaicompare.metrics.names import FAMILIES, METRICS, MetricInfo, is_known_metric
+
+if TYPE_CHECKING:
+    from genaicompare.metrics.engine import MetricsConfig, MetricsEngine, MetricValue
+
+# The engine (numpy, rapidfuzz) loads on first use (PEP 562): the catalog loader checks
+# ``assert`` entries with the names and the grammar above before the TUI's main screen.
+_LAZY = {"MetricsConfig", "MetricsEngine", "MetricValue"}
 
 __all__ = [
     "FAMILIES",
@@ -41,3 +43,11 @@ __all__ = [
     "is_known_metric",
     "parse_assertions",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module("genaicompare.metrics.engine"), name)
+    globals()[name] = value
+    return value

@@ -25,6 +25,10 @@ from genaicompare.catalog import Prompt
 from genaicompare.core.records import ResponseRecord
 from genaicompare.metrics import lexical, ops, pii, readability, safety, semantic, wordnet
 from genaicompare.metrics.assertions import AssertionResult, evaluate_assertions
+from genaicompare.metrics.names import FAMILIES as FAMILIES
+from genaicompare.metrics.names import METRICS as METRICS
+from genaicompare.metrics.names import MetricInfo as MetricInfo
+from genaicompare.metrics.names import is_known_metric as is_known_metric
 
 log = logging.getLogger(__name__)
 
@@ -40,88 +44,6 @@ class MetricValue:
 
     def as_store(self) -> tuple[float | None, Any, str]:
         return (self.value, self.detail, self.version)
-
-
-@dataclass(frozen=True)
-class MetricInfo:
-    family: str
-    scale: str
-    """``0-1``, ``0-100``, ``count``, ``ms`` … (for display)."""
-    higher_is_better: bool | None
-    needs: str = ""
-    """What the metric needs: ``reference``, ``context``, ``others``, ``model`` …"""
-
-
-def _registry() -> dict[str, MetricInfo]:
-    reg: dict[str, MetricInfo] = {}
-    for name in lexical.REFERENCE_METRICS:
-        scale = "0-100" if name in ("bleu", "chrf", "fuzzy_ratio", "token_set_ratio") else "0-1"
-        reg[name] = MetricInfo("lexical", scale, True, "reference")
-    for name in lexical.EXTRA_METRICS:
-        scale = "0-100" if name.startswith(("bleu", "chrf")) else "0-1"
-        reg[name] = MetricInfo("lexical", scale, True, "reference")
-    reg["meteor_nosyn"] = MetricInfo("lexical", "0-1", True, "reference")
-    reg["similarity"] = MetricInfo("semantic", "cosine", True, "reference")
-    reg["relevance"] = MetricInfo("semantic", "cosine", True, "question")
-    reg["groundedness"] = MetricInfo("semantic", "0-1", True, "context")
-    for label in safety.DETOXIFY_LABELS:
-        reg[label] = MetricInfo("safety", "0-1", False, "model")
-        reg[f"prompt_{label}"] = MetricInfo("safety", "0-1", False, "model")
-    reg[safety.PROFANITY] = MetricInfo("safety", "0-1", False)
-    reg[f"prompt_{safety.PROFANITY}"] = MetricInfo("safety", "0-1", False)
-    for name in ("pii_count", "pii_types"):
-        reg[name] = MetricInfo("safety", "count", False)
-        reg[f"prompt_{name}"] = MetricInfo("safety", "count", False)
-    reg["flesch_reading_ease"] = MetricInfo("readability", "score", True)
-    reg["fk_grade"] = MetricInfo("readability", "grade", None)
-    reg["reading_ease_band"] = MetricInfo("readability", "band 1-7", None)
-    for name in ops.OPS_METRICS:
-        better = (
-            None
-            if name in ("tokens_in", "tokens_out", "chars", "words")
-            else (name == "tokens_per_s")
-        )
-        reg[name] = MetricInfo("ops", name.rsplit("_", 1)[-1], better)
-    for name in (
-        "judge_helpfulness",
-        "judge_relevance",
-        "judge_accuracy",
-        "judge_detail",
-        "judge_score",
-        "judge_pairwise",
-        "judge_groundedness",
-        "judge_error",
-    ):
-        scale = {"judge_pairwise": "-1..1", "judge_groundedness": "0-1"}.get(name, "1-10")
-        reg[name] = MetricInfo("judge", scale, True, "judge")
-    return reg
-
-
-METRICS: dict[str, MetricInfo] = _registry()
-"""Every metric name the engine can produce (plus ``similarity_to:<alias>``)."""
-
-FAMILIES: dict[str, tuple[str, ...]] = {
-    # The variants (chrf_pp, bleu_floor, rougeLsum, rouge1_precision, …) only when named.
-    "lexical": (*lexical.REFERENCE_METRICS, "meteor_nosyn"),
-    "semantic": (*semantic.SEMANTIC_METRICS,),
-    "toxicity": (*safety.DETOXIFY_LABELS, safety.PROFANITY),
-    "pii": ("pii_count", "pii_types"),
-    "readability": readability.READABILITY_METRICS,
-    "ops": ops.OPS_METRICS,
-    # Computed by the judge (metrics.judge.JudgeRunner), not by this engine: the family exists
-    # so ``--metrics judge`` selects it.
-    "judge": tuple(n for n in _registry() if n.startswith("judge_")),
-}
-
-
-def is_known_metric(name: str) -> bool:
-    if name in METRICS:
-        return True
-    for prefix in ("similarity_to:", "judge_pairwise:"):
-        if name.startswith(prefix) and len(name) > len(prefix):
-            return True
-    # Checkpoints other than detoxify's ``original`` add labels (unbiased: sexual_explicit, …).
-    return name.startswith(("toxicity_", "prompt_"))
 
 
 @dataclass

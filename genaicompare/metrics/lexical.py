@@ -63,27 +63,12 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import LCSseq
 from rapidfuzz.utils import default_process
 
+from genaicompare.metrics.names import EXTRA_METRICS as EXTRA_METRICS
+from genaicompare.metrics.names import REFERENCE_METRICS as REFERENCE_METRICS
+from genaicompare.metrics.names import ROUGE_TYPES as ROUGE_TYPES
+
 VERSION = "1"
 
-REFERENCE_METRICS: tuple[str, ...] = (
-    "exact_match",
-    "contains",
-    "token_precision",
-    "token_recall",
-    "token_f1",
-    "rouge1",
-    "rouge2",
-    "rougeL",
-    "bleu",
-    "chrf",
-    "meteor",
-    "fuzzy_ratio",
-    "token_set_ratio",
-)
-"""The lexical metrics computed by default (``meteor`` is reported as ``meteor_nosyn`` without
-WordNet)."""
-
-ROUGE_TYPES: tuple[str, ...] = ("rouge1", "rouge2", "rougeL", "rougeLsum")
 BLEU_SMOOTHING: dict[str, tuple[str, float | None]] = {
     "bleu": ("exp", None),
     "bleu_floor": ("floor", 0.1),
@@ -91,16 +76,6 @@ BLEU_SMOOTHING: dict[str, tuple[str, float | None]] = {
     "bleu_none": ("none", None),
 }
 """Metric name → sacrebleu ``smooth_method`` and its (default) ``smooth_value``."""
-
-EXTRA_METRICS: tuple[str, ...] = (
-    "rougeLsum",
-    *(f"{t}_{part}" for t in ROUGE_TYPES for part in ("precision", "recall")),
-    "bleu_floor",
-    "bleu_add_k",
-    "bleu_none",
-    "chrf_pp",
-)
-"""Lexical metrics computed only when named (``metrics:``, ``--metrics``, ``assert:``)."""
 
 VERSION_OF: dict[str, str] = {"meteor": "2", "meteor_nosyn": "2", "token_set_ratio": "2"}
 """Per-metric definition versions where they moved past :data:`VERSION` (2: METEOR tokenised

@@ -23,19 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from genaicompare.metrics.names import DETOXIFY_LABELS as DETOXIFY_LABELS
+from genaicompare.metrics.names import PROFANITY as PROFANITY
+
 VERSION = "1"
 
-DETOXIFY_LABELS: tuple[str, ...] = (
-    "toxicity",
-    "severe_toxicity",
-    "obscene",
-    "threat",
-    "insult",
-    "identity_attack",
-)
-"""The six labels of detoxify's ``original`` model (other checkpoints may add more)."""
-
-PROFANITY = "profanity"
 
 _DETOXIFY_FILES = {
     "original": "toxic_original-c1212f89.ckpt",

@@ -26,10 +26,11 @@ from typing import Any
 
 import numpy as np
 
+from genaicompare.metrics.names import SEMANTIC_METRICS as SEMANTIC_METRICS
+
 VERSION = "1"
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 GROUNDEDNESS_THRESHOLD = 0.5
-SEMANTIC_METRICS: tuple[str, ...] = ("similarity", "relevance", "groundedness")
 
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+|\n+")
 

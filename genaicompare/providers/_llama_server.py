@@ -1,4 +1,4 @@
-"""``python -m llama_cpp.server``, plus token usage at the end of streamed chat completions.
+r"""``python -m llama_cpp.server``, plus token usage at the end of streamed chat completions.
 
 llama-cpp-python's server sends usage only for non-streamed answers, so streamed local answers
 would carry estimated token counts. This launcher (run by :mod:`genaicompare.providers.local` in
@@ -8,13 +8,30 @@ If llama-cpp-python's internals ever change shape, the patch is skipped and the 
 (genaicompare then estimates, and says so).
 
 It also ends with its parent: see :func:`_exit_with_parent`.
+
+Starting a pool costs one start, not one per server (:func:`main`): the imports (FastAPI,
+pydantic, llama_cpp: ≈0.7 s of CPU) and the weights load once, in a thread at a lower CPU
+priority (so a UI drawing its first screens meanwhile keeps its core), and the pool's other
+servers are forked from the loaded process — each with its own port, lifeline and session,
+sharing the weights' pages.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import sys
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any
+
+SIBLINGS_ENV = "GENAICOMPARE_SIBLINGS"
+"""JSON list of ``{"port", "fd", "pidfile"}``: servers to fork once the model is loaded. ``fd``
+is the read end of that server's own lifeline pipe (passed with ``pass_fds``); the forked server
+writes its pid to ``pidfile``."""
+LOAD_NICE = 10
+"""How much lower the loading thread's CPU priority is (Linux: niceness is per thread, so the
+servers generate at normal priority afterwards)."""
 
 
 def _patch() -> bool:
@@ -77,17 +94,17 @@ def _with_usage(llama: Any, chunks: Iterator[dict[str, Any]]) -> Iterator[dict[s
     }
 
 
-def _exit_with_parent() -> None:
-    """End this server when the process that started it ends, however it ends: stdin is a pipe
-    whose write end only the parent holds, so EOF here means the parent is gone (or asked)."""
-    import os
-    import threading
+def _exit_with_parent(fd: int = 0) -> None:
+    """End this server when the process that started it ends, however it ends: ``fd`` (stdin)
+    is a pipe whose write end only the parent holds, so EOF there means the parent is gone (or
+    asked). Read with ``os.read``, not ``sys.stdin``: a forked server must not inherit a buffer
+    lock held by its parent's reading thread."""
 
     def watch() -> None:
         try:
-            while sys.stdin.buffer.read(4096):
+            while os.read(fd, 4096):
                 pass
-        except (OSError, ValueError):
+        except OSError:
             pass
         os._exit(0)  # nothing to save: drop in-flight requests and free the model at once
 
@@ -96,13 +113,97 @@ def _exit_with_parent() -> None:
         threading.Thread(target=watch, name="parent-lifeline", daemon=True).start()
 
 
+def _at_lower_priority(fn: Callable[[], Any]) -> Any:
+    """``fn()`` in a thread whose niceness is :data:`LOAD_NICE` higher (Linux only: elsewhere
+    the id of a thread is no process id to give ``setpriority``)."""
+    result: list[Any] = []
+    error: list[BaseException] = []
+
+    def run() -> None:
+        if sys.platform.startswith("linux"):
+            try:
+                tid = threading.get_native_id()
+                os.setpriority(
+                    os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + LOAD_NICE
+                )
+            except OSError:
+                pass
+        try:
+            result.append(fn())
+        except BaseException as exc:  # re-raised in the calling thread
+            error.append(exc)
+
+    thread = threading.Thread(target=run, name="load-model")
+    thread.start()
+    thread.join()
+    if error:
+        raise error[0]
+    return result[0]
+
+
+def _load() -> tuple[Any, str, int]:
+    """llama_cpp.server's own start-up up to the loaded app: (app, host, port)."""
+    _patch()
+    import argparse
+
+    from llama_cpp.server.app import create_app
+    from llama_cpp.server.cli import add_args_from_model, parse_model_from_args
+    from llama_cpp.server.settings import ModelSettings, ServerSettings, Settings
+
+    parser = argparse.ArgumentParser(prog="llama_cpp.server")
+    add_args_from_model(parser, Settings)
+    args = parser.parse_args()
+    # As llama_cpp.server.__main__ does (its annotation says the class; it returns an instance).
+    server: Any = parse_model_from_args(ServerSettings, args)
+    model: Any = parse_model_from_args(ModelSettings, args)
+    app = create_app(server_settings=server, model_settings=[model])
+    return app, server.host, int(server.port)
+
+
+def _fork_siblings(siblings: list[dict[str, Any]], port: int) -> int:
+    """Fork one server per sibling; return the port this process serves (its own or, in a
+    forked child, the sibling's)."""
+    import signal
+
+    for sibling in siblings:
+        pid = os.fork()
+        if pid == 0:
+            os.setsid()  # like its leader: a terminal's signals reach only the app
+            os.dup2(int(sibling["fd"]), 0)
+            for other in siblings:
+                os.close(int(other["fd"]))
+            tmp = f"{sibling['pidfile']}.tmp"
+            with open(tmp, "w", encoding="ascii") as fh:
+                fh.write(str(os.getpid()))
+            os.replace(tmp, sibling["pidfile"])
+            _exit_with_parent()
+            return int(sibling["port"])
+    for sibling in siblings:
+        os.close(int(sibling["fd"]))
+    # The forked servers are this process's children: reap them as they end (no zombies).
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    return port
+
+
 def main() -> None:
     _exit_with_parent()
-    _patch()
-    from llama_cpp.server.__main__ import main as server_main
-
+    siblings = json.loads(os.environ.pop(SIBLINGS_ENV, "") or "[]")
     sys.argv[0] = "llama_cpp.server"
-    server_main()
+    try:
+        app, host, port = _at_lower_priority(_load)
+    except (ImportError, AttributeError, TypeError):
+        # llama-cpp-python's start-up changed shape: run it as it is (no siblings: the pool
+        # starts the others on their own when their ports never answer).
+        _patch()
+        from llama_cpp.server.__main__ import main as server_main
+
+        server_main()
+        return
+    if siblings and hasattr(os, "fork"):
+        port = _fork_siblings(siblings, port)
+    import uvicorn
+
+    uvicorn.run(app, host=host, port=port)
 
 
 if __name__ == "__main__":

@@ -39,6 +39,7 @@ import atexit
 import contextlib
 import dataclasses
 import importlib.util
+import json
 import os
 import signal
 import socket
@@ -52,6 +53,7 @@ from pathlib import Path
 
 from genaicompare.core.paths import cache_dir
 from genaicompare.core.sanitize import safe_error
+from genaicompare.providers._llama_server import SIBLINGS_ENV
 from genaicompare.providers.events import (
     Event,
     Finished,
@@ -167,6 +169,47 @@ def _child_env(threads: int) -> dict[str, str]:
     return env
 
 
+class _Forked:
+    """A server forked by another server of the pool (see :mod:`._llama_server`): the parts of
+    ``subprocess.Popen`` the pool uses. It is not our child, so its exit code is unknown (-1)."""
+
+    def __init__(self, pid: int, lifeline: int) -> None:
+        self.pid = pid
+        self.stdin = open(lifeline, "wb", buffering=0)  # noqa: SIM115 (closed by signal_stop)
+        self._started = _start_time(pid)
+
+    def poll(self) -> int | None:
+        started = _start_time(self.pid)
+        return None if started is not None and started == self._started else -1
+
+    def wait(self, timeout: float) -> int:
+        deadline = time.monotonic() + timeout
+        while self.poll() is None:
+            if time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(f"pid {self.pid}", timeout)
+            time.sleep(0.02)
+        return -1
+
+
+def _start_time(pid: int) -> str | None:
+    """A running (not zombie) process's start time, or None: a pid the system reused later has
+    another one. Where there is no /proc, any existing pid counts."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except FileNotFoundError:
+        return None
+    except OSError:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None
+        except PermissionError:
+            pass
+        return ""
+    fields = stat.rsplit(")", 1)[1].split()
+    return None if fields[0] in ("Z", "X") else fields[19]
+
+
 @dataclass
 class _Server:
     name: str
@@ -174,7 +217,7 @@ class _Server:
     index: int
     threads: int
     port: int = 0
-    proc: subprocess.Popen[bytes] | None = None
+    proc: subprocess.Popen[bytes] | _Forked | None = None
     busy: int = 0
     log_path: Path | None = None
 
@@ -207,31 +250,51 @@ class _Server:
             "False",
         ]
 
-    def start(self) -> None:
-        """Spawn the process and block until it answers (call from a worker thread)."""
+    def start(self, siblings: list[_Server] | None = None) -> None:
+        """Spawn the process and block until it answers (call from a worker thread). The
+        ``siblings`` are forked by it once it has loaded the model (one load for the pool); any
+        that does not answer is started on its own."""
         folder = cache_dir()
         folder.mkdir(parents=True, exist_ok=True)
         self.log_path = folder / f"local-{self.name}-{self.index}.log"
+        siblings = siblings if hasattr(os, "fork") else None
         last_error = ""
         for _ in range(3):  # a free port can be taken between our check and the server's bind
             self.port = _free_port()
-            with open(self.log_path, "ab") as log:
-                # stdin: the lifeline. The server exits when it reads EOF (see the docstring).
-                self.proc = subprocess.Popen(
-                    self.command(),
-                    stdin=subprocess.PIPE,
-                    stdout=log,
-                    stderr=log,
-                    env=_child_env(self.threads),
-                    start_new_session=True,
-                )
+            forks = [_Fork(s, folder) for s in siblings or []]
+            env = _child_env(self.threads)
+            if forks:
+                env[SIBLINGS_ENV] = json.dumps([f.spec() for f in forks])
+            try:
+                with open(self.log_path, "ab") as log:
+                    # stdin: the lifeline. The server exits when it reads EOF (see the docstring).
+                    self.proc = subprocess.Popen(
+                        self.command(),
+                        stdin=subprocess.PIPE,
+                        stdout=log,
+                        stderr=log,
+                        env=env,
+                        start_new_session=True,
+                        pass_fds=[f.read_end for f in forks],
+                    )
+            finally:
+                for fork in forks:
+                    fork.close_read_end()
             last_error = self._wait_ready()
             if not last_error:
-                return
+                break
+            for fork in forks:
+                fork.abandon()
             self.stop()
-        raise LocalModelError(
-            f"the local model server did not start: {last_error} (log: {self.log_path})"
-        )
+        else:
+            raise LocalModelError(
+                f"the local model server did not start: {last_error} (log: {self.log_path})"
+            )
+        for fork in forks:
+            if not fork.wait_ready(self):
+                fork.abandon()
+                fork.server.stop()
+                fork.server.start()
 
     def _wait_ready(self) -> str:
         deadline = time.monotonic() + _STARTUP_TIMEOUT
@@ -298,6 +361,49 @@ class _Server:
     @property
     def pid(self) -> int | None:
         return self.proc.pid if self.proc is not None else None
+
+
+class _Fork:
+    """One sibling a starting server forks: its port, lifeline pipe and pid file."""
+
+    def __init__(self, server: _Server, folder: Path) -> None:
+        self.server = server
+        server.port = _free_port()
+        server.log_path = folder / f"local-{server.name}-{server.index}.log"
+        self.pidfile = folder / f"local-{server.name}-{server.index}.pid"
+        self.pidfile.unlink(missing_ok=True)
+        self.read_end, self.write_end = os.pipe()
+
+    def spec(self) -> dict[str, object]:
+        return {"port": self.server.port, "fd": self.read_end, "pidfile": str(self.pidfile)}
+
+    def close_read_end(self) -> None:
+        with contextlib.suppress(OSError):
+            os.close(self.read_end)
+
+    def abandon(self) -> None:
+        """Close the lifeline (a forked server that did start then ends)."""
+        if self.write_end >= 0 and self.server.proc is None:
+            with contextlib.suppress(OSError):
+                os.close(self.write_end)
+        self.write_end = -1
+
+    def wait_ready(self, leader: _Server) -> bool:
+        deadline = time.monotonic() + _STARTUP_TIMEOUT
+        while time.monotonic() < deadline and leader.alive:
+            if self.server.proc is None:
+                with contextlib.suppress(OSError, ValueError):
+                    pid = int(self.pidfile.read_text(encoding="ascii"))
+                    self.server.proc = _Forked(pid, self.write_end)
+            if self.server.proc is not None:
+                if self.server.proc.poll() is not None:
+                    return False
+                if self.server._answers():
+                    with contextlib.suppress(OSError):
+                        self.pidfile.unlink()
+                    return True
+            time.sleep(0.05)
+        return False
 
 
 @dataclass
@@ -367,14 +473,16 @@ class LocalPool:
                 return servers
             errors: list[BaseException] = []
 
-            def start(server: _Server) -> None:
+            def start(server: _Server, siblings: list[_Server]) -> None:
                 try:
-                    server.stop()
-                    server.start()
+                    for one in (server, *siblings):
+                        one.stop()
+                    server.start(siblings)
                 except BaseException as exc:  # collected and re-raised below
                     errors.append(exc)
 
-            threads = [threading.Thread(target=start, args=(s,), daemon=True) for s in dead]
+            # The first dead server loads the model and forks the others (one load, not N).
+            threads = [threading.Thread(target=start, args=(dead[0], dead[1:]), daemon=True)]
             for thread in threads:
                 thread.start()
             for thread in threads:

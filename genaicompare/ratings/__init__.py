@@ -50,7 +50,6 @@ from genaicompare.ratings.model import (
 )
 from genaicompare.ratings.pending import PendingRatings, RatingPending
 from genaicompare.ratings.transfer import ImportResult, export_lines, import_file
-from genaicompare.store import now_iso
 
 if TYPE_CHECKING:
     from genaicompare.store import Store
@@ -246,7 +245,7 @@ class Ratings:
             prompt_id=rec.prompt_id,
             value=value,
             item=item,
-            created_at=now_iso(),
+            created_at=_now_iso(),
             response_id=rec.id,
             content_hash=rec.content_hash,
             model_alias=rec.model_alias,
@@ -310,7 +309,7 @@ class Ratings:
                 prompt_id=target.prompt_id,
                 value=target.uid,
                 item=target.item,
-                created_at=now_iso(),
+                created_at=_now_iso(),
                 catalog_name=target.catalog_name,
                 content_hash=target.content_hash,
                 model_alias=target.model_alias,
@@ -443,3 +442,11 @@ class Ratings:
         against this database by content hash (answers not stored here still count by hash).
         """
         return import_file(self.store, path)
+
+
+def _now_iso() -> str:
+    # lazy: genaicompare.store.database imports sqlite-utils (≈0.15 s); the main screen imports
+    # this package before the store is open
+    from genaicompare.store import now_iso
+
+    return now_iso()

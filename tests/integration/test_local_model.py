@@ -6,7 +6,11 @@ Short generations (max_tokens ≤ 16) keep this in the normal suite.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -107,27 +111,52 @@ async def test_local_events_are_the_same_types(servers: local.LocalPool) -> None
     assert {type(e).__name__ for e in events} <= {"Started", "TextDelta", "Usage", "Finished"}
 
 
-async def test_a_crashed_server_is_restarted_alone(servers: local.LocalPool) -> None:
+@pytest.mark.parametrize("which", ["forked", "loader"])
+async def test_a_crashed_server_is_restarted_alone(servers: local.LocalPool, which: str) -> None:
+    """Either server may crash: the one that loaded the model and forked the other, or the
+    forked one (each has its own lifeline and session)."""
     import os
     import signal
 
     await local.ensure_started()
     group = next(iter(local.pool()._servers.values()))
-    victim, survivor = group
-    survivor_pid = survivor.proc.pid
-    os.killpg(victim.proc.pid, signal.SIGKILL)
-    victim.proc.wait(10)
-    assert not victim.alive
+    loader, forked = group
+    victim, survivor = (forked, loader) if which == "forked" else (loader, forked)
+    survivor_pid = survivor.pid
+    assert victim.pid is not None
+    os.killpg(victim.pid, signal.SIGKILL)
+    assert victim.proc is not None
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        victim.proc.wait(10)
+    assert not victim.alive and survivor.alive
     records = await asyncio.gather(
         *(collect(smollm(max_tokens=4, temperature=0), TIMEOUTS) for _ in range(2))
     )
     assert [r.state for r in records] == [FinishState.length] * 2
-    assert victim.alive and survivor.proc.pid == survivor_pid  # the healthy one kept running
+    assert victim.alive and survivor.pid == survivor_pid  # the healthy one kept running
+
+
+def test_the_pool_loads_the_model_once(servers: local.LocalPool) -> None:
+    """Two servers, one start-up: the second is forked from the first after the weights have
+    loaded (its own process, port and session), and both answer."""
+    local.shutdown()
+    asyncio.run(local.ensure_started())
+    group = next(iter(local.pool()._servers.values()))
+    loader, forked = group
+    assert isinstance(loader.proc, subprocess.Popen)
+    assert isinstance(forked.proc, local._Forked)
+    assert loader.port != forked.port and loader.alive and forked.alive
+    assert os.getsid(forked.pid) == forked.pid  # its own session: a terminal's signals skip it
+    stat = Path(f"/proc/{forked.pid}/stat").read_text()
+    assert int(stat.rsplit(")", 1)[1].split()[1]) == loader.pid  # forked by the loader
+    nice = os.getpriority(os.PRIO_PROCESS, forked.pid)
+    assert nice == os.getpriority(os.PRIO_PROCESS, os.getpid())  # generates at normal priority
 
 
 def test_server_processes_stop(servers: local.LocalPool) -> None:
     asyncio.run(local.ensure_started())
-    procs = [s.proc for group in local.pool()._servers.values() for s in group]
+    group = [s for g in local.pool()._servers.values() for s in g]
+    procs = [s.proc for s in group]
     assert procs and all(p is not None and p.poll() is None for p in procs)
     local.shutdown()
     assert all(p is not None and p.poll() is not None for p in procs)

@@ -86,3 +86,49 @@ def test_nltk_for_meteor_does_not_import_scipy() -> None:
         "print([s.stem(w) for w in words] == [PorterStemmer().stem(w) for w in words])"
     )
     assert fresh_interpreter(code) == "True"
+
+
+# What the TUI's loading thread does between the first paint and the main screen (app.py's
+# _load_in_thread): settings, the catalog with its ``assert`` entries checked, the main screen's
+# module and its rows. None of these is needed there: numpy and rapidfuzz (the metrics engine,
+# ≈0.2 s; the assert grammar and the metric names are light), sqlite-utils (the store opens after
+# the main screen), litellm and the models.
+NOT_BEFORE_MAIN_SCREEN = ["numpy", "rapidfuzz", "sqlite_utils", "pandas", *HEAVY]
+
+
+def test_the_main_screen_is_built_without_numpy_or_sqlite_utils(tmp_path) -> None:
+    code = (
+        "import argparse, json, os, sys\n"
+        f"os.environ['GENAICOMPARE_HOME'] = {str(tmp_path)!r}\n"
+        "from genaicompare.commands import tui\n"
+        "parser = argparse.ArgumentParser(); tui.add_arguments(parser)\n"
+        "path = 'sample_catalogs/quickstart.yaml'\n"
+        "launched = tui.launch(parser.parse_args([path]), path)\n"
+        "assert any(p.assert_ for p in launched.catalog.prompts)  # the check ran\n"
+        "from genaicompare.app.themes import discover_themes_or_error\n"
+        "discover_themes_or_error()\n"
+        "from genaicompare.app.screens.main import prompt_rows\n"
+        "prompt_rows(launched.catalog)\n"
+        f"print(json.dumps([m for m in {NOT_BEFORE_MAIN_SCREEN!r} if m in sys.modules]))\n"
+    )
+    assert json.loads(fresh_interpreter(code).splitlines()[-1]) == []
+
+
+def test_a_bad_assert_metric_is_still_refused_without_the_engine(tmp_path) -> None:
+    catalog = tmp_path / "c.yaml"
+    catalog.write_text(
+        "name: c\nmodels: [{id: a, model: openai/x}]\n"
+        "prompts:\n  - {id: p, prompt: hi, assert: {no_such_metric: '> 1'}}\n",
+        encoding="utf-8",
+    )
+    code = (
+        "import sys\n"
+        "from genaicompare.commands._common import load_with_models\n"
+        "from genaicompare.core.errors import KnownError\n"
+        f"try: load_with_models({str(catalog)!r}, [], False)\n"
+        "except KnownError as exc: print(exc)\n"
+        "print('numpy' in sys.modules)\n"
+    )
+    out = fresh_interpreter(code).splitlines()
+    assert "c.yaml:4:" in out[0] and "no_such_metric" in out[0], out
+    assert out[-1] == "False"
