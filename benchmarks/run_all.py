@@ -279,6 +279,7 @@ BENCHES = [
     Bench(
         "P6", "bench_local_model.py", ["--json"], ["--json", "--tokens", "16", "--repeat", "1"], p6
     ),
+    Bench("P8", "bench_million.py", [], ["--answers", "8000", "--ratings", "10000"], None),
     Bench("P7", "bench_catalog.py", [], ["--prompts", "5000", "--repeat", "1"], None),
     Bench("chunk", "bench_litellm_chunk.py", [], ["--tokens", "500", "--repeat", "1"], None),
 ]
