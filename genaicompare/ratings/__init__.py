@@ -63,8 +63,8 @@ __all__ = [
     "BEST",
     "CORRECTION",
     "PREFERENCES",
-    "RUBRIC",
     "RATER_ENV",
+    "RUBRIC",
     "STRENGTHS",
     "THUMBS",
     "UNRATABLE",
@@ -252,9 +252,7 @@ class Ratings:
         if not criterion or ":" in criterion:
             raise RatingError(f"bad rubric criterion {criterion!r}")
         if value not in allowed:
-            raise RatingError(
-                f"{criterion} must be one of {', '.join(allowed)}, not {value!r}"
-            )
+            raise RatingError(f"{criterion} must be one of {', '.join(allowed)}, not {value!r}")
         rec = _ratable(self._record(response))
         ctx = RatingContext(rater, catalog_name, blind, pane_order)
         item = rubric_item(rec.content_hash, criterion)

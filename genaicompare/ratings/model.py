@@ -20,10 +20,10 @@ BEST = "best"
 """The value of a best-of-N pick (kind ``best``): the rated answer beat every other shown one."""
 BEST_ITEM = "best"
 """A best-of-N pick's item: one per rater, catalog and prompt, so a later pick replaces it."""
-RUBRIC = "rubric"
+RUBRIC: Literal["rubric"] = "rubric"
 """Kind of a rubric score: one catalog criterion (``rubric:``) scored on one answer; the value
 is the point on the criterion's scale (``"4"``) or ``pass``/``fail``."""
-CORRECTION = "correction"
+CORRECTION: Literal["correction"] = "correction"
 """Kind of a correction: the rater's edited text of one answer (``e``); the value is the text."""
 SIGNAL_KINDS: tuple[str, ...] = (RUBRIC, CORRECTION)
 """Kinds that are not votes: no battles, no κ table (their values are not its categories)."""

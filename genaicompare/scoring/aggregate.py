@@ -22,8 +22,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from genaicompare.scoring.bradley_terry import BattleCounts, bradley_terry, votes_to_separate
-from genaicompare.scoring.rubric import rubric_section
 from genaicompare.scoring.results import ModelScore, Scores, ScoresTable, table_rows
+from genaicompare.scoring.rubric import rubric_section
 from genaicompare.scoring.stats import (
     FloatArray,
     auc_interval,

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from genaicompare.app.screens.rubric import RubricScreen
 from genaicompare.catalog import Catalog
-from tests.app.test_blind_and_marks import main_screen, ratings, spy_notifications
 from tests.app.conftest import SIZE, finished, wait_for
+from tests.app.test_blind_and_marks import main_screen, ratings, spy_notifications
 
 MODELS = {"alpha": "fake/tokens?n=6&prefix=a", "bravo": "fake/tokens?n=6&prefix=b"}
 
@@ -81,8 +81,7 @@ def editor_script(tmp_path: Path, new_text: str) -> str:
     """An $EDITOR that rewrites the file it is given (and ends it with a newline, as vi does)."""
     script = tmp_path / "fake-editor"
     script.write_text(
-        f"#!{sys.executable}\nimport sys\n"
-        f"open(sys.argv[1], 'w').write({new_text!r} + '\\n')\n"
+        f"#!{sys.executable}\nimport sys\nopen(sys.argv[1], 'w').write({new_text!r} + '\\n')\n"
     )
     script.chmod(script.stat().st_mode | stat.S_IEXEC)
     return str(script)

@@ -1071,7 +1071,9 @@ class MainScreen(Screen[None]):
             pane.set_badge(badge)
             pane.set_blind(self.hiding)
             fixed = corrections.get(record.content_hash) if record else None
-            pane.show_correction(None if fixed is None else (record.text, fixed), self._markers())
+            pane.show_correction(
+                None if record is None or fixed is None else (record.text, fixed), self._markers()
+            )
         self.pane_grid.refresh_tabs([self.pane_title(i) for i in range(len(self.panes()))])
         if was_hiding != self.hiding:
             self._show_prompt_text()

@@ -17,7 +17,7 @@ from statsmodels.stats.proportion import proportion_confint
 from genaicompare.catalog.loader import load_catalog
 from genaicompare.catalog.model import CatalogError, RubricCriterion
 from genaicompare.exports import export
-from genaicompare.ratings import Ratings, RatingError
+from genaicompare.ratings import RatingError, Ratings
 from genaicompare.store import Store
 from tests.unit.exports.test_training_pairs import _lines, db  # noqa: F401  (the fixture)
 
@@ -98,7 +98,9 @@ def test_rated_sft_dpo_lines_carry_rubric_and_corrections(db: Store, tmp_path: P
         Ratings(db, rater="eve").correct(recs[("hot", "capital")], "Sydney")
     export(db, "quickstart", "rated", tmp_path / "r.jsonl")
     lines = _lines(tmp_path / "r.jsonl")
-    hot = [x for x in lines[1:] if x["rated"]["content_hash"] == recs[("hot", "capital")].content_hash]
+    hot = [
+        x for x in lines[1:] if x["rated"]["content_hash"] == recs[("hot", "capital")].content_hash
+    ]
     assert hot[0]["rated"]["rubric"] == {"accuracy": [4, 5], "tone": ["fail"]}
     assert [c["value"] for c in hot[0]["rated"]["corrections"]] == ["Canberra, not Sydney."]
     others = [x for x in lines[1:] if x is not hot[0]]
@@ -128,8 +130,14 @@ def _scores_json(store: Store) -> dict:
     from genaicompare.commands import scores
 
     args = argparse.Namespace(
-        catalog="quickstart", db=str(store.path), by=None, json=True, rounds=1000, seed=0,
-        min_battles=10, method="map",
+        catalog="quickstart",
+        db=str(store.path),
+        by=None,
+        json=True,
+        rounds=1000,
+        seed=0,
+        min_battles=10,
+        method="map",
     )
     buf = io.StringIO()
     with redirect_stdout(buf):
@@ -175,7 +183,10 @@ def test_scores_table_has_a_rubric_section_with_n_too_small(db: Store) -> None: 
     recs = db.recs  # type: ignore[attr-defined]
     for i in range(5):
         Ratings(db, rater=f"r{i}").rubric(
-            recs[("hot", "capital")], "tone", "pass" if i else "fail", PASS_FAIL,
+            recs[("hot", "capital")],
+            "tone",
+            "pass" if i else "fail",
+            PASS_FAIL,
             catalog_name="quickstart",
         )
     Ratings(db, rater="r0").rubric(
