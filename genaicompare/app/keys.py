@@ -42,6 +42,8 @@ KEYS: KeyTable = [  # the main screen's; also in the command palette
     ("pair.best", "w", "best", "Best of all panes", False),
     ("pair.mark", "m", "mark_pane", "Mark pane for A/B", False),
     ("rate.comment", "c", "comment", "Comment", False),
+    ("rate.rubric", "o", "rubric", "Rubric scores (catalog rubric)", False),
+    ("rate.correct", "e", "correct", "Correct the answer in $EDITOR", False),
     ("rate.undo", "z", "undo", "Undo rating", True),
     ("regen.pane", "r", "regenerate_pane", "Regenerate pane", False),
     ("regen.prompt", "R", "regenerate_prompt", "Regenerate prompt", False),

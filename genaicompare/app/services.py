@@ -114,6 +114,38 @@ class RatingService:
             ),
         )
 
+    def rubric(
+        self,
+        record: ResponseRecord,
+        criterion: str,
+        value: str,
+        allowed: Sequence[str],
+        ctx: RatingContext,
+    ) -> Any:
+        """One rubric criterion scored on one answer — issue 16."""
+        return self._saving(
+            [record],
+            lambda: self.ratings.rubric(
+                record,
+                criterion,
+                value,
+                allowed,
+                rater=ctx.rater,
+                blind=ctx.blind,
+                pane_order=ctx.pane_order,
+                catalog_name=ctx.catalog_name,
+            ),
+        )
+
+    def correct(self, record: ResponseRecord, text: str, ctx: RatingContext) -> Any:
+        """The rater's corrected text of one answer — issue 16."""
+        return self._saving(
+            [record],
+            lambda: self.ratings.correct(
+                record, text, rater=ctx.rater, catalog_name=ctx.catalog_name
+            ),
+        )
+
     def comment(self, rating: Any, text: str) -> Any:
         return self.ratings.comment(rating.uid, text)
 

@@ -150,6 +150,47 @@ class JudgeSpec(_Strict):
     ``genaicompare run``; below it the run exits 2 (genaicompare.scoring.judge_card)."""
 
 
+RUBRIC_SCALE = re.compile(r"^\s*(\d+)\s*-\s*(\d+)\s*$")
+PASS_FAIL = "pass-fail"
+PASS_FAIL_VALUES = ("pass", "fail")
+
+
+class RubricCriterion(_Strict):
+    """One criterion a rater scores each answer on (``o`` in the TUI): a numeric scale such as
+    ``1-5`` or ``pass-fail``."""
+
+    name: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_][A-Za-z0-9_ .-]*$")
+    """What is judged (``accuracy``); shown in the rubric dialog, ``scores`` and exports."""
+    scale: str = "1-5"
+    """``LOW-HIGH`` (integers, 0 ≤ LOW < HIGH ≤ 10, e.g. ``1-5``) or ``pass-fail``."""
+
+    @field_validator("scale", mode="before")
+    @classmethod
+    def _scale(cls, v: object) -> object:
+        text = str(v).strip().lower() if isinstance(v, (str, int)) else v
+        if text in (PASS_FAIL, "pass/fail", "passfail"):
+            return PASS_FAIL
+        m = RUBRIC_SCALE.match(text) if isinstance(text, str) else None
+        if m is None:
+            raise ValueError(f"scale must be LOW-HIGH (e.g. 1-5) or pass-fail, not {v!r}")
+        lo, hi = int(m.group(1)), int(m.group(2))
+        if not 0 <= lo < hi <= 10:
+            raise ValueError(f"scale {v!r}: need 0 <= LOW < HIGH <= 10 (one key per point)")
+        return f"{lo}-{hi}"
+
+    @property
+    def pass_fail(self) -> bool:
+        return self.scale == PASS_FAIL
+
+    @property
+    def values(self) -> tuple[str, ...]:
+        """Every value a rating of this criterion may take, lowest first."""
+        if self.pass_fail:
+            return PASS_FAIL_VALUES
+        lo, hi = (int(x) for x in self.scale.split("-"))
+        return tuple(str(i) for i in range(lo, hi + 1))
+
+
 class Prompt(_Strict):
     """One evaluation prompt. Exactly one of ``prompt``, ``messages`` or ``template`` is given."""
 
@@ -259,6 +300,9 @@ class Catalog(_Strict):
     context passages)."""
     prompts: list[Prompt] = Field(min_length=1)
     judge: JudgeSpec | None = None
+    rubric: list[RubricCriterion] = Field(default_factory=list)
+    """Criteria each answer is scored on by a rater (``o`` on a pane): ``[{name: accuracy,
+    scale: 1-5}, {name: tone, scale: pass-fail}]``."""
 
     @field_validator("version", mode="before")
     @classmethod
@@ -311,6 +355,17 @@ class Catalog(_Strict):
                 )
             else:
                 first_model[m.id] = i
+        first_criterion: dict[str, int] = {}
+        for i, c in enumerate(self.rubric):
+            if c.name in first_criterion:
+                found.append(
+                    (
+                        ("rubric", i, "name"),
+                        f"duplicate criterion '{c.name}' (also rubric.{first_criterion[c.name]})",
+                    )
+                )
+            else:
+                first_criterion[c.name] = i
         first_prompt: dict[str, int] = {}
         used: dict[str, list[str]] = {}
         for i, p in enumerate(self.prompts):

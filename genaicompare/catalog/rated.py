@@ -116,6 +116,8 @@ def rated_line(
     ratings: list[dict[str, Any]],
     preferences: list[dict[str, Any]],
     label: str | None,
+    rubric: list[dict[str, Any]] | None = None,
+    corrections: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """One answer's line: ``prompt`` as a catalog line, and the answer (``row``, a stored
     response's columns) with its metrics, ratings and preferences under ``rated``.
@@ -124,7 +126,12 @@ def rated_line(
     (2 = A≫B, 1 = A>B; absent on votes from before graded votes — read as 1), and best-of-N
     picks (kind ``best``, on the pick and on every answer it beat) with the ``others`` it beat
     and the ``pane_order`` shown. Readers take what they know and ignore the rest, so lines
-    written before either existed load and import as they did."""
+    written before either existed load and import as they did.
+
+    ``rubric`` (rubric score rows) adds ``rubric``: one field per criterion, the scores in force
+    (one per rater: ``{"accuracy": [4, 5], "tone": ["pass"]}``; numeric scales as numbers), and
+    the rows under ``rubric_ratings``; ``corrections`` (correction rows, the corrected text in
+    ``value``) adds ``corrections``. Both are left out when there are none."""
     line = catalog_line(prompt, messages)
     line["rated"] = {
         "catalog": {"name": catalog, "version": version},
@@ -147,13 +154,30 @@ def rated_line(
         "preferences": preferences,
         "label": label,
     }
+    if rubric:
+        per: dict[str, list[Any]] = {}
+        for r in rubric:
+            criterion = str(r.get("item", "")).split(":", 2)[-1]
+            value = r.get("value")
+            per.setdefault(criterion, []).append(
+                int(value) if isinstance(value, str) and value.isdigit() else value
+            )
+        line["rated"]["rubric"] = dict(sorted(per.items()))
+        line["rated"]["rubric_ratings"] = rubric
+    if corrections:
+        line["rated"]["corrections"] = corrections
     return line
 
 
 def ratings_in(line: dict[str, Any]) -> list[Any]:
     """The rating rows (thumbs, then preferences) a rated line carries, as written."""
     rated = line["rated"]
-    return [*rated.get("ratings", []), *rated.get("preferences", [])]
+    return [
+        *rated.get("ratings", []),
+        *rated.get("preferences", []),
+        *rated.get("rubric_ratings", []),
+        *rated.get("corrections", []),
+    ]
 
 
 def fold_rated_prompts(prompts: list[Any], positions: list[int]) -> tuple[list[Any], list[int]]:

@@ -457,6 +457,31 @@ def section_trends(scores: Scores, out: Console) -> None:
         )
 
 
+def section_rubric(scores: Scores, out: Console) -> None:
+    """Per rubric criterion and model: a scale's mean [bootstrap 95%] n, a pass-fail criterion's
+    pass rate [Wilson 95%] n; "n too small" below MIN_N scores."""
+    criteria = (scores.rubric or {}).get("criteria") or []
+    if not criteria:
+        return
+    rows: list[list[Any]] = []
+    for c in criteria:
+        for m in c["models"]:
+            if c["kind"] == "pass-fail":
+                figure = rate_text(m["pass_rate"], m["lower"], m["upper"], m["n"])
+                what = "pass rate"
+            else:
+                figure = estimate_text(m["mean"], m["lower"], m["upper"], m["n"])
+                what = "mean"
+            rows.append([c["criterion"], m["model"], what, figure])
+    _fit(
+        out,
+        "rubric, per criterion (95% intervals: bootstrap for a scale's mean, Wilson for a pass rate)",
+        ["criterion", "model", "", "score"],
+        rows,
+        corner="figure",
+    )
+
+
 SECTIONS: list[Callable[[Scores, Console], None]] = [
     section_headline,
     section_metric_means,
@@ -468,6 +493,7 @@ SECTIONS: list[Callable[[Scores, Console], None]] = [
     section_metric_agreement,
     section_fairness,
     section_trends,
+    section_rubric,
 ]
 """``scores``' sections in order: each prints one part (a table or a few lines) or nothing.
 A new section is a function of (scores, console) added here."""

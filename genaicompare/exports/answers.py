@@ -48,6 +48,10 @@ class _Answer:
     metrics: dict[str, Any] = field(default_factory=dict)
     thumbs: list[dict[str, Any]] = field(default_factory=list)
     prefs: list[dict[str, Any]] = field(default_factory=list)
+    rubric: list[dict[str, Any]] = field(default_factory=list)
+    """Rubric scores in force on this answer (kind ``rubric``), one per rater and criterion."""
+    corrections: list[dict[str, Any]] = field(default_factory=list)
+    """Corrections in force (kind ``correction``; the corrected text is ``value``)."""
 
     @property
     def label(self) -> str | None:
@@ -128,6 +132,10 @@ def _load(
             for h in (rating.content_hash, rating.other_content_hash):
                 if h in answers:
                     answers[h].prefs.append(entry)
+        elif rating.kind == "rubric" and rating.content_hash in answers:
+            answers[rating.content_hash].rubric.append(entry)
+        elif rating.kind == "correction" and rating.content_hash in answers:
+            answers[rating.content_hash].corrections.append(entry)
         elif rating.kind == "best":  # on the pick and on every answer it beat
             beaten = [o.get("content_hash") for o in rating.others or []]
             for h in (rating.content_hash, *beaten):

@@ -44,5 +44,7 @@ def _rated_line(a: _Answer, catalog: str, version: str | None) -> dict[str, Any]
         metrics=a.metrics,
         ratings=a.thumbs,
         preferences=a.prefs,
+        rubric=a.rubric,
+        corrections=a.corrections,
         label=a.label,
     )

@@ -7,6 +7,9 @@
   column); ``openai=True`` gives OpenAI's preference fine-tuning shape (no margin there).
 * ``kto`` — TRL conversational ``{"prompt", "completion", "label"}`` from thumbs.
 
+A rater's correction of an answer (``e`` in the TUI) is an SFT line of its own (the answer's
+messages + the corrected text) and a DPO line ``chosen`` = corrected, ``rejected`` = the original.
+
 Every record carries the messages its answer was generated from (system prompt, few-shot, user
 turn), never another model's. A DPO pair is two answers to one conversation: a pair whose answers
 were generated from different messages (e.g. two system prompts) cannot share a ``prompt`` and is
@@ -102,6 +105,8 @@ def _training_lines(
         for a in answers:
             if a.ok and a.label == "positive":
                 yield {"messages": a.messages + _assistant(a.row["text"])}, [a]
+        for a, text in _corrected(answers):
+            yield {"messages": a.messages + _assistant(text)}, [a]
     elif fmt == "kto":
         for a in answers:
             if a.ok and a.label in ("positive", "negative"):
@@ -133,3 +138,33 @@ def _training_lines(
                 if margin is not None:
                     line["margin"] = margin
                 yield line, [chosen, rejected]
+        for a, text in _corrected(answers):
+            if openai:
+                yield (
+                    {
+                        "input": {"messages": a.messages},
+                        "preferred_output": _assistant(text),
+                        "non_preferred_output": _assistant(a.row["text"]),
+                    },
+                    [a],
+                )
+            else:
+                yield (
+                    {
+                        "prompt": a.messages,
+                        "chosen": _assistant(text),
+                        "rejected": _assistant(a.row["text"]),
+                    },
+                    [a],
+                )
+
+
+def _corrected(answers: list[_Answer]) -> Iterator[tuple[_Answer, str]]:
+    """(answer, corrected text) for every correction in force, once per distinct text."""
+    for a in answers:
+        seen: set[str] = set()
+        for c in a.corrections:
+            text = str(c["value"])
+            if text and text != a.row["text"] and text not in seen:
+                seen.add(text)
+                yield a, text

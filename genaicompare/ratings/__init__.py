@@ -37,7 +37,9 @@ from genaicompare.ratings.model import (
     _INSERT,
     BEST,
     BEST_ITEM,
+    CORRECTION,
     PREFERENCES,
+    RUBRIC,
     STRENGTHS,
     THUMBS,
     Preference,
@@ -45,7 +47,9 @@ from genaicompare.ratings.model import (
     RatingContext,
     RatingError,
     Thumb,
+    correction_item,
     pair_item,
+    rubric_item,
     thumb_item,
 )
 from genaicompare.ratings.pending import PendingRatings, RatingPending
@@ -56,8 +60,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BEST",
+    "CORRECTION",
     "PREFERENCES",
     "RATER_ENV",
+    "RUBRIC",
     "STRENGTHS",
     "THUMBS",
     "UNRATABLE",
@@ -228,9 +234,51 @@ class Ratings:
         ]
         return self._insert(replace(rating, others=beaten))
 
+    def rubric(
+        self,
+        response: ResponseRecord | int,
+        criterion: str,
+        value: str,
+        allowed: Sequence[str],
+        rater: str | None = None,
+        blind: bool = False,
+        pane_order: list[str] | None = None,
+        catalog_name: str | None = None,
+    ) -> Rating:
+        """Score one answer on one rubric criterion; ``allowed`` is the criterion's scale
+        (:attr:`genaicompare.catalog.model.RubricCriterion.values`). A later score of the same
+        criterion on the same output by the same rater replaces it; ``undo`` retracts it."""
+        if not criterion or ":" in criterion:
+            raise RatingError(f"bad rubric criterion {criterion!r}")
+        if value not in allowed:
+            raise RatingError(f"{criterion} must be one of {', '.join(allowed)}, not {value!r}")
+        rec = _ratable(self._record(response))
+        ctx = RatingContext(rater, catalog_name, blind, pane_order)
+        item = rubric_item(rec.content_hash, criterion)
+        return self._insert(self._new_rating(RUBRIC, rec, value, item, ctx, None))
+
+    def correct(
+        self,
+        response: ResponseRecord | int,
+        text: str,
+        rater: str | None = None,
+        catalog_name: str | None = None,
+    ) -> Rating:
+        """Store the rater's corrected text of one answer (it replaces their earlier correction
+        of the same output). Exports use it as an SFT example and as DPO ``chosen`` against the
+        original."""
+        rec = _ratable(self._record(response))
+        if not text.strip():
+            raise RatingError("an empty correction is not a correction")
+        if text == rec.text:
+            raise RatingError("the corrected text is the answer unchanged")
+        ctx = RatingContext(rater, catalog_name)
+        item = correction_item(rec.content_hash)
+        return self._insert(self._new_rating(CORRECTION, rec, text, item, ctx, None))
+
     def _new_rating(
         self,
-        kind: Literal["thumb", "pair", "best"],
+        kind: Literal["thumb", "pair", "best", "rubric", "correction"],
         rec: ResponseRecord,
         value: str,
         item: str,

@@ -161,8 +161,10 @@ def _apply(conn: sqlite3.Connection, row: dict[str, Any], sign: int) -> None:
             "SET ups = ups + excluded.ups, n = n + excluded.n",
             [cat, row["content_hash"], up, sign],
         )
-    if row["kind"] == "best":
-        return  # raters' agreement on picks is not in κ's table (it has no category for them)
+    if row["kind"] in ("best", "rubric", "correction"):
+        # Raters' agreement on picks, rubric scores and corrections is not in κ's table (it has
+        # no category for them).
+        return
     for other_rater, other_cat in conn.execute(
         "SELECT rater, canon_value FROM ratings_current WHERE catalog_name IS ? AND kind = ? "
         "AND prompt_id = ? AND item = ? AND rater != ?",

@@ -20,6 +20,13 @@ BEST = "best"
 """The value of a best-of-N pick (kind ``best``): the rated answer beat every other shown one."""
 BEST_ITEM = "best"
 """A best-of-N pick's item: one per rater, catalog and prompt, so a later pick replaces it."""
+RUBRIC: Literal["rubric"] = "rubric"
+"""Kind of a rubric score: one catalog criterion (``rubric:``) scored on one answer; the value
+is the point on the criterion's scale (``"4"``) or ``pass``/``fail``."""
+CORRECTION: Literal["correction"] = "correction"
+"""Kind of a correction: the rater's edited text of one answer (``e``); the value is the text."""
+SIGNAL_KINDS: tuple[str, ...] = (RUBRIC, CORRECTION)
+"""Kinds that are not votes: no battles, no κ table (their values are not its categories)."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +45,14 @@ def thumb_item(content_hash: str) -> str:
     return f"thumb:{content_hash}"
 
 
+def rubric_item(content_hash: str, criterion: str) -> str:
+    return f"rubric:{content_hash}:{criterion}"
+
+
+def correction_item(content_hash: str) -> str:
+    return f"correction:{content_hash}"
+
+
 def pair_item(hash_a: str, hash_b: str) -> str:
     lo, hi = sorted((hash_a, hash_b))
     return f"pair:{lo}|{hi}"
@@ -48,12 +63,13 @@ class Rating:
     """One stored rating row (a thumb, a preference, or a retraction)."""
 
     uid: str
-    kind: Literal["thumb", "pair", "best", "retract"]
+    kind: Literal["thumb", "pair", "best", "rubric", "correction", "retract"]
     rater: str
     prompt_id: str
     value: str
     """``up``/``down`` (thumb); ``a``/``b``/``tie``/``both_bad`` (pair); ``best`` (best of N,
-    the rated answer is the winner); the retracted uid."""
+    the rated answer is the winner); a point of the criterion's scale or ``pass``/``fail``
+    (rubric); the corrected text (correction); the retracted uid."""
     item: str
     created_at: str
     catalog_name: str | None = None
@@ -75,6 +91,13 @@ class Rating:
     "model_alias"}`` — N−1 battles from one judgement."""
     id: int | None = None
     extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def criterion(self) -> str | None:
+        """A rubric score's criterion (from its item ``rubric:<hash>:<criterion>``)."""
+        if self.kind != RUBRIC:
+            return None
+        return self.item.split(":", 2)[2] if self.item.count(":") >= 2 else None
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Rating:

@@ -79,7 +79,7 @@ def _read_ratings(path: Path) -> Iterator[Rating]:
 
 def _rating_from_json(obj: dict[str, Any]) -> Rating:
     kind = obj["kind"]
-    if kind not in ("thumb", "pair", "best", "retract"):
+    if kind not in ("thumb", "pair", "best", "rubric", "correction", "retract"):
         raise ValueError(f"unknown kind {kind!r}")
     value = str(obj["value"])
     if (
@@ -105,7 +105,7 @@ def _rating_from_json(obj: dict[str, Any]) -> Rating:
         elif kind == "pair":
             item = pair_item(str(obj["content_hash"]), str(obj["other_content_hash"]))
         else:
-            raise ValueError("a retraction needs its item")
+            raise ValueError(f"a {'retraction' if kind == 'retract' else kind} needs its item")
     pane = obj.get("pane_order")
     return Rating.from_row(
         {

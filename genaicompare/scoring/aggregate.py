@@ -23,6 +23,7 @@ from numpy.typing import NDArray
 
 from genaicompare.scoring.bradley_terry import BattleCounts, bradley_terry, votes_to_separate
 from genaicompare.scoring.results import ModelScore, Scores, ScoresTable, table_rows
+from genaicompare.scoring.rubric import rubric_section
 from genaicompare.scoring.stats import (
     FloatArray,
     auc_interval,
@@ -273,6 +274,7 @@ class _Scorer:
             fairness=fairness,
             trends=trends,
             timings=self.timings,
+            rubric=rubric_section(self.conn, self.catalog, self.rounds, self.seed),
         )
 
     def _side_arrays(self, conn: sqlite3.Connection) -> _Arrays:

@@ -70,6 +70,8 @@ class Scores:
     fairness: dict[str, Any]
     trends: dict[str, list[dict[str, Any]]]
     timings: dict[str, float] = field(default_factory=dict)
+    rubric: dict[str, Any] = field(default_factory=dict)
+    """Rubric scores per criterion and model (:func:`genaicompare.scoring.rubric.rubric_section`)."""
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)

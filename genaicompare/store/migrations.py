@@ -375,7 +375,7 @@ def rebuild_rating_aggregates(conn: sqlite3.Connection) -> None:
         "a.canon_value, b.canon_value, count(*) FROM ratings_current a "
         "JOIN ratings_current b ON b.catalog_name IS a.catalog_name AND b.kind = a.kind "
         "AND b.prompt_id = a.prompt_id AND b.item = a.item AND b.rater > a.rater "
-        "AND a.kind != 'best' GROUP BY 1, 2, 3, 4, 5"
+        "AND a.kind NOT IN ('best', 'rubric', 'correction') GROUP BY 1, 2, 3, 4, 5"
     )
     if "agg_pairs" in tables:  # m004 onwards (m003 runs this function before they exist)
         conn.execute(

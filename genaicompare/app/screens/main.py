@@ -37,6 +37,7 @@ from genaicompare.app.messages import (
 from genaicompare.app.screens.comment import CommentScreen
 from genaicompare.app.screens.confirm_link import ConfirmLink
 from genaicompare.app.screens.export import ExportScreen
+from genaicompare.app.screens.rubric import RubricScreen
 from genaicompare.app.screens.scores import ScoresScreen
 from genaicompare.app.screens.word_diff import DiffScreen, DiffTarget
 from genaicompare.app.services import RatingContext, blind_order
@@ -66,6 +67,7 @@ PAIR_BADGE = {"a": "A better", "b": "B better", "tie": "tie", "both_bad": "both 
 STRONG_BADGE = {"a": "A much better (A≫B)", "b": "B much better (B≫A)"}
 BEST_BADGE = "★ best"
 COMMENT_BADGE = "💬"
+CORRECTION_BADGE = "✎ corrected"
 MARK_HINT = "three or more panes: mark two with m for A/B, or pick the best with w"
 
 
@@ -823,6 +825,118 @@ class MainScreen(Screen[None]):
             CommentScreen(self._rating_label(rating), getattr(rating, "comment", None) or ""), save
         )
 
+    # -- rubric and corrections (issue 16) --------------------------------------------------------
+    def _rateable_slot(self) -> Any:
+        """The focused pane's slot when its answer can be rated, else None (and say why)."""
+        slot = self.current_pane_slot()
+        if slot is None or slot.record is None or slot.record.id is None:
+            self.notify("nothing to rate yet in this pane", severity="warning")
+            return None
+        if self._refuse_failed([self.current_slot]):
+            return None
+        return slot
+
+    def action_rubric(self) -> None:
+        criteria = self.session.catalog.rubric
+        if not criteria:
+            self.notify(
+                "this catalog has no rubric (add rubric: [{name: accuracy, scale: 1-5}])",
+                severity="warning",
+            )
+            return
+        slot = self._rateable_slot()
+        if slot is None:
+            return
+        record, prompt_index = slot.record, self.prompt_index
+        scores = {
+            str(r.criterion): r.value
+            for r in self.ratings
+            if r.kind == "rubric" and r.content_hash == record.content_hash
+        }
+
+        async def save(criterion: Any, value: str) -> bool:
+            from genaicompare.ratings import RatingError  # lazy: pulls the store layer
+
+            try:
+                rating = await asyncio.to_thread(
+                    self.session.rating_service.rubric,
+                    record,
+                    criterion.name,
+                    value,
+                    criterion.values,
+                    self._rating_context(),
+                )
+            except (RatingError, KnownError) as exc:
+                self._rating_failed(RatingFailed(str(exc)))
+                return False
+            self._rating_saved(RatingSaved("rubric", value, rating, prompt_index, None))
+            return True
+
+        title = self.pane_title(self.current_slot)
+        self.app.push_screen(RubricScreen(f"the answer in {title}", criteria, scores, save))
+
+    def action_correct(self) -> None:
+        slot = self._rateable_slot()
+        if slot is not None:
+            self._correct(slot.record, self.prompt_index)
+
+    @work(group="correct", exclusive=True, exit_on_error=False)
+    async def _correct(self, record: Any, prompt_index: int) -> None:
+        """Open the answer (or this rater's correction of it) in ``$EDITOR`` with the app
+        suspended; a changed text is stored as a correction of the answer."""
+        import os
+        import shlex
+        import subprocess
+        import tempfile
+
+        from textual.app import SuspendNotSupported
+
+        from genaicompare.ratings import RatingError  # lazy: pulls the store layer
+
+        before = next(
+            (
+                r.value
+                for r in self.ratings
+                if r.kind == "correction" and r.content_hash == record.content_hash
+            ),
+            record.text,
+        )
+        fd, path = tempfile.mkstemp(prefix="genaicompare-correction-", suffix=".md")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(before)
+            command = [*shlex.split(os.environ.get("EDITOR") or "vi"), path]
+            try:
+                try:
+                    with self.app.suspend():
+                        done = subprocess.run(command, check=False)
+                except SuspendNotSupported:  # headless (tests): nothing to hand the terminal to
+                    done = subprocess.run(command, check=False, capture_output=True)
+            except OSError as exc:
+                self.notify(f"could not run $EDITOR: {exc}", severity="error", markup=False)
+                return
+            with open(path, encoding="utf-8") as fh:
+                text = fh.read()
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+        if not before.endswith("\n"):
+            text = text.rstrip("\n")  # the newline an editor adds at the end of the file
+        if done.returncode != 0:
+            self.notify(f"editor exited {done.returncode}: nothing saved", severity="warning")
+            return
+        if text.rstrip("\n") == before.rstrip("\n"):
+            self.notify("text unchanged: no correction saved", timeout=3)
+            return
+        try:
+            rating = await asyncio.to_thread(
+                self.session.rating_service.correct, record, text, self._rating_context()
+            )
+        except (RatingError, KnownError) as exc:
+            self._rating_failed(RatingFailed(str(exc)))
+            return
+        self._rating_saved(RatingSaved("correction", "", rating, prompt_index, None))
+
     def _rating_label(self, rating: Any) -> str:
         """A rating in words, with the panes it judged as they are shown (letters while blind):
         "👍 on gpt", "A much better (A≫B): gpt vs claude", "★ best of 3: gpt"."""
@@ -841,6 +955,12 @@ class MainScreen(Screen[None]):
         if rating.kind == "best":
             n = 1 + len(rating.others or [])
             return f"{BEST_BADGE} of {n}: " + name(rating.content_hash, rating.model_alias)
+        if rating.kind == "rubric":
+            return f"{rating.criterion} {rating.value} on " + name(
+                rating.content_hash, rating.model_alias
+            )
+        if rating.kind == "correction":
+            return "correction of " + name(rating.content_hash, rating.model_alias)
         label = (
             STRONG_BADGE[rating.value]
             if (rating.strength or 1) == 2 and rating.value in STRONG_BADGE
@@ -916,12 +1036,18 @@ class MainScreen(Screen[None]):
         was_hiding = self.hiding
         self.revealed = self._fully_rated(records)
         badges: dict[str, list[str]] = {}
+        corrections: dict[str, str] = {}
         for r in self.ratings:
             note = f" {COMMENT_BADGE}" if r.comment else ""
             if r.kind == "thumb" and r.content_hash:
                 badges.setdefault(r.content_hash, []).append(
                     THUMB_BADGE.get(r.value, r.value) + note
                 )
+            elif r.kind == "rubric" and r.content_hash:
+                badges.setdefault(r.content_hash, []).append(f"{r.criterion} {r.value}")
+            elif r.kind == "correction" and r.content_hash:
+                badges.setdefault(r.content_hash, []).append(CORRECTION_BADGE)
+                corrections[r.content_hash] = r.value
             elif r.kind == "best" and r.content_hash:
                 n = 1 + len(r.others or [])
                 badges.setdefault(r.content_hash, []).append(f"[{BEST_BADGE} of {n}]{note}")
@@ -944,10 +1070,19 @@ class MainScreen(Screen[None]):
                 badge = f"◆{'AB'[marks.index(slot_index)]} {badge}".strip()
             pane.set_badge(badge)
             pane.set_blind(self.hiding)
+            fixed = corrections.get(record.content_hash) if record else None
+            pane.show_correction(
+                None if record is None or fixed is None else (record.text, fixed), self._markers()
+            )
         self.pane_grid.refresh_tabs([self.pane_title(i) for i in range(len(self.panes()))])
         if was_hiding != self.hiding:
             self._show_prompt_text()
             self.refresh_metrics()
+
+    def _markers(self) -> bool:
+        from genaicompare.app.screens.run_diff import _markers_by_default  # lazy: run diff's
+
+        return _markers_by_default(self.app.theme or "")
 
     # -- blind / diff / prompt ------------------------------------------------------------------
     def action_toggle_blind(self) -> None:

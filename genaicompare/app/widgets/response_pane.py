@@ -19,7 +19,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import Markdown
+from textual.widgets import Markdown, Static
 
 from genaicompare.app.widgets.stream_view import DisplayText, Line, StreamView
 from genaicompare.core.records import FinishState, ResponseRecord
@@ -67,6 +67,9 @@ class ResponsePane(Vertical):
     ResponsePane > .pane-status { height: 1; color: $text-muted; padding: 0 1; }
     ResponsePane > VerticalScroll { height: 1fr; }
     ResponsePane > VerticalScroll.-hidden, ResponsePane > StreamView.-hidden { display: none; }
+    ResponsePane .pane-correction { display: none; }
+    ResponsePane.-corrected .pane-correction { display: block; }
+    ResponsePane.-corrected Markdown { display: none; }
     ResponsePane.-error > .pane-status { color: $error; }
     /* The answer's last line ends the view: no blank margin below it at the end of the scroll. */
     ResponsePane Markdown { margin-bottom: 0; padding-bottom: 0; }
@@ -111,6 +114,7 @@ class ResponsePane(Vertical):
     def compose(self) -> ComposeResult:
         yield Line(classes="pane-header")
         with VerticalScroll(classes="-hidden"):
+            yield Static("", classes="pane-correction", markup=False)
             yield Markdown(open_links=False)
         yield StreamView()
         yield Line(classes="pane-status")
@@ -164,7 +168,7 @@ class ResponsePane(Vertical):
         self.timing = None
         self._display = DisplayText()
         self._pending.clear()
-        self.remove_class("-error")
+        self.remove_class("-error", "-corrected")
         self.stream_view.clear()
         self._show_stream()
         if self.markdown.source:
@@ -179,6 +183,19 @@ class ResponsePane(Vertical):
     def set_badge(self, badge: str) -> None:
         self.badge = badge
         self._refresh_header()
+
+    def show_correction(self, texts: tuple[str, str] | None, markers: bool = False) -> None:
+        """With ``(original, corrected)``: the body shows the rater's correction as a word diff
+        of the answer (removed words struck, added ones bold); with None, the answer again."""
+        if texts is None:
+            self.remove_class("-corrected")
+            return
+        from genaicompare.app.screens.word_diff import word_diff  # lazy: the diff's difflib
+
+        body = Text("✎ your correction (word diff against the answer):\n\n", style="dim")
+        body.append_text(word_diff(texts[0], texts[1], markers=markers))
+        self.query_one(".pane-correction", Static).update(body)
+        self.add_class("-corrected")
 
     def set_blind(self, blind: bool) -> None:
         """Hide (or show again) what tells models apart besides their text: cost, stored or not."""
