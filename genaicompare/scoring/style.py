@@ -45,7 +45,7 @@ MIN_SHARE_N = 10
 REG = 0.5
 """FastChat's ``reg``: the penalty is reg/2 · ‖θ‖² (its ``half_reg``)."""
 
-BOOT_BUDGET = 2_000_000
+BOOT_BUDGET = 500_000
 """Most (bootstrap rounds × battles) resampled; above it the intervals are the normal (Laplace)
 ones from the Hessian alone (``interval: "normal"``), which at that n the bootstrap matches."""
 
@@ -127,12 +127,14 @@ def fit_contextual(
         out = np.empty((c.shape[0], d, d))
         step = max(1, 4_000_000 // max(1, n * d))
         for s in range(0, c.shape[0], step):
-            out[s : s + step] = np.einsum("ri,ij,ik->rjk", c[s : s + step], x, x, optimize=True)
+            cx = c[s : s + step, :, None] * x[None, :, :]
+            out[s : s + step] = np.matmul(cx.transpose(0, 2, 1), x)
         return out + reg * np.eye(d)
 
     def loss(t: FloatArray) -> FloatArray:
         z = t @ x.T
-        nll = outcomes * np.logaddexp(0.0, -z) + (1.0 - outcomes) * np.logaddexp(0.0, z)
+        # o·log(1+e⁻ᶻ) + (1−o)·log(1+eᶻ), with log(1+eᶻ) = log(1+e⁻ᶻ) + z: one softplus.
+        nll = np.logaddexp(0.0, -z) + (1.0 - outcomes) * z
         return np.asarray((nll * w).sum(axis=1) + half * (t * t).sum(axis=1))
 
     theta = np.zeros((rounds, d))
