@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import platform
+import subprocess
 import sys
 import tempfile
 import time
@@ -206,6 +207,27 @@ def build(
         conn.execute("ANALYZE")
 
 
+def cli_scores(path: Path) -> dict[str, float | None]:
+    """Time ``python -m genaicompare scores bench --db PATH`` (its output discarded)."""
+    cmd = [sys.executable, "-m", "genaicompare", "scores", "bench", "--db", str(path)]
+    timer = Path("/usr/bin/time")
+    env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
+        prefix = [str(timer), "-f", "%M %e %U %S", "-o", report.name] if timer.exists() else []
+        t0 = time.perf_counter()
+        subprocess.run([*prefix, *cmd], check=True, stdout=subprocess.DEVNULL, env=env)
+        wall = time.perf_counter() - t0
+        fields = report.read().split()
+    if len(fields) < 4:  # no /usr/bin/time: wall time only
+        return {"seconds": round(wall, 3), "max_rss_mb": None, "cpu_seconds": None}
+    rss_kb, elapsed, user, system = (float(f) for f in fields[-4:])
+    return {
+        "seconds": round(elapsed, 3),
+        "max_rss_mb": round(rss_kb / 1024, 1),
+        "cpu_seconds": round(user + system, 3),
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ratings", type=int, default=1_000_000)
@@ -234,6 +256,7 @@ def main() -> int:
             cpu.append(time.process_time() - c0)
     assert result is not None
     best = min(times)
+    cli = cli_scores(path)
     figures = {
         "benchmark": "P5 scores on 1M ratings",
         "ratings_rows": n_rows,
@@ -251,6 +274,12 @@ def main() -> int:
         "battles": result.bt.n_battles if result.bt else 0,
         "battle_sources": result.battle_sources,
         "timings": {k: round(v, 3) for k, v in result.timings.items()},
+        # The whole `genaicompare scores` command (with the style, judge and agreement
+        # sections) in a subprocess: wall seconds and max RSS by /usr/bin/time.
+        "cli_scores_s": cli["seconds"],
+        "cli_scores_max_rss_mb": cli["max_rss_mb"],
+        "cli_scores_cpu_s": cli["cpu_seconds"],
+        "cli_goal_seconds": 5.0,
         "build_seconds": round(built, 1) if built else None,
         "machine": f"{platform.machine()} {os.cpu_count()} cpu, Python {platform.python_version()}",
     }

@@ -208,7 +208,14 @@ def p5(d: Any) -> list[Row]:
             f"{d['seconds_best']:.2f} s (CPU {d['cpu_seconds_best']:.2f} s)",
             "≤ 2 s",
             _ok(d["seconds_best"] <= 2.0),
-        )
+        ),
+        (
+            "P5 `genaicompare scores` CLI, all sections (subprocess)",
+            f"{d['cli_scores_s']:.2f} s (CPU {d['cli_scores_cpu_s'] or 0:.2f} s, "
+            f"max RSS {d['cli_scores_max_rss_mb'] or 0:.0f} MB)",
+            "≤ 5 s",
+            _ok(d["cli_scores_s"] <= 5.0),
+        ),
     ]
 
 

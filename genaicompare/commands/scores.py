@@ -569,7 +569,12 @@ def print_extras(extras: dict[str, Any]) -> None:
             )
         else:
             st = table(
-                f"style-controlled Bradley–Terry ({style['n']} A/B votes; 95% intervals)",
+                f"style-controlled Bradley–Terry ({style['n']} A/B votes; 95% intervals"
+                + (
+                    ")"
+                    if style.get("interval", "bootstrap") == "bootstrap"
+                    else f", normal approximation: rounds × votes over {style['boot_budget']:,})"
+                ),
                 "model",
                 "raw",
                 "style-adjusted",

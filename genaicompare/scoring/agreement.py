@@ -78,25 +78,40 @@ def coefficients(counts: Any) -> dict[str, float]:
 
 
 def agreement_table(
-    counts: Any, rounds: int = 1000, seed: int = 0, min_items: int = MIN_ITEMS
+    counts: Any,
+    rounds: int = 1000,
+    seed: int = 0,
+    min_items: int = MIN_ITEMS,
+    sizes: Any = None,
 ) -> dict[str, Any]:
     """Each coefficient with its 95% bootstrap interval over items, n (items with ≥ 2 ratings)
-    and whether n is enough to say anything."""
+    and whether n is enough to say anything.
+
+    ``counts`` holds one row per item, or with ``sizes`` one row per distinct row (an item
+    class) and how many items have it. Items of one class weigh the same in every figure, so a
+    resample of items is drawn as how many of each class it holds — one multinomial over the
+    classes, the same distribution as resampling the items themselves, in O(rounds × classes)."""
     c = np.asarray(counts, dtype=np.float64)
-    n_items = c.shape[0]
-    pairable = int((c.sum(axis=1) >= 2).sum())
+    if sizes is None:
+        c, size = _classes(c)
+    else:
+        size = np.asarray(sizes, dtype=np.float64)
+    n_items = int(size.sum())
+    pairable = int(size[c.sum(axis=1) >= 2].sum())
     entry: dict[str, Any] = {
         "n": pairable,
-        "ratings": int(c.sum()),
+        "ratings": int(size @ c.sum(axis=1)),
         "items": n_items,
         "enough": pairable >= min_items,
     }
-    point = coefficients(c) if n_items else {k: math.nan for k in _NAMES}
+    point = (
+        {k: float(v[0]) for k, v in _batched(c, size[None, :]).items()}
+        if n_items
+        else {k: math.nan for k in _NAMES}
+    )
     if n_items:
         rng = np.random.default_rng(seed)
-        w = rng.multinomial(n_items, np.full(n_items, 1.0 / n_items), size=rounds).astype(
-            np.float64
-        )
+        w = rng.multinomial(n_items, size / n_items, size=rounds).astype(np.float64)
         boot = _batched(c, w)
     for name in _NAMES:
         est = point[name]
@@ -112,6 +127,14 @@ def agreement_table(
             "upper": None if math.isnan(hi) else float(max(hi, est)),
         }
     return entry
+
+
+def _classes(counts: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """The distinct rows of an (items × categories) table (sorted) and how many items have each."""
+    if not counts.shape[0]:
+        return counts, np.zeros(0)
+    rows, size = np.unique(counts, axis=0, return_counts=True)
+    return rows, size.astype(np.float64)
 
 
 _NAMES = ("krippendorff_alpha", "fleiss_kappa", "gwet_ac1")
@@ -156,21 +179,34 @@ def agreement_section(
     where, params = ("1", []) if catalog is None else ("catalog = ?", [catalog])
     out: dict[str, Any] = {}
     for kind, key in (("thumb", "thumbs"), ("pair", "preferences")):
-        rows = conn.execute(
-            "SELECT catalog || char(31) || prompt_id || char(31) || item, rater, canon_value "
-            f"FROM ratings_current WHERE kind = ? AND {where}",
-            [kind, *params],
+        cats = SCALES[key]
+        # Per item its count in each category, then the item classes (distinct count rows) and
+        # their sizes, all in SQL: the bootstrap needs nothing finer (see agreement_table).
+        per_item = ", ".join(f"sum(canon_value = '{c}') AS c{i}" for i, c in enumerate(cats))
+        cols = ", ".join(f"c{i}" for i in range(len(cats)))
+        classes = conn.execute(
+            f"SELECT {cols}, count(*) FROM (SELECT {per_item} FROM ratings_current "
+            f"WHERE kind = ? AND canon_value IN ({', '.join('?' * len(cats))}) AND {where} "
+            f"GROUP BY catalog, prompt_id, item) GROUP BY {cols} ORDER BY {cols}",
+            [kind, *cats, *params],
         ).fetchall()
-        _items, counts = count_table(rows, SCALES[key])
-        entry = agreement_table(counts, rounds=rounds, seed=seed)
-        entry["raters"] = len({r[1] for r in rows})
-        entry["categories"] = list(SCALES[key])
+        table = np.array(classes, np.float64).reshape(-1, len(cats) + 1)
+        entry = agreement_table(table[:, :-1], rounds=rounds, seed=seed, sizes=table[:, -1])
+        (entry["raters"],) = conn.execute(
+            f"SELECT count(DISTINCT rater) FROM ratings_current WHERE kind = ? AND {where}",
+            [kind, *params],
+        ).fetchone()
+        entry["categories"] = list(cats)
         out[key] = entry
     left = n = 0
-    for a, b, value, order in conn.execute(
-        "SELECT r.model_alias, r.other_model_alias, r.value, r.pane_order FROM ratings_current rc "
-        "JOIN ratings r ON r.id = rc.rating_id WHERE rc.kind = 'pair' "
-        f"AND r.value IN ('a', 'b') AND {where.replace('catalog', 'rc.catalog')}",
+    # One JSON parse per distinct (models, value, pane order), not per vote.
+    # One JSON parse per distinct (models, value, pane order), not per vote; the ratings rows are
+    # read in id order (the IN list is sorted), votes without a recorded order not at all.
+    for a, b, value, order, k in conn.execute(
+        "SELECT r.model_alias, r.other_model_alias, r.value, r.pane_order, count(*) "
+        "FROM ratings r WHERE r.id IN (SELECT rating_id FROM ratings_current "
+        f"WHERE kind = 'pair' AND {where}) AND r.value IN ('a', 'b') "
+        "AND r.pane_order IS NOT NULL AND r.pane_order <> '' GROUP BY 1, 2, 3, 4",
         params,
     ):
         try:
@@ -180,7 +216,7 @@ def agreement_section(
         if not isinstance(shown, list) or a not in shown or b not in shown or a == b:
             continue  # no recorded pane order: the side shown left is unknown
         a_left = shown.index(a) < shown.index(b)
-        n += 1
-        left += int(a_left == (value == "a"))
+        n += k
+        left += k * int(a_left == (value == "a"))
     out["position_bias"] = position_bias(left, n)
     return out

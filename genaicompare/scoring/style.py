@@ -23,6 +23,7 @@ would divide by zero).
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import sqlite3
@@ -44,8 +45,14 @@ MIN_SHARE_N = 10
 REG = 0.5
 """FastChat's ``reg``: the penalty is reg/2 · ‖θ‖² (its ``half_reg``)."""
 
+BOOT_BUDGET = 500_000
+"""Most (bootstrap rounds × battles) resampled; above it the intervals are the normal (Laplace)
+ones from the Hessian alone (``interval: "normal"``), which at that n the bootstrap matches."""
+
 _CODE = re.compile(r"```[^`]*```")
-_HEADERS = [re.compile(rf"^#{{{k}}}\s", re.MULTILINE) for k in range(1, 7)]
+# One pattern for FastChat's six ``^#{k}\s`` (k = 1…6): a line's run of 1–6 ``#`` then a space
+# matches exactly one of them, so the counts are equal.
+_HEADERS = re.compile(r"^#{1,6}\s", re.MULTILINE)
 _ORDERED = re.compile(r"^\s*\d+\.\s", re.MULTILINE)
 _UNORDERED = re.compile(r"^\s*[-*+]\s", re.MULTILINE)
 _BOLD = (re.compile(r"\*\*[^*\n]+\*\*"), re.compile(r"__[^_\n]+__"))
@@ -54,12 +61,14 @@ _BOLD = (re.compile(r"\*\*[^*\n]+\*\*"), re.compile(r"__[^_\n]+__"))
 def style_counts(text: str) -> tuple[int, int, int, int]:
     """(length, headers, list items, bold spans) of one answer: FastChat's
     ``count_markdown_elements`` on the text without its fenced code blocks; length in characters."""
-    body = _CODE.sub("", text)
+    # The substring tests only skip patterns that cannot match (same counts, fewer scans).
+    body = _CODE.sub("", text) if "```" in text else text
     return (
         len(text),
-        sum(len(h.findall(body)) for h in _HEADERS),
+        len(_HEADERS.findall(body)) if "#" in body else 0,
         len(_ORDERED.findall(body)) + len(_UNORDERED.findall(body)),
-        sum(len(b.findall(body)) for b in _BOLD),
+        (len(_BOLD[0].findall(body)) if "**" in body else 0)
+        + (len(_BOLD[1].findall(body)) if "__" in body else 0),
     )
 
 
@@ -111,12 +120,21 @@ def fit_contextual(
     w = np.ones((1, n)) if weights is None else np.atleast_2d(np.asarray(weights, np.float64))
     single = weights is None or np.asarray(weights).ndim == 1
     rounds = w.shape[0]
-    outer = (x[:, :, None] * x[:, None, :]).reshape(n, d * d)  # battle → its xxᵀ, flattened
     half = 0.5 * reg
+
+    def hessian(c: FloatArray) -> FloatArray:
+        # xᵀ·diag(c_r)·x per round r, a few rounds at a time: never a (battles × d²) array.
+        out = np.empty((c.shape[0], d, d))
+        step = max(1, 4_000_000 // max(1, n * d))
+        for s in range(0, c.shape[0], step):
+            cx = c[s : s + step, :, None] * x[None, :, :]
+            out[s : s + step] = np.matmul(cx.transpose(0, 2, 1), x)
+        return out + reg * np.eye(d)
 
     def loss(t: FloatArray) -> FloatArray:
         z = t @ x.T
-        nll = outcomes * np.logaddexp(0.0, -z) + (1.0 - outcomes) * np.logaddexp(0.0, z)
+        # o·log(1+e⁻ᶻ) + (1−o)·log(1+eᶻ), with log(1+eᶻ) = log(1+e⁻ᶻ) + z: one softplus.
+        nll = np.logaddexp(0.0, -z) + (1.0 - outcomes) * z
         return np.asarray((nll * w).sum(axis=1) + half * (t * t).sum(axis=1))
 
     theta = np.zeros((rounds, d))
@@ -124,7 +142,7 @@ def fit_contextual(
     for _ in range(max_iter):
         p = 0.5 * (1.0 + np.tanh(0.5 * (theta @ x.T)))
         grad = (w * (p - outcomes)) @ x + reg * theta
-        h = ((w * p * (1.0 - p)) @ outer).reshape(rounds, d, d) + reg * np.eye(d)
+        h = hessian(w * p * (1.0 - p))
         step = np.linalg.solve(h, grad[:, :, None])[:, :, 0]
         t = np.ones(rounds)
         for _halving in range(30):
@@ -138,7 +156,7 @@ def fit_contextual(
         if np.abs(t[:, None] * step).max() < tol:
             break
     p = 0.5 * (1.0 + np.tanh(0.5 * (theta[0] @ x.T)))
-    h0 = ((w[0] * p * (1.0 - p)) @ outer).reshape(d, d) + reg * np.eye(d)
+    h0 = hessian((w[0] * p * (1.0 - p))[None, :])[0]
     return (theta[0] if single else theta), np.linalg.inv(h0)
 
 
@@ -157,6 +175,8 @@ class StyleResult:
     longer_won: dict[str, Any] = field(default_factory=dict)
     enough: bool = True
     min_battles: int = MIN_STYLE_BATTLES
+    interval: str = "bootstrap"
+    """``bootstrap`` (wider of percentile and normal) or ``normal`` (above :data:`BOOT_BUDGET`)."""
 
     def to_json(self) -> dict[str, Any]:
         none: list[dict[str, float] | None] = [None] * len(self.models)
@@ -166,6 +186,8 @@ class StyleResult:
             "min_battles": self.min_battles,
             "rounds": self.rounds,
             "seed": self.seed,
+            "interval": self.interval,
+            "boot_budget": BOOT_BUDGET,
             "models": [
                 {"model": m, "raw": r, "adjusted": a}
                 for m, r, a in zip(
@@ -180,7 +202,11 @@ class StyleResult:
         }
 
 
-def _interval(point: FloatArray, boot: FloatArray, half: FloatArray) -> tuple[FloatArray, ...]:
+def _interval(
+    point: FloatArray, boot: FloatArray | None, half: FloatArray
+) -> tuple[FloatArray, ...]:
+    if boot is None:  # no bootstrap (over the budget): the normal interval alone
+        return point - half, point + half
     lower = np.minimum(np.quantile(boot, 0.025, axis=0), point - half)
     upper = np.maximum(np.quantile(boot, 0.975, axis=0), point + half)
     return lower, upper
@@ -217,9 +243,11 @@ def style_control(
     init_rating: float = 1000.0,
     min_battles: int = MIN_STYLE_BATTLES,
     feature_names: Sequence[str] = FEATURES,
+    boot_budget: int = BOOT_BUDGET,
 ) -> StyleResult:
     """Raw and style-controlled ratings over battles (model indices, outcome 1 / 0.5 / 0 for a,
-    each side's style counts). Below ``min_battles`` nothing is fitted (``enough`` False)."""
+    each side's style counts). Below ``min_battles`` nothing is fitted (``enough`` False).
+    Above ``boot_budget`` rounds × battles the intervals are normal ones (``interval``)."""
     n, m = int(outcomes.size), len(models)
     ca, cb = np.asarray(counts_a, np.float64), np.asarray(counts_b, np.float64)
     share = longer_share(ca[:, 0], cb[:, 0], outcomes) if n else longer_share([], [], [])
@@ -228,18 +256,22 @@ def style_control(
         return empty
     z, varies = style_features(ca, cb)
     z = z[:, varies]
-    rng = np.random.default_rng(seed)
-    draws = rng.multinomial(n, np.full(n, 1.0 / n), size=rounds).astype(np.float64)
+    interval = "bootstrap" if rounds * n <= boot_budget else "normal"
+    if interval == "bootstrap":
+        rng = np.random.default_rng(seed)
+        draws = rng.multinomial(n, np.full(n, 1.0 / n), size=rounds).astype(np.float64)
     centre = np.eye(m) - 1.0 / m
     out: list[list[dict[str, float]]] = []
     coefficients: list[dict[str, Any]] = []
     for feats in (np.zeros((n, 0)), z):
         theta, cov = fit_contextual(matchups, feats, outcomes, m)
-        boot, _cov = fit_contextual(matchups, feats, outcomes, m, weights=draws)
+        boot: FloatArray | None = None
+        if interval == "bootstrap":
+            boot, _cov = fit_contextual(matchups, feats, outcomes, m, weights=draws)
         r_cov = centre @ cov[:m, :m] @ centre
         point = theta[:m] * scale + init_rating
         half = Z95 * np.sqrt(np.clip(np.diag(r_cov), 0.0, None)) * scale
-        lo, hi = _interval(point, boot[:, :m] * scale + init_rating, half)
+        lo, hi = _interval(point, None if boot is None else boot[:, :m] * scale + init_rating, half)
         out.append(
             [
                 {"rating": float(point[i]), "lower": float(lo[i]), "upper": float(hi[i])}
@@ -249,7 +281,7 @@ def style_control(
         if feats.shape[1]:
             beta = theta[m:]
             b_half = Z95 * np.sqrt(np.clip(np.diag(cov)[m:], 0.0, None))
-            b_lo, b_hi = _interval(beta, boot[:, m:], b_half)
+            b_lo, b_hi = _interval(beta, None if boot is None else boot[:, m:], b_half)
             it = iter(range(beta.size))
             for name, v in zip(feature_names, varies.tolist(), strict=True):
                 if not v:
@@ -268,11 +300,18 @@ def style_control(
     if not coefficients:
         coefficients = [{"feature": f, "coef": None, "varies": False} for f in feature_names]
     return StyleResult(
-        list(models), out[0], out[1], coefficients, n, rounds, seed, share, True, min_battles
+        list(models),
+        out[0],
+        out[1],
+        coefficients,
+        n,
+        rounds,
+        seed,
+        share,
+        True,
+        min_battles,
+        interval,
     )
-
-
-_OUTCOME = {"a": 1.0, "b": 0.0, "tie": 0.5, "both_bad": 0.5}
 
 
 def read_style_battles(
@@ -280,25 +319,42 @@ def read_style_battles(
 ) -> tuple[list[str], NDArray[np.int64], FloatArray, FloatArray, FloatArray]:
     """The A/B votes in force with both answers' texts → models, matchups, outcomes (for the side
     with the smaller content hash) and the two sides' style counts."""
-    where, params = ("1", []) if catalog is None else ("rc.catalog = ?", [catalog])
-    rows = conn.execute(
-        "SELECT rc.item, rc.canon_value, "
-        "(SELECT r.model_alias FROM responses r WHERE r.content_hash = substr(rc.item, 6, "
-        "instr(rc.item, '|') - 6) LIMIT 1), (SELECT r.text FROM responses r WHERE "
-        "r.content_hash = substr(rc.item, 6, instr(rc.item, '|') - 6) LIMIT 1), "
-        "(SELECT r.model_alias FROM responses r WHERE r.content_hash = "
-        "substr(rc.item, instr(rc.item, '|') + 1) LIMIT 1), (SELECT r.text FROM responses r "
-        "WHERE r.content_hash = substr(rc.item, instr(rc.item, '|') + 1) LIMIT 1) "
-        f"FROM ratings_current rc WHERE rc.kind = 'pair' AND {where}",
+    where, params = ("1", []) if catalog is None else ("catalog = ?", [catalog])
+    # item = 'pair:<hash a>|<hash b>'; the outcome is for side a.
+    votes = conn.execute(
+        "SELECT substr(item, 6, instr(item, '|') - 6), substr(item, instr(item, '|') + 1), "
+        "CASE canon_value WHEN 'a' THEN 1.0 WHEN 'b' THEN 0.0 ELSE 0.5 END "
+        f"FROM ratings_current WHERE kind = 'pair' AND instr(item, '|') > 0 AND {where}",
         params,
     ).fetchall()
-    rows = [r for r in rows if r[2] is not None and r[4] is not None and r[2] != r[4]]
-    models = sorted({r[2] for r in rows} | {r[4] for r in rows})
-    index = {name: i for i, name in enumerate(models)}
-    matchups = np.array([(index[r[2]], index[r[4]]) for r in rows], np.int64).reshape(-1, 2)
-    outcomes = np.array([_OUTCOME.get(r[1], 0.5) for r in rows], np.float64)
-    ca = np.array([style_counts(r[3] or "") for r in rows], np.float64).reshape(-1, 4)
-    cb = np.array([style_counts(r[5] or "") for r in rows], np.float64).reshape(-1, 4)
+    if not votes:
+        return [], np.zeros((0, 2), np.int64), np.zeros(0), np.zeros((0, 4)), np.zeros((0, 4))
+    ha, hb, value = zip(*votes, strict=True)
+    # Each answer is read and counted once, however many votes it is in: its first response row
+    # (smallest id), as a per-vote ``LIMIT 1`` lookup on the content-hash index reads.
+    pos: dict[str, int] = {}
+    side = np.fromiter((pos.setdefault(h, len(pos)) for h in ha + hb), np.int64, 2 * len(votes))
+    found = np.zeros(len(pos), bool)
+    alias = np.full(len(pos), "", object)
+    counts = np.zeros((len(pos), 4))
+    for h, name, text in conn.execute(
+        "SELECT j.value, r.model_alias, r.text FROM json_each(?) j JOIN responses r ON r.id = "
+        "(SELECT min(x.id) FROM responses x WHERE x.content_hash = j.value)",
+        [json.dumps(list(pos))],
+    ):
+        i = pos[h]
+        found[i], alias[i], counts[i] = True, name, style_counts(text or "")
+    a, b = side[: len(votes)], side[len(votes) :]
+    keep = found[a] & found[b] & (alias[a] != alias[b])
+    a, b = a[keep], b[keep]
+    names, code = np.unique(alias[found], return_inverse=True)
+    rank = np.full(len(pos), -1, np.int64)
+    rank[found] = code.reshape(-1)
+    used, pairs = np.unique(np.concatenate([rank[a], rank[b]]), return_inverse=True)
+    models = [str(name) for name in names[used]]
+    matchups = pairs.reshape(2, -1).T.astype(np.int64).reshape(-1, 2)
+    outcomes = np.asarray(value, np.float64)[keep]
+    ca, cb = counts[a], counts[b]
     return models, matchups, outcomes, ca, cb
 
 

@@ -514,6 +514,17 @@ def m008_graded_votes_and_best_of_n(db: sqlite_utils.Database) -> None:
     rebuild_rating_aggregates(db.conn)
 
 
+@migration
+def m009_ratings_current_by_kind(db: sqlite_utils.Database) -> None:
+    # The scores' agreement and style sections read one kind of rating of one catalog, grouped
+    # by item (issue 14 §5–§7): a covering index in that order reads only those rows, already
+    # grouped (1 M ratings: the A/B votes' rating ids went from a 5 s scan to a range read).
+    db.execute(
+        "CREATE INDEX rc_kind_item ON ratings_current"
+        "(kind, catalog, prompt_id, item, canon_value, rating_id)"
+    )
+
+
 def rebuild_current(conn: sqlite3.Connection) -> None:
     """Recompute ``ratings_current`` and the totals from the whole log (after deletions), in the
     caller's transaction."""

@@ -40,7 +40,7 @@ def test_scores_shows_style_judge_card_and_agreement(tmp_path: Path) -> None:
     assert js.returncode == 0, js.stderr
     doc = json.loads(js.stdout)
     style = doc["style_control"]
-    assert style["n"] == 2 * n and style["enough"]
+    assert style["n"] == 2 * n and style["enough"] and style["interval"] == "bootstrap"
     assert {m["model"] for m in style["models"]} == {"long", "short"}
     coef = {c["feature"]: c for c in style["coefficients"]}
     assert set(coef) == {"length", "headers", "lists", "bold"}

@@ -147,3 +147,16 @@ def test_position_bias_is_a_wilson_share() -> None:
     assert b["enough"]
     none = position_bias(0, 0)
     assert none["rate"] is None and not none["enough"]
+
+
+def test_item_classes_give_the_per_item_figures() -> None:
+    # One row per distinct count row with its number of items: the same estimates and n as
+    # the per-item table, and the same seeded interval (the bootstrap draws over classes).
+    counts = _counts(_reliability(60, 4, 3, 0.3, 7), 3)
+    rows, sizes = np.unique(counts, axis=0, return_counts=True)
+    per_item = agreement_table(counts, rounds=200, seed=3)
+    grouped = agreement_table(rows, rounds=200, seed=3, sizes=sizes)
+    assert grouped == per_item
+    ref = coefficients(counts)
+    for name, value in ref.items():
+        assert grouped[name]["value"] == pytest.approx(value, abs=1e-12)

@@ -449,3 +449,19 @@ def test_longer_share_equals_statsmodels_wilson() -> None:
     lo, hi = proportion_confint(3, 4, method="wilson")
     assert share["lower"] == pytest.approx(lo) and share["upper"] == pytest.approx(hi)
     assert not share["enough"]
+
+
+def test_over_the_bootstrap_budget_the_intervals_are_normal_and_say_so() -> None:
+    data = _fixture(400)
+    models, matchups, outcomes, ca, cb = _ours(*data)
+    boot = style_control(models, matchups, outcomes, ca, cb, rounds=200, seed=0)
+    normal = style_control(models, matchups, outcomes, ca, cb, rounds=200, boot_budget=1000)
+    assert boot.interval == "bootstrap" and boot.to_json()["interval"] == "bootstrap"
+    assert normal.interval == "normal" and normal.to_json()["interval"] == "normal"
+    for b, n in zip(boot.adjusted, normal.adjusted, strict=True):
+        # Same point; the normal interval is symmetric and inside the wider-of-both one.
+        assert n["rating"] == pytest.approx(b["rating"], abs=1e-9)
+        assert n["rating"] - n["lower"] == pytest.approx(n["upper"] - n["rating"], rel=1e-9)
+        assert b["lower"] <= n["lower"] and n["upper"] <= b["upper"]
+    c = normal.coefficients[0]
+    assert c["lower"] < c["coef"] < c["upper"]
