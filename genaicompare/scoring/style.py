@@ -320,40 +320,43 @@ def read_style_battles(
     """The A/B votes in force with both answers' texts → models, matchups, outcomes (for the side
     with the smaller content hash) and the two sides' style counts."""
     where, params = ("1", []) if catalog is None else ("catalog = ?", [catalog])
-    # item = 'pair:<hash a>|<hash b>'; the outcome is for side a.
-    votes = conn.execute(
-        "SELECT substr(item, 6, instr(item, '|') - 6), substr(item, instr(item, '|') + 1), "
-        "CASE canon_value WHEN 'a' THEN 1.0 WHEN 'b' THEN 0.0 ELSE 0.5 END "
-        f"FROM ratings_current WHERE kind = 'pair' AND instr(item, '|') > 0 AND {where}",
-        params,
-    ).fetchall()
-    if not votes:
-        return [], np.zeros((0, 2), np.int64), np.zeros(0), np.zeros((0, 4)), np.zeros((0, 4))
-    ha, hb, value = zip(*votes, strict=True)
-    # Each answer is read and counted once, however many votes it is in: its first response row
-    # (smallest id), as a per-vote ``LIMIT 1`` lookup on the content-hash index reads.
-    pos: dict[str, int] = {}
-    side = np.fromiter((pos.setdefault(h, len(pos)) for h in ha + hb), np.int64, 2 * len(votes))
-    found = np.zeros(len(pos), bool)
-    alias = np.full(len(pos), "", object)
-    counts = np.zeros((len(pos), 4))
-    for h, name, text in conn.execute(
-        "SELECT j.value, r.model_alias, r.text FROM json_each(?) j JOIN responses r ON r.id = "
-        "(SELECT min(x.id) FROM responses x WHERE x.content_hash = j.value)",
-        [json.dumps(list(pos))],
+    # item = 'pair:<hash a>|<hash b>'; each side's answer is its first response row (smallest
+    # id, as a ``LIMIT 1`` on the content-hash index reads), looked up in SQL as an integer; the
+    # outcome is for side a.
+    votes = np.array(
+        conn.execute(
+            "SELECT (SELECT min(x.id) FROM responses x "
+            "WHERE x.content_hash = substr(item, 6, instr(item, '|') - 6)), "
+            "(SELECT min(x.id) FROM responses x "
+            "WHERE x.content_hash = substr(item, instr(item, '|') + 1)), "
+            "CASE canon_value WHEN 'a' THEN 1.0 WHEN 'b' THEN 0.0 ELSE 0.5 END "
+            f"FROM ratings_current WHERE kind = 'pair' AND instr(item, '|') > 0 AND {where}",
+            params,
+        ).fetchall(),
+        np.float64,  # a missing answer (NULL) is NaN
+    ).reshape(-1, 3)
+    votes = votes[~np.isnan(votes[:, :2]).any(axis=1)]
+    ids, side = np.unique(votes[:, :2].astype(np.int64), return_inverse=True)
+    side = side.reshape(-1, 2)
+    alias = np.full(ids.size, "", object)
+    counts = np.zeros((ids.size, 4))
+    # Each answer is read and counted once, however many votes it is in.
+    pos = {int(i): k for k, i in enumerate(ids)}
+    for rid, name, text in conn.execute(
+        "SELECT r.id, r.model_alias, r.text FROM json_each(?) j JOIN responses r ON r.id = j.value",
+        [json.dumps(ids.tolist())],
     ):
-        i = pos[h]
-        found[i], alias[i], counts[i] = True, name, style_counts(text or "")
-    a, b = side[: len(votes)], side[len(votes) :]
-    keep = found[a] & found[b] & (alias[a] != alias[b])
+        k = pos[rid]
+        alias[k], counts[k] = name, style_counts(text or "")
+    a, b = side[:, 0], side[:, 1]
+    keep = alias[a] != alias[b]
     a, b = a[keep], b[keep]
-    names, code = np.unique(alias[found], return_inverse=True)
-    rank = np.full(len(pos), -1, np.int64)
-    rank[found] = code.reshape(-1)
+    names, code = np.unique(alias, return_inverse=True)
+    rank = code.reshape(-1).astype(np.int64)
     used, pairs = np.unique(np.concatenate([rank[a], rank[b]]), return_inverse=True)
     models = [str(name) for name in names[used]]
     matchups = pairs.reshape(2, -1).T.astype(np.int64).reshape(-1, 2)
-    outcomes = np.asarray(value, np.float64)[keep]
+    outcomes = votes[keep, 2]
     ca, cb = counts[a], counts[b]
     return models, matchups, outcomes, ca, cb
 

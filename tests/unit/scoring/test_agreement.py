@@ -160,3 +160,13 @@ def test_item_classes_give_the_per_item_figures() -> None:
     ref = coefficients(counts)
     for name, value in ref.items():
         assert grouped[name]["value"] == pytest.approx(value, abs=1e-12)
+
+
+def test_rankdata_is_scipys_average_ranks() -> None:
+    from scipy.stats import rankdata as scipy_rankdata
+
+    from genaicompare.scoring.stats import rankdata
+
+    rng = np.random.default_rng(5)
+    for x in (rng.integers(0, 5, 200), rng.normal(size=50), [3.0], [], [1, 1, 1]):
+        np.testing.assert_array_equal(rankdata(x), scipy_rankdata(x))
