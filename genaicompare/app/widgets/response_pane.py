@@ -114,7 +114,6 @@ class ResponsePane(Vertical):
     def compose(self) -> ComposeResult:
         yield Line(classes="pane-header")
         with VerticalScroll(classes="-hidden"):
-            yield Static("", classes="pane-correction", markup=False)
             yield Markdown(open_links=False)
         yield StreamView()
         yield Line(classes="pane-status")
@@ -194,7 +193,13 @@ class ResponsePane(Vertical):
 
         body = Text("✎ your correction (word diff against the answer):\n\n", style="dim")
         body.append_text(word_diff(texts[0], texts[1], markers=markers))
-        self.query_one(".pane-correction", Static).update(body)
+        # Mounted on the first correction only: a pane without one is laid out as before.
+        found = self.query(".pane-correction")
+        if found:
+            found.first(Static).update(body)
+        else:
+            view = Static(body, classes="pane-correction", markup=False)
+            self.query_one(VerticalScroll).mount(view, before=self.markdown)
         self.add_class("-corrected")
 
     def set_blind(self, blind: bool) -> None:
