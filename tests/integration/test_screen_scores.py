@@ -39,7 +39,7 @@ def test_scores_screen_shows_whole_names_and_the_rate_with_its_interval(
         with genaicompare(
             [str(cat), "--db", str(db), "--prefetch", "0"], cols, rows, isolated_home
         ) as term:
-            term.wait_text("Next prompt", 60)
+            term.wait(lambda ls: "q Quit" in ls[-1], 60, "the main screen's footer")
             for attempt in range(6):  # the first key can arrive before the screen takes keys
                 term.send("S")
                 try:

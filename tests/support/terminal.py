@@ -4,6 +4,11 @@ What a person sees is what the terminal draws, not what a widget holds: a repain
 widget's text right and the screen wrong. :class:`Terminal` runs a command in a pty of a given
 size, feeds every byte it writes to a :class:`pyte.Screen` on a reader thread, and lets a test read
 the visible rows at any moment, wait for something to appear, and type keys.
+
+Like the terminals people use (kitty, WezTerm, iTerm2, foot, Windows Terminal), it supports
+synchronized output (DEC mode 2026): it answers Textual's query for the mode, and draws a frame
+only once the frame's end marker has arrived. Without it a test could read a frame half written
+(the top of the new screen over the bottom of the old), which no person sees on such a terminal.
 """
 
 from __future__ import annotations
@@ -19,6 +24,11 @@ from pathlib import Path
 
 import pyte
 from ptyprocess import PtyProcess
+
+SYNC_QUERY = b"\x1b[?2026$p"  # DECRQM: does the terminal support synchronized output?
+SYNC_REPLY = b"\x1b[?2026;2$y"  # DECRPM: it does (the mode is currently reset)
+SYNC_START = b"\x1b[?2026h"
+SYNC_END = b"\x1b[?2026l"
 
 KEYS = {
     "Enter": "\r",
@@ -42,6 +52,9 @@ class Terminal:
         self._stream = pyte.ByteStream(self.screen)
         self._lock = threading.Lock()
         self.raw = bytearray()
+        self._held = b""  # bytes not drawn yet: a frame whose end has not arrived
+        self._in_frame = False
+        self._answered = False
         env = {**env, "TERM": "xterm-256color", "COLUMNS": str(cols), "LINES": str(rows)}
         self.proc = PtyProcess.spawn(list(argv), env=env, cwd=cwd, dimensions=(rows, cols))
         self._reader = threading.Thread(target=self._pump, daemon=True, name="pty-reader")
@@ -55,7 +68,37 @@ class Terminal:
                 return
             with self._lock:
                 self.raw += data
-                self._stream.feed(data)
+                if not self._answered and SYNC_QUERY in self.raw[-len(data) - 16 :]:
+                    self._answered = True
+                    self.proc.write(SYNC_REPLY)
+                self._stream.feed(self._whole_frames(data))
+
+    def _whole_frames(self, data: bytes) -> bytes:
+        """What of ``self._held + data`` can be drawn: all but an unfinished frame."""
+        buf, self._held = self._held + data, b""
+        out = bytearray()
+        while buf:
+            if self._in_frame:
+                end = buf.find(SYNC_END)
+                if end < 0:
+                    self._held = buf
+                    break
+                out += buf[: end + len(SYNC_END)]
+                buf, self._in_frame = buf[end + len(SYNC_END) :], False
+            else:
+                start = buf.find(SYNC_START)
+                if start < 0:
+                    # Hold back a tail that may be the start of a split marker.
+                    keep = next(
+                        (k for k in range(len(SYNC_START) - 1, 0, -1) if buf.endswith(SYNC_START[:k])),
+                        0,
+                    )
+                    out += buf[: len(buf) - keep]
+                    self._held = buf[len(buf) - keep :]
+                    break
+                out += buf[:start]
+                buf, self._in_frame = buf[start:], True
+        return bytes(out)
 
     # -- reading -------------------------------------------------------------------------------
     def lines(self) -> list[str]:

@@ -155,6 +155,8 @@ class MetricsMatrix(Vertical):
     MetricsMatrix { height: auto; }
     MetricsMatrix > DataTable { height: auto; max-height: 8; }
     MetricsMatrix > #matrix-why { height: 1; color: $text-muted; display: none; }
+    /* Focused, the table gives its last row to the detail line, so the line is never clipped. */
+    MetricsMatrix.-focused > DataTable { max-height: 7; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -248,11 +250,13 @@ class MetricsMatrix(Vertical):
 
     def on_descendant_focus(self) -> None:
         self.table.show_cursor = True
+        self.add_class("-focused")
         self.query_one("#matrix-why").display = True
         self._show_detail()
 
     def on_descendant_blur(self) -> None:
         self.table.show_cursor = False
+        self.remove_class("-focused")
         self.query_one("#matrix-why").display = False
 
     def _show_detail(self) -> None:
