@@ -67,6 +67,32 @@ def _patch() -> bool:
     return True
 
 
+def _without_extra_buffers() -> bool:
+    """Load weights into plain CPU buffers, not ggml's "extra" ones (AMX tiles, repacked
+    layouts). A build for a CPU that advertises AMX uses AMX kernels, and in virtual machines
+    that advertise AMX without enabling its tile state (seen on Firecracker VMs with Sapphire
+    Rapids CPUs) the first ``ldtilecfg`` kills the server with a general protection fault: every
+    answer then ends "connection closed mid-stream". For a 135M model the extra buffers save
+    little; llama.cpp's own switch for this is ``--no-repack`` (``use_extra_bufts = false``)."""
+    try:
+        import llama_cpp.llama_cpp as low
+    except ImportError:
+        return False
+    defaults = getattr(low, "llama_model_default_params", None)
+    if defaults is None or getattr(defaults, "_gc_plain", False):
+        return defaults is not None
+
+    def plain() -> Any:
+        params = defaults()
+        if hasattr(params, "use_extra_bufts"):
+            params.use_extra_bufts = False
+        return params
+
+    plain._gc_plain = True  # type: ignore[attr-defined]
+    low.llama_model_default_params = plain
+    return True
+
+
 def _with_usage(llama: Any, chunks: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
     last: dict[str, Any] | None = None
     for chunk in chunks:
@@ -144,6 +170,7 @@ def _at_lower_priority(fn: Callable[[], Any]) -> Any:
 def _load() -> tuple[Any, str, int]:
     """llama_cpp.server's own start-up up to the loaded app: (app, host, port)."""
     _patch()
+    _without_extra_buffers()
     import argparse
 
     from llama_cpp.server.app import create_app
@@ -195,6 +222,7 @@ def main() -> None:
         # llama-cpp-python's start-up changed shape: run it as it is (no siblings: the pool
         # starts the others on their own when their ports never answer).
         _patch()
+        _without_extra_buffers()
         from llama_cpp.server.__main__ import main as server_main
 
         server_main()
