@@ -214,3 +214,34 @@ def test_cancelled_and_revisited_answers_show_as_stored(
             term.wait(as_stored, 10, "the first prompt's answers again after n, p")
             term.send("q")
             assert term.close() == 0
+
+
+@pytest.mark.parametrize(("cols", "rows"), [(80, 24), (120, 40)])
+def test_complete_is_never_shown_over_a_partial_answer(
+    tmp_path: Path, isolated_home: Path, cols: int, rows: int
+) -> None:
+    """The status says ``complete`` only over the whole answer. Seen in a walkthrough at 80×24:
+    ``complete`` under "The capital of France is Paris, on" (the stored answer ends "the
+    Seine."): the last streamed words, not yet drawn when the answer finished, were dropped, and
+    the stream showed without them until the Markdown rendering replaced it."""
+    n = 30  # short enough to show whole in one pane at 80×24
+    db = tmp_path / "done.db"
+    with FakeOpenAI() as server:
+        path = _catalog(tmp_path, server, "a", f"n={n}&delay={DELAY}&ttft=0.3", prompts="only")
+        with genaicompare(
+            [str(path), "--db", str(db), "--prefetch", "0"], cols, rows, isolated_home
+        ) as term:
+            deadline = time.monotonic() + 60
+            checked = 0
+            while time.monotonic() < deadline:
+                lines = term.lines()
+                if any("complete ·" in line for line in lines):
+                    shown = [k for _, k in words(lines, "a")]
+                    assert shown == list(range(n)), "complete over:\n" + term.dump()
+                    checked += 1
+                    if checked >= 20:
+                        break
+                time.sleep(0.01)
+            assert checked >= 20, term.dump()
+            term.send("q")
+            assert term.close() == 0

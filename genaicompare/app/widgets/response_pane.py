@@ -225,11 +225,28 @@ class ResponsePane(Vertical):
             # The reason belongs in the body, where it can be read whole, after any text.
             self._show_plain(record.text, self._reason(record.error_type, record.error))
         else:
+            self._show_whole(record.text)
             self._rendering += 1
             self._render_task = asyncio.get_running_loop().create_task(
                 self._show_markdown(for_display(record.text), self._generation)
             )
         self._refresh_status()
+
+    def _show_whole(self, text: str) -> None:
+        """Until the Markdown rendering replaces it (a moment, longer on a busy machine), the
+        stream shows the whole answer under the status that says so: words received but not
+        drawn yet are drawn now, never dropped (they were: ``complete`` showed over a cut
+        answer)."""
+        if self.showing_markdown:
+            return
+        whole = for_display(text)
+        view = self.stream_view
+        have = view.text
+        if whole.startswith(have):
+            view.append(whole[len(have) :])
+        else:  # the stored text differs from what was drawn (e.g. redacted): show it instead
+            view.clear()
+            view.append(whole)
 
     @staticmethod
     def _reason(error_type: str | None, error: str | None) -> str:
