@@ -127,6 +127,10 @@ class Comparison:
                 request_hash(request.model, request.params, request.messages, request.api_base),
             )
             if hit is not None:
+                # The stored answer may have been asked for by another catalog, under its own
+                # alias and prompt id: this copy is filed under the names that asked now.
+                hit.model_alias = model.id
+                hit.prompt_id = prompt.id
                 hit.from_cache = True
                 hit.sample_index = sample_index
                 hit.template_hash = rendered.template_hash

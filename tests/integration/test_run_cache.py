@@ -71,3 +71,36 @@ def test_cache_hits_and_misses_at_the_server(tmp_path: Path) -> None:
     rows = responses(Path(db))
     # Second run: all 6 from the cache; third: the 3 answers of the unchanged model.
     assert sum(r["from_cache"] for r in rows) == 9
+
+
+def test_a_cache_hit_is_filed_under_the_asking_catalogs_model_and_prompt(tmp_path: Path) -> None:
+    """The same requests from another catalog, whose aliases and prompt ids differ: served from
+    the cache, but stored (and reported, and scored) under the names this catalog gives them —
+    not the names of the catalog that first asked."""
+    db = tmp_path / "r.db"
+    home = tmp_path / "home"
+    with FakeOpenAI() as server:
+        first = write_catalog(
+            tmp_path / "a.yaml", server.base_url, {"a": "fake/echo"}, PROMPTS, name="first"
+        )
+        assert run_cli(["run", str(first), "--db", str(db)], home).returncode == 0
+        renamed = [{"id": f"q{i}", "prompt": p["prompt"]} for i, p in enumerate(PROMPTS)]
+        other = write_catalog(
+            tmp_path / "b.yaml", server.base_url, {"mine": "fake/echo"}, renamed, name="second"
+        )
+        second = run_cli(["run", str(other), "--db", str(db), "--json"], home)
+        assert second.returncode == 0, second.stderr
+        assert server.total_requests == 3  # every answer of the second run came from the cache
+    doc = json.loads(second.stdout)
+    assert {(r["prompt_id"], r["model_alias"]) for r in doc["responses"]} == {
+        (f"q{i}", "mine") for i in range(3)
+    }
+    stored = responses(db, run_id=2)
+    assert [r["from_cache"] for r in stored] == [1, 1, 1]
+    assert {(r["prompt_id"], r["model_alias"]) for r in stored} == {
+        (f"q{i}", "mine") for i in range(3)
+    }
+    # The first catalog's rows are untouched.
+    assert {(r["prompt_id"], r["model_alias"]) for r in responses(db, run_id=1)} == {
+        (f"p{i}", "a") for i in range(3)
+    }
