@@ -96,7 +96,6 @@ prompts:
             child.send("d")
             _until(child, lambda: len(_rows(db, "SELECT id FROM ratings")) == 2, 30)
             child.send("n")
-            child.send("2")
             _until(
                 child,
                 lambda: (
@@ -109,6 +108,11 @@ prompts:
                 ),
                 60,
             )
+            # Pane 2 once the second prompt is on screen: a "2" typed while it loaded could go
+            # to the pane the new prompt then focused.
+            time.sleep(0.5)
+            child.send("2")
+            time.sleep(0.3)
             child.send("u")
             _until(child, lambda: len(_rows(db, "SELECT id FROM ratings")) == 3, 30)
             child.send("q")
