@@ -90,7 +90,11 @@ class Terminal:
                 if start < 0:
                     # Hold back a tail that may be the start of a split marker.
                     keep = next(
-                        (k for k in range(len(SYNC_START) - 1, 0, -1) if buf.endswith(SYNC_START[:k])),
+                        (
+                            k
+                            for k in range(len(SYNC_START) - 1, 0, -1)
+                            if buf.endswith(SYNC_START[:k])
+                        ),
                         0,
                     )
                     out += buf[: len(buf) - keep]
