@@ -40,7 +40,12 @@ async def test_prefetched_answers_get_full_metrics(server, build, db_path):
         await wait_for(pilot, all_scored)
         await pilot.press("n", "n")
         await wait_for(pilot, lambda: finished(app, 2))
-        await pilot.pause(0.6)  # the table redraws at most twice a second
-        rows = app.screen.query_one(MetricsMatrix).rows()
+        matrix = app.screen.query_one(MetricsMatrix)
+
+        def shown() -> bool:  # the table redraws at most twice a second; a loaded CI is slower
+            return "computing…" not in matrix.rows().get("rougeL", ["computing…"])
+
+        await wait_for(pilot, shown)
+        rows = matrix.rows()
         # The finished answers' own metrics, not "computing…" (nor nothing).
         assert all(v[0].isdigit() or v.startswith("★") for v in rows["rougeL"]), rows
