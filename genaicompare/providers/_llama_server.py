@@ -67,7 +67,7 @@ def _patch() -> bool:
     return True
 
 
-def _without_extra_buffers() -> bool:
+def _without_extra_buffers() -> None:
     """Load weights into plain CPU buffers, not ggml's "extra" ones (AMX tiles, repacked
     layouts). A build for a CPU that advertises AMX uses AMX kernels, and in virtual machines
     that advertise AMX without enabling its tile state (seen on Firecracker VMs with Sapphire
@@ -77,20 +77,19 @@ def _without_extra_buffers() -> bool:
     try:
         import llama_cpp.llama_cpp as low
     except ImportError:
-        return False
+        return
     defaults = getattr(low, "llama_model_default_params", None)
     if defaults is None or getattr(defaults, "_gc_plain", False):
-        return defaults is not None
+        return
 
     def plain() -> Any:
         params = defaults()
-        if hasattr(params, "use_extra_bufts"):
+        if hasattr(params, "use_extra_bufts"):  # older llama-cpp-python has no such field
             params.use_extra_bufts = False
         return params
 
     plain._gc_plain = True  # type: ignore[attr-defined]
     low.llama_model_default_params = plain
-    return True
 
 
 def _with_usage(llama: Any, chunks: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:

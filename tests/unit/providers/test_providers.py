@@ -347,3 +347,22 @@ def test_the_local_model_loads_at_lower_priority_and_serves_at_normal() -> None:
     )
     assert seen == min(19, before + _llama_server.LOAD_NICE)
     assert os.getpriority(os.PRIO_PROCESS, tid) == before
+
+
+def test_the_local_model_loads_into_plain_cpu_buffers() -> None:
+    """The launcher turns off ggml's extra buffer types (AMX, repacking) before the model loads:
+    with them an AMX build dies at its first ``ldtilecfg`` in a VM that advertises AMX without
+    enabling it. In a fresh interpreter, so the patch stays out of this one."""
+    import subprocess
+
+    pytest.importorskip("llama_cpp")
+    code = (
+        "import llama_cpp.llama_cpp as low\n"
+        "from genaicompare.providers import _llama_server as s\n"
+        "assert low.llama_model_default_params().use_extra_bufts is True\n"
+        "s._without_extra_buffers(); s._without_extra_buffers()\n"
+        "import llama_cpp\n"
+        "assert llama_cpp.llama_cpp.llama_model_default_params().use_extra_bufts is False\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
