@@ -18,11 +18,13 @@ if TYPE_CHECKING:
 @dataclass
 class MetricsReady(Message):
     """An answer's metrics: ``live`` ones (cheap, from the text so far) merge into the slot
-    while it streams; the full ones, computed once it is stored, replace them."""
+    while it streams; the full ones, computed once it is stored, replace them. ``first``: the
+    finished answer's metrics that load no model, shown while the full ones compute."""
 
     slot: Slot
     values: dict[str, Any]
     live: bool = False
+    first: bool = False
 
     def can_replace(self, message: Message) -> bool:
         # Live metrics of a slot are superseded by newer ones (a burst becomes one redraw).

@@ -216,6 +216,11 @@ class MetricsService:
             return {}
         return dict(self.evaluator.scorer.engine.cheap(text, reference))
 
+    def first(self, record: ResponseRecord, prompt: Prompt) -> dict[str, float | None]:
+        """The answer's metrics that load no model (lexical, PII, operational), at once; the
+        same values :meth:`full` gives for them. ``{}`` when it has stored metrics."""
+        return self.evaluator.first_metrics(record, prompt)
+
     def full(
         self, record: ResponseRecord, prompt: Prompt, others: dict[str, str]
     ) -> dict[str, float | None]:

@@ -90,6 +90,22 @@ def _expand(names: Iterable[str] | None) -> frozenset[str] | None:
     return frozenset(out)
 
 
+FIRST_STAGE: frozenset[str] = frozenset(
+    n
+    for n in (
+        *lexical.REFERENCE_METRICS,
+        *lexical.EXTRA_METRICS,
+        "pii_count",
+        "pii_types",
+        *ops.OPS_METRICS,
+    )
+    if not n.startswith("meteor")
+)
+"""The metrics that load no model (lexical but METEOR, which loads WordNet; PII; operational):
+the TUI shows these while the embedding and safety models load."""
+_FIRST_BY_DEFAULT = FIRST_STAGE - frozenset(lexical.EXTRA_METRICS)  # variants only when named
+
+
 class MetricsEngine:
     """Computes metrics; safe to share between threads."""
 
@@ -191,6 +207,21 @@ class MetricsEngine:
         return out
 
     compute_for_record = full
+
+    def first_stage(
+        self,
+        record: ResponseRecord,
+        prompt: Prompt | str | None = None,
+        names: Iterable[str] | None = None,
+    ) -> dict[str, MetricValue]:
+        """The selected metrics of :data:`FIRST_STAGE` (milliseconds: no model loads), the same
+        values :meth:`full` gives for them."""
+        selection = names
+        if selection is None and isinstance(prompt, Prompt):
+            selection = prompt.metrics
+        selected = self._selected(selection)
+        quick = _FIRST_BY_DEFAULT if selected is None else selected & FIRST_STAGE
+        return self.full(record, prompt, None, names=quick) if quick else {}
 
     def score_text(
         self,

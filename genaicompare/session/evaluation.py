@@ -104,6 +104,15 @@ class Scorer:
                 self.notices.append(notice)
         return {name: value.as_store() for name, value in values.items()}
 
+    def first_stage(self, record: ResponseRecord, prompt: Prompt) -> dict[str, StoredMetric]:
+        """The part of :meth:`score` that loads no model (see ``metrics.engine.FIRST_STAGE``);
+        safe to call beside :meth:`score`."""
+        if not record.ok and record.state is not FinishState.content_filter:
+            return {}
+        names = metric_names(prompt, self.defaults, self.selection)
+        values = self.engine.first_stage(record, prompt, names=names)
+        return {name: value.as_store() for name, value in values.items()}
+
 
 class MetricsSink(Protocol):
     """Where the evaluator's values go, and what it knows is there already."""
@@ -213,6 +222,14 @@ class Evaluator:
         if record.id is not None and values and self.sink is not None:
             self.sink.queue(record.id, values)
         return {k: v[0] for k, v in values.items()}
+
+    def first_metrics(self, record: ResponseRecord, prompt: Prompt) -> dict[str, float | None]:
+        """What :meth:`metrics` will give for the metrics that load no model, in milliseconds,
+        so a screen can show them while the models load; ``{}`` when the answer has stored
+        metrics (then :meth:`metrics` is as quick). Nothing is stored: :meth:`metrics` does."""
+        if record.id is not None and self.store is not None and self.store.metrics_for(record.id):
+            return {}
+        return {k: v[0] for k, v in self.scorer.first_stage(record, prompt).items()}
 
     # -- the judge -------------------------------------------------------------------------------
     def _runner(self) -> JudgeRunner:

@@ -38,6 +38,9 @@ class Slot:
         """The full metrics (and the judge) were started for this answer."""
         self.metrics_arrived = False
         """The finished answer's metrics are in :attr:`metrics` (until then: computing)."""
+        self.first_metrics: dict[str, float | None] = {}
+        """The finished answer's metrics that load no model, shown until :attr:`metrics`
+        arrive (lexical, PII, operational: see ``metrics.engine.FIRST_STAGE``)."""
         self._on_finish = on_finish
 
     @property

@@ -49,3 +49,52 @@ async def test_prefetched_answers_get_full_metrics(server, build, db_path):
         rows = matrix.rows()
         # The finished answers' own metrics, not "computing…" (nor nothing).
         assert all(v[0].isdigit() or v.startswith("★") for v in rows["rougeL"]), rows
+
+
+async def test_metrics_that_load_no_model_show_while_the_models_load(
+    server, build, db_path, monkeypatch
+):
+    """A finished answer's lexical and operational rows fill at once; only the rows that wait
+    for the embedding model say "computing…" (before: every row did, for seconds under load)."""
+    import threading
+
+    from genaicompare.app.services import MetricsService
+
+    loaded = threading.Event()
+    real_full = MetricsService.full
+
+    def slow_full(self, record, prompt, others):  # the embedding model loading
+        loaded.wait(30)
+        return real_full(self, record, prompt, others)
+
+    monkeypatch.setattr(MetricsService, "full", slow_full)
+    catalog = make_catalog(
+        server.base_url, {"echo": "fake/echo", "tok": "fake/tokens?n=6"}, PROMPTS
+    )
+    app = build(catalog, metrics=["rougeL", "similarity"])
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: finished(app))
+            matrix = app.screen.query_one(MetricsMatrix)
+
+            def first_shown() -> bool:
+                return all(v[:1].isdigit() or v.startswith("★") for v in matrix.rows()["rougeL"])
+
+            await wait_for(pilot, first_shown)
+            rows = matrix.rows()
+            assert rows["similarity"] == ["computing…", "computing…"], rows
+            assert not loaded.is_set()
+            first = rows["rougeL"]
+            loaded.set()
+
+            def full_shown() -> bool:
+                return "computing…" not in matrix.rows()["similarity"]
+
+            await wait_for(pilot, full_shown)
+            # The stored (full) values are the ones shown first.
+            assert matrix.rows()["rougeL"] == first
+    finally:
+        loaded.set()
+    with Store(db_path) as store:
+        names = {r["name"] for r in store.query("SELECT name FROM metrics")}
+    assert {"rougeL", "similarity"} <= names

@@ -1234,6 +1234,12 @@ class MainScreen(Screen[None]):
         metrics = self.session.metrics_service
 
         def job() -> None:
+            # In two steps: what loads no model at once (milliseconds), then the rest, which
+            # waits for the embedding and safety models on first use (seconds).
+            with contextlib.suppress(Exception):  # a failure here shows with the full metrics
+                first = metrics.first(record, prompt)
+                if first:
+                    self._post_from_thread(MetricsReady(slot, first, first=True))
             try:
                 values = metrics.full(record, prompt, others)
             except Exception as exc:  # a metric failing must not take the UI down
@@ -1263,7 +1269,12 @@ class MainScreen(Screen[None]):
                 slot.metrics = {**slot.metrics, **event.values}
             self.refresh_metrics(live=True)
             return
-        slot.metrics = event.values
+        if event.first:
+            if slot.metrics_arrived:  # the full metrics came first: nothing to add
+                return
+            slot.first_metrics = event.values
+        else:
+            slot.metrics = event.values
         if slot.prompt_index == self.prompt_index:
             self.refresh_metrics()
 

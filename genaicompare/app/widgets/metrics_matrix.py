@@ -95,6 +95,8 @@ def column(
     # "computing…", never the last live figure.
     if slot is not None and (r is None or slot.metrics_arrived):
         values.update(slot.metrics)
+    elif slot is not None:  # finished, computing: what needs no model is there already
+        values.update(slot.first_metrics)
     if r is not None:
         values.update(
             ttft_ms=r.ttft_ms,

@@ -75,6 +75,26 @@ def test_full_accepts_a_bare_reference_string(engine: MetricsEngine) -> None:
     assert values["rouge1"].value == lexical.lexical_scores(ANSWER, REF)["rouge1"]
 
 
+def test_the_first_stage_is_full_restricted_to_what_loads_no_model(tmp_path: Path) -> None:
+    from genaicompare.metrics.engine import FIRST_STAGE
+
+    fresh = MetricsEngine(MetricsConfig())
+    prompt = Prompt(id="p", prompt="What is the capital of France?", reference=REF)
+    first = fresh.first_stage(record(), prompt)
+    # Nothing was loaded for it: no embedding model, no safety checkpoint, no WordNet.
+    assert fresh.embedder._model is None
+    cheap = FIRST_STAGE | {"prompt_pii_count", "prompt_pii_types"}
+    assert set(first) == {n for n in fresh.full(record(), prompt) if n in cheap}
+    assert {"rougeL", "bleu", "pii_count", "latency_ms"} <= set(first)
+    assert not {"meteor", "similarity", "profanity", "flesch_reading_ease"} & set(first)
+    full = fresh.full(record(), prompt)
+    assert {n: v.value for n, v in first.items()} == {n: full[n].value for n in first}
+    # A selection narrows it; one with nothing cheap in it gives nothing.
+    picked = Prompt(id="p", prompt="q", reference=REF, metrics=["rougeL", "similarity"])
+    assert set(fresh.first_stage(record(), picked)) == {"rougeL"}
+    assert fresh.first_stage(record(), Prompt(id="p", prompt="q", metrics=["semantic"])) == {}
+
+
 def test_selection_by_name_and_family(engine: MetricsEngine) -> None:
     prompt = Prompt(id="p", prompt="q", reference=REF, metrics=["rougeL", "ops"])
     values = engine.full(record(), prompt)
