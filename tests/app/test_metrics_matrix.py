@@ -183,3 +183,40 @@ async def test_toasts_do_not_cover_the_matrix(server, build):
         box = matrix(app).region
         assert toast.region.bottom <= box.y, (toast.region, box)
         assert not toast.region.overlaps(box)
+
+
+SIX = {f"m{i}": f"fake/tokens?n={4 + i}&prefix={chr(97 + i)}" for i in range(6)}
+
+
+async def test_six_models_fit_120_columns_and_reasons_do_not_widen_columns(server, build):
+    """With six models the family column goes before any model does, and a reason ("no
+    checkpoint", "computing…") is cut rather than pushing models off the screen."""
+    prompt = {**ASSERTED, "assert": {"contains": "Paris"}}
+    app = build(make_catalog(server.base_url, SIX, [prompt]), prefetch=0, metrics=None)
+    async with app.run_test(size=(120, 40)) as pilot:
+        rows = await settled(pilot, app)
+        m = matrix(app)
+        table = m.table
+        shown = sum(c.get_render_width(table) for c in table.ordered_columns)
+        assert shown <= m.size.width, (shown, m.size.width)
+        assert [c.label.plain for c in table.ordered_columns][-6:] == list(SIX)
+        # Every value is whole (the table keeps the texts it was given).
+        for name, cells in rows.items():
+            for i, text in enumerate(cells):
+                if text[:1].isdigit() or text[:1] == "★":
+                    assert table.ordered_columns[-6 + i].width >= len(text), (name, text)
+        # similarity_to:B of A is similarity_to:A of B: no pair says "not computed".
+        for j, other in enumerate(SIX):
+            cells = rows.get(f"similarity_to:{other}")
+            if cells is None:  # no embedding model installed
+                continue
+            assert "not computed" not in cells, (other, cells)
+            for i, mine in enumerate(SIX):
+                if i != j:
+                    assert cells[i] == rows[f"similarity_to:{mine}"][j]
+    narrow = build(make_catalog(server.base_url, SIX, [prompt]), prefetch=0, metrics=None)
+    async with narrow.run_test(size=(80, 24)) as pilot:
+        await settled(pilot, narrow)
+        app = narrow
+        labels = [c.label.plain for c in matrix(app).table.ordered_columns]
+        assert labels[0] == "metric", labels  # no family column: it left room for models

@@ -15,7 +15,7 @@ draw, after the first paint (the metrics package pulls numpy).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -137,6 +137,16 @@ def column(
     evaluable = r is not None and ((slot is not None and slot.metrics_arrived) or not r.ok)
     if prompt.assert_ and r is not None and evaluable:
         assertions = evaluate_assertions(prompt.assert_, values, r)
+    elif prompt.assert_ and r is not None and slot is not None and slot.first_metrics:
+        # Computing: the checks of the text and of the metrics already here are final; the
+        # others wait (their cells say "computing…").
+        from genaicompare.metrics.assertions import TEXT_CHECKS  # lazy: numpy (metrics)
+
+        assertions = [
+            a
+            for a in evaluate_assertions(prompt.assert_, values, r)
+            if a.name in TEXT_CHECKS or values.get(a.name) is not None
+        ]
     return Column(
         title=one_line(title, 24),
         values=values,
@@ -165,7 +175,11 @@ class MetricsMatrix(Vertical):
         super().__init__(id=id)
         self.keys: Sequence[str] | None = None
         """Row keys shown, in order (None: :data:`genaicompare.metrics.display.DEFAULT_ROWS`)."""
-        self._shape: tuple[tuple[str, ...], tuple[str, ...]] | None = None
+        self._shape: tuple[tuple[str, ...], tuple[str, ...], bool] | None = None
+        self._first = 2
+        """The table's first value column (after "family" and "metric"; 1 without "family")."""
+        self._columns: Sequence[Column] = ()
+        self._widths: list[int] = []
         self._cells: list[list[Cell]] = []
         self._names: list[str] = []
         self.available: set[str] = set()
@@ -197,11 +211,16 @@ class MetricsMatrix(Vertical):
     def draw(self, columns: Sequence[Column]) -> None:
         from genaicompare.metrics import display  # lazy: the metrics package pulls numpy
 
+        self._columns = columns = _symmetric(columns)
         names, labels, cells = _layout(display, columns, self.keys or display.DEFAULT_ROWS)
+        # Too wide for its box (many models, a narrow terminal): the family column goes first,
+        # so more models fit before the table scrolls sideways.
+        widths = _widths(columns, cells)
+        family = _width(labels, widths) <= (self.size.width or 10_000)
         self.available = {display.key(n) for c in columns for n in c.values}
         self.available |= {"assertions"} if any(c.asserted for c in columns) else set()
         headers = tuple(c.title for c in columns)
-        shape = (headers, tuple(labels))
+        shape = (headers, tuple(labels), family)
         table = self.table
         theme = self.app.theme_variables
         styles = {
@@ -213,37 +232,44 @@ class MetricsMatrix(Vertical):
             self._shape, self._cells, self._names = shape, cells, names
             at = table.cursor_coordinate  # a row that appears must not send the reader to the top
             table.clear(columns=True)
-            table.add_column(Text("family"), key="family")
+            self._first = 2 if family else 1
+            if family:
+                table.add_column(Text("family"), key="family")
             table.add_column(Text("metric"), key="metric")
+            self._widths = widths
             for i, title in enumerate(headers):
-                table.add_column(Text(title, style="bold"), key=f"c{i}")
+                table.add_column(Text(title, style="bold"), key=f"c{i}", width=widths[i])
             previous = ""
             for name, row_label, row in zip(names, labels, cells, strict=True):
                 fam = display.family(name) if not name.startswith("family:") else name[7:]
                 shown = FAMILY_SHORT.get(fam, fam) if fam != previous else ""
                 previous = fam
                 table.add_row(
-                    Text(shown, style="dim"),
+                    *([Text(shown, style="dim")] if family else []),
                     Text(row_label),
-                    *(Text(text, style=styles.get(style, style)) for text, style, _ in row),
+                    *(_text(text, styles.get(style, style)) for text, style, _ in row),
                 )
             if labels:
                 table.move_cursor(row=min(at.row, len(labels) - 1), column=at.column, animate=False)
             self._show_detail()
+            return
+        if any(w > was for w, was in zip(widths, self._widths, strict=True)):
+            self._shape = None  # a value needs a wider column: lay the table out again
+            self.draw(columns)
             return
         # Only the cells that changed: rebuilding the table re-measures and re-lays it out.
         old, self._cells, self._names = self._cells, cells, names
         for y, (row, before) in enumerate(zip(cells, old, strict=True)):
             for x, (cell, was) in enumerate(zip(row, before, strict=True)):
                 if cell[:2] != was[:2]:
-                    # Re-measuring a column re-lays out the screen: only when it must widen.
-                    wider = len(cell[0]) > table.ordered_columns[x + 2].content_width
                     table.update_cell_at(
-                        Coordinate(y, x + 2),
-                        Text(cell[0], style=styles.get(cell[1], cell[1])),
-                        update_width=wider,
+                        Coordinate(y, x + self._first), _text(cell[0], styles.get(cell[1], cell[1]))
                     )
         self._show_detail()
+
+    def on_resize(self) -> None:
+        if self._columns:  # the family column may fit again, or no longer
+            self.draw(self._columns)
 
     @on(DataTable.CellHighlighted)
     def _highlighted(self, event: DataTable.CellHighlighted) -> None:
@@ -266,11 +292,71 @@ class MetricsMatrix(Vertical):
         text = ""
         if 0 <= at.row < len(self._cells):
             row = self._cells[at.row]
-            if at.column >= 2 and at.column - 2 < len(row):
-                text = row[at.column - 2][2]
+            first = self._first
+            if at.column >= first and at.column - first < len(row):
+                text = row[at.column - first][2]
             elif row:
                 text = " · ".join(f"{h}: {c[2]}" for h, c in zip(self.headers(), row, strict=False))
         self.query_one("#matrix-why", Static).update(Text(one_line(text, 400)))
+
+
+def _symmetric(columns: Sequence[Column]) -> list[Column]:
+    """``similarity_to:B`` of answer A is ``similarity_to:A`` of answer B (a cosine): an answer
+    scored before B finished has it from B's side, so the matrix never says "not computed" for a
+    pair it shows from the other side."""
+    out = list(columns)
+    for i, c in enumerate(columns):
+        if c.live or c.answer.alias is None:
+            continue
+        filled = dict(c.values)
+        for o in columns:
+            if o is c or o.live or o.answer.alias is None:
+                continue
+            mine, theirs = f"similarity_to:{o.answer.alias}", f"similarity_to:{c.answer.alias}"
+            if filled.get(mine) is None and o.values.get(theirs) is not None:
+                filled[mine] = o.values[theirs]
+        if len(filled) != len(c.values) or filled != c.values:
+            out[i] = replace(c, values=filled, answer=replace(c.answer, metrics=filled))
+    return out
+
+
+REASON_WIDTH = 8
+"""A cell that says why there is no value (``computing…``, ``no checkpoint``) is cut to this
+width (with an ellipsis; the detail line under the focused cell says it whole), so reasons do not
+push models off the screen. Values are never cut."""
+
+
+def _text(text: str, style: str) -> Text:
+    return Text(text, style=style, no_wrap=True, overflow="ellipsis")
+
+
+def _is_reason(cell: Cell) -> bool:
+    _, style, detail = cell  # a live value is dim italic too, and says so
+    return style == "dim italic" and not detail.endswith("(live, while streaming)")
+
+
+def _widths(columns: Sequence[Column], cells: Sequence[Sequence[Cell]]) -> list[int]:
+    """Each value column's width: its title, its values whole, its reasons cut."""
+    from rich.cells import cell_len
+
+    out = []
+    for i, c in enumerate(columns):
+        sizes = [cell_len(c.title), 4]
+        for row in cells:
+            if i < len(row):
+                size = cell_len(row[i][0])
+                sizes.append(min(size, REASON_WIDTH) if _is_reason(row[i]) else size)
+        out.append(max(sizes))
+    return out
+
+
+def _width(labels: Sequence[str], widths: Sequence[int]) -> int:
+    """The table's width with its family column (1 cell of padding on each side of each column,
+    as :class:`DataTable` lays it out, and a vertical scrollbar)."""
+    from rich.cells import cell_len
+
+    label = max((cell_len(label) for label in labels), default=6)
+    return sum(w + 2 for w in (6, label, *widths)) + 2
 
 
 def _layout(
