@@ -190,11 +190,10 @@ class GenaiCompareApp(App[None]):
 
         return latest_run_diff(self.store, self.catalog.name)
 
-    def export_format(self, fmt: str) -> tuple[str | None, int]:
+    def export_format(self, fmt: str) -> tuple[str | None, int, dict[str, int]]:
         """Write this catalog's ``fmt`` export (rated, sft, dpo, kto) to a new file in the data
         folder's ``exports/`` (named with the time: an earlier export is never overwritten) and
-        return ``(path, lines)``. When nothing qualifies the empty file is removed: ``(None, 0)``
-        (the attempt stays in the exports table with 0 lines)."""
+        return ``(path, lines, skipped)`` (see :func:`genaicompare.exports.export_file`)."""
         from genaicompare.exports import export_file  # lazy: sqlite-utils, after first paint
 
         return export_file(self.store, self.catalog.name, fmt)

@@ -47,7 +47,7 @@ class Session:
         *,
         scores_table: Callable[[], ScoresTable],
         latest_run_diff: Callable[[], RunDiff | None],
-        export_format: Callable[[str], tuple[str | None, int]],
+        export_format: Callable[[str], tuple[str | None, int, dict[str, int]]],
     ) -> None:
         self.settings = settings
         self.catalog = catalog

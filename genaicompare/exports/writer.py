@@ -182,11 +182,12 @@ def export(
     )
 
 
-def export_file(store: Store, catalog: str, fmt: str) -> tuple[str | None, int]:
+def export_file(store: Store, catalog: str, fmt: str) -> tuple[str | None, int, dict[str, int]]:
     """Write ``catalog``'s ``fmt`` export (rated, sft, dpo, kto) to a new file in the data
     folder's ``exports/`` (named with the time: an earlier export is never overwritten) and
-    return ``(path, lines)``. When nothing qualifies the empty file is removed: ``(None, 0)``
-    (the attempt stays in the exports table with 0 lines)."""
+    return ``(path, lines, skipped)``, ``skipped`` the records left out by reason. When nothing
+    qualifies the empty file is removed: path None, 0 lines (the attempt stays in the exports
+    table with 0 lines)."""
     folder = data_dir() / "exports"
     folder.mkdir(parents=True, exist_ok=True)
     name = re.sub(r"[^\w.-]+", "_", catalog)
@@ -198,8 +199,8 @@ def export_file(store: Store, catalog: str, fmt: str) -> tuple[str | None, int]:
     result = export(store, catalog, fmt, path)
     if result.lines == 0:
         path.unlink(missing_ok=True)
-        return None, 0
-    return result.path, result.lines
+        return None, 0, dict(result.skipped)
+    return result.path, result.lines, dict(result.skipped)
 
 
 def record_target(store: Store, export_id: int, path: str | Path, fmt: str) -> None:

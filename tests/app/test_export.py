@@ -114,3 +114,26 @@ async def test_escape_closes_the_chooser_without_writing(server, build, db_path)
         await wait_for(pilot, lambda: not isinstance(app.screen, ExportScreen))
         await pilot.pause(0.2)
     assert exports() == []
+
+
+async def test_a_pair_left_out_is_counted_with_its_reason(server, build, db_path):
+    """Two identical answers and an "A better" vote: no DPO line, and the chooser says the pair
+    was skipped and why (it said "it takes an A/B preference", though one was cast)."""
+    twins = make_catalog(
+        server.base_url,
+        {"one": "fake/echo", "two": "fake/echo?delay=0.001"},
+        PROMPTS,
+        name="exp-twins",
+    )
+    app = build(twins, prefetch=0)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: finished(app))
+        await pilot.press("a")
+        await wait_for(pilot, lambda: len(ratings(db_path)) == 1)
+        screen = await choose(pilot, app, 2)
+        assert screen.results[-1] == ("dpo", None, 0)
+        shown = result_text(screen)
+        assert "Nothing to export as DPO: skipped 1: chosen and rejected texts are identical" in (
+            " ".join(shown.split())
+        ), shown
+        assert exports() == []

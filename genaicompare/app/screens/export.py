@@ -39,13 +39,16 @@ class ExportScreen(ModalScreen[None]):
     """``E``: choose a format with the keys (Enter exports, Esc closes); the file is written in a
     thread and the screen shows where, and how many lines — or why nothing qualified.
 
-    ``export`` writes one format and returns ``(path, lines)``; ``(None, 0)`` when nothing
-    qualified (no file is left behind).
+    ``export`` writes one format and returns ``(path, lines, skipped)``; path None and 0 lines
+    when nothing qualified (no file is left behind); ``skipped``: records left out, by reason
+    (the screen says how many and why, e.g. DPO pairs with identical texts).
     """
 
     BINDINGS = [Binding("escape,q,E", "dismiss(None)", "Close")]
 
-    def __init__(self, catalog_name: str, export: Callable[[str], tuple[str | None, int]]) -> None:
+    def __init__(
+        self, catalog_name: str, export: Callable[[str], tuple[str | None, int, dict[str, int]]]
+    ) -> None:
         super().__init__()
         self.catalog_name = catalog_name
         self.export = export
@@ -81,12 +84,17 @@ class ExportScreen(ModalScreen[None]):
     async def _run(self, fmt: str) -> None:
         label, needs = next((lab, need) for f, lab, _, need in EXPORT_FORMATS if f == fmt)
         try:
-            path, lines = await asyncio.to_thread(self.export, fmt)
+            path, lines, skipped = await asyncio.to_thread(self.export, fmt)
         except (ValueError, OSError) as exc:  # ExportError is a ValueError
             self._say(one_line(f"{label} export failed: {redact(str(exc))}", 400), "bold red")
             return
         self.results.append((fmt, path, lines))
+        left_out = "; ".join(f"skipped {n}: {why}" for why, n in skipped.items())
         if path is None or lines == 0:
-            self._say(f"Nothing to export as {label}: {needs}. No file written.", "bold")
+            why = f"{left_out}." if left_out else f"{needs}."
+            self._say(f"Nothing to export as {label}: {why} No file written.", "bold")
         else:
-            self._say(one_line(f"Wrote {lines} {label} line(s) to {path}", 1000), "bold green")
+            wrote = f"Wrote {lines} {label} line(s) to {path}" + (
+                f" ({left_out})" if left_out else ""
+            )
+            self._say(one_line(wrote, 1000), "bold green")

@@ -83,7 +83,7 @@ def test_a_failed_record_keeps_an_older_file_of_that_name(db: Store, tmp_path: P
 
 
 def test_the_tui_export_file_is_recorded_or_not_written(db: Store) -> None:
-    path, lines = export_file(db, "cat", "rated")
+    path, lines, skipped = export_file(db, "cat", "rated")
     assert path is not None and lines == 1
     # forget can list it: every written file is in the exports table.
     assert [r["path"] for r in db.query("SELECT path FROM exports")] == [path]
