@@ -84,7 +84,7 @@ def test_a_failed_record_keeps_an_older_file_of_that_name(db: Store, tmp_path: P
 
 def test_the_tui_export_file_is_recorded_or_not_written(db: Store) -> None:
     path, lines, skipped = export_file(db, "cat", "rated")
-    assert path is not None and lines == 1
+    assert path is not None and lines == 1 and skipped == {}
     # forget can list it: every written file is in the exports table.
     assert [r["path"] for r in db.query("SELECT path FROM exports")] == [path]
     _fail_exports_inserts(db)
