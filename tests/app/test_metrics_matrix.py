@@ -67,7 +67,7 @@ async def test_rows_by_family_best_marked_values_as_stored(server, build, db_pat
         assert rows["assert:rougeL"][0].startswith("✓ ") and rows["assert:rougeL"][1] == "✗ 0.00"
         # Direction-aware best: the echo's ROUGE-L is higher; a failed answer never competes.
         assert rows["rougeL"][0].startswith("★ ") and not rows["rougeL"][1].startswith("★")
-        assert rows["rougeL"][2] == "error answer"
+        assert rows["rougeL"][2] == "error"
         assert not rows["latency_ms"][2].startswith("★")
         assert rows["state"] == ["complete", "complete", "error"]
         assert rows["cost_usd"] == ["unknown", "unknown", "unknown"]
@@ -96,7 +96,7 @@ async def test_absent_metrics_say_why(server, build):
     async with app.run_test(size=SIZE) as pilot:
         rows = await settled(pilot, app)
         # Every reference metric lacks a reference: one row for the family, saying so.
-        assert rows["family:reference"] == ["no reference", "no reference", "error answer"]
+        assert rows["family:reference"] == ["no reference", "no reference", "error"]
         assert not any(v in ("", "0", "0.00") for cells in rows.values() for v in cells), rows
 
 

@@ -435,7 +435,9 @@ def _row(display: Any, name: str, columns: Sequence[Column]) -> tuple[list[Cell]
             why = None
         if why is not None:
             reasons.add(why)
-            cells.append((why, "dim italic", f"{display.label(name)}: {why}"))
+            # "error answer" reads "error" in a cell (the column is the answer); whole below.
+            shown = why.removesuffix(" answer")
+            cells.append((shown, "dim italic", f"{display.label(name)}: {why}"))
             numbers.append(None)
             continue
         any_value = True
