@@ -190,11 +190,18 @@ SIX = {f"m{i}": f"fake/tokens?n={4 + i}&prefix={chr(97 + i)}" for i in range(6)}
 
 async def test_six_models_fit_120_columns_and_reasons_do_not_widen_columns(server, build):
     """With six models the family column goes before any model does, and a reason ("no
-    checkpoint", "computing…") is cut rather than pushing models off the screen."""
+    checkpoint", "computing…") or a state ("cut at max_tokens · stored") is cut rather than
+    pushing models off the screen. The second run reopens the stored answers."""
     prompt = {**ASSERTED, "assert": {"contains": "Paris"}}
+    narrow = build(make_catalog(server.base_url, SIX, [prompt]), prefetch=0, metrics=None)
+    async with narrow.run_test(size=(80, 24)) as pilot:
+        await settled(pilot, narrow)
+        labels = [c.label.plain for c in matrix(narrow).table.ordered_columns]
+        assert labels[0] == "metric", labels  # no family column: it left room for models
     app = build(make_catalog(server.base_url, SIX, [prompt]), prefetch=0, metrics=None)
     async with app.run_test(size=(120, 40)) as pilot:
         rows = await settled(pilot, app)
+        assert rows["state"] == ["stored"] * 6, rows["state"]
         m = matrix(app)
         table = m.table
         shown = sum(c.get_render_width(table) for c in table.ordered_columns)
@@ -214,9 +221,3 @@ async def test_six_models_fit_120_columns_and_reasons_do_not_widen_columns(serve
             for i, mine in enumerate(SIX):
                 if i != j:
                     assert cells[i] == rows[f"similarity_to:{mine}"][j]
-    narrow = build(make_catalog(server.base_url, SIX, [prompt]), prefetch=0, metrics=None)
-    async with narrow.run_test(size=(80, 24)) as pilot:
-        await settled(pilot, narrow)
-        app = narrow
-        labels = [c.label.plain for c in matrix(app).table.ordered_columns]
-        assert labels[0] == "metric", labels  # no family column: it left room for models

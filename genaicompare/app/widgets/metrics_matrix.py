@@ -215,7 +215,7 @@ class MetricsMatrix(Vertical):
         names, labels, cells = _layout(display, columns, self.keys or display.DEFAULT_ROWS)
         # Too wide for its box (many models, a narrow terminal): the family column goes first,
         # so more models fit before the table scrolls sideways.
-        widths = _widths(columns, cells)
+        widths = _widths(columns, cells, names)
         family = _width(labels, widths) <= (self.size.width or 10_000)
         self.available = {display.key(n) for c in columns for n in c.values}
         self.available |= {"assertions"} if any(c.asserted for c in columns) else set()
@@ -320,7 +320,7 @@ def _symmetric(columns: Sequence[Column]) -> list[Column]:
     return out
 
 
-REASON_WIDTH = 8
+REASON_WIDTH = 10
 """A cell that says why there is no value (``computing…``, ``no checkpoint``) is cut to this
 width (with an ellipsis; the detail line under the focused cell says it whole), so reasons do not
 push models off the screen. Values are never cut."""
@@ -335,17 +335,20 @@ def _is_reason(cell: Cell) -> bool:
     return style == "dim italic" and not detail.endswith("(live, while streaming)")
 
 
-def _widths(columns: Sequence[Column], cells: Sequence[Sequence[Cell]]) -> list[int]:
-    """Each value column's width: its title, its values whole, its reasons cut."""
+def _widths(
+    columns: Sequence[Column], cells: Sequence[Sequence[Cell]], names: Sequence[str]
+) -> list[int]:
+    """Each value column's width: its title, its values whole, its reasons and states cut."""
     from rich.cells import cell_len
 
     out = []
     for i, c in enumerate(columns):
         sizes = [cell_len(c.title), 4]
-        for row in cells:
+        for name, row in zip(names, cells, strict=True):
             if i < len(row):
                 size = cell_len(row[i][0])
-                sizes.append(min(size, REASON_WIDTH) if _is_reason(row[i]) else size)
+                cut = _is_reason(row[i]) or name == "state"
+                sizes.append(min(size, REASON_WIDTH) if cut else size)
         out.append(max(sizes))
     return out
 
@@ -494,7 +497,9 @@ def _state(slot: Slot | None, blind: bool) -> str:
     if slot.record is None:
         return "waiting" if slot.state == "queued" else slot.state
     label = STATE_LABELS.get(slot.record.state.value, slot.record.state.value)
-    return f"{label} · stored" if slot.cached and not blind else label
+    if not slot.cached or blind:
+        return label
+    return "stored" if label == "complete" else f"{label} · stored"  # from the database
 
 
 def _unnamed(name: str, letters: Mapping[str, str]) -> str:
