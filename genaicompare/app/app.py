@@ -246,25 +246,21 @@ class GenaiCompareApp(App[None]):
         by it. (Ctrl-C typed in the app is a key, not SIGINT: the terminal is in raw mode.)"""
         import signal
 
-        if self.is_headless:  # a test's app (Pilot): the signals are the test runner's
-            return
         loop = asyncio.get_running_loop()
 
-        def on_signal(signum: int, _frame: object = None) -> None:
+        def on_signal(signum: int) -> None:
             # A closed terminal fails every write: Textual's output thread dies on the first,
-            # its bounded queue fills, and the event loop (or the exit) blocks for ever putting
-            # the next frame. So this is a plain signal handler, which runs even then, and
-            # whatever restoring the terminal has done in 2 s is all it can do; the children
-            # end when our pipes close.
+            # its bounded queue fills, and the exit then blocks for ever putting the last
+            # frame. Whatever restoring the terminal has done in 2 s is all it can do; the
+            # children end when our pipes close.
             watchdog = threading.Timer(2.0, os._exit, args=(128 + signum,))
             watchdog.daemon = True
             watchdog.start()
-            with contextlib.suppress(RuntimeError):  # the loop has closed: the watchdog ends it
-                loop.call_soon_threadsafe(lambda: self.exit(return_code=128 + signum))
+            self.exit(return_code=128 + signum)
 
         for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
-            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError, OSError):
-                signal.signal(signum, on_signal)
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(signum, on_signal, signum)
 
     def _load_in_thread(self) -> _Loaded:
         assert self._launch is not None

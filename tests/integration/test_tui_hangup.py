@@ -10,7 +10,6 @@ and the process must be gone within seconds, with its stream worker.
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from pathlib import Path
@@ -41,7 +40,10 @@ def test_closing_the_terminal_mid_stream_ends_the_tui(
             term.wait(lambda lines: len(words(lines, "a")) > 20, 60, "a streaming")
             time.sleep(0.3 * attempt)
             pids = descendants(term.proc.pid)
-            os.close(term.proc.fd)  # the window closes
+            # The window closes: the pty's master goes away. Through the file object, and
+            # marked closed, so ptyprocess never closes the number again (a later test's fd).
+            term.proc.fileobj.close()
+            term.proc.closed = True
             deadline = time.monotonic() + 10
             while term.proc.isalive() and time.monotonic() < deadline:
                 time.sleep(0.05)
