@@ -216,16 +216,16 @@ class MetricsService:
             return {}
         return dict(self.evaluator.scorer.engine.cheap(text, reference))
 
-    def first(self, record: ResponseRecord, prompt: Prompt) -> dict[str, float | None]:
-        """The answer's metrics that load no model (lexical, PII, operational), at once; the
-        same values :meth:`full` gives for them. ``{}`` when it has stored metrics."""
-        return self.evaluator.first_metrics(record, prompt)
-
     def full(
-        self, record: ResponseRecord, prompt: Prompt, others: dict[str, str]
+        self,
+        record: ResponseRecord,
+        prompt: Prompt,
+        others: dict[str, str],
+        first: Callable[[dict[str, float | None]], None] | None = None,
     ) -> dict[str, float | None]:
-        """The answer's metrics (stored ones if it has any), computed and stored otherwise."""
-        return self.evaluator.metrics(record, prompt, others)
+        """The answer's metrics (stored ones if it has any), computed and stored otherwise;
+        ``first`` gets those that load no model first (see ``Evaluator.metrics``)."""
+        return self.evaluator.metrics(record, prompt, others, first)
 
     def judge(self, record: ResponseRecord, prompt: Prompt) -> dict[str, dict[str, float | None]]:
         """The judge's verdicts for a finished answer, and for the prompt's pairs once every

@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import weakref
-from collections.abc import Coroutine, Iterable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from genaicompare.catalog import JudgeSpec, Prompt
@@ -95,7 +95,7 @@ class Scorer:
 
         Responses that produced no answer get no metrics (their assertions fail as "no answer").
         """
-        if not record.ok and record.state is not FinishState.content_filter:
+        if not _scored(record):
             return {}
         names = metric_names(prompt, self.defaults, self.selection)
         values = self.engine.full(record, prompt, others, names=names)
@@ -107,7 +107,7 @@ class Scorer:
     def first_stage(self, record: ResponseRecord, prompt: Prompt) -> dict[str, StoredMetric]:
         """The part of :meth:`score` that loads no model (see ``metrics.engine.FIRST_STAGE``);
         safe to call beside :meth:`score`."""
-        if not record.ok and record.state is not FinishState.content_filter:
+        if not _scored(record):
             return {}
         names = metric_names(prompt, self.defaults, self.selection)
         values = self.engine.first_stage(record, prompt, names=names)
@@ -209,27 +209,31 @@ class Evaluator:
 
     # -- metrics ---------------------------------------------------------------------------------
     def metrics(
-        self, record: ResponseRecord, prompt: Prompt, others: Mapping[str, str] | None = None
+        self,
+        record: ResponseRecord,
+        prompt: Prompt,
+        others: Mapping[str, str] | None = None,
+        first: Callable[[dict[str, float | None]], None] | None = None,
     ) -> dict[str, float | None]:
         """The metrics of a stored answer, computed and stored unless it has some already (a
-        stored answer keeps the numbers it was scored with). Blocking: call off the UI thread."""
+        stored answer keeps the numbers it was scored with). Blocking: call off the UI thread.
+
+        ``first``: when they must be computed, it gets the ones that load no model at once
+        (milliseconds; the same values, not stored separately), before this waits for the
+        metric models, which another answer may be loading."""
         if record.id is not None and self.store is not None:
             stored = self.store.metrics_for(record.id)
             if stored:
                 return {k: v["value"] for k, v in stored.items()}
+        if first is not None:
+            early = self.scorer.first_stage(record, prompt)
+            if early:
+                first({k: v[0] for k, v in early.items()})
         with self._score_lock:
             values = self.scorer.score(record, prompt, others)
         if record.id is not None and values and self.sink is not None:
             self.sink.queue(record.id, values)
         return {k: v[0] for k, v in values.items()}
-
-    def first_metrics(self, record: ResponseRecord, prompt: Prompt) -> dict[str, float | None]:
-        """What :meth:`metrics` will give for the metrics that load no model, in milliseconds,
-        so a screen can show them while the models load; ``{}`` when the answer has stored
-        metrics (then :meth:`metrics` is as quick). Nothing is stored: :meth:`metrics` does."""
-        if record.id is not None and self.store is not None and self.store.metrics_for(record.id):
-            return {}
-        return {k: v[0] for k, v in self.scorer.first_stage(record, prompt).items()}
 
     # -- the judge -------------------------------------------------------------------------------
     def _runner(self) -> JudgeRunner:
@@ -475,6 +479,11 @@ def with_combined_groundedness(values: dict[str, MetricValue]) -> dict[str, Metr
 
     both = combine_groundedness(values["groundedness"], values["judge_groundedness"])
     return {**values, "groundedness": both} if both is not None else values
+
+
+def _scored(record: ResponseRecord) -> bool:
+    """Responses that produced no answer get no metrics (their assertions fail as "no answer")."""
+    return record.ok or record.state is FinishState.content_filter
 
 
 def _key(pair: Sequence[ResponseRecord]) -> tuple[int, ...]:

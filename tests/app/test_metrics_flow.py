@@ -58,16 +58,16 @@ async def test_metrics_that_load_no_model_show_while_the_models_load(
     for the embedding model say "computing…" (before: every row did, for seconds under load)."""
     import threading
 
-    from genaicompare.app.services import MetricsService
+    from genaicompare.session.evaluation import Scorer
 
     loaded = threading.Event()
-    real_full = MetricsService.full
+    real_score = Scorer.score
 
-    def slow_full(self, record, prompt, others):  # the embedding model loading
+    def slow_score(self, record, prompt, others=None):  # the embedding model loading
         loaded.wait(30)
-        return real_full(self, record, prompt, others)
+        return real_score(self, record, prompt, others)
 
-    monkeypatch.setattr(MetricsService, "full", slow_full)
+    monkeypatch.setattr(Scorer, "score", slow_score)
     asserted = [{**PROMPTS[0], "assert": {"contains": "Paris", "similarity": "> 0.1"}}]
     catalog = make_catalog(
         server.base_url, {"echo": "fake/echo", "tok": "fake/tokens?n=6"}, asserted

@@ -1236,12 +1236,11 @@ class MainScreen(Screen[None]):
         def job() -> None:
             # In two steps: what loads no model at once (milliseconds), then the rest, which
             # waits for the embedding and safety models on first use (seconds).
-            with contextlib.suppress(Exception):  # a failure here shows with the full metrics
-                first = metrics.first(record, prompt)
-                if first:
-                    self._post_from_thread(MetricsReady(slot, first, first=True))
+            def first(values: dict[str, float | None]) -> None:
+                self._post_from_thread(MetricsReady(slot, values, first=True))
+
             try:
-                values = metrics.full(record, prompt, others)
+                values = metrics.full(record, prompt, others, first)
             except Exception as exc:  # a metric failing must not take the UI down
                 text = one_line(f"metrics failed: {type(exc).__name__}: {exc}", 200)
                 self._post_from_thread(MetricsFailed(text))
