@@ -235,6 +235,30 @@ def p6(d: Any) -> list[Row]:
     return out
 
 
+def p9(d: Any) -> list[Row]:
+    return [
+        (
+            "P9 quickstart: launch → first visible token, cold (local model)",
+            f"{d['first_token_s']:.2f} s (max {d['first_token_s_max']:.2f}; main screen "
+            f"{d['main_screen_s']:.2f} s, trivial app {d['trivial_paint_s']:.2f} s)",
+            "≤ 3 s",
+            _ok(d["first_token_s"] <= 3.0),
+        ),
+        (
+            "P9 quickstart: q → back at the shell",
+            f"{d['quit_s']:.2f} s (max {d['quit_s_max']:.2f})",
+            "≤ 0.5 s",
+            _ok(d["quit_s"] <= 0.5),
+        ),
+        (
+            "P9 processes left after q (worker, llama servers)",
+            f"{d['children_left']} (all gone {d['children_gone_s']:.2f} s after q)",
+            "0",
+            _ok(d["children_left"] == 0),
+        ),
+    ]
+
+
 @dataclass
 class Bench:
     key: str
@@ -286,6 +310,7 @@ BENCHES = [
     Bench(
         "P6", "bench_local_model.py", ["--json"], ["--json", "--tokens", "16", "--repeat", "1"], p6
     ),
+    Bench("P9", "bench_quickstart.py", ["--json", "--runs", "3"], ["--json", "--runs", "1"], p9),
     Bench("P8", "bench_million.py", [], ["--answers", "8000", "--ratings", "10000"], None),
     Bench("P7", "bench_catalog.py", [], ["--prompts", "5000", "--repeat", "1"], None),
     Bench("chunk", "bench_litellm_chunk.py", [], ["--tokens", "500", "--repeat", "1"], None),
