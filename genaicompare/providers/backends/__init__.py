@@ -7,7 +7,8 @@
   request exactly (``GENAICOMPARE_NATIVE=0`` sends these through litellm);
 * :func:`genaicompare.providers.local.stream` — ``local/…`` models: a server of the pool, then
   the lean client;
-* :mod:`.litellm` — everything else (litellm imported on first use).
+* :mod:`.litellm` — everything else (litellm imported on first use); inside
+  :func:`.litellm_pool.serving` (headless runs), in worker processes.
 
 Callers never choose: :func:`genaicompare.providers.stream` and
 :func:`genaicompare.providers.collect` ask :func:`backend_for`.
@@ -49,6 +50,9 @@ def backend_for(request: ModelRequest) -> StreamSource:
         from genaicompare.providers import local
 
         return local.stream
-    from genaicompare.providers.backends import litellm
+    from genaicompare.providers.backends import litellm, litellm_pool
 
+    pool = litellm_pool.active()
+    if pool is not None and not is_local(request.model):
+        return pool.stream  # a local model's server leases live in this process
     return litellm.stream
