@@ -14,7 +14,9 @@ Rows:
   1. a raw asyncio client doing nothing but read the streams: what this server + machine allow;
   2. ``genaicompare run`` (the lean OpenAI-compatible client, the default for openai/ + api_base),
      then the same prompts with references (the lexical metrics and their WordNet load);
-  3. the same with ``GENAICOMPARE_FAST_PATH=0`` (every chunk through litellm), for comparison;
+  3. the same with ``GENAICOMPARE_FAST_PATH=0`` (every chunk through litellm), for comparison:
+     litellm's streams in worker processes (the default with 2+ cores), then in one process
+     (``GENAICOMPARE_LITELLM_WORKERS=0``);
   4. peak RSS of a run with N and 10 × N prompts (zero-latency server; goal: +< 100 MB).
 """
 
@@ -215,9 +217,24 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 )
                 rows.append(
                     {
-                        "what": "genaicompare run (litellm path)",
+                        "what": "genaicompare run (litellm path, worker processes)",
                         **slow,
                         "ratio": slow["seconds"] / ideal,
+                    }
+                )
+                one = run_cli(
+                    cat,
+                    tmp / "slow1.db",
+                    args.jobs,
+                    tmp / "home",
+                    GENAICOMPARE_FAST_PATH="0",
+                    GENAICOMPARE_LITELLM_WORKERS="0",
+                )
+                rows.append(
+                    {
+                        "what": "genaicompare run (litellm path, one process)",
+                        **one,
+                        "ratio": one["seconds"] / ideal,
                     }
                 )
             memory = None

@@ -14,7 +14,8 @@ Workload as in ``bench_headless.py`` (issue 7): 200 prompts × 2 models at 0.2 s
 * ``gemini``: ``tests.support.fake_gemini`` (``streamGenerateContent?alt=sse``) — ``gemini/…``.
 
 Rows per server: ``genaicompare run`` on the lean client (the default), the same with litellm
-(``GENAICOMPARE_FAST_PATH=0`` / ``GENAICOMPARE_NATIVE=0``), and ``promptfoo eval`` when promptfoo is
+(``GENAICOMPARE_FAST_PATH=0`` / ``GENAICOMPARE_NATIVE=0``) in worker processes (the default with
+2+ cores) and in one process (``GENAICOMPARE_LITELLM_WORKERS=0``), and ``promptfoo eval`` when promptfoo is
 installed (bench_promptfoo.find_promptfoo; its Anthropic provider streams with ``stream: true``,
 its OpenAI and Google providers do not stream). Times: the run's own ``seconds`` for ours, the
 eval's ``evaluationDurationMs`` for promptfoo (interpreter/node start excluded from both).
@@ -129,9 +130,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     if provider == "openai"
                     else {"GENAICOMPARE_NATIVE": "0"}
                 )
-                for what, env in (("lean client", {}), ("litellm", off)):
+                one = {**off, "GENAICOMPARE_LITELLM_WORKERS": "0"}
+                paths = (
+                    ("lean client", {}),
+                    ("litellm, worker processes", off),
+                    ("litellm, one process", one),
+                )
+                for what, env in paths:
                     result = bench_headless.run_cli(
-                        catalog, tmp / f"{provider}-{what[:4]}.db", args.jobs, home, **env
+                        catalog, tmp / f"{provider}-{what[:12]}.db", args.jobs, home, **env
                     )
                     ok = result["states"] == ["complete"] and result["responses"] == requests
                     rows.append(

@@ -35,12 +35,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from genaicompare.catalog import Catalog, ModelSpec, Prompt
 from genaicompare.core.records import ResponseRecord
 from genaicompare.core.sanitize import one_line, redact
 from genaicompare.providers.events import Retrying, Started, TextDelta, Timeouts, Waiting
 
 if TYPE_CHECKING:
+    # Annotations only: the app imports this module at its first paint (to spawn the worker),
+    # before the catalog (pydantic, ≈0.15 s) is read in the loading thread.
+    from genaicompare.catalog import Catalog, ModelSpec, Prompt
     from genaicompare.session.comparison import Comparison
     from genaicompare.store import Store
 
