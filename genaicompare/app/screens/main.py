@@ -138,6 +138,9 @@ class MainScreen(Screen[None]):
         rows = self._rows if self._rows is not None else prompt_rows(self.session.catalog)
         self._rows = None
         n = max(1, len(self.models))
+        # Shaped for the terminal before the first styling pass: classes set on resize would
+        # restyle all ~90 widgets a second time before the first frame.
+        self._fit(*self.app.size)
         yield ContextHeader()
         with Horizontal():
             # Each in a box of its own size: the compositor redraws every widget whose
@@ -175,7 +178,9 @@ class MainScreen(Screen[None]):
     def on_resize(self, event: events.Resize) -> None:
         """Re-lay out for the size (btop-style): a short screen gives the prompt and the metrics
         less room, a narrow one a narrower prompt list; the pane grid re-shapes itself."""
-        width, height = event.size
+        self._fit(*event.size)
+
+    def _fit(self, width: int, height: int) -> None:
         self.set_class(height < SHORT_SCREEN, "-short")
         self.set_class(NARROWER_SCREEN <= width < NARROW_SCREEN, "-narrow")
         self.set_class(width < NARROWER_SCREEN, "-narrower")

@@ -73,7 +73,10 @@ class ResponsePane(Vertical):
     ResponsePane.-error > .pane-status { color: $error; }
     /* The answer's last line ends the view: no blank margin below it at the end of the scroll. */
     ResponsePane Markdown { margin-bottom: 0; padding-bottom: 0; }
-    ResponsePane Markdown > *:last-child { margin-bottom: 0; }
+    /* MarkdownBlock, not `*`: an order rule ending in `*` marks every widget as order-styled,
+       and Textual then restyles each one's whole subtree after every mount (≈0.2 s of the
+       main screen's first frame). */
+    ResponsePane Markdown > MarkdownBlock:last-child { margin-bottom: 0; }
     """
 
     class Progress(Message):
