@@ -7,30 +7,26 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from genaicompare.catalog.rated import model_system, rated_header, rated_line, templates_of
+from genaicompare.catalog.rated import rated_header, rated_line, templates_of
 from genaicompare.core.sanitize import redact as redact_keys
-from genaicompare.exports.answers import _Answer
+from genaicompare.exports.answers import Selection, _Answer
 
 
-def _rated_header(answers: list[_Answer], catalog: str, version: str | None) -> dict[str, Any]:
+def _rated_header(selection: Selection, catalog: str, version: str | None) -> dict[str, Any]:
     """The models as they answered: alias, model, params and their own system prompt (read from
     the messages each answer was generated from), so the file re-opens as the same experiment."""
-    models: dict[str, dict[str, Any]] = {}
-    systems: dict[str, str] = {}
-    for a in answers:
-        alias = a.row["model_alias"]
-        spec = {"id": alias, "model": a.row["model"], "params": json.loads(a.row["params"] or "{}")}
-        if a.row["api_base"]:
+    first, systems, template_prompts = selection.header_facts()
+    models: list[dict[str, Any]] = []
+    for row in first:
+        spec = {"id": row["model_alias"], "model": row["model"]}
+        spec["params"] = json.loads(row["params"] or "{}")
+        if row["api_base"]:
             # The endpoint makes the file runnable again; a key in its URL never leaves.
-            spec["api_base"] = redact_keys(a.row["api_base"])
-        models.setdefault(alias, spec)
-        system = model_system(a.prompt, a.messages)
-        if system is not None:
-            systems.setdefault(alias, system)
-    for alias, system in systems.items():
-        models[alias]["system"] = system
-    templates = templates_of([a.prompt for a in answers])
-    return rated_header(catalog, version, list(models.values()), templates)
+            spec["api_base"] = redact_keys(row["api_base"])
+        if row["model_alias"] in systems:
+            spec["system"] = systems[row["model_alias"]]
+        models.append(spec)
+    return rated_header(catalog, version, models, templates_of(template_prompts))
 
 
 def _rated_line(a: _Answer, catalog: str, version: str | None) -> dict[str, Any]:

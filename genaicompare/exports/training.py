@@ -20,10 +20,10 @@ Skipped pairs are counted by reason (:data:`SKIP_IDENTICAL`, :data:`SKIP_OTHER_C
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
-from genaicompare.exports.answers import _Answer
+from genaicompare.exports.answers import Selection, _Answer
 
 SKIP_IDENTICAL = "chosen and rejected texts are identical"
 SKIP_OTHER_CONVERSATION = (
@@ -47,8 +47,8 @@ def _why_not(chosen: _Answer, rejected: _Answer) -> str | None:
 def _dpo_pairs(
     answers: list[_Answer], skipped: Counter[str] | None = None
 ) -> Iterator[tuple[_Answer, _Answer, str, int | None]]:
-    """(chosen, rejected, source, margin) once per pair of answers: A/B votes first, then
-    best-of-N picks, then up/down pairs. A pair that cannot be a DPO record is counted in
+    """(chosen, rejected, source, margin) once per pair of ``answers`` (one prompt's): A/B votes
+    first, then best-of-N picks, then up/down pairs. A pair that cannot be a DPO record is counted in
     ``skipped`` under its reason, once."""
     by_hash = {a.row["content_hash"]: a for a in answers}
     seen: set[tuple[str, str]] = set()
@@ -97,18 +97,20 @@ def _dpo_pairs(
 
 
 def _training_lines(
-    fmt: str, answers: list[_Answer], openai: bool, skipped: Counter[str] | None = None
+    fmt: str, selection: Selection, openai: bool, skipped: Counter[str] | None = None
 ) -> Iterator[tuple[dict[str, Any], list[_Answer]]]:
     """``sft``, ``kto`` or ``dpo`` lines, each with the answers it was made from; what could not
-    become a line is counted by reason in ``skipped``."""
+    become a line is counted by reason in ``skipped``. Answers are read in batches (a second
+    pass for the corrections); DPO pairs a prompt at a time, the prompts in the order of their
+    first answer."""
     if fmt == "sft":
-        for a in answers:
+        for a in selection.answers():
             if a.ok and a.label == "positive":
                 yield {"messages": a.messages + _assistant(a.row["text"])}, [a]
-        for a, text in _corrected(answers):
+        for a, text in _corrected(selection.answers()):
             yield {"messages": a.messages + _assistant(text)}, [a]
     elif fmt == "kto":
-        for a in answers:
+        for a in selection.answers():
             if a.ok and a.label in ("positive", "negative"):
                 yield (
                     {
@@ -119,7 +121,8 @@ def _training_lines(
                     [a],
                 )
     elif fmt == "dpo":
-        for chosen, rejected, _source, margin in _dpo_pairs(answers, skipped):
+        pairs = (pair for group in selection.groups() for pair in _dpo_pairs(group, skipped))
+        for chosen, rejected, _source, margin in pairs:
             if openai:
                 yield (
                     {
@@ -138,7 +141,7 @@ def _training_lines(
                 if margin is not None:
                     line["margin"] = margin
                 yield line, [chosen, rejected]
-        for a, text in _corrected(answers):
+        for a, text in _corrected(selection.answers()):
             if openai:
                 yield (
                     {
@@ -159,7 +162,7 @@ def _training_lines(
                 )
 
 
-def _corrected(answers: list[_Answer]) -> Iterator[tuple[_Answer, str]]:
+def _corrected(answers: Iterable[_Answer]) -> Iterator[tuple[_Answer, str]]:
     """(answer, corrected text) for every correction in force, once per distinct text."""
     for a in answers:
         seen: set[str] = set()

@@ -15,6 +15,7 @@ import re
 import sqlite3
 import sys
 import time
+from array import array
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -24,7 +25,7 @@ from typing import IO, TYPE_CHECKING, Any
 from genaicompare.core.errors import StoreError
 from genaicompare.core.files import atomic_open, dumps_line
 from genaicompare.core.paths import data_dir
-from genaicompare.exports.answers import ExportError, ExportFilters, _Answer, _load
+from genaicompare.exports.answers import ExportError, ExportFilters, Selection, _Answer
 from genaicompare.exports.rated import _rated_header, _rated_line
 from genaicompare.exports.redact import _NOT_TEXT, _map_strings, _pii_redactor, _without
 from genaicompare.exports.training import _training_lines
@@ -49,17 +50,40 @@ class ExportResult:
 
 def _lines(
     fmt: str,
-    answers: list[_Answer],
+    selection: Selection,
     catalog: str,
     version: str | None,
     openai: bool,
     skipped: Counter[str],
 ) -> Iterator[tuple[dict[str, Any], list[_Answer]]]:
     if fmt == "rated":
-        for a in answers:
+        for a in selection.answers():
             yield _rated_line(a, catalog, version), [a]
     else:
-        yield from _training_lines(fmt, answers, openai, skipped)
+        yield from _training_lines(fmt, selection, openai, skipped)
+
+
+@dataclass
+class _Used:
+    """What the export record names (``forget`` reads it): kept as the lines go by, not the
+    answers themselves."""
+
+    ids: array[int] = field(default_factory=lambda: array("q"))
+    runs: set[int] = field(default_factory=set)
+    prompts: set[str] = field(default_factory=set)
+    models: set[str] = field(default_factory=set)
+    raters: set[str] = field(default_factory=set)
+
+    def add(self, a: _Answer) -> None:
+        self.ids.append(a.row["id"])
+        if a.row["run_id"]:
+            self.runs.add(a.row["run_id"])
+        self.prompts.add(a.row["prompt_id"])
+        self.models.add(a.row["model_alias"])
+        self.raters.update(r["rater"] for r in (*a.thumbs, *a.prefs))
+
+    def response_ids(self) -> list[int]:
+        return sorted(set(self.ids))
 
 
 def export(
@@ -80,21 +104,36 @@ def export(
         raise ExportError("--openai applies to --format dpo (sft is already OpenAI's format)")
     filters = filters or ExportFilters()
     redact = _pii_redactor() if redact_pii else None
-    answers, meta = _load(store, catalog, filters, for_rated=fmt == "rated")
+    with Selection(store, catalog, filters, for_rated=fmt == "rated") as selection:
+        return _export(store, catalog, fmt, output, openai, filters, redact, stdout, selection)
+
+
+def _export(
+    store: Store,
+    catalog: str,
+    fmt: str,
+    output: str | Path,
+    openai: bool,
+    filters: ExportFilters,
+    redact: Any,
+    stdout: IO[str] | None,
+    selection: Selection,
+) -> ExportResult:
     from genaicompare.core.sanitize import secret_values
 
     # A model can echo a key it saw: the values of credential-like environment variables never
     # reach an export. (Key-shaped patterns are left alone: they would alter legitimate text.)
     secrets = secret_values()
-    used: dict[int, _Answer] = {}
+    used = _Used()
     skipped: Counter[str] = Counter()
+    version = selection.version
 
     def produce() -> Iterator[str]:
         if fmt == "rated":
-            yield dumps_line(_rated_header(answers, catalog, meta["version"]))
-        for obj, parts in _lines(fmt, answers, catalog, meta["version"], openai, skipped):
+            yield dumps_line(_rated_header(selection, catalog, version))
+        for obj, parts in _lines(fmt, selection, catalog, version, openai, skipped):
             for a in parts:
-                used[a.row["id"]] = a
+                used.add(a)
             if redact is not None:
                 obj = _map_strings(obj, redact, _NOT_TEXT)
             if secrets:
@@ -105,20 +144,18 @@ def export(
 
     def record(n: int) -> int:
         """Record the export (``n`` lines); a failure is the user's error, nothing recorded."""
-        chosen = list(used.values())
-        raters = sorted({r["rater"] for a in chosen for r in (*a.thumbs, *a.prefs)})
         row = {
             "format": fmt + (" (openai)" if openai else "") + (" redacted" if redact else ""),
             "path": target,
             "filters": json.dumps(asdict(filters), sort_keys=True),
-            "response_ids": json.dumps(sorted(used)),
-            "run_ids": json.dumps(sorted({a.row["run_id"] for a in chosen if a.row["run_id"]})),
+            "response_ids": json.dumps(used.response_ids()),
+            "run_ids": json.dumps(sorted(used.runs)),
             "created_at": now_iso(),
             "database": str(store.path.resolve()),
             "catalog_name": catalog,
-            "prompt_ids": json.dumps(sorted({a.row["prompt_id"] for a in chosen})),
-            "model_aliases": json.dumps(sorted({a.row["model_alias"] for a in chosen})),
-            "raters": json.dumps(raters),
+            "prompt_ids": json.dumps(sorted(used.prompts)),
+            "model_aliases": json.dumps(sorted(used.models)),
+            "raters": json.dumps(sorted(used.raters)),
             "lines": n,
         }
 
@@ -177,7 +214,7 @@ def export(
         path=target,
         lines=n,
         export_id=export_id,
-        response_ids=sorted(used),
+        response_ids=used.response_ids(),
         skipped=dict(skipped),
     )
 

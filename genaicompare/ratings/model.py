@@ -6,7 +6,7 @@ The vocabulary is defined here once; the app and the importers check values agai
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 Thumb = Literal["up", "down"]
@@ -134,9 +134,9 @@ class Rating:
         )
 
     def to_row(self) -> dict[str, Any]:
-        row = asdict(self)
-        row.pop("extra")
-        row.pop("id")
+        # Shallow: dataclasses.asdict deep-copies every field (2/3 of an export's time on a
+        # million answers); the lists below are re-encoded, the rest are immutable values.
+        row = {name: getattr(self, name) for name in _ROW_FIELDS}
         row["blind"] = int(self.blind)
         row["pane_order"] = None if self.pane_order is None else json.dumps(self.pane_order)
         row["others"] = None if self.others is None else json.dumps(self.others)
@@ -158,6 +158,9 @@ class Rating:
         if self.strength is None:
             row.pop("strength")
         return row
+
+
+_ROW_FIELDS = tuple(f.name for f in fields(Rating) if f.name not in ("extra", "id"))
 
 
 def _json_list(value: Any) -> list[dict[str, Any]] | None:

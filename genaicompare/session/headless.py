@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from genaicompare.catalog import Catalog
 from genaicompare.core.errors import StoreError, UserError
 from genaicompare.core.records import FinishState, ResponseRecord
-from genaicompare.providers.backends import litellm_pool
+from genaicompare.providers.backends import litellm_pool, through_litellm
 from genaicompare.providers.events import Timeouts
 from genaicompare.session.batch_writer import BatchWriter
 from genaicompare.session.comparison import Comparison
@@ -232,7 +232,9 @@ def _litellm_workers(catalog: Catalog, concurrency: int) -> int:
         requests = [build_request(catalog, catalog.prompts[0], m)[0] for m in catalog.models]
     except Exception:  # a prompt that does not render is reported by the run itself
         return 0
-    return litellm_pool.workers_for(requests, concurrency)
+    if not any(through_litellm(r) for r in requests):
+        return 0
+    return litellm_pool.workers_for(concurrency)
 
 
 def _pool_log() -> Path | None:

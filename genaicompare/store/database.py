@@ -106,6 +106,16 @@ class Store:
 
         return self._retry(attempt)
 
+    def temp(self, sql: str, params: Any = ()) -> None:
+        """A statement on this connection's temporary tables (``CREATE TEMP TABLE``, its
+        inserts and drops): the main database is read, never written, so no write lock."""
+        with self._lock:
+            self.conn.execute(sql, params)
+
+    def temp_many(self, sql: str, rows: Any) -> None:
+        with self._lock:
+            self.conn.executemany(sql, rows)
+
     def query(self, sql: str, params: Any = ()) -> list[dict[str, Any]]:
         with self._lock:
             cur = self.conn.execute(sql, params)

@@ -533,3 +533,10 @@ def rebuild_current(conn: sqlite3.Connection) -> None:
         f"INSERT INTO ratings_current {RATINGS_CURRENT_SELECT} WHERE r.id IN ({_IN_FORCE})"
     )
     rebuild_rating_aggregates(conn)
+
+
+@migration
+def m010_ratings_by_other_answer(db: sqlite_utils.Database) -> None:
+    # An export reads the ratings in force on a batch of answers by content hash, on either
+    # side of an A/B vote (issue 17): without this, every batch scanned all ratings.
+    db.execute("CREATE INDEX ratings_other_content ON ratings(other_content_hash)")

@@ -24,7 +24,7 @@ import itertools
 import json
 import os
 import sys
-from collections.abc import AsyncGenerator, AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextvars import ContextVar
 from pathlib import Path
 from typing import IO, Any
@@ -50,13 +50,10 @@ def active() -> LitellmPool | None:
     return pool if pool is not None and pool.alive else None
 
 
-def workers_for(requests: Iterable[ModelRequest], concurrency: int) -> int:
-    """How many worker processes a run of these requests gets: none when none of them goes
-    through litellm or there is one core (or ``GENAICOMPARE_LITELLM_WORKERS=0``)."""
-    from genaicompare.providers.backends import backend_for, litellm
-
-    if not any(backend_for(r) is litellm.stream for r in requests):
-        return 0
+def workers_for(concurrency: int) -> int:
+    """How many worker processes a run that streams through litellm gets: one per core (at
+    most :data:`MAX_WORKERS` and ``concurrency``), none with one core; ``GENAICOMPARE_LITELLM_
+    WORKERS`` sets the number (0: in-process)."""
     given = os.environ.get(ENV, "").strip()
     if given:
         try:
