@@ -82,6 +82,7 @@ class GenaiCompareApp(App[None]):
         launch: Callable[[], Launched] | None = None,
         first_theme: str | None = None,
         local_models: Sequence[str] = (),
+        early_engine: ProcessEngine | None = None,
     ) -> None:
         super().__init__()
         if launch is None and (settings is None or catalog is None):
@@ -111,7 +112,9 @@ class GenaiCompareApp(App[None]):
         self._local_models = list(local_models)
         """``local/…`` models the catalog names (read without parsing it): their servers start
         at the first paint, in the streaming worker, while the catalog loads."""
-        self._early_engine: ProcessEngine | None = None
+        self._early_engine: ProcessEngine | None = early_engine
+        """The streaming worker, spawned by the CLI before Textual was imported (or at the
+        first paint, :meth:`_prestart`)."""
 
     def _new_session(self, settings: Settings, catalog: Catalog) -> Session:
         return Session(
@@ -236,6 +239,9 @@ class GenaiCompareApp(App[None]):
         (seconds) while this process reads the catalog and opens the store."""
         from genaicompare.session.streaming import ProcessEngine
 
+        if self._early_engine is not None:
+            self._early_engine.warm_reader()  # spawned by the CLI: read its output from now on
+            return
         self._early_engine = ProcessEngine(log_path=_worker_log())
         self._early_engine.prestart(self._local_models)
 
@@ -406,14 +412,9 @@ async def _in_daemon_thread(fn: Callable[[], _T]) -> _T:
 
 
 def _worker_log() -> Any:
-    from genaicompare.core.paths import cache_dir
+    from genaicompare.session.streaming import worker_log_path
 
-    folder = cache_dir()
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return None
-    return folder / "stream-worker.log"
+    return worker_log_path()
 
 
 def make_app(
@@ -449,11 +450,13 @@ def launch_app(
     in_process: bool = False,
     catalog_path: str | None = None,
     local_models: Sequence[str] = (),
+    early_engine: ProcessEngine | None = None,
 ) -> GenaiCompareApp:
     """The CLI's app: paints a loading screen, then runs ``launch`` (settings, catalog) in a thread.
 
     ``local_models``: the ``local/…`` models to start at the first paint (see
-    :func:`genaicompare.commands.tui.local_models`).
+    :func:`genaicompare.commands.tui.local_models`); ``early_engine``: a streaming worker the
+    caller spawned already (:meth:`ProcessEngine.prestart` before Textual is imported).
 
     Whatever ``launch`` raises (a bad catalog) ends the app; it is in ``app.launch_error`` for the
     caller to report once the terminal is restored. ``first_theme`` is a bundled theme's name for
@@ -468,4 +471,5 @@ def launch_app(
         launch=launch,
         first_theme=first_theme,
         local_models=local_models,
+        early_engine=early_engine,
     )

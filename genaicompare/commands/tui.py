@@ -173,6 +173,15 @@ def main(args: argparse.Namespace) -> int:
 
         return Store(database)
 
+    local = local_models("" if args.replace_models else path, args.models)
+    early = None
+    if not args.in_process:
+        # The streaming worker (and the local model's servers) start now, on the other core,
+        # while this process imports Textual and paints: ≈0.3 s sooner than at the first paint.
+        from genaicompare.session.streaming import ProcessEngine, worker_log_path
+
+        early = ProcessEngine(log_path=worker_log_path())
+        early.prestart(local)
     from genaicompare.app.app import launch_app
 
     app = launch_app(
@@ -181,7 +190,8 @@ def main(args: argparse.Namespace) -> int:
         first_theme=first_theme(args),
         in_process=args.in_process,
         catalog_path=path,
-        local_models=local_models("" if args.replace_models else path, args.models),
+        local_models=local,
+        early_engine=early,
     )
     try:
         app.run()

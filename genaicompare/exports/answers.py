@@ -95,6 +95,7 @@ class Selection:
         self._answers, self._prompts = f"ex_answer_{n}", f"ex_prompt_{n}"
         self.version: str | None = None
         self._grouped = False
+        self._kinds: list[str] = []
         self._choose_prompts()
         self._choose_answers(for_rated)
 
@@ -155,7 +156,7 @@ class Selection:
         self.store.temp(f"CREATE INDEX {self._answers}_prompt ON {self._answers}(prompt_id, id)")
 
     def close(self) -> None:
-        for table in (self._answers, self._prompts):
+        for table in (self._answers, self._prompts, *self._kinds):
             self.store.temp(f"DROP TABLE IF EXISTS temp.{table}")
 
     def __enter__(self) -> Selection:
@@ -165,9 +166,25 @@ class Selection:
         self.close()
 
     # -- reading --------------------------------------------------------------------------------
-    def answers(self, by_prompt: bool = False) -> Iterator[_Answer]:
+    def _rated_with(self, kind: str) -> str:
+        """A temporary table of the outputs that have a rating of ``kind`` in force (made once)."""
+        table = f"{self._answers}_{kind}"
+        if table not in self._kinds:
+            self.store.temp(f"CREATE TEMP TABLE {table} (content_hash TEXT PRIMARY KEY)")
+            self.store.temp(
+                f"INSERT OR IGNORE INTO {table} SELECT r.content_hash FROM ratings_current c "
+                "JOIN ratings r ON r.id = c.rating_id WHERE r.catalog_name = ? AND r.kind = ? "
+                "AND r.content_hash IS NOT NULL",
+                [self.catalog, kind],
+            )
+            self._kinds.append(table)
+        return table
+
+    def answers(self, by_prompt: bool = False, rated: str | None = None) -> Iterator[_Answer]:
         """Every chosen answer, in id order, or (``by_prompt``) grouped by prompt — the prompts in
-        the order of their first answer — each with its metrics and ratings in force."""
+        the order of their first answer — each with its metrics and ratings in force. ``rated``
+        (``thumb``, ``correction``): only the answers with a rating of that kind in force (a
+        pass for the few corrected answers reads those, not the million)."""
         if by_prompt and not self._grouped:
             a = self._answers
             self.store.temp(
@@ -181,16 +198,20 @@ class Selection:
             f"JOIN responses r ON r.id = e.id LEFT JOIN {self._prompts} p "
             "ON p.prompt_id = r.prompt_id "
         )
+        if rated is not None:
+            select += (
+                f"WHERE r.content_hash IN (SELECT content_hash FROM {self._rated_with(rated)}) AND "
+            )
+        else:
+            select += "WHERE "
         while True:
             if by_prompt:
                 rows = self.store.query(
-                    select + "WHERE (e.first, e.id) > (?, ?) ORDER BY e.first, e.id LIMIT ?",
+                    select + "(e.first, e.id) > (?, ?) ORDER BY e.first, e.id LIMIT ?",
                     [*key, _BATCH],
                 )
             else:
-                rows = self.store.query(
-                    select + "WHERE e.id > ? ORDER BY e.id LIMIT ?", [*key, _BATCH]
-                )
+                rows = self.store.query(select + "e.id > ? ORDER BY e.id LIMIT ?", [*key, _BATCH])
             if not rows:
                 return
             key = (rows[-1]["_first"], rows[-1]["id"]) if by_prompt else (rows[-1]["id"],)

@@ -104,13 +104,13 @@ def _training_lines(
     pass for the corrections); DPO pairs a prompt at a time, the prompts in the order of their
     first answer."""
     if fmt == "sft":
-        for a in selection.answers():
+        for a in selection.answers(rated="thumb"):
             if a.ok and a.label == "positive":
                 yield {"messages": a.messages + _assistant(a.row["text"])}, [a]
-        for a, text in _corrected(selection.answers()):
+        for a, text in _corrected(selection.answers(rated="correction")):
             yield {"messages": a.messages + _assistant(text)}, [a]
     elif fmt == "kto":
-        for a in selection.answers():
+        for a in selection.answers(rated="thumb"):
             if a.ok and a.label in ("positive", "negative"):
                 yield (
                     {
@@ -141,7 +141,7 @@ def _training_lines(
                 if margin is not None:
                     line["margin"] = margin
                 yield line, [chosen, rejected]
-        for a, text in _corrected(selection.answers()):
+        for a, text in _corrected(selection.answers(rated="correction")):
             if openai:
                 yield (
                     {

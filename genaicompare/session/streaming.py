@@ -50,6 +50,18 @@ FLUSH_INTERVAL = 0.05
 """Seconds between two ``text`` calls for one stream: the token batcher's interval."""
 
 
+def worker_log_path() -> Path | None:
+    """Where the streaming worker's stderr goes (the cache folder), or None if it cannot."""
+    from genaicompare.core.paths import cache_dir
+
+    folder = cache_dir()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return folder / "stream-worker.log"
+
+
 @dataclass(frozen=True, slots=True)
 class LiveTiming:
     """A streaming answer's own numbers so far, measured where it streams, as the stored record
@@ -278,9 +290,17 @@ class ProcessEngine:
         return self._proc.pid if self._proc is not None else None
 
     def prestart(self, local_models: list[str]) -> None:
-        """Spawn the worker now and have it start these ``local/…`` models' servers at once."""
+        """Spawn the worker now and have it start these ``local/…`` models' servers at once.
+
+        May be called before the event loop runs (the CLI does, before it imports Textual, so
+        the worker and the local servers start while the app's first frame is built); its
+        output is read from the first call made with the loop running."""
         self._spawn()
         self._write({"op": "prestart", "models": list(local_models)})
+
+    def warm_reader(self) -> None:
+        """Read the worker's output from now on (a worker spawned before the loop ran)."""
+        self._spawn()
 
     def configure(
         self,
@@ -326,8 +346,18 @@ class ProcessEngine:
         self._queue.clear()
 
     def _spawn(self) -> None:
-        if self._proc is not None or self._closed:
-            return
+        if self._proc is None and not self._closed:
+            self._popen()
+        if self._proc is not None and self._reader is None:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                return  # spawned before the loop runs: read once it does
+            self._reader = loop.create_task(self._read())
+            if self._out:
+                self._drain()
+
+    def _popen(self) -> None:
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         env = dict(os.environ, LITELLM_LOCAL_MODEL_COST_MAP="True", PYTHONUNBUFFERED="1")
         try:
@@ -345,7 +375,6 @@ class ProcessEngine:
         assert self._proc.stdin is not None
         # Never block the UI on a worker still starting (a big catalog is more than a pipe holds).
         os.set_blocking(self._proc.stdin.fileno(), False)
-        self._reader = asyncio.get_running_loop().create_task(self._read())
 
     def _write(self, message: dict[str, Any]) -> None:
         if self._proc is None or self._closed:
@@ -358,12 +387,15 @@ class ProcessEngine:
         if proc is None or proc.stdin is None or proc.stdin.closed:
             return
         fd = proc.stdin.fileno()
-        loop = asyncio.get_running_loop()
         try:
             while self._out:
                 del self._out[: os.write(fd, self._out)]
         except BlockingIOError:
             if not self._writing:
+                try:
+                    loop = asyncio.get_running_loop()
+                except RuntimeError:
+                    return  # before the loop runs: drained when the reader starts
                 self._writing = True
                 loop.add_writer(fd, self._drain)
             return
@@ -371,7 +403,7 @@ class ProcessEngine:
             self._out.clear()
         if self._writing:
             self._writing = False
-            loop.remove_writer(fd)
+            asyncio.get_running_loop().remove_writer(fd)
 
     def _send(self, message: dict[str, Any]) -> None:
         if not self._configured:
