@@ -235,6 +235,23 @@ def p6(d: Any) -> list[Row]:
     return out
 
 
+def p8(d: Any) -> list[Row]:
+    out: list[Row] = []
+    for r in d["rows"]:
+        goal = f"≤ {r['goal_seconds']:g} s, " if r["goal_seconds"] else ""
+        rss = r["rss_growth_mb"]
+        out.append(
+            (
+                f"P8 {d['answers']:,} answers: {r['case']} (exit {r['rc']})",
+                f"{r['seconds_full']:.2f} s (empty db {r['seconds_empty']:.2f} s), "
+                f"RSS +{rss:.0f} MB",
+                f"{goal}≤ +200 MB",
+                _ok(r["ok"]),
+            )
+        )
+    return out
+
+
 def p9(d: Any) -> list[Row]:
     return [
         (
@@ -311,7 +328,13 @@ BENCHES = [
         "P6", "bench_local_model.py", ["--json"], ["--json", "--tokens", "16", "--repeat", "1"], p6
     ),
     Bench("P9", "bench_quickstart.py", ["--json", "--runs", "3"], ["--json", "--runs", "1"], p9),
-    Bench("P8", "bench_million.py", [], ["--answers", "8000", "--ratings", "10000"], None),
+    Bench(
+        "P8",
+        "bench_million.py",
+        ["--json"],
+        ["--json", "--answers", "8000", "--ratings", "10000"],
+        p8,
+    ),
     Bench("P7", "bench_catalog.py", [], ["--prompts", "5000", "--repeat", "1"], None),
     Bench("chunk", "bench_litellm_chunk.py", [], ["--tokens", "500", "--repeat", "1"], None),
 ]
