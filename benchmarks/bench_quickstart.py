@@ -34,54 +34,16 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from bench_launch import TRIVIAL  # noqa: E402
+
+from tests.integration.test_tui_children import _alive, descendants  # noqa: E402
 from tests.support.terminal import Terminal  # noqa: E402
 
 QUICKSTART = ROOT / "sample_catalogs" / "quickstart.yaml"
-TRIVIAL = """
-from textual.app import App
-from textual.widgets import Footer, Static
-
-class Trivial(App):
-    BINDINGS = [("q", "quit", "Quit")]
-    def compose(self):
-        yield Static("trivial-ready")
-        yield Footer()
-
-Trivial().run()
-"""
 FIRST_TOKEN_GOAL_S = 3.0
 QUIT_GOAL_S = 0.5
-
-
-def _descendants(pid: int) -> set[int]:
-    tree: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            tree.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry))
-    found: set[int] = set()
-    todo = [pid]
-    while todo:
-        for child in tree.get(todo.pop(), []):
-            if child not in found:
-                found.add(child)
-                todo.append(child)
-    return found
-
-
-def _alive(pids: set[int]) -> set[int]:
-    alive = set()
-    for pid in pids:
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if state != "Z":
-            alive.add(pid)
-    return alive
 
 
 def _env(home: Path) -> dict[str, str]:
@@ -125,7 +87,7 @@ def quickstart_once(home: Path) -> dict[str, Any]:
             raise SystemExit(
                 "the quickstart's answers did not complete; the screen:\n" + term.dump()
             )
-        pids = _descendants(term.proc.pid)
+        pids = descendants(term.proc.pid)
         time.sleep(0.5)  # a person reads the answers before pressing q
         sent = time.perf_counter()
         term.proc.write(b"q")
