@@ -191,7 +191,11 @@ class Ratings:
                 f"a preference compares answers to one prompt, not {a.prompt_id!r} and {b.prompt_id!r}"
             )
         if a.content_hash == b.content_hash:
-            raise RatingError("both sides are the same answer")
+            raise RatingError(
+                "both sides are one answer (the same request got the same text, e.g. two "
+                "aliases of one model and parameters): there is nothing to prefer between an "
+                "answer and itself"
+            )
         ctx = RatingContext(rater, catalog_name, blind, pane_order, shuffle_seed, time_to_rate_ms)
         item = pair_item(a.content_hash, b.content_hash)
         rating = self._new_rating("pair", a, value, item, ctx, comment, other=b)

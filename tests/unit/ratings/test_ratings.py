@@ -108,8 +108,8 @@ def test_preference_validation_and_supersede_across_side_order(store: Store) -> 
     ratings = Ratings(store, rater="ann")
     with pytest.raises(RatingError):
         ratings.prefer(a, c, "a")  # different prompts
-    with pytest.raises(RatingError):
-        ratings.prefer(a, a, "a")
+    with pytest.raises(RatingError, match=r"one answer .* nothing to prefer between an answer"):
+        ratings.prefer(a, a, "a")  # a person reads why in the TUI's "not rated" notice
     with pytest.raises(RatingError):
         ratings.prefer(a, b, "maybe")  # type: ignore[arg-type]
     with pytest.raises(RatingError):
