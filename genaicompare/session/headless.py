@@ -133,6 +133,7 @@ def run_headless(
 
     async def main() -> None:
         nonlocal storage_error
+        _cancel_on_sigterm(received)
         try:
             for r in kept:  # judged only where their verdicts are missing
                 evaluator.submit(r, catalog.prompt(r.prompt_id))
@@ -156,6 +157,10 @@ def run_headless(
             try:
                 _run_loop(main())
             except KeyboardInterrupt:
+                interrupted = True
+            except asyncio.CancelledError:
+                if not received:  # not our SIGTERM: someone else's cancellation
+                    raise
                 interrupted = True
     finally:
         stopped = interrupted or storage_error is not None
@@ -199,6 +204,24 @@ def run_headless(
         signal=(received[0] if received else "SIGINT") if interrupted else None,
         storage_error=storage_error,
     )
+
+
+def _cancel_on_sigterm(received: list[str]) -> None:
+    """SIGTERM cancels the run's main task (the calling task), as Ctrl-C does — also when
+    SIGINT is ignored: a shell's background job (``genaicompare run … &`` in a CI script)
+    inherits SIGINT ignored, asyncio then installs no Ctrl-C handler, and a SIGTERM passed on
+    as SIGINT (:func:`_sigterm_as_interrupt`, the fallback where the loop cannot take signals)
+    was ignored with it: the run went on to the end."""
+    task = asyncio.current_task()
+    loop = asyncio.get_running_loop()
+
+    def on_term() -> None:
+        received.append("SIGTERM")
+        if task is not None:
+            task.cancel()
+
+    with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+        loop.add_signal_handler(signal.SIGTERM, on_term)
 
 
 @contextlib.contextmanager

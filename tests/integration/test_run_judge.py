@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.support.fake_openai import FakeOpenAI
-from tests.support.headless import KEY_ENV, run_cli, write_catalog
+from tests.support.headless import KEY_ENV, run_cli, sigint_as_in_a_terminal, write_catalog
 
 PROMPTS: list[dict[str, Any]] = [
     {"id": "capital", "prompt": "The capital of France is Paris"},
@@ -322,6 +322,7 @@ def test_resume_judges_what_the_interrupted_run_did_not(tmp_path: Path) -> None:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            preexec_fn=sigint_as_in_a_terminal,
         )
         deadline = time.monotonic() + 60
 

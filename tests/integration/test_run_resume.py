@@ -15,7 +15,7 @@ from collections import Counter
 from pathlib import Path
 
 from tests.support.fake_openai import FakeOpenAI
-from tests.support.headless import env, run_cli, write_catalog
+from tests.support.headless import env, run_cli, sigint_as_in_a_terminal, write_catalog
 
 N_PROMPTS = 12
 
@@ -63,6 +63,7 @@ def test_sigint_then_resume_finishes_without_duplicates(tmp_path: Path) -> None:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            preexec_fn=sigint_as_in_a_terminal,
         )
         deadline = time.monotonic() + 60
         while _count(db) < 4 and time.monotonic() < deadline:

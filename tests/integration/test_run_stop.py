@@ -17,6 +17,8 @@ import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
+
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.headless import env, run_cli, write_catalog
 
@@ -60,7 +62,15 @@ def _args(cat: Path, tmp: Path) -> list[str]:
     ]
 
 
-def test_sigterm_is_handled_like_ctrl_c(tmp_path: Path) -> None:
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@pytest.mark.parametrize("sigint", ["default", "ignored"])
+def test_sigterm_is_handled_like_ctrl_c(tmp_path: Path, sigint: str) -> None:
+    """``ignored``: the run started as a shell's background job (``genaicompare run … &`` in a
+    CI script), which inherits SIGINT ignored; asyncio then installs no Ctrl-C handler, and a
+    SIGTERM that went through SIGINT was ignored too: the run went on to the end, exit 0."""
     db, home = tmp_path / "r.db", tmp_path / "home"
     with FakeOpenAI() as server:
         fast_then_slow = "fake/tokens?n=30&delay=0.1"  # 3 s per answer, two at a time
@@ -71,6 +81,7 @@ def test_sigterm_is_handled_like_ctrl_c(tmp_path: Path) -> None:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            preexec_fn=_ignore_sigint if sigint == "ignored" else None,
         )
         deadline = time.monotonic() + 60
         while _stored(db) < 2:

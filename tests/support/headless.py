@@ -81,3 +81,15 @@ def responses(db: Path, run_id: int | None = None) -> list[dict[str, Any]]:
         return [dict(r) for r in conn.execute(sql + " ORDER BY id", [run_id] if run_id else [])]
     finally:
         conn.close()
+
+
+def sigint_as_in_a_terminal() -> None:
+    """``preexec_fn`` for a child that a test will send SIGINT: Ctrl-C's default disposition.
+
+    A suite started as a shell's background job (``python -m pytest … &``) has SIGINT ignored,
+    every child inherits that, and Python then installs no KeyboardInterrupt handler: the run
+    under test would ignore the SIGINT the test sends (and the test would fail for a reason
+    that is not the code's)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
