@@ -34,12 +34,6 @@ from genaicompare.app.messages import (
     RatingFailed,
     RatingSaved,
 )
-from genaicompare.app.screens.comment import CommentScreen
-from genaicompare.app.screens.confirm_link import ConfirmLink
-from genaicompare.app.screens.export import ExportScreen
-from genaicompare.app.screens.rubric import RubricScreen
-from genaicompare.app.screens.scores import ScoresScreen
-from genaicompare.app.screens.word_diff import DiffScreen, DiffTarget
 from genaicompare.app.services import RatingContext, blind_order
 from genaicompare.app.widgets.footer import KeyFooter
 from genaicompare.app.widgets.header import Context, ContextHeader
@@ -826,6 +820,8 @@ class MainScreen(Screen[None]):
             if text:
                 self._comment(rating, text)
 
+        from genaicompare.app.screens.comment import CommentScreen  # lazy: not on the first frame
+
         self.app.push_screen(
             CommentScreen(self._rating_label(rating), getattr(rating, "comment", None) or ""), save
         )
@@ -878,6 +874,8 @@ class MainScreen(Screen[None]):
             return True
 
         title = self.pane_title(self.current_slot)
+        from genaicompare.app.screens.rubric import RubricScreen  # lazy: not on the first frame
+
         self.app.push_screen(RubricScreen(f"the answer in {title}", criteria, scores, save))
 
     def action_correct(self) -> None:
@@ -1121,11 +1119,19 @@ class MainScreen(Screen[None]):
         def show(index: int | None) -> None:
             if index is not None:
                 _key, left_title, left = choices[index]
+                from genaicompare.app.screens.word_diff import (
+                    DiffScreen,  # lazy: not on the first frame
+                )
+
                 self.app.push_screen(DiffScreen(left_title, left, title, text, markers=markers))
 
         if len(choices) == 1:
             show(0)
         else:
+            from genaicompare.app.screens.word_diff import (
+                DiffTarget,  # lazy: not on the first frame
+            )
+
             self.app.push_screen(DiffTarget(title, [(k, t) for k, t, _ in choices]), show)
 
     # -- metrics --------------------------------------------------------------------------------
@@ -1316,6 +1322,10 @@ class MainScreen(Screen[None]):
             if ok:
                 self.app.open_url(url)
 
+        from genaicompare.app.screens.confirm_link import (
+            ConfirmLink,  # lazy: not on the first frame
+        )
+
         self.app.push_screen(ConfirmLink(url), maybe_open)
 
     def action_scores(self) -> None:
@@ -1327,6 +1337,8 @@ class MainScreen(Screen[None]):
     @work(group="scores", exclusive=True, exit_on_error=False)
     async def _scores(self) -> None:
         title, columns, rows, note, charts = await asyncio.to_thread(self.session.scores_table)
+        from genaicompare.app.screens.scores import ScoresScreen  # lazy: not on the first frame
+
         await self.app.push_screen(ScoresScreen(title, columns, rows, note, charts))
 
     def action_run_diff(self) -> None:
@@ -1350,6 +1362,8 @@ class MainScreen(Screen[None]):
         await self.app.push_screen(RunDiffScreen(rows, run_a, run_b, method))
 
     def action_export(self) -> None:
+        from genaicompare.app.screens.export import ExportScreen  # lazy: not on the first frame
+
         self.app.push_screen(ExportScreen(self.session.catalog.name, self.session.export_format))
 
 
