@@ -223,3 +223,23 @@ def _environ(pid: int) -> bytes:
         return Path(f"/proc/{pid}/environ").read_bytes()
     except OSError:
         return b""
+
+
+async def test_a_line_that_is_not_an_event_is_skipped(
+    server: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A library that prints to stdout must not end the worker's streams: the worker moves
+    stdout to stderr once it runs, and the pool skips a line that is not an event (here, one
+    printed before the worker's code starts)."""
+    junk = (
+        "-c",
+        "import sys; print('Give Feedback / Get Help: not json', flush=True); print(42, "
+        "flush=True); from genaicompare.providers.backends.litellm_worker import main; "
+        "sys.exit(main())",
+    )
+    monkeypatch.setattr(litellm_pool.LitellmPool, "command", junk)
+    async with litellm_pool.serving(1) as pool:
+        assert pool is not None
+        events = await events_of(pool.stream, request(server, "fake/echo", "after the junk"))
+    assert "".join(e.text for e in events if isinstance(e, TextDelta)) == "after the junk"
+    assert isinstance(events[-1], Finished) and events[-1].state is FinishState.complete

@@ -88,12 +88,17 @@ class _Worker:
         assert self.proc.stdout is not None
         try:
             async for line in self.proc.stdout:
-                message = json.loads(line)
+                try:
+                    message = json.loads(line)
+                except ValueError:
+                    continue  # not ours (a library printing): the worker points stdout away
+                if not isinstance(message, dict):
+                    continue
                 queue = self.streams.get(message.get("id", -1))
                 if queue is None:
                     continue  # "ready", or a stream the parent stopped listening to
                 queue.put_nowait(_END if message.get("end") else decode(message["e"]))
-        except (ValueError, OSError):
+        except OSError:
             pass
         finally:
             self.alive = False
@@ -105,6 +110,9 @@ class _Worker:
 
 class LitellmPool:
     """``size`` worker processes streaming litellm; :meth:`stream` is a stream source."""
+
+    command: tuple[str, ...] = ("-m", "genaicompare.providers.backends.litellm_worker")
+    """The worker's interpreter arguments (tests start one that misbehaves first)."""
 
     def __init__(self, size: int, log_path: Path | None = None) -> None:
         self.size = size
@@ -127,8 +135,7 @@ class LitellmPool:
         for _ in range(self.size):
             proc = await asyncio.create_subprocess_exec(
                 sys.executable,
-                "-m",
-                "genaicompare.providers.backends.litellm_worker",
+                *self.command,
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=stderr,

@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import dataclasses
 import json
+import os
 import sys
 from typing import Any
 
@@ -67,7 +68,12 @@ async def _main() -> int:
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=64 * 1024 * 1024)
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-    transport, _ = await loop.connect_write_pipe(asyncio.Protocol, sys.stdout)
+    # The protocol gets a descriptor of its own; whatever a library prints to stdout goes to
+    # stderr (the log) instead of into the parent's stream of events.
+    protocol = os.fdopen(os.dup(sys.stdout.fileno()), "wb", buffering=0)
+    sys.stdout.flush()
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    transport, _ = await loop.connect_write_pipe(asyncio.Protocol, protocol)
     outbox: list[str] = []
 
     def flush() -> None:
