@@ -178,6 +178,8 @@ def diff_runs(
             raise UserError(f"no run {rid} in {store.path}")
     a = _latest(store.run_responses(run_a))
     b = _latest(store.run_responses(run_b))
+    # One query per run, not one per answer (a 333,000-answer run made 666,000 queries).
+    stored = {**store.metrics_of_run(run_a), **store.metrics_of_run(run_b)}
     keys = list(a) + [k for k in b if k not in a]
     similarity = similarity or diff_similarity()
     both = [k for k in keys if k in a and k in b]
@@ -185,8 +187,8 @@ def diff_runs(
     ups, _ = _thumbs_up_hashes(store, [r.content_hash for r in a.values()])
     specs = run_assert_specs(store, run_b)  # both sides judged by the newer catalog's rules
     outcome_a, outcome_b = (
-        _assertion_outcomes(store, a, specs),
-        _assertion_outcomes(store, b, specs),
+        _assertion_outcomes(a, specs, stored),
+        _assertion_outcomes(b, specs, stored),
     )
     rows = []
     for key in keys:
@@ -195,7 +197,7 @@ def diff_runs(
         values_a: dict[str, float] = {}
         values_b: dict[str, float] = {}
         if ra is not None and rb is not None and ra.id and rb.id:
-            ma, mb = store.metrics_for(ra.id), store.metrics_for(rb.id)
+            ma, mb = stored.get(ra.id, {}), stored.get(rb.id, {})
             for name in set(ma) & set(mb):
                 va, vb = ma[name]["value"], mb[name]["value"]
                 if va is None or vb is None:
@@ -229,13 +231,15 @@ def diff_runs(
 
 
 def _assertion_outcomes(
-    store: Store, records: dict[tuple[str, str], ResponseRecord], specs: dict[str, Any]
+    records: dict[tuple[str, str], ResponseRecord],
+    specs: dict[str, Any],
+    stored: dict[int, dict[str, Any]],
 ) -> dict[tuple[str, str], bool]:
     """(prompt, model) → passed, for the answers whose prompt has assertions (and that came)."""
     if not specs:
         return {}
     chosen = [r for r in records.values() if r.prompt_id in specs]
-    metrics = {r.id: store.metrics_for(r.id) for r in chosen if r.id is not None}
+    metrics = {r.id: stored.get(r.id, {}) for r in chosen if r.id is not None}
     return {
         (c.prompt_id, c.model_alias): c.passed
         for c in build_cases(chosen, specs, metrics)
@@ -273,7 +277,8 @@ def diff_paired(store: Store, run_a: int, run_b: int, rows: list[DiffRow]) -> li
 
     specs = run_assert_specs(store, run_b)
     records_a, records_b = store.run_responses(run_a), store.run_responses(run_b)
-    metrics = {r.id: store.metrics_for(r.id) for r in [*records_a, *records_b] if r.id is not None}
+    stored = {**store.metrics_of_run(run_a), **store.metrics_of_run(run_b)}
+    metrics = {r.id: stored.get(r.id, {}) for r in [*records_a, *records_b] if r.id is not None}
     cases_a = {(c.prompt_id, c.model_alias): c for c in build_cases(records_a, specs, metrics)}
     cases_b = build_cases(records_b, specs, metrics)
     sims = {(r.prompt_id, r.model_alias): r.similarity for r in rows}

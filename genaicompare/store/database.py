@@ -339,6 +339,22 @@ class Store:
             for r in rows
         }
 
+    def metrics_of_run(self, run_id: int) -> dict[int, dict[str, dict[str, Any]]]:
+        """:meth:`metrics_for` of every answer of a run, in one query: response id → its
+        metrics (answers without metrics are absent)."""
+        out: dict[int, dict[str, dict[str, Any]]] = {}
+        for r in self.query(
+            "SELECT m.response_id, m.name, m.value, m.detail, m.version FROM metrics m "
+            "WHERE m.response_id IN (SELECT id FROM responses WHERE run_id = ?)",
+            [run_id],
+        ):
+            out.setdefault(r["response_id"], {})[r["name"]] = {
+                "value": r["value"],
+                "detail": json.loads(r["detail"]) if r["detail"] else None,
+                "version": r["version"],
+            }
+        return out
+
     def metrics_for_content(
         self, content_hash: str, names: list[str], version: str, exclude_id: int | None = None
     ) -> dict[int, dict[str, dict[str, Any]]]:
