@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from genaicompare.catalog.rated import model_system
 from genaicompare.core.errors import KnownError
 from genaicompare.ratings import Ratings
 
@@ -215,7 +216,8 @@ class Selection:
             if not rows:
                 return
             key = (rows[-1]["_first"], rows[-1]["id"]) if by_prompt else (rows[-1]["id"],)
-            batch = [_answer(row) for row in rows]
+            bodies: dict[str, dict[str, Any]] = {}  # one prompt's answers share its parsed body
+            batch = [_answer(row, bodies) for row in rows]
             self._attach(batch)
             yield from batch
 
@@ -293,45 +295,36 @@ class Selection:
 
     # -- the rated file's header ------------------------------------------------------------------
     def header_facts(self) -> tuple[list[dict[str, Any]], dict[str, str], list[dict[str, Any]]]:
-        """(each model as it first answered, each model's system prompt, the template prompts),
-        read without loading the answers (see :func:`..rated._rated_header`)."""
+        """(each model as it first answered, each model's system prompt
+        (:func:`genaicompare.catalog.rated.model_system` of its first answer that has one), the
+        template prompts), read in pages: an answer's messages and prompt are fetched only while
+        its model has no system prompt yet and the messages start with one."""
         models: dict[str, dict[str, Any]] = {}
         systems: dict[str, str] = {}
         last = -1
         while True:
+            found = sorted(systems)
+            not_found = f"r.model_alias NOT IN ({','.join('?' * len(found))}) AND " if found else ""
             rows = self.store.query(
-                "SELECT e.id, r.model_alias, r.model, r.params, r.api_base, "
-                "json_extract(r.messages, '$[0].role') AS role0, "
-                "json_extract(r.messages, '$[0].content') AS content0, "
-                "CASE WHEN p.body IS NULL THEN 0 "
-                "WHEN json_extract(p.body, '$.system') IS NOT NULL THEN 1 "
-                "WHEN json_type(p.body, '$.messages') = 'array' AND EXISTS (SELECT 1 FROM "
-                "json_each(p.body, '$.messages') m WHERE json_type(m.value) = 'object' AND "
-                "json_extract(m.value, '$.role') = 'system') THEN 1 ELSE 0 END AS own_system "
+                "SELECT e.id, r.model_alias, r.model, r.params, r.api_base, CASE WHEN "
+                f"{not_found}json_extract(r.messages, '$[0].role') = 'system' "
+                "THEN r.messages END AS messages, p.body "
                 f"FROM {self._answers} e JOIN responses r ON r.id = e.id "
                 f"LEFT JOIN {self._prompts} p ON p.prompt_id = r.prompt_id "
                 "WHERE e.id > ? ORDER BY e.id LIMIT 5000",
-                [last],
+                [*found, last],
             )
             if not rows:
                 break
             last = rows[-1]["id"]
             for r in rows:
                 alias = r["model_alias"]
-                if alias not in models:
-                    models[alias] = {
-                        "model_alias": alias,
-                        "model": r["model"],
-                        "params": r["params"],
-                        "api_base": r["api_base"],
-                    }
-                if (
-                    alias not in systems
-                    and not r["own_system"]
-                    and r["role0"] == "system"
-                    and r["content0"] is not None
-                ):
-                    systems[alias] = r["content0"]
+                models.setdefault(alias, r)
+                if r["messages"] is not None and alias not in systems:
+                    body = json.loads(r["body"]) if r["body"] else {}
+                    system = model_system(body, json.loads(r["messages"]))
+                    if system is not None:
+                        systems[alias] = system
         templates = [
             json.loads(r["body"])
             for r in self.store.query(
@@ -344,8 +337,11 @@ class Selection:
         return list(models.values()), systems, templates
 
 
-def _answer(row: dict[str, Any]) -> _Answer:
+def _answer(row: dict[str, Any], bodies: dict[str, dict[str, Any]]) -> _Answer:
     raw = row.pop("_body")
     row.pop("_first", None)
-    body = json.loads(raw) if raw is not None else {"id": row["prompt_id"]}
+    body = bodies.get(row["prompt_id"])
+    if body is None:
+        body = json.loads(raw) if raw is not None else {"id": row["prompt_id"]}
+        bodies[row["prompt_id"]] = body
     return _Answer(row=row, prompt=body, tags=[str(t) for t in body.get("tags", [])])

@@ -73,8 +73,10 @@ class _Used:
     prompts: set[str] = field(default_factory=set)
     models: set[str] = field(default_factory=set)
     raters: set[str] = field(default_factory=set)
+    _sorted: list[int] | None = None
 
     def add(self, a: _Answer) -> None:
+        self._sorted = None
         self.ids.append(a.row["id"])
         if a.row["run_id"]:
             self.runs.add(a.row["run_id"])
@@ -83,7 +85,11 @@ class _Used:
         self.raters.update(r["rater"] for r in (*a.thumbs, *a.prefs))
 
     def response_ids(self) -> list[int]:
-        return sorted(set(self.ids))
+        """Every answer the lines hold, once, in id order (sorted once: the record and the
+        result both name them)."""
+        if self._sorted is None:
+            self._sorted = sorted(set(self.ids))
+        return self._sorted
 
 
 def export(
