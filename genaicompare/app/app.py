@@ -411,10 +411,11 @@ async def _in_daemon_thread(fn: Callable[[], _T]) -> _T:
     return await future
 
 
-def _worker_log() -> Any:
-    from genaicompare.session.streaming import worker_log_path
+def _worker_log() -> Path | None:
+    from genaicompare.core.paths import cache_file
+    from genaicompare.session.streaming import WORKER_LOG
 
-    return worker_log_path()
+    return cache_file(WORKER_LOG)
 
 
 def make_app(

@@ -178,9 +178,10 @@ def main(args: argparse.Namespace) -> int:
     if not args.in_process:
         # The streaming worker (and the local model's servers) start now, on the other core,
         # while this process imports Textual and paints: ≈0.3 s sooner than at the first paint.
-        from genaicompare.session.streaming import ProcessEngine, worker_log_path
+        from genaicompare.core.paths import cache_file
+        from genaicompare.session.streaming import WORKER_LOG, ProcessEngine
 
-        early = ProcessEngine(log_path=worker_log_path())
+        early = ProcessEngine(log_path=cache_file(WORKER_LOG))
         early.prestart(local)
     from genaicompare.app.app import launch_app
 

@@ -47,6 +47,16 @@ def cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
 
 
+def cache_file(name: str) -> Path | None:
+    """``<cache_dir>/name`` with its folder made (worker logs), or None where it cannot be."""
+    folder = cache_dir()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return folder / name
+
+
 def default_db_path() -> Path:
     """The database file: ``GENAICOMPARE_DB`` if set, else ``<data_dir>/genaicompare.db``."""
     env = os.environ.get("GENAICOMPARE_DB")

@@ -24,8 +24,9 @@ from typing import TYPE_CHECKING, Any
 
 from genaicompare.catalog import Catalog
 from genaicompare.core.errors import StoreError, UserError
+from genaicompare.core.paths import cache_file
 from genaicompare.core.records import FinishState, ResponseRecord
-from genaicompare.providers.backends import litellm_pool, through_litellm
+from genaicompare.providers.backends import litellm_pool
 from genaicompare.providers.events import Timeouts
 from genaicompare.session.batch_writer import BatchWriter
 from genaicompare.session.comparison import Comparison
@@ -138,7 +139,9 @@ def run_headless(
             for r in kept:  # judged only where their verdicts are missing
                 evaluator.submit(r, catalog.prompt(r.prompt_id))
             # litellm's streams (≈0.5–0.8 ms of CPU a chunk) in worker processes: every core.
-            async with litellm_pool.serving(_litellm_workers(catalog, concurrency), _pool_log()):
+            async with litellm_pool.serving(
+                _litellm_workers(catalog, concurrency), cache_file("litellm-worker.log")
+            ):
                 await comparison.run_many(catalog.iter_pairs(), collect, repeat=repeat, skip=skip)
                 await evaluator.drain()
         except StoreError as exc:
@@ -153,7 +156,7 @@ def run_headless(
     interrupted = False
     received: list[str] = []
     try:
-        with _sigterm_as_interrupt(received):
+        with _restoring_sigterm():
             try:
                 _run_loop(main())
             except KeyboardInterrupt:
@@ -207,11 +210,12 @@ def run_headless(
 
 
 def _cancel_on_sigterm(received: list[str]) -> None:
-    """SIGTERM cancels the run's main task (the calling task), as Ctrl-C does — also when
-    SIGINT is ignored: a shell's background job (``genaicompare run … &`` in a CI script)
-    inherits SIGINT ignored, asyncio then installs no Ctrl-C handler, and a SIGTERM passed on
-    as SIGINT (:func:`_sigterm_as_interrupt`, the fallback where the loop cannot take signals)
-    was ignored with it: the run went on to the end."""
+    """SIGTERM (what CI sends on cancel) cancels the run's main task (the calling task), as
+    Ctrl-C does: finished answers are kept, the run is marked interrupted, ``received`` gets
+    ``"SIGTERM"``. Through the loop, not through SIGINT: a shell's background job (``genaicompare
+    run … &`` in a CI script) inherits SIGINT ignored, asyncio then installs no Ctrl-C handler,
+    and a SIGTERM passed on as SIGINT was ignored with it (the run went on to the end). Where
+    the loop takes no signals (Windows, another thread) there is no SIGTERM to catch."""
     task = asyncio.current_task()
     loop = asyncio.get_running_loop()
 
@@ -225,28 +229,23 @@ def _cancel_on_sigterm(received: list[str]) -> None:
 
 
 @contextlib.contextmanager
-def _sigterm_as_interrupt(received: list[str]) -> Iterator[None]:
-    """SIGTERM (what CI sends on cancel) handled exactly like Ctrl-C: the run's main task is
-    cancelled, finished answers are kept, the run is marked interrupted. ``received`` gets
-    ``"SIGTERM"`` once one arrived. Main thread only (signals cannot be set elsewhere)."""
+def _restoring_sigterm() -> Iterator[None]:
+    """The caller's SIGTERM handler back after the run (the run's loop installs its own,
+    :func:`_cancel_on_sigterm`, and asyncio resets it to the default when the loop closes)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-
-    def on_term(signum: int, frame: object) -> None:
-        received.append("SIGTERM")
-        # asyncio.run's own SIGINT handler: cancel the main task (a second one interrupts).
-        signal.raise_signal(signal.SIGINT)
-
-    previous = signal.signal(signal.SIGTERM, on_term)
+    previous = signal.getsignal(signal.SIGTERM)
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _litellm_workers(catalog: Catalog, concurrency: int) -> int:
     """Worker processes for the run's litellm requests (:func:`litellm_pool.workers_for`)."""
+    from genaicompare.providers.backends import backend_for, litellm
     from genaicompare.session.comparison import build_request
 
     if not catalog.prompts:
@@ -255,15 +254,9 @@ def _litellm_workers(catalog: Catalog, concurrency: int) -> int:
         requests = [build_request(catalog, catalog.prompts[0], m)[0] for m in catalog.models]
     except Exception:  # a prompt that does not render is reported by the run itself
         return 0
-    if not any(through_litellm(r) for r in requests):
+    if not any(backend_for(r) is litellm.stream for r in requests):
         return 0
     return litellm_pool.workers_for(concurrency)
-
-
-def _pool_log() -> Path | None:
-    from genaicompare.core.paths import cache_dir
-
-    return cache_dir() / "litellm-worker.log"
 
 
 def _run_loop(coro: Any) -> None:

@@ -50,16 +50,8 @@ FLUSH_INTERVAL = 0.05
 """Seconds between two ``text`` calls for one stream: the token batcher's interval."""
 
 
-def worker_log_path() -> Path | None:
-    """Where the streaming worker's stderr goes (the cache folder), or None if it cannot."""
-    from genaicompare.core.paths import cache_dir
-
-    folder = cache_dir()
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return None
-    return folder / "stream-worker.log"
+WORKER_LOG = "stream-worker.log"
+"""The streaming worker's stderr, in the cache folder (:func:`genaicompare.core.paths.cache_file`)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,15 +24,6 @@ if TYPE_CHECKING:
     from genaicompare.providers.events import ModelRequest, StreamSource
 
 
-def through_litellm(request: ModelRequest) -> bool:
-    """Whether litellm streams ``request`` (in this process, or in :mod:`.litellm_pool`'s)."""
-    from genaicompare.providers.backends import litellm, litellm_pool
-
-    source = backend_for(request)
-    pool = litellm_pool.active()
-    return source is litellm.stream or (pool is not None and source == pool.stream)
-
-
 def backend_for(request: ModelRequest) -> StreamSource:
     """The stream function that serves ``request``: the lean client where it is exactly
     equivalent (same events, a fraction of the CPU), else litellm's."""

@@ -96,7 +96,7 @@ class _Worker:
                     continue
                 queue = self.streams.get(message.get("id", -1))
                 if queue is None:
-                    continue  # "ready", or a stream the parent stopped listening to
+                    continue  # a stream the parent stopped listening to
                 queue.put_nowait(_END if message.get("end") else decode(message["e"]))
         except OSError:
             pass
@@ -129,7 +129,6 @@ class LitellmPool:
         stderr: Any = asyncio.subprocess.DEVNULL
         if self.log_path is not None:
             with contextlib.suppress(OSError):
-                self.log_path.parent.mkdir(parents=True, exist_ok=True)
                 self._log = self.log_path.open("ab")
                 stderr = self._log
         for _ in range(self.size):

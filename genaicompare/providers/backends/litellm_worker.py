@@ -9,8 +9,8 @@ core. No Textual, no store: requests in, events out, JSON lines both ways.
   ``{"op": "cancel", "id": n}``. The request carries the *name* of its key variable, never a
   key: the worker reads the key from the environment it inherited. EOF (the parent ended or
   died) cancels every stream and exits.
-* stdout: first ``{"ready": true}`` once litellm is imported; then, per stream, events
-  ``{"id": n, "e": [type, field, ...]}`` (:func:`encode`) and finally ``{"id": n, "end": true}``.
+* stdout: per stream, events ``{"id": n, "e": [type, field, ...]}`` (:func:`encode`) and
+  finally ``{"id": n, "end": true}``; requests wait in the pipe while litellm imports.
   Lines written in one loop iteration go out in one write.
 """
 
@@ -89,7 +89,6 @@ async def _main() -> int:
     from genaicompare.providers.backends import litellm as backend
 
     await asyncio.to_thread(backend.warm_up)
-    send({"ready": True})
     tasks: dict[int, asyncio.Task[None]] = {}
 
     async def run(sid: int, request: ModelRequest, timeouts: Timeouts) -> None:
