@@ -330,14 +330,7 @@ class Store:
 
     def metrics_for(self, response_id: int) -> dict[str, dict[str, Any]]:
         rows = self.query("SELECT * FROM metrics WHERE response_id=?", [response_id])
-        return {
-            r["name"]: {
-                "value": r["value"],
-                "detail": json.loads(r["detail"]) if r["detail"] else None,
-                "version": r["version"],
-            }
-            for r in rows
-        }
+        return {r["name"]: _metric(r) for r in rows}
 
     def metrics_of_run(self, run_id: int) -> dict[int, dict[str, dict[str, Any]]]:
         """:meth:`metrics_for` of every answer of a run, in one query: response id → its
@@ -348,11 +341,7 @@ class Store:
             "WHERE m.response_id IN (SELECT id FROM responses WHERE run_id = ?)",
             [run_id],
         ):
-            out.setdefault(r["response_id"], {})[r["name"]] = {
-                "value": r["value"],
-                "detail": json.loads(r["detail"]) if r["detail"] else None,
-                "version": r["version"],
-            }
+            out.setdefault(r["response_id"], {})[r["name"]] = _metric(r)
         return out
 
     def metrics_for_content(
@@ -370,12 +359,17 @@ class Store:
         )
         out: dict[int, dict[str, dict[str, Any]]] = {}
         for r in rows:
-            out.setdefault(r["response_id"], {})[r["name"]] = {
-                "value": r["value"],
-                "detail": json.loads(r["detail"]) if r["detail"] else None,
-                "version": r["version"],
-            }
+            out.setdefault(r["response_id"], {})[r["name"]] = _metric(r)
         return out
+
+
+def _metric(row: dict[str, Any]) -> dict[str, Any]:
+    """One stored metric as :meth:`Store.metrics_for` gives it: value, parsed detail, version."""
+    return {
+        "value": row["value"],
+        "detail": json.loads(row["detail"]) if row["detail"] else None,
+        "version": row["version"],
+    }
 
 
 def catalog_name(arg: str, store: Store) -> str:
