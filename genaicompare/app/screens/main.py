@@ -1113,25 +1113,18 @@ class MainScreen(Screen[None]):
         title = self.pane_title(self.current_slot)
         text = slot.record.text if slot.record else "".join(slot.parts)
         from genaicompare.app.screens.run_diff import _markers_by_default  # lazy: run diff's
+        from genaicompare.app.screens.word_diff import DiffScreen, DiffTarget  # lazy
 
         markers = _markers_by_default(self.app.theme or "")
 
         def show(index: int | None) -> None:
             if index is not None:
                 _key, left_title, left = choices[index]
-                from genaicompare.app.screens.word_diff import (
-                    DiffScreen,  # lazy: not on the first frame
-                )
-
                 self.app.push_screen(DiffScreen(left_title, left, title, text, markers=markers))
 
         if len(choices) == 1:
             show(0)
         else:
-            from genaicompare.app.screens.word_diff import (
-                DiffTarget,  # lazy: not on the first frame
-            )
-
             self.app.push_screen(DiffTarget(title, [(k, t) for k, t, _ in choices]), show)
 
     # -- metrics --------------------------------------------------------------------------------
@@ -1322,9 +1315,7 @@ class MainScreen(Screen[None]):
             if ok:
                 self.app.open_url(url)
 
-        from genaicompare.app.screens.confirm_link import (
-            ConfirmLink,  # lazy: not on the first frame
-        )
+        from genaicompare.app.screens.confirm_link import ConfirmLink  # lazy
 
         self.app.push_screen(ConfirmLink(url), maybe_open)
 
