@@ -10,7 +10,10 @@ once on the empty database and once on the full one:
 
 - ``genaicompare scores bench`` — goal ≤ 5 s; RSS ≤ +200 MB over the empty database;
 - ``genaicompare export bench -f rated -o FILE`` and ``-f dpo`` — RSS ≤ +200 MB (streamed);
-- ``genaicompare diff RUN_A RUN_B`` of the database's two largest runs — RSS ≤ +200 MB;
+- ``genaicompare diff RUN_A RUN_B`` — RSS ≤ +200 MB — on a second database (built once too):
+  two runs of 500,000 answers each that answer the same 62,500 prompts × 8 models (a model
+  switch), 30% of the answers different, every prompt with an assertion, 200,000 thumbs — so
+  that the diff pairs every answer, scores its similarity and runs the paired tests;
 - the TUI on a 100-prompt catalog named ``bench`` in that database, in a 120 × 40 pty: launch →
   the first prompt's stored answer on the screen — goal ≤ 2 s; RSS ≤ +200 MB.
 Absolute times drift on these shared machines: the empty-database row of each command is the
@@ -182,21 +185,34 @@ def main() -> int:
         t0 = time.perf_counter()
         build(full, args.ratings, n_prompts=args.answers // len(MODELS))
         built = round(time.perf_counter() - t0, 1)
+    paired = tmp / f"genaicompare-bench-million-diff-{args.answers}.db"
+    if args.rebuild or not paired.exists():
+        from bench_scores import build
+
+        t0 = time.perf_counter()
+        build(paired, args.ratings // 5, n_prompts=args.answers // (2 * len(MODELS)), paired=True)
+        figures_built_diff = round(time.perf_counter() - t0, 1)
+    else:
+        figures_built_diff = None
     empty = tmp / "genaicompare-bench-million-empty.db"
     empty_db(empty)
 
-    figures: dict[str, Any] = {"answers": args.answers, "build_seconds": built}
+    figures: dict[str, Any] = {
+        "answers": args.answers,
+        "build_seconds": built,
+        "build_diff_seconds": figures_built_diff,
+    }
     with tempfile.TemporaryDirectory() as home_dir:
         home = Path(home_dir)
         env = {**os.environ, "GENAICOMPARE_HOME": str(home), "COLUMNS": "120"}
-        for name, db in (("empty", empty), ("full", full)):
-            a, b = two_runs(db)
+        for name, db, diff_db in (("empty", empty, empty), ("full", full, paired)):
+            a, b = two_runs(diff_db)
             out = home / f"{name}.jsonl"
             cases = {
                 "scores": ["scores", "bench", "--db", str(db)],
                 "export rated": ["export", "bench", "-f", "rated", "-o", str(out), "--db", str(db)],
                 "export dpo": ["export", "bench", "-f", "dpo", "-o", str(out), "--db", str(db)],
-                "diff": ["diff", str(a), str(b), "--db", str(db)],
+                "diff": ["diff", str(a), str(b), "--db", str(diff_db)],
             }
             for case, argv in cases.items():
                 figures[f"{case}:{name}"] = timed(argv, env)

@@ -32,8 +32,17 @@ STRENGTH = np.linspace(0.6, -0.6, len(MODELS))
 
 
 def build(
-    path: Path, n_ratings: int, n_prompts: int = 10_000, n_raters: int = 20, seed: int = 1
+    path: Path,
+    n_ratings: int,
+    n_prompts: int = 10_000,
+    n_raters: int = 20,
+    seed: int = 1,
+    paired: bool = False,
 ) -> None:
+    """The database. ``paired``: two runs that answer the same prompts × models (a model
+    switch, what ``genaicompare diff`` compares): the second run's answer differs from the
+    first's for 30% of them, every prompt asserts ``contains: x``; otherwise each answer goes to
+    one of three runs at random."""
     rng = np.random.default_rng(seed)
     if path.exists():
         path.unlink()
@@ -45,6 +54,7 @@ def build(
             "tags": [f"topic:{i % 7}"],
             "segment": f"group-{'ab'[i % 2]}",
             "task": "qa",
+            **({"assert": {"contains": "x"}} if paired else {}),
         }
         for i in range(n_prompts)
     ]
@@ -57,16 +67,25 @@ def build(
     )
     with Store(path) as store:
         cid = store.record_catalog(catalog)
-        run_ids = [store.start_run(cid, catalog, "headless") for _ in range(3)]
+        run_ids = [store.start_run(cid, catalog, "headless") for _ in range(2 if paired else 3)]
         conn = store.conn
-        n_resp = n_prompts * len(MODELS)
-        p_idx = np.repeat(np.arange(n_prompts), len(MODELS))
-        m_idx = np.tile(np.arange(len(MODELS)), n_prompts)
-        hashes = [f"h{i:012d}" for i in range(n_resp)]
+        n_keys = n_prompts * len(MODELS)
+        copies = 2 if paired else 1
+        n_resp = n_keys * copies
+        p_idx = np.tile(np.repeat(np.arange(n_prompts), len(MODELS)), copies)
+        m_idx = np.tile(np.arange(len(MODELS)), n_prompts * copies)
+        # The second run's answer: the first run's text (and hash), or for 30% another one.
+        other = (
+            (np.arange(n_resp) >= n_keys) & (rng.random(n_resp) < 0.3)
+            if paired
+            else np.zeros(n_resp, dtype=bool)
+        )
+        texts = [("y" if other[i] else "x") * (50 + (i % n_keys) % 400) for i in range(n_resp)]
+        hashes = [f"h{i if other[i] else i % n_keys:012d}" for i in range(n_resp)]
         lat = rng.gamma(4.0, 250.0, n_resp) * (1 + 0.1 * m_idx)
         ttft = lat * rng.uniform(0.05, 0.3, n_resp)
         cost = np.where(rng.random(n_resp) < 0.1, np.nan, rng.uniform(1e-5, 1e-3, n_resp))
-        run_of = rng.integers(0, 3, n_resp)
+        run_of = np.repeat([0, 1], n_keys) if paired else rng.integers(0, 3, n_resp)
         days = [f"2026-11-{d:02d}T12:00:00.000+00:00" for d in range(1, 15)]
         conn.execute("BEGIN")
         conn.executemany(
@@ -81,9 +100,9 @@ def build(
                     f"p{p_idx[i]}",
                     MODELS[m_idx[i]],
                     f"openai/{MODELS[m_idx[i]]}",
+                    f"h{i % n_keys:012d}",  # the same request in both runs
                     hashes[i],
-                    hashes[i],
-                    "x" * (50 + i % 400),
+                    texts[i],
                     float(ttft[i]),
                     float(lat[i]),
                     None if np.isnan(cost[i]) else float(cost[i]),

@@ -77,13 +77,21 @@ class ResponseRecord:
     run_id: int | None = None
     created_at: str | None = None
     metrics: dict[str, float | None] = field(default_factory=dict)
+    stored_hashes: tuple[str, str, str] | None = field(default=None, repr=False, compare=False)
+    """(text, request hash, content hash) as read from the database (:meth:`from_row`): the
+    hashes are the stored ones while ``text`` is still that text, not recomputed (a diff of
+    a million answers spent 40 s hashing them again)."""
 
     @property
     def request_hash(self) -> str:
+        if self.stored_hashes is not None and self.stored_hashes[0] is self.text:
+            return self.stored_hashes[1]
         return request_hash(self.model, self.params, self.messages, self.api_base)
 
     @property
     def content_hash(self) -> str:
+        if self.stored_hashes is not None and self.stored_hashes[0] is self.text:
+            return self.stored_hashes[2]
         return response_content_hash(self.request_hash, self.text)
 
     @property
@@ -148,4 +156,9 @@ class ResponseRecord:
             sample_index=row.get("sample_index") or 0,
             from_cache=bool(row.get("from_cache")),
             created_at=row.get("created_at"),
+            stored_hashes=(
+                (row["text"], row["request_hash"], row["content_hash"])
+                if row.get("request_hash") and row.get("content_hash")
+                else None
+            ),
         )

@@ -174,8 +174,12 @@ def build_cases(
     records: Iterable[ResponseRecord],
     assert_specs: Mapping[str, Mapping[str, Any] | None],
     metrics: dict[int, dict[str, Any]],
+    evaluated: dict[int, list[AssertionResult]] | None = None,
 ) -> list[Case]:
-    """Group records by prompt × model (latest row per sample wins: resumed runs redo some)."""
+    """Group records by prompt × model (latest row per sample wins: resumed runs redo some).
+
+    ``evaluated``: stored answer id → its assertion results, reused when there and filled in
+    (a caller that groups the same answers twice evaluates each once)."""
     latest: dict[tuple[str, str, int], ResponseRecord] = {}
     order: dict[tuple[str, str], None] = {}
     for r in records:
@@ -193,11 +197,22 @@ def build_cases(
         case = Case(pid, alias, samples)
         spec = assert_specs.get(pid)
         if spec:
-            case.assertions = [
-                evaluate_assertions(spec, metrics.get(s.id or -1, {}), s) for s in samples
-            ]
+            case.assertions = [_evaluated(spec, metrics, s, evaluated) for s in samples]
         cases.append(case)
     return cases
+
+
+def _evaluated(
+    spec: Mapping[str, Any],
+    metrics: dict[int, dict[str, Any]],
+    record: ResponseRecord,
+    cache: dict[int, list[AssertionResult]] | None,
+) -> list[AssertionResult]:
+    if cache is None or record.id is None:
+        return evaluate_assertions(spec, metrics.get(record.id or -1, {}), record)
+    if record.id not in cache:
+        cache[record.id] = evaluate_assertions(spec, metrics.get(record.id, {}), record)
+    return cache[record.id]
 
 
 def add_consistency(cases: Sequence[Case], similarity: Similarity) -> None:
@@ -267,13 +282,16 @@ def _total_cost(records: Iterable[ResponseRecord]) -> float | None:
     return total
 
 
-def current_thumbs(store: Store) -> list[dict[str, Any]]:
-    """Every rater's thumb in force (retractions and superseded ones excluded)."""
+def current_thumbs(
+    store: Store, where: str = "1", params: Iterable[Any] = ()
+) -> list[dict[str, Any]]:
+    """Every rater's thumb in force (retractions and superseded ones excluded); ``where``: a
+    further condition on the ratings row ``r``, with its ``?`` parameters."""
     from genaicompare.ratings import Ratings
 
     return [
         {"content_hash": r.content_hash, "value": r.value}
-        for r in Ratings(store).current("r.kind = 'thumb'")
+        for r in Ratings(store).current(f"r.kind = 'thumb' AND ({where})", params)
     ]
 
 

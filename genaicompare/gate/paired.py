@@ -19,6 +19,7 @@ Pure Python and numpy: the reference libraries are the tests' oracles, not depen
 from __future__ import annotations
 
 import math
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
@@ -529,49 +530,91 @@ def compare_cases(
     current thumbs; ties left out); ``votes``: the judge's (wins, losses, ties) of the candidate
     against the baseline. The reports show them in this order: assertions, thumbs, judge,
     similarity, metrics, latency, cost."""
-    out: list[PairedFigure] = []
-    asserted = [(b.passed, c.passed) for b, c in pairs if b.has_assertions and c.has_assertions]
-    if asserted:
-        out.append(paired_rates("assert_pass_rate", asserted, model, against))
-    if thumbs:
-        rated = []
+    gathered = PairedInputs()
+    gathered.add(pairs, metrics, thumbs)
+    return gathered.figures(model, against, votes)
+
+
+class PairedInputs:
+    """What :func:`compare_cases` compares, gathered a batch of pairs at a time: per figure, the
+    baseline's and the candidate's numbers in two flat arrays (8 bytes a value), so that a diff
+    of two runs of 333,000 answers holds numbers, not the cases and their metrics."""
+
+    def __init__(self) -> None:
+        self.asserted = (array("b"), array("b"))
+        self.thumbs = (array("b"), array("b"))
+        self.similarity = array("d")
+        self.metrics: dict[str, tuple[array[float], array[float]]] = {}
+        self.ops: dict[str, tuple[array[float], array[float]]] = {
+            "latency_ms": (array("d"), array("d")),
+            "cost_usd": (array("d"), array("d")),
+        }
+
+    def add(
+        self,
+        pairs: Sequence[tuple[Case, Case]],
+        metrics: dict[int, dict[str, Any]],
+        thumbs: dict[str, bool] | None = None,
+    ) -> None:
+        """More (baseline case, candidate case) pairs, in order; ``metrics`` and ``thumbs`` as
+        :func:`compare_cases` takes them, for these pairs' answers at least."""
         for b, c in pairs:
-            tb = [thumbs[s.content_hash] for s in b.samples[:1] if s.content_hash in thumbs]
-            tc = [thumbs[s.content_hash] for s in c.samples[:1] if s.content_hash in thumbs]
-            if tb and tc:
-                rated.append((tb[0], tc[0]))
-        if rated:
-            out.append(paired_rates("thumbs_up_rate", rated, model, against))
-    if votes is not None and votes[0] + votes[1] + votes[2]:
-        out.append(paired_votes("judge_pairwise", *votes, model=model, against=against))
-    sims = [(1.0, c.baseline_similarity) for _, c in pairs if c.baseline_similarity is not None]
-    if sims:
-        out.append(paired_means("baseline_similarity", sims, model, against))
-    per_metric: dict[str, list[tuple[float, float]]] = {}
-    names: dict[str, None] = {}
-    for b, c in pairs:
-        mb = _sample_metrics(b, metrics)
-        mc = _sample_metrics(c, metrics)
-        for name in mc:
-            if name in mb:
-                names.setdefault(name, None)
-                per_metric.setdefault(name, []).append((mb[name], mc[name]))
-    for name in sorted(names):
-        if name in _SKIPPED_METRICS or name.startswith(
-            ("judge_pairwise:", "similarity_to:", "prompt_")
-        ):
-            continue
-        out.append(paired_means(f"mean:{name}", per_metric[name], model, against))
-    for figure, field in (("latency_ms", "latency_ms"), ("cost_usd", "cost_usd")):
-        values = []
-        for b, c in pairs:
-            vb = _case_mean([getattr(s, field) for s in b.samples if s.ok])
-            vc = _case_mean([getattr(s, field) for s in c.samples if s.ok])
-            if vb is not None and vc is not None:
-                values.append((vb, vc))
-        if values:
-            out.append(paired_means(figure, values, model, against))
-    return out
+            if b.has_assertions and c.has_assertions:
+                self.asserted[0].append(b.passed)
+                self.asserted[1].append(c.passed)
+            if thumbs:
+                tb = [thumbs[s.content_hash] for s in b.samples[:1] if s.content_hash in thumbs]
+                tc = [thumbs[s.content_hash] for s in c.samples[:1] if s.content_hash in thumbs]
+                if tb and tc:
+                    self.thumbs[0].append(tb[0])
+                    self.thumbs[1].append(tc[0])
+            if c.baseline_similarity is not None:
+                self.similarity.append(c.baseline_similarity)
+            mb = _sample_metrics(b, metrics)
+            mc = _sample_metrics(c, metrics)
+            for name in mc:
+                if name in mb:
+                    base, cand = self.metrics.setdefault(name, (array("d"), array("d")))
+                    base.append(mb[name])
+                    cand.append(mc[name])
+            for field, (base, cand) in self.ops.items():
+                vb = _case_mean([getattr(s, field) for s in b.samples if s.ok])
+                vc = _case_mean([getattr(s, field) for s in c.samples if s.ok])
+                if vb is not None and vc is not None:
+                    base.append(vb)
+                    cand.append(vc)
+
+    def figures(
+        self, model: str, against: str, votes: tuple[int, int, int] | None = None
+    ) -> list[PairedFigure]:
+        """The figures, in the reports' order (see :func:`compare_cases`)."""
+        out: list[PairedFigure] = []
+        if self.asserted[0]:
+            out.append(paired_rates("assert_pass_rate", _bools(self.asserted), model, against))
+        if self.thumbs[0]:
+            out.append(paired_rates("thumbs_up_rate", _bools(self.thumbs), model, against))
+        if votes is not None and votes[0] + votes[1] + votes[2]:
+            out.append(paired_votes("judge_pairwise", *votes, model=model, against=against))
+        if self.similarity:
+            sims = [(1.0, v) for v in self.similarity]
+            out.append(paired_means("baseline_similarity", sims, model, against))
+        for name in sorted(self.metrics):
+            if name in _SKIPPED_METRICS or name.startswith(
+                ("judge_pairwise:", "similarity_to:", "prompt_")
+            ):
+                continue
+            base, cand = self.metrics[name]
+            out.append(
+                paired_means(f"mean:{name}", list(zip(base, cand, strict=True)), model, against)
+            )
+        for figure, (base, cand) in self.ops.items():
+            if base:
+                out.append(paired_means(figure, list(zip(base, cand, strict=True)), model, against))
+        return out
+
+
+def _bools(columns: tuple[array[int], array[int]]) -> list[tuple[bool, bool]]:
+    return [(bool(x), bool(y)) for x, y in zip(*columns, strict=True)]
 
 
 def _sample_metrics(case: Case, metrics: dict[int, dict[str, Any]]) -> dict[str, float]:

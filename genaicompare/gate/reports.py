@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from genaicompare.gate.cases import Case, ModelStats
     from genaicompare.gate.paired import PairedFigure
     from genaicompare.gate.rules import RuleResult
-    from genaicompare.gate.run_diff import DiffRow
+    from genaicompare.gate.run_diff import DiffReport
     from genaicompare.gate.verdict import Verdict
 
 # Characters XML 1.0 allows; everything else is dropped.
@@ -764,22 +764,22 @@ def verdict_json(v: Verdict) -> dict[str, Any]:
     return doc
 
 
-def diff_json(
-    run_a: int,
-    run_b: int,
-    method: str,
-    rows: list[DiffRow],
-    paired: list[PairedFigure] | None = None,
-) -> dict[str, Any]:
-    """``diff --json``: the two runs, the similarity method, the paired figures of each model of
-    run B against the same model in run A, and every row with both answers, its assertion
+def diff_json(run_a: int, run_b: int, method: str, report: DiffReport) -> dict[str, Any]:
+    """``diff --json``: the two runs, the similarity method, counts over every answer compared
+    (``answers``, ``changed``, ``transitions``; ``listed``: rows that qualify to be shown, of
+    which ``rows`` holds the first ``--limit``), the paired figures of each model of run B
+    against the same model in run A, and every row shown with both answers, its assertion
     outcomes and transition, and its metric changes by importance (worse / better / neutral)."""
+    rows = report.rows
     return {
         "run_a": run_a,
         "run_b": run_b,
         "similarity_method": method,
-        "changed": sum(1 for r in rows if r.changed),
-        "paired": paired_json(paired or []),
+        "answers": report.total,
+        "changed": report.changed,
+        "transitions": report.transitions,
+        "listed": report.listed,
+        "paired": paired_json(report.paired),
         "rows": [
             {
                 "prompt_id": r.prompt_id,

@@ -4,13 +4,14 @@ the word diff they show."""
 from __future__ import annotations
 
 import difflib
+import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from genaicompare.core.records import ResponseRecord
-from genaicompare.gate.cases import build_cases, current_thumbs
+from genaicompare.gate.cases import Case, build_cases, current_thumbs
 from genaicompare.gate.similarity import Similarity, get_similarity
 
 if TYPE_CHECKING:
@@ -166,29 +167,123 @@ def diff_similarity(semantic: bool = False) -> Similarity:
     return get_similarity(prefer_semantic=semantic)
 
 
-def diff_runs(
-    store: Store, run_a: int, run_b: int, similarity: Similarity | None = None
-) -> list[DiffRow]:
-    """Every prompt × model of two stored runs, ordered by how much it changed (assertion
-    transitions first, see :meth:`DiffRow.sort_key`)."""
+_BATCH = 1000
+"""Prompt × model keys :func:`scan_runs` reads at a time (their answers, metrics, thumbs)."""
+_tables = itertools.count(1)
+
+
+@dataclass
+class DiffBatch:
+    """A batch of :func:`scan_runs`: its rows, and the pairs the paired tests compare."""
+
+    rows: list[DiffRow]
+    pairs: dict[str, list[tuple[Case, Case]]]
+    """model alias → (case in run A, case in run B) per prompt both answered, neither errored,
+    in run B's order; every alias of run B's cases in the batch is a key."""
+    metrics: dict[int, dict[str, Any]]
+    """response id → stored metrics, for the batch's answers."""
+    thumbs: dict[str, bool]
+    """content hash → thumbs up (majority of the current thumbs), for the batch's answers."""
+
+
+def scan_runs(
+    store: Store,
+    run_a: int,
+    run_b: int,
+    similarity: Similarity | None = None,
+    *,
+    models: Iterable[str] = (),
+    batch: int | None = None,
+) -> Iterator[DiffBatch]:
+    """Two stored runs compared prompt × model, ``batch`` keys at a time, so that memory holds
+    one batch's answers whatever the runs' size (a million answers: issue 17). The keys come in
+    run B's order (then those only in A); ``models``: only these aliases (default: all);
+    ``batch``: keys per batch (default :data:`_BATCH`)."""
     from genaicompare.core.errors import UserError
+    from genaicompare.gate.paired import majority_thumbs
 
     for rid in (run_a, run_b):
         if store.run(rid) is None:
             raise UserError(f"no run {rid} in {store.path}")
-    a = _latest(store.run_responses(run_a))
-    b = _latest(store.run_responses(run_b))
-    # One query per run, not one per answer (a 333,000-answer run made 666,000 queries).
-    stored = {**store.metrics_of_run(run_a), **store.metrics_of_run(run_b)}
-    keys = list(a) + [k for k in b if k not in a]
     similarity = similarity or diff_similarity()
+    specs = run_assert_specs(store, run_b)  # both sides judged by the newer catalog's rules
+    batch = batch or _BATCH
+    keys, ids = _key_tables(store, run_a, run_b, list(models))
+    try:
+        count = store.query(f"SELECT count(*) AS n FROM {keys}")[0]["n"]
+        for lo in range(1, count + 1, batch):
+            span = f"SELECT id FROM {ids} WHERE ord >= ? AND ord < ?"
+            bounds = [lo, lo + batch]
+            records = [
+                ResponseRecord.from_row(r)
+                for r in store.query(
+                    f"SELECT * FROM responses WHERE id IN ({span}) ORDER BY id", bounds
+                )
+            ]
+            stored = store.metrics_in(span, bounds)
+            thumbs = current_thumbs(
+                store,
+                f"r.content_hash IN (SELECT content_hash FROM responses WHERE id IN ({span}))",
+                bounds,
+            )
+            yield _batch(
+                store, run_a, run_b, records, stored, thumbs, specs, similarity, majority_thumbs
+            )
+    finally:
+        for table in (keys, ids):
+            store.temp(f"DROP TABLE IF EXISTS temp.{table}")
+
+
+def _key_tables(store: Store, run_a: int, run_b: int, models: list[str]) -> tuple[str, str]:
+    """Two temporary tables: the runs' prompt × model keys numbered in run B's order of first
+    answer, then those only in run A; and every answer id of both runs with its key's number."""
+    n = next(_tables)
+    keys, ids = f"diff_key_{n}", f"diff_id_{n}"
+    only = f" AND model_alias IN ({', '.join('?' for _ in models)})" if models else ""
+    store.temp(
+        f"CREATE TEMP TABLE {keys} (ord INTEGER PRIMARY KEY, prompt_id TEXT NOT NULL, "
+        "model_alias TEXT NOT NULL, UNIQUE (prompt_id, model_alias))"
+    )
+    for rid in (run_b, run_a):
+        store.temp(
+            f"INSERT OR IGNORE INTO {keys} (prompt_id, model_alias) SELECT prompt_id, model_alias "
+            f"FROM responses WHERE run_id = ?{only} GROUP BY prompt_id, model_alias "
+            "ORDER BY MIN(id)",
+            [rid, *models],
+        )
+    store.temp(f"CREATE TEMP TABLE {ids} (id INTEGER PRIMARY KEY, ord INTEGER NOT NULL)")
+    store.temp(
+        f"INSERT INTO {ids} SELECT r.id, k.ord FROM responses r JOIN {keys} k "
+        "ON k.prompt_id = r.prompt_id AND k.model_alias = r.model_alias "
+        "WHERE r.run_id IN (?, ?)",
+        [run_a, run_b],
+    )
+    store.temp(f"CREATE INDEX {ids}_ord ON {ids}(ord, id)")
+    return keys, ids
+
+
+def _batch(
+    store: Store,
+    run_a: int,
+    run_b: int,
+    records: list[ResponseRecord],
+    stored: dict[int, dict[str, Any]],
+    thumb_rows: list[dict[str, Any]],
+    specs: dict[str, Any],
+    similarity: Similarity,
+    majority: Any,
+) -> DiffBatch:
+    records_a = [r for r in records if r.run_id == run_a]
+    records_b = [r for r in records if r.run_id == run_b]
+    a, b = _latest(records_a), _latest(records_b)
+    keys = list(a) + [k for k in b if k not in a]
     both = [k for k in keys if k in a and k in b]
     sims = dict(zip(both, similarity.pairs([(a[k].text, b[k].text) for k in both]), strict=True))
-    ups, _ = _thumbs_up_hashes(store, [r.content_hash for r in a.values()])
-    specs = run_assert_specs(store, run_b)  # both sides judged by the newer catalog's rules
+    ups = {t["content_hash"] for t in thumb_rows if t["value"] == "up"}
+    evaluated: dict[int, list[Any]] = {}  # each answer's assertions evaluated once
     outcome_a, outcome_b = (
-        _assertion_outcomes(a, specs, stored),
-        _assertion_outcomes(b, specs, stored),
+        _assertion_outcomes(a, specs, stored, evaluated),
+        _assertion_outcomes(b, specs, stored, evaluated),
     )
     rows = []
     for key in keys:
@@ -226,14 +321,95 @@ def diff_runs(
                 passed_b=outcome_b.get(key),
             )
         )
+    metrics = {r.id: stored.get(r.id, {}) for r in records if r.id is not None}
+    cases_a = {
+        (c.prompt_id, c.model_alias): c for c in build_cases(records_a, specs, metrics, evaluated)
+    }
+    pairs: dict[str, list[tuple[Case, Case]]] = {}
+    for c in build_cases(records_b, specs, metrics, evaluated):
+        c.baseline_similarity = sims.get((c.prompt_id, c.model_alias))
+        mine = pairs.setdefault(c.model_alias, [])
+        base = cases_a.get((c.prompt_id, c.model_alias))
+        if base is not None and not base.errored and not c.errored:
+            mine.append((base, c))
+    return DiffBatch(rows, pairs, metrics, majority(thumb_rows))
+
+
+def diff_runs(
+    store: Store, run_a: int, run_b: int, similarity: Similarity | None = None
+) -> list[DiffRow]:
+    """Every prompt × model of two stored runs, ordered by how much it changed (assertion
+    transitions first, see :meth:`DiffRow.sort_key`). All the rows, with both texts (the TUI's
+    diff screen browses them); ``genaicompare diff`` keeps only those it shows (:func:`diff_report`)."""
+    rows = [row for part in scan_runs(store, run_a, run_b, similarity) for row in part.rows]
     rows.sort(key=DiffRow.sort_key)
     return rows
+
+
+@dataclass
+class DiffReport:
+    """What ``genaicompare diff`` prints: the rows it shows, counts over every row, and the
+    paired figures of each model of run B against the same model in run A."""
+
+    rows: list[DiffRow]
+    total: int
+    """Every prompt × model compared."""
+    changed: int
+    """Of them, answers that differ (or are in one run only)."""
+    transitions: dict[str, int]
+    """``PASS→FAIL`` / ``FAIL→PASS`` → how many rows flipped that way."""
+    listed: int
+    """Rows that qualify to be shown (changed or flipped; every row with ``show_unchanged``),
+    before ``limit``."""
+    paired: list[PairedFigure]
+
+
+def diff_report(
+    store: Store,
+    run_a: int,
+    run_b: int,
+    similarity: Similarity | None = None,
+    *,
+    models: Iterable[str] = (),
+    limit: int = 50,
+    show_unchanged: bool = False,
+) -> DiffReport:
+    """One pass over two runs (:func:`scan_runs`): the ``limit`` most changed rows (0: all;
+    ``show_unchanged``: unchanged ones too), counts over every row, and the paired tests of
+    :mod:`genaicompare.gate.paired` — assertions of run B's catalog evaluated on both runs'
+    stored metrics, thumbs in force, similarity of B's answer to A's, metrics, latency, cost.
+    Memory: a batch, the rows kept, and the paired tests' numbers (a few arrays of floats)."""
+    import heapq
+
+    from genaicompare.gate.paired import PairedInputs
+
+    kept: list[DiffRow] = []
+    total = changed = listed = 0
+    transitions: dict[str, int] = {}
+    gathered: dict[str, PairedInputs] = {}
+    for part in scan_runs(store, run_a, run_b, similarity, models=models):
+        for row in part.rows:
+            total += 1
+            changed += row.changed
+            if row.transition:
+                transitions[row.transition] = transitions.get(row.transition, 0) + 1
+            if show_unchanged or row.changed or row.transition:
+                listed += 1
+                kept.append(row)
+        if limit and len(kept) > 2 * limit:
+            kept = heapq.nsmallest(limit, kept, key=DiffRow.sort_key)
+        for alias, pairs in part.pairs.items():
+            gathered.setdefault(alias, PairedInputs()).add(pairs, part.metrics, part.thumbs)
+    kept.sort(key=DiffRow.sort_key)
+    paired = [f for alias, g in gathered.items() for f in g.figures(alias, f"run {run_a}")]
+    return DiffReport(kept[:limit] if limit else kept, total, changed, transitions, listed, paired)
 
 
 def _assertion_outcomes(
     records: dict[tuple[str, str], ResponseRecord],
     specs: dict[str, Any],
     stored: dict[int, dict[str, Any]],
+    evaluated: dict[int, list[Any]] | None = None,
 ) -> dict[tuple[str, str], bool]:
     """(prompt, model) → passed, for the answers whose prompt has assertions (and that came)."""
     if not specs:
@@ -242,7 +418,7 @@ def _assertion_outcomes(
     metrics = {r.id: stored.get(r.id, {}) for r in chosen if r.id is not None}
     return {
         (c.prompt_id, c.model_alias): c.passed
-        for c in build_cases(chosen, specs, metrics)
+        for c in build_cases(chosen, specs, metrics, evaluated)
         if c.has_assertions and not c.errored
     }
 
@@ -266,38 +442,6 @@ def run_assert_specs(store: Store, run_id: int) -> dict[str, Any]:
         if isinstance(body, dict) and body.get("assert"):
             specs[r["prompt_id"]] = body["assert"]
     return specs
-
-
-def diff_paired(store: Store, run_a: int, run_b: int, rows: list[DiffRow]) -> list[PairedFigure]:
-    """Each model of run B against the same model in run A, paired on the prompts both answered:
-    the paired tests of :mod:`genaicompare.gate.paired` (assertions of run B's catalog evaluated
-    on both runs' stored metrics, thumbs in force, similarity of B's answer to A's, metrics,
-    latency, cost). ``rows``: :func:`diff_runs`'s, every row (their similarities are reused)."""
-    from genaicompare.gate.paired import compare_cases, majority_thumbs
-
-    specs = run_assert_specs(store, run_b)
-    records_a, records_b = store.run_responses(run_a), store.run_responses(run_b)
-    stored = {**store.metrics_of_run(run_a), **store.metrics_of_run(run_b)}
-    metrics = {r.id: stored.get(r.id, {}) for r in [*records_a, *records_b] if r.id is not None}
-    cases_a = {(c.prompt_id, c.model_alias): c for c in build_cases(records_a, specs, metrics)}
-    cases_b = build_cases(records_b, specs, metrics)
-    sims = {(r.prompt_id, r.model_alias): r.similarity for r in rows}
-    for c in cases_b:
-        c.baseline_similarity = sims.get((c.prompt_id, c.model_alias))
-    thumbs = majority_thumbs(current_thumbs(store))
-    out: list[PairedFigure] = []
-    for alias in dict.fromkeys(c.model_alias for c in cases_b):
-        pairs = [
-            (a, c)
-            for c in cases_b
-            if c.model_alias == alias
-            and (a := cases_a.get((c.prompt_id, alias))) is not None
-            and not a.errored
-            and not c.errored
-        ]
-        if pairs:
-            out += compare_cases(alias, f"run {run_a}", pairs, metrics, thumbs)
-    return out
 
 
 def latest_runs(
@@ -338,16 +482,6 @@ def _latest(records: Iterable[ResponseRecord]) -> dict[tuple[str, str], Response
         if key not in out or (r.id or 0) > (out[key].id or 0):
             out[key] = r
     return out
-
-
-def _thumbs_up_hashes(store: Store, hashes: Iterable[str]) -> tuple[set[str], set[str]]:
-    wanted = set(hashes)
-    if not wanted:
-        return set(), set()
-    rows = current_thumbs(store)
-    up = {r["content_hash"] for r in rows if r["value"] == "up" and r["content_hash"] in wanted}
-    down = {r["content_hash"] for r in rows if r["value"] == "down" and r["content_hash"] in wanted}
-    return up, down
 
 
 def word_diff(a: str, b: str) -> list[tuple[str, str]]:

@@ -335,11 +335,16 @@ class Store:
     def metrics_of_run(self, run_id: int) -> dict[int, dict[str, dict[str, Any]]]:
         """:meth:`metrics_for` of every answer of a run, in one query: response id → its
         metrics (answers without metrics are absent)."""
+        return self.metrics_in("SELECT id FROM responses WHERE run_id = ?", [run_id])
+
+    def metrics_in(self, ids: str, params: Any = ()) -> dict[int, dict[str, dict[str, Any]]]:
+        """:meth:`metrics_for` of every answer whose id the query ``ids`` (``SELECT id …``)
+        gives, in one query: response id → its metrics (answers without metrics are absent)."""
         out: dict[int, dict[str, dict[str, Any]]] = {}
         for r in self.query(
             "SELECT m.response_id, m.name, m.value, m.detail, m.version FROM metrics m "
-            "WHERE m.response_id IN (SELECT id FROM responses WHERE run_id = ?)",
-            [run_id],
+            f"WHERE m.response_id IN ({ids})",
+            params,
         ):
             out.setdefault(r["response_id"], {})[r["name"]] = _metric(r)
         return out

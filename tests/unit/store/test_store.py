@@ -74,6 +74,23 @@ def test_a_saved_response_comes_back_the_same(tmp_path: Path) -> None:
         assert store.run(run)["status"] == "finished"  # type: ignore[index]
 
 
+def test_a_read_answer_carries_its_stored_hashes_until_its_text_changes(tmp_path: Path) -> None:
+    """The hashes ratings refer to are the stored ones (read, not recomputed); a record whose
+    text is then replaced hashes the new text."""
+    with Store(tmp_path / "g.db") as store:
+        rid = store.save_response(_record())
+        store.conn.execute(
+            "UPDATE responses SET content_hash = 'stored-c', request_hash = 'stored-r' WHERE id = ?",
+            [rid],
+        )
+        got = store.response(rid)
+        assert got is not None
+        assert (got.request_hash, got.content_hash) == ("stored-r", "stored-c")
+        got.text = "Lyon"
+        assert got.content_hash == _record("Lyon").content_hash
+        assert got.request_hash == _record("Lyon").request_hash
+
+
 def test_metrics_for_a_response(tmp_path: Path) -> None:
     with Store(tmp_path / "g.db") as store:
         rid = store.save_response(_record())
