@@ -64,18 +64,25 @@ def main(args: argparse.Namespace) -> int:
     from genaicompare.scoring.extras import compute_extras
     from genaicompare.store import catalog_name  # lazy: sqlite-utils, only when the command runs
 
+    from concurrent.futures import ThreadPoolExecutor
+
     with open_store(args) as store:
         name = catalog_name(args.catalog, store)
-        scores = compute_scores(
-            store,
-            name,
-            by=args.by,
-            rounds=args.rounds,
-            seed=args.seed,
-            method=args.method,
-            min_battles=args.min_battles,
-        )
-        extras = compute_extras(store, name, rounds=args.rounds, seed=args.seed)
+        # The style, judge and agreement sections read on a connection of their own while the
+        # main scores are computed: sqlite3 releases the GIL while a query runs, and most of
+        # both is reading.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="scores-extras") as pool:
+            later = pool.submit(compute_extras, store, name, rounds=args.rounds, seed=args.seed)
+            scores = compute_scores(
+                store,
+                name,
+                by=args.by,
+                rounds=args.rounds,
+                seed=args.seed,
+                method=args.method,
+                min_battles=args.min_battles,
+            )
+            extras = later.result()
     if args.json:
         doc = scores.to_json()
         doc.update(extras_json(extras))
