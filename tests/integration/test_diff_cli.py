@@ -119,6 +119,21 @@ def test_diff_ranks_assertion_transitions_first_and_names_improvements(tmp_path:
         assert_readable(text, columns)  # the paired tables fit whole
 
 
+def test_the_counts_are_over_every_answer_not_the_rows_shown(tmp_path: Path) -> None:
+    db, home = _two_runs(tmp_path)
+    every = json.loads(run_cli(["diff", "1", "2", "--db", db, "--json", "--all"], home).stdout)
+    changed = sum(r["changed"] for r in every["rows"])
+    assert changed == every["changed"] >= 2 and every["answers"] == len(every["rows"]) == 3
+    one = run_cli(["diff", "1", "2", "--db", db, "--limit", "1"], home, COLUMNS="100")
+    assert one.returncode == 0, one.stderr
+    assert f"{changed} of 3 answers changed · 1 PASS→FAIL · 1 FAIL→PASS" in one.stdout
+    assert "1 of 3 shown (--limit)" in one.stdout
+    doc = json.loads(run_cli(["diff", "1", "2", "--db", db, "--json", "--limit", "1"], home).stdout)
+    assert len(doc["rows"]) == 1 and doc["rows"][0]["transition"] == "PASS→FAIL"
+    assert (doc["answers"], doc["changed"], doc["listed"]) == (3, changed, 3)
+    assert doc["transitions"] == {"PASS→FAIL": 1, "FAIL→PASS": 1}
+
+
 def test_an_empty_diff_says_no_answer_changed(tmp_path: Path) -> None:
     db, home = _two_runs(tmp_path)
     proc = run_cli(["diff", "1", "1", "--db", db], home, COLUMNS="80")
