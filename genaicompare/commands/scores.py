@@ -60,11 +60,11 @@ def main(args: argparse.Namespace) -> int:
         raise UserError("--rounds must be at least 1")
     if args.min_battles < 1:
         raise UserError("--min-battles must be at least 1")
+    from concurrent.futures import ThreadPoolExecutor
+
     from genaicompare.scoring import compute_scores
     from genaicompare.scoring.extras import compute_extras
     from genaicompare.store import catalog_name  # lazy: sqlite-utils, only when the command runs
-
-    from concurrent.futures import ThreadPoolExecutor
 
     with open_store(args) as store:
         name = catalog_name(args.catalog, store)
