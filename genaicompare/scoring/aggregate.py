@@ -65,6 +65,15 @@ def _opt(x: Any) -> float | None:
     return None if math.isnan(x) else x
 
 
+_METRICS_PER_READ = 200_000
+"""Answers whose metrics :meth:`_Scorer._arrays` reads in one query."""
+
+
+def _id_ranges(ids: NDArray[np.int64], size: int) -> list[tuple[int, int]]:
+    """Sorted ids → (first, last) of consecutive runs of ``size`` of them, covering all."""
+    return [(int(ids[i]), int(ids[min(i + size, ids.size) - 1])) for i in range(0, ids.size, size)]
+
+
 def _case(column: str, n: int) -> str:
     """``CASE column WHEN ? THEN 0 WHEN ? THEN 1 … ELSE -1 END`` — names travel as parameters;
     −1 marks a name unknown to this snapshot (dropped, never misaligned)."""
@@ -394,20 +403,30 @@ class _Scorer:
         self._lap("responses")
         names = self.metric_names
         if names and rid.size:
-            mrow = self.q(
-                "SELECT group_concat(m.response_id), group_concat("
-                + _case("m.name", len(names))
-                + "), group_concat(m.value) FROM metrics m "
-                "WHERE m.value IS NOT NULL AND m.response_id IN "
-                f"(SELECT r.id FROM responses r WHERE {self.resp_where})",
-                [*names, *self.resp_params],
-            )[0]
-            ids = _nums(mrow[0], np.int64)
-            pos = np.searchsorted(arr.rid, ids)
-            name = _nums(mrow[1], np.int64)
-            valid = (pos < arr.rid.size) & (name >= 0)
-            valid[valid] &= arr.rid[pos[valid]] == ids[valid]
-            arr.m_resp, arr.m_name, arr.m_value = pos[valid], name[valid], _nums(mrow[2])[valid]
+            # A range of answer ids at a time, in id order (the metrics' key order, as one query
+            # reads them): the concatenated lists of 3 M metrics held ≈290 MB at once.
+            parts: list[tuple[NDArray[Any], ...]] = []
+            for lo, hi in _id_ranges(arr.rid, _METRICS_PER_READ):
+                mrow = self.q(
+                    "SELECT group_concat(m.response_id), group_concat("
+                    + _case("m.name", len(names))
+                    + "), group_concat(m.value) FROM metrics m "
+                    "WHERE m.value IS NOT NULL AND m.response_id BETWEEN ? AND ? AND "
+                    "m.response_id IN (SELECT r.id FROM responses r WHERE r.id BETWEEN ? AND ? "
+                    f"AND {self.resp_where})",
+                    [*names, lo, hi, lo, hi, *self.resp_params],
+                )[0]
+                ids = _nums(mrow[0], np.int64)
+                pos = np.searchsorted(arr.rid, ids)
+                name = _nums(mrow[1], np.int64)
+                valid = (pos < arr.rid.size) & (name >= 0)
+                valid[valid] &= arr.rid[pos[valid]] == ids[valid]
+                parts.append((pos[valid], name[valid], _nums(mrow[2])[valid]))
+                del mrow, ids
+            if parts:
+                arr.m_resp, arr.m_name, arr.m_value = (
+                    np.concatenate(c) for c in zip(*parts, strict=True)
+                )
         self._lap("metrics")
         return arr
 
