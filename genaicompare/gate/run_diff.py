@@ -200,7 +200,6 @@ def scan_runs(
     run B's order (then those only in A); ``models``: only these aliases (default: all);
     ``batch``: keys per batch (default :data:`_BATCH`)."""
     from genaicompare.core.errors import UserError
-    from genaicompare.gate.paired import majority_thumbs
 
     for rid in (run_a, run_b):
         if store.run(rid) is None:
@@ -226,9 +225,7 @@ def scan_runs(
                 f"r.content_hash IN (SELECT content_hash FROM responses WHERE id IN ({span}))",
                 bounds,
             )
-            yield _batch(
-                store, run_a, run_b, records, stored, thumbs, specs, similarity, majority_thumbs
-            )
+            yield _batch(run_a, run_b, records, stored, thumbs, specs, similarity)
     finally:
         for table in (keys, ids):
             store.temp(f"DROP TABLE IF EXISTS temp.{table}")
@@ -263,7 +260,6 @@ def _key_tables(store: Store, run_a: int, run_b: int, models: list[str]) -> tupl
 
 
 def _batch(
-    store: Store,
     run_a: int,
     run_b: int,
     records: list[ResponseRecord],
@@ -271,8 +267,11 @@ def _batch(
     thumb_rows: list[dict[str, Any]],
     specs: dict[str, Any],
     similarity: Similarity,
-    majority: Any,
 ) -> DiffBatch:
+    """One batch's rows and pairs from its answers (both runs, id order), their stored metrics
+    and the thumbs in force on their outputs."""
+    from genaicompare.gate.paired import majority_thumbs
+
     records_a = [r for r in records if r.run_id == run_a]
     records_b = [r for r in records if r.run_id == run_b]
     a, b = _latest(records_a), _latest(records_b)
@@ -332,7 +331,7 @@ def _batch(
         base = cases_a.get((c.prompt_id, c.model_alias))
         if base is not None and not base.errored and not c.errored:
             mine.append((base, c))
-    return DiffBatch(rows, pairs, metrics, majority(thumb_rows))
+    return DiffBatch(rows, pairs, metrics, majority_thumbs(thumb_rows))
 
 
 def diff_runs(
