@@ -12,7 +12,7 @@ once on the empty database and once on the full one:
 - ``genaicompare export bench -f rated -o FILE`` and ``-f dpo`` — RSS ≤ +200 MB (streamed);
 - ``genaicompare diff RUN_A RUN_B`` — RSS ≤ +200 MB — on a second database (built once too):
   two runs of 500,000 answers each that answer the same 62,500 prompts × 8 models (a model
-  switch), 30% of the answers different, every prompt with an assertion, 200,000 thumbs — so
+  switch), 30% of the answers different, every prompt with an assertion, 200,000 ratings — so
   that the diff pairs every answer, scores its similarity and runs the paired tests;
 - the TUI on a 100-prompt catalog named ``bench`` in that database, in a 120 × 40 pty: launch →
   the first prompt's stored answer on the screen — goal ≤ 2 s; RSS ≤ +200 MB.
