@@ -77,10 +77,13 @@ class ResponseRecord:
     run_id: int | None = None
     created_at: str | None = None
     metrics: dict[str, float | None] = field(default_factory=dict)
-    stored_hashes: tuple[str, str, str] | None = field(default=None, repr=False, compare=False)
+    stored_hashes: tuple[str, str, str] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
     """(text, request hash, content hash) as read from the database (:meth:`from_row`): the
     hashes are the stored ones while ``text`` is still that text, not recomputed (a diff of
-    a million answers spent 40 s hashing them again)."""
+    a million answers spent 40 s hashing them again). Not an init field, so a record made from
+    another (``dataclasses.replace``, with other params or messages) hashes itself again."""
 
     @property
     def request_hash(self) -> str:
@@ -129,7 +132,7 @@ class ResponseRecord:
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> ResponseRecord:
-        return cls(
+        record = cls(
             id=row["id"],
             run_id=row.get("run_id"),
             prompt_id=row["prompt_id"],
@@ -156,9 +159,7 @@ class ResponseRecord:
             sample_index=row.get("sample_index") or 0,
             from_cache=bool(row.get("from_cache")),
             created_at=row.get("created_at"),
-            stored_hashes=(
-                (row["text"], row["request_hash"], row["content_hash"])
-                if row.get("request_hash") and row.get("content_hash")
-                else None
-            ),
         )
+        if row.get("request_hash") and row.get("content_hash"):
+            record.stored_hashes = (record.text, row["request_hash"], row["content_hash"])
+        return record

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from pathlib import Path
 
@@ -86,6 +87,10 @@ def test_a_read_answer_carries_its_stored_hashes_until_its_text_changes(tmp_path
         got = store.response(rid)
         assert got is not None
         assert (got.request_hash, got.content_hash) == ("stored-r", "stored-c")
+        other = dataclasses.replace(got, params={"temperature": 1.0})
+        assert (
+            other.request_hash == dataclasses.replace(_record(), params=other.params).request_hash
+        )
         got.text = "Lyon"
         assert got.content_hash == _record("Lyon").content_hash
         assert got.request_hash == _record("Lyon").request_hash
