@@ -59,9 +59,7 @@ def main(args: argparse.Namespace) -> int:
     similarity = diff_similarity(semantic=args.semantic)
     with open_store(args) as store:
         if args.tui:
-            rows = diff_runs(store, args.run_a, args.run_b, similarity)
-            if args.model:
-                rows = [r for r in rows if r.model_alias in set(args.model)]
+            rows = diff_runs(store, args.run_a, args.run_b, similarity, models=args.model)
         else:
             # One pass, a batch at a time: the rows shown, the counts and the paired tests
             # (two runs of 333,000 answers held 3.7 GB as a list of rows).

@@ -181,7 +181,7 @@ class DiffBatch:
     """model alias → (case in run A, case in run B) per prompt both answered, neither errored,
     in run B's order; every alias of run B's cases in the batch is a key."""
     metrics: dict[int, dict[str, Any]]
-    """response id → stored metrics, for the batch's answers."""
+    """response id → stored metrics, for the batch's answers (those without any are absent)."""
     thumbs: dict[str, bool]
     """content hash → thumbs up (majority of the current thumbs), for the batch's answers."""
 
@@ -320,27 +320,32 @@ def _batch(
                 passed_b=outcome_b.get(key),
             )
         )
-    metrics = {r.id: stored.get(r.id, {}) for r in records if r.id is not None}
     cases_a = {
-        (c.prompt_id, c.model_alias): c for c in build_cases(records_a, specs, metrics, evaluated)
+        (c.prompt_id, c.model_alias): c for c in build_cases(records_a, specs, stored, evaluated)
     }
     pairs: dict[str, list[tuple[Case, Case]]] = {}
-    for c in build_cases(records_b, specs, metrics, evaluated):
+    for c in build_cases(records_b, specs, stored, evaluated):
         c.baseline_similarity = sims.get((c.prompt_id, c.model_alias))
         mine = pairs.setdefault(c.model_alias, [])
         base = cases_a.get((c.prompt_id, c.model_alias))
         if base is not None and not base.errored and not c.errored:
             mine.append((base, c))
-    return DiffBatch(rows, pairs, metrics, majority_thumbs(thumb_rows))
+    return DiffBatch(rows, pairs, stored, majority_thumbs(thumb_rows))
 
 
 def diff_runs(
-    store: Store, run_a: int, run_b: int, similarity: Similarity | None = None
+    store: Store,
+    run_a: int,
+    run_b: int,
+    similarity: Similarity | None = None,
+    *,
+    models: Iterable[str] = (),
 ) -> list[DiffRow]:
     """Every prompt × model of two stored runs, ordered by how much it changed (assertion
     transitions first, see :meth:`DiffRow.sort_key`). All the rows, with both texts (the TUI's
     diff screen browses them); ``genaicompare diff`` keeps only those it shows (:func:`diff_report`)."""
-    rows = [row for part in scan_runs(store, run_a, run_b, similarity) for row in part.rows]
+    scan = scan_runs(store, run_a, run_b, similarity, models=models)
+    rows = [row for part in scan for row in part.rows]
     rows.sort(key=DiffRow.sort_key)
     return rows
 
@@ -414,10 +419,9 @@ def _assertion_outcomes(
     if not specs:
         return {}
     chosen = [r for r in records.values() if r.prompt_id in specs]
-    metrics = {r.id: stored.get(r.id, {}) for r in chosen if r.id is not None}
     return {
         (c.prompt_id, c.model_alias): c.passed
-        for c in build_cases(chosen, specs, metrics, evaluated)
+        for c in build_cases(chosen, specs, stored, evaluated)
         if c.has_assertions and not c.errored
     }
 

@@ -174,3 +174,5 @@ def test_the_report_counts_every_row_and_keeps_the_most_changed(
     assert only.rows == [r for r in listed if r.model_alias == "new"]
     assert {f.model for f in only.paired} == {"new"}
     assert only.paired == [f for f in report.paired if f.model == "new"]
+    new = [r for r in every if r.model_alias == "new"]
+    assert diff_runs(store, run_a, run_b, LEXICAL, models=["new"]) == new  # diff --tui --model
