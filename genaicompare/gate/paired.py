@@ -4,7 +4,8 @@ Same prompts on both sides: the outcomes are paired, and so are the tests (an un
 away the correlation and misses real differences).
 
 * pass/fail outcomes (assertions, thumbs): McNemar's exact test on the discordant pairs, equal to
-  statsmodels' ``mcnemar(table, exact=True)``; a drop beyond a margin: Tango's (1998) score test;
+  statsmodels' ``mcnemar(table, exact=True)``, and Newcombe's (1998) paired score interval of the
+  difference; a drop beyond a margin: Tango's (1998) score test;
 * metric deltas (``mean:METRIC``, similarity, latency, cost): a paired bootstrap interval of the
   mean difference (fixed seed) and the Wilcoxon signed-rank p-value, equal to
   ``scipy.stats.wilcoxon`` with its defaults (zeros dropped, no continuity correction, exact
@@ -230,6 +231,35 @@ def wilson(k: int, n: int, alpha: float = ALPHA) -> tuple[float, float]:
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
+def newcombe_paired(
+    both: int, fail_to_pass: int, pass_to_fail: int, neither: int, alpha: float = ALPHA
+) -> tuple[float, float]:
+    """Newcombe's (1998) hybrid score interval, his method 10, for the paired difference of
+    rates ``candidate − baseline``: the two rates' Wilson intervals squared and added, with the
+    continuity-corrected correlation of the pairs. Equal to ``Newcombe_square_and_add_CI_paired_2x2``
+    of Fagerland, Lydersen & Laake (R ``contingencytables``). Unlike a bootstrap it keeps its
+    width when no pair is discordant: 20 agreeing pairs do not prove the rates equal."""
+    n = both + fail_to_pass + pass_to_fail + neither
+    if n <= 0:
+        return math.nan, math.nan
+    cand_pass, base_pass = both + fail_to_pass, both + pass_to_fail
+    p1, p2 = cand_pass / n, base_pass / n
+    l1, u1 = wilson(cand_pass, n, alpha)
+    l2, u2 = wilson(base_pass, n, alpha)
+    margins = cand_pass * (n - cand_pass) * base_pass * (n - base_pass)
+    phi = 0.0
+    if margins > 0:
+        cross = both * neither - fail_to_pass * pass_to_fail
+        if cross > n / 2:
+            phi = (cross - n / 2) / math.sqrt(margins)
+        elif cross < 0:
+            phi = cross / math.sqrt(margins)
+    d = p1 - p2
+    lower = d - math.sqrt(max(0.0, (p1 - l1) ** 2 + (u2 - p2) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2)))
+    upper = d + math.sqrt(max(0.0, (p2 - l2) ** 2 + (u1 - p1) ** 2 - 2 * phi * (p2 - l2) * (u1 - p1)))
+    return max(-1.0, lower), min(1.0, upper)
+
+
 def paired_bootstrap(
     baseline: Sequence[float],
     candidate: Sequence[float],
@@ -243,7 +273,7 @@ def paired_bootstrap(
     if n == 0:
         return math.nan, math.nan
     if n == 1:
-        return float(diff[0]), float(diff[0])
+        return math.nan, math.nan  # one pair: no spread to resample, no interval to claim
     rng = np.random.default_rng(seed)
     # A block of rounds at a time: the generator draws the same integers, in the same order, as
     # for all rounds at once, and each round's mean is its own row's, so the interval is the same.
@@ -398,8 +428,8 @@ class PairedFigure:
 def paired_rates(
     figure: str, pairs: Sequence[tuple[bool, bool]], model: str = "", against: str = ""
 ) -> PairedFigure:
-    """(baseline passed, candidate passed) per prompt → McNemar's exact test, Newcombe-free: the
-    interval of the rate difference is the paired bootstrap's, the MDE McNemar's at this n."""
+    """(baseline passed, candidate passed) per prompt → McNemar's exact test, Newcombe's paired
+    score interval of the rate difference (:func:`newcombe_paired`), McNemar's MDE at this n."""
     n = len(pairs)
     b = sum(1 for base, cand in pairs if base and not cand)
     c = sum(1 for base, cand in pairs if not base and cand)
@@ -407,9 +437,8 @@ def paired_rates(
         return PairedFigure(
             figure, "mcnemar_exact", 0, None, None, None, None, None, None, model, against
         )
-    base = [1.0 if x else 0.0 for x, _ in pairs]
-    cand = [1.0 if y else 0.0 for _, y in pairs]
-    pb, pc = sum(base) / n, sum(cand) / n
+    both = sum(1 for base, cand in pairs if base and cand)
+    pb, pc = (both + b) / n, (both + c) / n
     return PairedFigure(
         figure,
         "mcnemar_exact",
@@ -417,7 +446,7 @@ def paired_rates(
         pb,
         pc,
         pc - pb,
-        paired_bootstrap(base, cand),
+        newcombe_paired(both, c, b, n - both - b - c),
         mcnemar_exact(b, c),
         mde_paired_rates(n, (b + c) / n),
         model,

@@ -116,3 +116,23 @@ def test_significance_rule_and_diff_and_plan(tmp_path: Path, server: FakeOpenAI)
     assert "no stored runs of this catalog" in fresh.stdout
     bad = run_cli(["plan", str(c2), "--db", db, "--delta", "2"], home)
     assert bad.returncode == 2 and "between 0 and 1" in bad.stderr
+
+
+def test_agreeing_runs_keep_an_honest_interval(tmp_path: Path, server: FakeOpenAI) -> None:
+    # Two runs where every prompt passes both times: Δ = 0, yet 10 pairs cannot show the rates
+    # equal. The interval is Newcombe's paired one (±0.28 here), not a collapsed [0, 0].
+    from genaicompare.gate.paired import newcombe_paired
+
+    db, home = str(tmp_path / "r.db"), tmp_path / "home"
+    cat = write_catalog(tmp_path / "a.yaml", server.base_url, {"m": "fake/echo"}, PROMPTS)
+    for _ in range(2):
+        assert run_cli(["run", str(cat), "--db", db], home).returncode == 0
+    diff = run_cli(["diff", "1", "2", "--db", db, "--json", "--lexical"], home)
+    assert diff.returncode == 0, diff.stderr
+    a = {f["figure"]: f for f in json.loads(diff.stdout)["paired"]}["assert_pass_rate"]
+    assert (a["n"], a["delta"], a["p_value"]) == (N, 0.0, 1.0)
+    assert a["ci"] == pytest.approx(list(newcombe_paired(N, 0, 0, 0)))
+    assert a["ci"][0] < -0.2 and a["ci"][1] > 0.2
+    shown = run_cli(["diff", "1", "2", "--db", db, "--lexical"], home, COLUMNS="160")
+    row = next(line for line in shown.stdout.splitlines() if "assert_pass_rate" in line)
+    assert "[0, 0]" not in row and "[-0.278, 0.278]" in row, row

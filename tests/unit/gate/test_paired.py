@@ -119,6 +119,25 @@ def test_paired_rates_figure() -> None:
     assert d["test"] == "mcnemar_exact"
 
 
+def test_newcombe_paired_matches_contingencytables() -> None:
+    # Cavo et al. (2012), Fagerland, Lydersen & Laake's worked example: 59 pass both times,
+    # 6 only the first, 16 only the second, 80 neither. contingencytables' own test reads
+    # "estimate = -0.0621 (95% CI -0.1186 to -0.0046)".
+    lo, hi = P.newcombe_paired(59, 6, 16, 80)
+    assert (round(lo, 4), round(hi, 4)) == (-0.1186, -0.0046)
+    f = P.paired_rates(
+        "assert_pass_rate",
+        [(True, True)] * 59 + [(False, True)] * 6 + [(True, False)] * 16 + [(False, False)] * 80,
+    )
+    assert f.delta == pytest.approx(-10 / 161) and f.ci == (lo, hi)
+    # Symmetric in the sides, and never outside [-1, 1].
+    assert P.newcombe_paired(59, 16, 6, 80) == pytest.approx((-hi, -lo))
+    lo3, hi3 = P.newcombe_paired(0, 3, 0, 0)  # 3 of 3 improved: Δ = 1, the interval stops at 1
+    assert hi3 == 1.0 and 0.1 < lo3 < 0.5
+    assert P.newcombe_paired(0, 0, 3, 0) == pytest.approx((-hi3, -lo3))
+    assert all(math.isnan(x) for x in P.newcombe_paired(0, 0, 0, 0))
+
+
 def test_small_n_never_claims() -> None:
     # 3 prompts, every one worse: nothing can be significant, the MDE says so (None).
     f = P.paired_rates("assert_pass_rate", [(True, False)] * 3)
@@ -131,7 +150,12 @@ def test_small_n_never_claims() -> None:
 
 def test_all_equal_runs() -> None:
     f = P.paired_rates("assert_pass_rate", [(True, True)] * 20)
-    assert (f.delta, f.p_value, f.ci) == (0.0, 1.0, (0.0, 0.0))
+    assert (f.delta, f.p_value) == (0.0, 1.0)
+    # 20 agreeing pairs do not make the rates equal: Newcombe's interval keeps its width where
+    # a bootstrap of the differences collapses to [0, 0].
+    assert f.ci is not None and f.ci[0] == pytest.approx(-f.ci[1]) and 0.1 < f.ci[1] < 0.2
+    wider = P.paired_rates("assert_pass_rate", [(True, True)] * 5).ci
+    assert wider is not None and wider[1] > f.ci[1]
     # No discordant pair observed: the MDE is not zero — every discordant pair would have to go
     # one way (ψ = δ), and never below the exact test's floor of 6 pairs.
     assert f.mde is not None and f.mde >= 6 / 20
@@ -269,3 +293,10 @@ def test_paired_bootstrap_memory_stays_bounded() -> None:
         tracemalloc.stop()
     assert lo < float(np.mean(cand - base)) < hi
     assert peak < 64 * 2**20, f"peak {peak / 2**20:.0f} MB"
+
+
+def test_one_pair_claims_no_interval() -> None:
+    # One pair has no spread to resample: no interval (shown "–"), not [Δ, Δ].
+    assert all(math.isnan(x) for x in P.paired_bootstrap([0.2], [0.9]))
+    m = P.paired_means("mean:rougeL", [(0.2, 0.9)])
+    assert m.delta == pytest.approx(0.7) and m.as_dict()["ci"] == [None, None]
