@@ -255,8 +255,12 @@ def newcombe_paired(
         elif cross < 0:
             phi = cross / math.sqrt(margins)
     d = p1 - p2
-    lower = d - math.sqrt(max(0.0, (p1 - l1) ** 2 + (u2 - p2) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2)))
-    upper = d + math.sqrt(max(0.0, (p2 - l2) ** 2 + (u1 - p1) ** 2 - 2 * phi * (p2 - l2) * (u1 - p1)))
+    lower = d - math.sqrt(
+        max(0.0, (p1 - l1) ** 2 + (u2 - p2) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2))
+    )
+    upper = d + math.sqrt(
+        max(0.0, (p2 - l2) ** 2 + (u1 - p1) ** 2 - 2 * phi * (p2 - l2) * (u1 - p1))
+    )
     return max(-1.0, lower), min(1.0, upper)
 
 

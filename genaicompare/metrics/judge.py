@@ -120,14 +120,30 @@ def parse_supported(reply: str, count: int) -> tuple[list[int], str]:
 
 
 def score_messages(
-    question: str, answer: str, reference: str | None = None, nonce: str | None = None
+    question: str,
+    answer: str,
+    reference: str | Sequence[str] | None = None,
+    nonce: str | None = None,
 ) -> Messages:
+    """The scoring request. ``reference``: the one reference answer, or every acceptable one
+    (a prompt's ``references``: the judge sees them all, as the lexical metrics do, and takes
+    an answer that matches any of them as accurate)."""
     nonce = nonce or secrets.token_hex(8)
+    refs = [reference] if isinstance(reference, str) else list(reference or [])
     parts = [_block("QUESTION", nonce, question)]
-    if reference is not None:
-        parts.append(_block("REFERENCE", nonce, reference))
+    if len(refs) == 1:
+        parts.append(_block("REFERENCE", nonce, refs[0]))
+    else:
+        parts += [_block(f"REFERENCE {i}", nonce, r) for i, r in enumerate(refs, start=1)]
     parts.append(_block("ANSWER", nonce, answer))
-    hint = ", using the reference answer as ground truth for accuracy" if reference else ""
+    hint = ""
+    if len(refs) == 1 and refs[0]:
+        hint = ", using the reference answer as ground truth for accuracy"
+    elif len(refs) > 1:
+        hint = (
+            ", using the reference answers as ground truth for accuracy (each is an acceptable "
+            "answer: one that agrees with any of them is accurate)"
+        )
     return [
         {"role": "system", "content": SCORE_SYSTEM.format(nonce=nonce, ref_hint=hint)},
         {"role": "user", "content": "\n\n".join(parts)},
@@ -236,7 +252,7 @@ class Judge:
         return {"judge_error": MetricValue(None, detail, self.version)}
 
     async def score(
-        self, question: str, answer: str, reference: str | None = None
+        self, question: str, answer: str, reference: str | Sequence[str] | None = None
     ) -> dict[str, MetricValue]:
         """``judge_<criterion>`` (1–10) and ``judge_score`` (their mean, with the reason), or
         ``judge_error``."""
@@ -422,7 +438,7 @@ class JudgeRunner:
             return {}
         jobs: list[tuple[str, Awaitable[dict[str, MetricValue]]]] = []
         if "score" in self.tasks:
-            reference = prompt.reference if prompt is not None else None
+            reference = prompt.all_references if prompt is not None else None
             question = question_of(record, prompt)
             jobs.append(("score", self.judge.score(question, record.text, reference)))
         context = prompt.context_passages if prompt is not None else []

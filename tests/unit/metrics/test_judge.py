@@ -434,3 +434,35 @@ def test_assertion_on_a_failed_judge_says_judge_error() -> None:
     assert not plain.passed and "not computed: judge_error" in plain.reason
     [other] = evaluate_assertions({"rougeL": ">= 0.3"}, {"judge_error": None})
     assert "judge_error" not in other.reason
+
+
+async def test_the_judge_sees_every_acceptable_reference() -> None:
+    # A prompt with two acceptable answers: an answer matching the second is accurate, so the
+    # judge must see both (it saw only the first). One reference: the request is as before.
+    from genaicompare.catalog import Prompt
+
+    seen: list[list[dict[str, str]]] = []
+
+    async def complete(messages: list[dict[str, str]]) -> str:
+        seen.append(messages)
+        return await GullibleJudge()(messages)
+
+    runner = J.JudgeRunner(J.Judge(complete=complete, name="fake"), frozenset({"score"}))
+    two = Prompt(id="p", prompt=QUESTION, references=["Paris", "Paris, France"])
+    await runner.response(_record("good", GOOD, 1), two)
+    user, system = seen[-1][-1]["content"], seen[-1][0]["content"]
+    blocks = re.findall(r"<<<(REFERENCE[^>]*?) [0-9a-f]{16}>>>\n(.*?)\n<<<END", user, re.S)
+    assert blocks == [("REFERENCE 1", "Paris"), ("REFERENCE 2", "Paris, France")]
+    assert "agrees with any of them is accurate" in system
+
+    await runner.response(
+        _record("good", GOOD, 2), Prompt(id="p", prompt=QUESTION, reference="Paris")
+    )
+    one = seen[-1]
+    nonce = re.search(r"<<<QUESTION ([0-9a-f]{16})>>>", one[-1]["content"]).group(1)
+    assert one == J.score_messages(QUESTION, GOOD, "Paris", nonce=nonce)
+    assert "<<<REFERENCE " + nonce + ">>>\nParis\n" in one[-1]["content"]
+    assert "using the reference answer as ground truth for accuracy." in one[0]["content"]
+
+    await runner.response(_record("good", GOOD, 3), Prompt(id="p", prompt=QUESTION))
+    assert "REFERENCE" not in seen[-1][-1]["content"] and "reference" not in seen[-1][0]["content"]
