@@ -463,7 +463,12 @@ def paired_means(
     figure: str, pairs: Sequence[tuple[float, float]], model: str = "", against: str = ""
 ) -> PairedFigure:
     """(baseline value, candidate value) per prompt → Wilcoxon signed-rank p, bootstrap interval
-    of the mean difference, MDE from the differences' spread."""
+    of the mean difference, MDE from the differences' spread.
+
+    A metric whose every value is 0 or 1 (an assertion, a flag) is a rate: its interval is
+    Newcombe's paired one (:func:`newcombe_paired`). Otherwise, when every difference is the
+    same, there is no interval (as there is no MDE): a bootstrap of a constant is [Δ, Δ], a
+    certainty the pairs cannot give."""
     n = len(pairs)
     if n == 0:
         return PairedFigure(
@@ -474,6 +479,15 @@ def paired_means(
     diffs = [y - x for x, y in pairs]
     sd = float(np.std(diffs, ddof=1)) if n > 1 else None
     mb, mc = math.fsum(base) / n, math.fsum(cand) / n
+    if all(x in (0.0, 1.0) and y in (0.0, 1.0) for x, y in pairs):
+        both = sum(1 for x, y in pairs if x and y)
+        up = sum(1 for x, y in pairs if y and not x)
+        down = sum(1 for x, y in pairs if x and not y)
+        ci = newcombe_paired(both, up, down, n - both - up - down)
+    elif sd == 0:
+        ci = (math.nan, math.nan)
+    else:
+        ci = paired_bootstrap(base, cand)
     return PairedFigure(
         figure,
         "wilcoxon",
@@ -481,7 +495,7 @@ def paired_means(
         mb,
         mc,
         mc - mb,
-        paired_bootstrap(base, cand),
+        ci,
         wilcoxon(diffs),
         mde_mean(n, sd),
         model,

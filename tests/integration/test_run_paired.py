@@ -129,7 +129,16 @@ def test_agreeing_runs_keep_an_honest_interval(tmp_path: Path, server: FakeOpenA
         assert run_cli(["run", str(cat), "--db", db], home).returncode == 0
     diff = run_cli(["diff", "1", "2", "--db", db, "--json", "--lexical"], home)
     assert diff.returncode == 0, diff.stderr
-    a = {f["figure"]: f for f in json.loads(diff.stdout)["paired"]}["assert_pass_rate"]
+    figures = {f["figure"]: f for f in json.loads(diff.stdout)["paired"]}
+    # No figure claims a zero-width interval: every metric either has a real one or none.
+    assert len(figures) > 3
+    zero_width = [
+        k
+        for k, f in figures.items()
+        if f["ci"] and None not in f["ci"] and f["ci"][0] == f["ci"][1]
+    ]
+    assert not zero_width, {k: figures[k]["ci"] for k in zero_width}
+    a = figures["assert_pass_rate"]
     assert (a["n"], a["delta"], a["p_value"]) == (N, 0.0, 1.0)
     assert a["ci"] == pytest.approx(list(newcombe_paired(N, 0, 0, 0)))
     assert a["ci"][0] < -0.2 and a["ci"][1] > 0.2

@@ -300,3 +300,21 @@ def test_one_pair_claims_no_interval() -> None:
     assert all(math.isnan(x) for x in P.paired_bootstrap([0.2], [0.9]))
     m = P.paired_means("mean:rougeL", [(0.2, 0.9)])
     assert m.delta == pytest.approx(0.7) and m.as_dict()["ci"] == [None, None]
+
+
+def test_a_metric_that_never_varies_claims_no_zero_width_interval() -> None:
+    # A 0/1 metric (an assertion, a flag) compared as a mean is a rate: Newcombe's interval,
+    # with its width when every pair agrees.
+    same = P.paired_means("mean:assert:contains", [(1.0, 1.0)] * 20)
+    assert same.delta == 0.0 and same.ci == P.newcombe_paired(20, 0, 0, 0)
+    mixed = [(1.0, 1.0)] * 59 + [(0.0, 1.0)] * 6 + [(1.0, 0.0)] * 16 + [(0.0, 0.0)] * 80
+    assert P.paired_means("mean:flag", mixed).ci == P.newcombe_paired(59, 6, 16, 80)
+    # Any other metric with every difference equal: no interval, as there is no MDE.
+    flat = P.paired_means("mean:rougeL", [(0.4, 0.4), (0.7, 0.7)] * 10)
+    assert flat.delta == 0.0 and flat.mde is None
+    assert flat.as_dict()["ci"] == [None, None]
+    # Values that vary keep the bootstrap interval.
+    varied = [(0.1 * i, 0.1 * i + 0.05 * (i % 3)) for i in range(10)]
+    assert P.paired_means("mean:rougeL", varied).ci == P.paired_bootstrap(
+        [x for x, _ in varied], [y for _, y in varied]
+    )
