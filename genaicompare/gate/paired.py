@@ -460,15 +460,19 @@ def paired_rates(
 
 
 def paired_means(
-    figure: str, pairs: Sequence[tuple[float, float]], model: str = "", against: str = ""
+    figure: str,
+    pairs: Sequence[tuple[float, float]],
+    model: str = "",
+    against: str = "",
+    rate: bool = False,
 ) -> PairedFigure:
     """(baseline value, candidate value) per prompt → Wilcoxon signed-rank p, bootstrap interval
     of the mean difference, MDE from the differences' spread.
 
-    A metric whose every value is 0 or 1 (an assertion, a flag) is a rate: its interval is
-    Newcombe's paired one (:func:`newcombe_paired`). Otherwise, when every difference is the
-    same, there is no interval (as there is no MDE): a bootstrap of a constant is [Δ, Δ], a
-    certainty the pairs cannot give."""
+    ``rate``: the values are pass/fail (an assertion's 0 or 1), so the interval is Newcombe's
+    paired one (:func:`newcombe_paired`). Otherwise, when every difference is the same, there
+    is no interval (as there is no MDE): a bootstrap of a constant is [Δ, Δ], a certainty the
+    pairs cannot give."""
     n = len(pairs)
     if n == 0:
         return PairedFigure(
@@ -479,7 +483,7 @@ def paired_means(
     diffs = [y - x for x, y in pairs]
     sd = float(np.std(diffs, ddof=1)) if n > 1 else None
     mb, mc = math.fsum(base) / n, math.fsum(cand) / n
-    if all(x in (0.0, 1.0) and y in (0.0, 1.0) for x, y in pairs):
+    if rate and all(x in (0.0, 1.0) and y in (0.0, 1.0) for x, y in pairs):
         both = sum(1 for x, y in pairs if x and y)
         up = sum(1 for x, y in pairs if y and not x)
         down = sum(1 for x, y in pairs if x and not y)
@@ -635,6 +639,8 @@ class PairedInputs:
         self, model: str, against: str, votes: tuple[int, int, int] | None = None
     ) -> list[PairedFigure]:
         """The figures, in the reports' order (see :func:`compare_cases`)."""
+        from genaicompare.metrics.display import YES_NO  # lazy: the metrics package
+
         out: list[PairedFigure] = []
         if self.asserted[0]:
             out.append(paired_rates("assert_pass_rate", _bools(self.asserted), model, against))
@@ -652,7 +658,13 @@ class PairedInputs:
                 continue
             base, cand = self.metrics[name]
             out.append(
-                paired_means(f"mean:{name}", list(zip(base, cand, strict=True)), model, against)
+                paired_means(
+                    f"mean:{name}",
+                    list(zip(base, cand, strict=True)),
+                    model,
+                    against,
+                    rate=name in YES_NO,
+                )
             )
         for figure, (base, cand) in self.ops.items():
             if base:

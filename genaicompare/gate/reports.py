@@ -230,9 +230,11 @@ def print_verdict(v: Verdict, out: Console) -> None:
 
 PAIRED_HEAD = ("figure", "test", "n", "baseline", "candidate", "Δ", "95% CI", "p", "MDE 80%")
 PAIRED_NOTE = (
-    "paired on the same prompts; Δ = candidate − baseline with its 95% interval (paired "
-    "bootstrap; Wilson for the judge); p two-sided; MDE: the smallest change this n detects "
-    "with 80% power at α = 0.05 (– : too few pairs, or no spread to estimate it from)"
+    "paired on the same prompts; Δ = candidate − baseline with its 95% interval (Newcombe's "
+    "paired score interval for pass/fail rates, paired bootstrap for means, Wilson for the "
+    "judge; – : none, every pair differing by the same amount); p two-sided; MDE: the smallest "
+    "change this n detects with 80% power at α = 0.05 (– : too few pairs, or no spread to "
+    "estimate it from)"
 )
 
 
@@ -256,7 +258,9 @@ def paired_row(f: PairedFigure) -> list[str]:
     difference is "n too small" (no Δ, interval or p read as a finding)."""
     from genaicompare.core.figures import MIN_N, TOO_SMALL
 
-    ci = "–" if f.ci is None else f"[{fnum(f.ci[0])}, {fnum(f.ci[1])}]"
+    ci = "–"
+    if f.ci is not None and not any(math.isnan(x) for x in f.ci):
+        ci = f"[{fnum(f.ci[0])}, {fnum(f.ci[1])}]"
     if f.n < MIN_N:
         return [f.figure, f.test, str(f.n), fnum(f.baseline), fnum(f.candidate), TOO_SMALL]
     return [

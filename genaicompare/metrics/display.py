@@ -179,7 +179,8 @@ _HUNDRED = frozenset(("bleu", "chrf", "fuzzy_ratio", "token_set_ratio"))
 _COUNTS = frozenset(
     ("tokens_in", "tokens_out", "chars", "words", "pii_count", "pii_types", "reading_ease_band")
 )
-_YES_NO = frozenset(("exact_match", "contains"))
+YES_NO = frozenset(("exact_match", "contains"))
+"""Metrics whose value is 1 (yes) or 0 (no): shown as such, compared as pass/fail rates."""
 _LOWER = frozenset(("ttft_ms", "latency_ms", "cost_usd", "pii_count", "pii_types", *_TOXICITY))
 _NONE = frozenset(
     ("state", "tokens_in", "tokens_out", "chars", "words", "fk_grade", "reading_ease_band")
@@ -265,7 +266,7 @@ def format_value(name: str, value: float | None, *, local: bool = False) -> str:
         return f"{value:.0f} ms" if value < 1000 else f"{value / 1000:.2f} s"
     if k in _COUNTS:
         return f"{value:.0f}"
-    if k in _YES_NO:
+    if k in YES_NO:
         return "yes" if value >= 1 else "no"
     if k in _HUNDRED:
         return f"{value:.1f}"

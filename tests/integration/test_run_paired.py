@@ -124,7 +124,9 @@ def test_agreeing_runs_keep_an_honest_interval(tmp_path: Path, server: FakeOpenA
     from genaicompare.gate.paired import newcombe_paired
 
     db, home = str(tmp_path / "r.db"), tmp_path / "home"
-    cat = write_catalog(tmp_path / "a.yaml", server.base_url, {"m": "fake/echo"}, PROMPTS)
+    # With a reference the echo answer contains: the yes/no metric `contains` is 1 everywhere.
+    prompts = [{**p, "reference": "ok answer"} for p in PROMPTS]
+    cat = write_catalog(tmp_path / "a.yaml", server.base_url, {"m": "fake/echo"}, prompts)
     for _ in range(2):
         assert run_cli(["run", str(cat), "--db", db], home).returncode == 0
     diff = run_cli(["diff", "1", "2", "--db", db, "--json", "--lexical"], home)
@@ -141,7 +143,13 @@ def test_agreeing_runs_keep_an_honest_interval(tmp_path: Path, server: FakeOpenA
     a = figures["assert_pass_rate"]
     assert (a["n"], a["delta"], a["p_value"]) == (N, 0.0, 1.0)
     assert a["ci"] == pytest.approx(list(newcombe_paired(N, 0, 0, 0)))
+    assert figures["mean:contains"]["ci"] == a["ci"]  # a yes/no metric: a rate
+    for flat in ("mean:pii_count", "mean:chars", "baseline_similarity", "latency_ms"):
+        assert figures[flat]["delta"] == 0 and figures[flat]["ci"] == [None, None], flat
     assert a["ci"][0] < -0.2 and a["ci"][1] > 0.2
     shown = run_cli(["diff", "1", "2", "--db", db, "--lexical"], home, COLUMNS="160")
     row = next(line for line in shown.stdout.splitlines() if "assert_pass_rate" in line)
     assert "[0, 0]" not in row and "[-0.278, 0.278]" in row, row
+    line = next(line for line in shown.stdout.splitlines() if "mean:chars" in line)
+    cells = [c.strip() for c in line.split("│")[1:-1]]
+    assert cells[0] == "mean:chars" and (cells[5], cells[6]) == ("0", "–"), cells  # Δ, 95% CI

@@ -303,12 +303,16 @@ def test_one_pair_claims_no_interval() -> None:
 
 
 def test_a_metric_that_never_varies_claims_no_zero_width_interval() -> None:
-    # A 0/1 metric (an assertion, a flag) compared as a mean is a rate: Newcombe's interval,
-    # with its width when every pair agrees.
-    same = P.paired_means("mean:assert:contains", [(1.0, 1.0)] * 20)
+    # A yes/no metric (contains, exact_match) compared as a mean is a rate: Newcombe's
+    # interval, with its width when every pair agrees.
+    same = P.paired_means("mean:contains", [(1.0, 1.0)] * 20, rate=True)
     assert same.delta == 0.0 and same.ci == P.newcombe_paired(20, 0, 0, 0)
     mixed = [(1.0, 1.0)] * 59 + [(0.0, 1.0)] * 6 + [(1.0, 0.0)] * 16 + [(0.0, 0.0)] * 80
-    assert P.paired_means("mean:flag", mixed).ci == P.newcombe_paired(59, 6, 16, 80)
+    assert P.paired_means("mean:exact_match", mixed, rate=True).ci == P.newcombe_paired(
+        59, 6, 16, 80
+    )
+    # A count or a similarity that happens to be 0 or 1 everywhere is not a rate.
+    assert P.paired_means("mean:pii_count", [(0.0, 0.0)] * 20).as_dict()["ci"] == [None, None]
     # Any other metric with every difference equal: no interval, as there is no MDE.
     flat = P.paired_means("mean:rougeL", [(0.4, 0.4), (0.7, 0.7)] * 10)
     assert flat.delta == 0.0 and flat.mde is None
