@@ -469,8 +469,8 @@ def paired_means(
     """(baseline value, candidate value) per prompt → Wilcoxon signed-rank p, bootstrap interval
     of the mean difference, MDE from the differences' spread.
 
-    ``rate``: the values are pass/fail (an assertion's 0 or 1), so the interval is Newcombe's
-    paired one (:func:`newcombe_paired`). Otherwise, when every difference is the same, there
+    ``rate``: the values answer yes or no (1 or 0: ``contains``, ``exact_match``), so the
+    interval is Newcombe's paired one (:func:`newcombe_paired`). Otherwise, when every difference is the same, there
     is no interval (as there is no MDE): a bootstrap of a constant is [Δ, Δ], a certainty the
     pairs cannot give."""
     n = len(pairs)
