@@ -483,11 +483,13 @@ def paired_means(
     diffs = [y - x for x, y in pairs]
     sd = float(np.std(diffs, ddof=1)) if n > 1 else None
     mb, mc = math.fsum(base) / n, math.fsum(cand) / n
+    mde = mde_mean(n, sd)
     if rate and all(x in (0.0, 1.0) and y in (0.0, 1.0) for x, y in pairs):
         both = sum(1 for x, y in pairs if x and y)
         up = sum(1 for x, y in pairs if y and not x)
         down = sum(1 for x, y in pairs if x and not y)
         ci = newcombe_paired(both, up, down, n - both - up - down)
+        mde = mde_paired_rates(n, (up + down) / n)  # as for any rate: McNemar's at this n
     elif sd == 0:
         ci = (math.nan, math.nan)
     else:
@@ -501,7 +503,7 @@ def paired_means(
         mc - mb,
         ci,
         wilcoxon(diffs),
-        mde_mean(n, sd),
+        mde,
         model,
         against,
     )

@@ -143,7 +143,8 @@ def test_agreeing_runs_keep_an_honest_interval(tmp_path: Path, server: FakeOpenA
     a = figures["assert_pass_rate"]
     assert (a["n"], a["delta"], a["p_value"]) == (N, 0.0, 1.0)
     assert a["ci"] == pytest.approx(list(newcombe_paired(N, 0, 0, 0)))
-    assert figures["mean:contains"]["ci"] == a["ci"]  # a yes/no metric: a rate
+    c = figures["mean:contains"]  # a yes/no metric: a rate
+    assert (c["ci"], c["mde"]) == (a["ci"], a["mde"]) and a["mde"] is not None
     for flat in ("mean:pii_count", "mean:chars", "baseline_similarity", "latency_ms"):
         assert figures[flat]["delta"] == 0 and figures[flat]["ci"] == [None, None], flat
     assert a["ci"][0] < -0.2 and a["ci"][1] > 0.2

@@ -307,6 +307,9 @@ def test_a_metric_that_never_varies_claims_no_zero_width_interval() -> None:
     # interval, with its width when every pair agrees.
     same = P.paired_means("mean:contains", [(1.0, 1.0)] * 20, rate=True)
     assert same.delta == 0.0 and same.ci == P.newcombe_paired(20, 0, 0, 0)
+    # …and the MDE of a rate, as assert_pass_rate's (no spread of differences needed).
+    rate_mde = P.paired_rates("x", [(True, True)] * 20).mde
+    assert rate_mde is not None and same.mde == rate_mde
     mixed = [(1.0, 1.0)] * 59 + [(0.0, 1.0)] * 6 + [(1.0, 0.0)] * 16 + [(0.0, 0.0)] * 80
     assert P.paired_means("mean:exact_match", mixed, rate=True).ci == P.newcombe_paired(
         59, 6, 16, 80
