@@ -429,20 +429,40 @@ class PairedFigure:
         }
 
 
+def _rate_table(pairs: Sequence[tuple[Any, Any]]) -> tuple[int, int, int, int]:
+    """(both passed, fail → pass, pass → fail, neither) of (baseline, candidate) outcomes, as
+    :func:`newcombe_paired` takes them."""
+    both = up = down = 0
+    for base, cand in pairs:
+        if base and cand:
+            both += 1
+        elif cand:
+            up += 1
+        elif base:
+            down += 1
+    return both, up, down, len(pairs) - both - up - down
+
+
+def _rate_interval(table: tuple[int, int, int, int]) -> tuple[tuple[float, float], float | None]:
+    """A paired rate difference's interval (Newcombe's) and McNemar's MDE at its n."""
+    n = sum(table)
+    return newcombe_paired(*table), mde_paired_rates(n, (table[1] + table[2]) / n)
+
+
 def paired_rates(
     figure: str, pairs: Sequence[tuple[bool, bool]], model: str = "", against: str = ""
 ) -> PairedFigure:
     """(baseline passed, candidate passed) per prompt → McNemar's exact test, Newcombe's paired
     score interval of the rate difference (:func:`newcombe_paired`), McNemar's MDE at this n."""
     n = len(pairs)
-    b = sum(1 for base, cand in pairs if base and not cand)
-    c = sum(1 for base, cand in pairs if not base and cand)
     if n == 0:
         return PairedFigure(
             figure, "mcnemar_exact", 0, None, None, None, None, None, None, model, against
         )
-    both = sum(1 for base, cand in pairs if base and cand)
+    table = _rate_table(pairs)
+    both, c, b, _neither = table
     pb, pc = (both + b) / n, (both + c) / n
+    ci, mde = _rate_interval(table)
     return PairedFigure(
         figure,
         "mcnemar_exact",
@@ -450,9 +470,9 @@ def paired_rates(
         pb,
         pc,
         pc - pb,
-        newcombe_paired(both, c, b, n - both - b - c),
+        ci,
         mcnemar_exact(b, c),
-        mde_paired_rates(n, (b + c) / n),
+        mde,
         model,
         against,
         {"pass_to_fail": b, "fail_to_pass": c},
@@ -470,9 +490,9 @@ def paired_means(
     of the mean difference, MDE from the differences' spread.
 
     ``rate``: the values answer yes or no (1 or 0: ``contains``, ``exact_match``), so the
-    interval is Newcombe's paired one (:func:`newcombe_paired`). Otherwise, when every difference is the same, there
-    is no interval (as there is no MDE): a bootstrap of a constant is [Δ, Δ], a certainty the
-    pairs cannot give."""
+    interval and the MDE are a rate's (:func:`paired_rates`). Otherwise, when every difference
+    is the same, there is no interval (as there is no MDE): a bootstrap of a constant is
+    [Δ, Δ], a certainty the pairs cannot give."""
     n = len(pairs)
     if n == 0:
         return PairedFigure(
@@ -485,11 +505,7 @@ def paired_means(
     mb, mc = math.fsum(base) / n, math.fsum(cand) / n
     mde = mde_mean(n, sd)
     if rate and all(x in (0.0, 1.0) and y in (0.0, 1.0) for x, y in pairs):
-        both = sum(1 for x, y in pairs if x and y)
-        up = sum(1 for x, y in pairs if y and not x)
-        down = sum(1 for x, y in pairs if x and not y)
-        ci = newcombe_paired(both, up, down, n - both - up - down)
-        mde = mde_paired_rates(n, (up + down) / n)  # as for any rate: McNemar's at this n
+        ci, mde = _rate_interval(_rate_table(pairs))
     elif sd == 0:
         ci = (math.nan, math.nan)
     else:
