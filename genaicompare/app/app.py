@@ -233,6 +233,7 @@ class GenaiCompareApp(App[None]):
         self.push_screen(MainScreen(self.session))
         # The store, and litellm (in a worker process for the CLI), load once the screen is up.
         self.call_after_refresh(lambda: self.run_worker(self._open_services(), group="open"))
+        self.call_after_refresh(_preload_markdown)
 
     def _prestart(self) -> None:
         """Spawn the streaming worker at the first paint: it starts the local model's servers
@@ -297,6 +298,7 @@ class GenaiCompareApp(App[None]):
         self._apply_settings(loaded.themes, loaded.theme_error)
         await self.switch_screen(MainScreen(self.session, loaded.rows))
         self.call_after_refresh(lambda: self.run_worker(self._open_services(), group="open"))
+        self.call_after_refresh(_preload_markdown)
 
     def _apply_settings(self, themes: dict[str, Theme], theme_error: str | None) -> None:
         apply_settings(self, self.settings, themes, theme_error)
@@ -409,6 +411,18 @@ async def _in_daemon_thread(fn: Callable[[], _T]) -> _T:
 
     threading.Thread(target=run, name="genaicompare-load", daemon=True).start()
     return await future
+
+
+def _preload_markdown() -> None:
+    """Import the Markdown widget in a daemon thread once the main screen is up: the panes mount
+    it with their first finished answer, which then does not wait for the import (≈0.1 s of
+    markdown_it and Pygments, kept off the path to the main screen). Quitting does not wait."""
+
+    def run() -> None:
+        with contextlib.suppress(Exception):  # only a head start: the pane imports it anyway
+            from textual.widgets import Markdown  # noqa: F401
+
+    threading.Thread(target=run, name="genaicompare-preload", daemon=True).start()
 
 
 def _worker_log() -> Path | None:

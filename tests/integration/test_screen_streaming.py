@@ -245,3 +245,41 @@ def test_complete_is_never_shown_over_a_partial_answer(
             assert checked >= 20, term.dump()
             term.send("q")
             assert term.close() == 0
+
+
+@pytest.mark.parametrize(("cols", "rows"), [(80, 24), (120, 40)])
+def test_a_finished_answer_shows_as_markdown(
+    tmp_path: Path, isolated_home: Path, cols: int, rows: int
+) -> None:
+    """While it streams an answer is plain text (``**Paris** is `big```, as sent); once stored it
+    is drawn as Markdown (``Paris is big``), in every pane. The panes mount their Markdown widget
+    with the first finished answer (it is not imported before the main screen): this is what
+    shows that it still replaces the stream, on the real screen."""
+    db = tmp_path / "md.db"
+    with FakeOpenAI() as server:
+        models = "".join(
+            f"  - id: m{c}\n    model: openai/fake/echo?delay=0.05\n"
+            f"    api_base: {server.base_url}\n"
+            for c in "ab"
+        )
+        path = tmp_path / "md.yaml"
+        path.write_text(
+            f"name: screen-md\nmodels:\n{models}prompts:\n"
+            "  - id: only\n    prompt: '**Paris** is `big` wide'\n",
+            encoding="utf-8",
+        )
+        with genaicompare(
+            [str(path), "--db", str(db), "--prefetch", "0"], cols, rows, isolated_home
+        ) as term:
+
+            def rendered(lines: list[str]) -> bool:
+                return sum(line.count("Paris is big wide") for line in lines) >= 2
+
+            term.wait(rendered, 60, "both answers drawn as Markdown")
+            assert _complete(db) == {"ma", "mb"}
+            # The prompt itself is shown as written; no pane shows the raw answer any more.
+            text = term.text()
+            assert "Paris** is `big" in text
+            assert text.count("**Paris**") == 1, term.dump()
+            term.send("q")
+            assert term.close() == 0

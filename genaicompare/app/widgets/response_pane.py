@@ -19,13 +19,16 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import Markdown, Static
+from textual.widgets import Static
 
 from genaicompare.app.widgets.stream_view import DisplayText, Line, StreamView
 from genaicompare.core.records import FinishState, ResponseRecord
 from genaicompare.core.sanitize import for_display, one_line
 
 if TYPE_CHECKING:
+    from textual.widget import AwaitMount
+    from textual.widgets import Markdown
+
     from genaicompare.session.streaming import LiveTiming
 
 _FAILED = (FinishState.error, FinishState.timeout)
@@ -113,17 +116,21 @@ class ResponsePane(Vertical):
         self._rendering = 0
         self._status_due = False
         self._render_task: asyncio.Task[None] | None = None
+        self._markdown: Markdown | None = None
+        self._markdown_mounted: AwaitMount | None = None
 
     def compose(self) -> ComposeResult:
         yield Line(classes="pane-header")
-        with VerticalScroll(classes="-hidden"):
-            yield Markdown(open_links=False)
+        # The Markdown widget is mounted with the first finished answer: importing it (markdown_it,
+        # Pygments: ≈0.1 s) is then off the path to the main screen (see preload_markdown).
+        yield VerticalScroll(classes="-hidden")
         yield StreamView()
         yield Line(classes="pane-status")
 
     @property
-    def markdown(self) -> Markdown:
-        return self.query_one(Markdown)
+    def markdown(self) -> Markdown | None:
+        """The finished answer's Markdown widget; None until the pane's first one."""
+        return self._markdown
 
     @property
     def stream_view(self) -> StreamView:
@@ -173,8 +180,9 @@ class ResponsePane(Vertical):
         self.remove_class("-error", "-corrected")
         self.stream_view.clear()
         self._show_stream()
-        if self.markdown.source:
-            self.markdown.update("")
+        markdown = self.markdown
+        if markdown is not None and markdown.source:
+            markdown.update("")
         self._refresh_header()
         self._refresh_status()
 
@@ -202,7 +210,7 @@ class ResponsePane(Vertical):
             found.first(Static).update(body)
         else:
             view = Static(body, classes="pane-correction", markup=False)
-            self.query_one(VerticalScroll).mount(view, before=self.markdown)
+            self.query_one(VerticalScroll).mount(view, before=self.markdown)  # None: at the end
         self.add_class("-corrected")
 
     def set_blind(self, blind: bool) -> None:
@@ -340,7 +348,15 @@ class ResponsePane(Vertical):
         """Render the finished answer as Markdown once, then show it in place of the stream."""
         try:
             view = self.stream_view
-            await self.markdown.update(text)
+            if self._markdown is None:
+                from textual.widgets import Markdown
+
+                # Mounted (placed in the DOM) at once, so a second render waits for the same one.
+                self._markdown = Markdown(open_links=False)
+                self._markdown_mounted = self.query_one(VerticalScroll).mount(self._markdown)
+            assert self._markdown_mounted is not None
+            await self._markdown_mounted
+            await self._markdown.update(text)
             if generation != self._generation:
                 return
             scroll = self.query_one(VerticalScroll)
