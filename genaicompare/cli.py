@@ -66,6 +66,9 @@ def _command_module(name: str) -> ModuleType:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    # Pydantic plugins (other packages' entry points, e.g. tracing) are not part of this tool:
+    # finding them reads every installed package's metadata when the first model class is built.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     from genaicompare.core.errors import guarded
 
     if argv and argv[0] in COMMANDS:
