@@ -161,11 +161,19 @@ def dumps(settings: Settings) -> str:
 
 
 def save_settings(settings: Settings, path: Path | None = None) -> Path:
-    """Write atomically (temp file + rename) so a crash never leaves half a config."""
+    """Write atomically (temp file + rename) so a crash never leaves half a config. A file that
+    already holds exactly this is left alone: the TUI saves at every start (the recent catalogs),
+    and the two fsyncs of a write are then off the path to its main screen."""
     from genaicompare.core.files import write_atomic
 
     path = path or config_path()
-    write_atomic(path, dumps(settings), mkdir=True)
+    text = dumps(settings)
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return path
+    except (OSError, UnicodeDecodeError):
+        pass
+    write_atomic(path, text, mkdir=True)
     return path
 
 

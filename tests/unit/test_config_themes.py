@@ -26,6 +26,21 @@ def test_settings_round_trip(isolated_home: Path) -> None:
     assert load_settings() == settings
 
 
+def test_saving_the_same_settings_leaves_the_file_alone(isolated_home: Path) -> None:
+    """The TUI saves its settings at every start; an unchanged config is not rewritten (no temp
+    file, no fsyncs on the way to the main screen), a changed one is."""
+    settings = remember_catalog(Settings(rater="ann"), "a.yaml")
+    path = save_settings(settings)
+    before = path.stat()
+    save_settings(settings.model_copy())
+    after = path.stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    changed = remember_catalog(settings, "b.yaml")
+    save_settings(changed)
+    assert path.stat().st_ino != before.st_ino
+    assert load_settings() == changed
+
+
 def test_env_overrides_file(isolated_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     save_settings(Settings(rater="file", theme="genaicompare-light"))
     monkeypatch.setenv("GENAICOMPARE_THEME", "genaicompare-high-contrast")
