@@ -314,7 +314,8 @@ class Catalog(_Strict):
     def _model_strings(cls, v: object) -> object:
         # `models: [openai/gpt-4o-mini, ollama/llama3]` is shorthand for {id, model} entries.
         if isinstance(v, list) and any(isinstance(m, str) for m in v):
-            taken = {m.get("id") for m in v if isinstance(m, dict)}
+            # Only string ids can be taken (an `id: [a]` is refused by the field's own check).
+            taken = {m["id"] for m in v if isinstance(m, dict) and isinstance(m.get("id"), str)}
             out: list[object] = []
             for m in v:
                 if isinstance(m, str) and m.strip():

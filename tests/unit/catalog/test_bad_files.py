@@ -206,6 +206,12 @@ EXPECTED: list[tuple[str, str]] = [
         ":12:7: prompts.0.vars.whom: not used by template 'greet' (it uses: who)",
     ),
     ("vars_without_template.yaml", ":6:5: prompts.0: 'vars' is only used with 'template'"),
+    # A shorthand model (a string) beside an entry whose id is not a string: was a TypeError
+    # (unhashable list) and an "internal error" instead of this line (found by test_fuzz).
+    (
+        "wrong_type_model_id_beside_shorthand.yaml",
+        ":4:9: models.1.id: Input should be a valid string",
+    ),
     ("wrong_type_prompts_mapping.yaml", ":6:3: prompts: Input should be a valid list"),
     ("wrong_type_reference.yaml", ":14:16: prompts.3.reference: Input should be a valid string"),
     ("wrong_type_stop.yaml", ":6:13: models.0.params.stop: Input should be a valid list"),
