@@ -568,7 +568,11 @@ def print_summary(outcome: RunOutcome, out: Any = None) -> None:
     out.print(
         Text(
             f"{len(outcome.records)} responses in {outcome.seconds:.1f} s"
-            + (f" ({cached} from cache; --no-cache to re-query)" if cached else "")
+            + (
+                f" ({cached} from cache, their timings left out; --no-cache to re-query)"
+                if cached
+                else ""
+            )
             + (f" ({outcome.resumed} kept from the interrupted run)" if outcome.resumed else "")
             + f" · stored in {outcome.db_path}"
             + (" · interrupted: finished responses kept" if outcome.interrupted else "")

@@ -46,6 +46,19 @@ def response_content_hash(req_hash: str, text: str) -> str:
     return content_hash({"request": req_hash, "text": text})
 
 
+TIMINGS = frozenset({"latency_ms", "ttft_ms", "tokens_per_s"})
+"""A record's figures (and metrics of these names) measured while it streamed. An answer
+replayed from the response cache keeps its first asking's: they describe that request, not this
+run, so run summaries and paired comparisons count them only for answers that were waited for
+(against the run it replays, each would be one measurement compared with itself)."""
+
+
+def measured(record: ResponseRecord, name: str) -> bool:
+    """Whether ``record`` counts for the figure ``name``: completed, and for a timing
+    (:data:`TIMINGS`) not replayed from the cache."""
+    return record.ok and not (record.from_cache and name in TIMINGS)
+
+
 @dataclass
 class ResponseRecord:
     """One model's answer to one prompt, measured. Built by the provider collector."""

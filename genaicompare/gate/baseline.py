@@ -11,7 +11,14 @@ from typing import TYPE_CHECKING
 from genaicompare.core.errors import UserError
 from genaicompare.core.records import ResponseRecord
 from genaicompare.core.sanitize import one_line
-from genaicompare.gate.cases import Case, ModelStats, _total_cost, percentile, thumbs_up_rate
+from genaicompare.gate.cases import (
+    Case,
+    ModelStats,
+    _total_cost,
+    live_latencies,
+    percentile,
+    thumbs_up_rate,
+)
 from genaicompare.gate.similarity import Similarity
 
 if TYPE_CHECKING:
@@ -86,12 +93,8 @@ def apply_baseline(
         # Compare like with like: the same prompts on both sides.
         s.cost_usd = _total_cost(cand)
         s.baseline_cost_usd = _total_cost(base)
-        s.p95_latency_ms = percentile(
-            [r.latency_ms for r in cand if r.ok and r.latency_ms is not None], 95
-        )
-        s.baseline_p95_latency_ms = percentile(
-            [r.latency_ms for r in base if r.ok and r.latency_ms is not None], 95
-        )
+        s.p95_latency_ms = percentile(live_latencies(cand), 95)
+        s.baseline_p95_latency_ms = percentile(live_latencies(base), 95)
         if store is not None:
             s.thumbs_up_rate, s.thumbs_rated = thumbs_up_rate(
                 store, (r.content_hash for c in mine for r in c.samples)

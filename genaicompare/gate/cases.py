@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from genaicompare.core.records import FinishState, ResponseRecord
+from genaicompare.core.records import FinishState, ResponseRecord, measured
 from genaicompare.gate.similarity import Similarity
 from genaicompare.metrics.assertions import AssertionResult, parse_assertions
 from genaicompare.metrics.assertions import evaluate_assertions as evaluate_spec
@@ -264,10 +264,14 @@ def model_stats(
         s.metric_means = {k: statistics.fmean(v) for k, v in sums[alias].items() if v}
         records = [r for c in mine for r in c.samples]
         s.cost_usd = _total_cost(records)
-        s.p95_latency_ms = percentile(
-            [r.latency_ms for r in records if r.ok and r.latency_ms is not None], 95
-        )
+        s.p95_latency_ms = percentile(live_latencies(records), 95)
     return out
+
+
+def live_latencies(records: Iterable[ResponseRecord]) -> list[float]:
+    """Latencies this run waited for: completed answers, none replayed from the response cache
+    (:data:`~genaicompare.core.records.TIMINGS`)."""
+    return [r.latency_ms for r in records if measured(r, "latency_ms") and r.latency_ms is not None]
 
 
 def _total_cost(records: Iterable[ResponseRecord]) -> float | None:

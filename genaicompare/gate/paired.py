@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from genaicompare.core.records import TIMINGS, measured
+
 if TYPE_CHECKING:
     from genaicompare.gate.cases import Case
 
@@ -647,8 +649,8 @@ class PairedInputs:
                     base.append(mb[name])
                     cand.append(mc[name])
             for field, (base, cand) in self.ops.items():
-                vb = _case_mean([getattr(s, field) for s in b.samples if s.ok])
-                vc = _case_mean([getattr(s, field) for s in c.samples if s.ok])
+                vb = _case_mean([getattr(s, field) for s in b.samples if measured(s, field)])
+                vc = _case_mean([getattr(s, field) for s in c.samples if measured(s, field)])
                 if vb is not None and vc is not None:
                     base.append(vb)
                     cand.append(vc)
@@ -698,6 +700,8 @@ def _sample_metrics(case: Case, metrics: dict[int, dict[str, Any]]) -> dict[str,
     sums: dict[str, list[float]] = {}
     for s in case.samples:
         for name, value in metrics.get(s.id or -1, {}).items():
+            if s.from_cache and name in TIMINGS:
+                continue  # the first asking's timing (see TIMINGS)
             v = _number(value)
             if v is not None:
                 sums.setdefault(name, []).append(v)

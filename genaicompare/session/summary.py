@@ -38,12 +38,13 @@ class ModelSummary:
             self.errors += 1
         if r.from_cache:
             self.from_cache += 1
-        if r.latency_ms is not None:
-            self.latency_ms.append(r.latency_ms)
-        if r.ttft_ms is not None:
-            self.ttft_ms.append(r.ttft_ms)
-        if r.tokens_per_s is not None:
-            self.tokens_per_s.append(r.tokens_per_s)
+        if not r.from_cache:  # a replay's timings are its first asking's (records.TIMINGS)
+            if r.latency_ms is not None:
+                self.latency_ms.append(r.latency_ms)
+            if r.ttft_ms is not None:
+                self.ttft_ms.append(r.ttft_ms)
+            if r.tokens_per_s is not None:
+                self.tokens_per_s.append(r.tokens_per_s)
         self.tokens_in += r.tokens_in or 0
         self.tokens_out += r.tokens_out or 0
         self.tokens_estimated |= r.tokens_estimated

@@ -145,8 +145,10 @@ def test_agreeing_runs_keep_an_honest_interval(tmp_path: Path, server: FakeOpenA
     assert a["ci"] == pytest.approx(list(newcombe_paired(N, 0, 0, 0)))
     c = figures["mean:contains"]  # a yes/no metric: a rate
     assert (c["ci"], c["mde"]) == (a["ci"], a["mde"]) and a["mde"] is not None
-    for flat in ("mean:pii_count", "mean:chars", "baseline_similarity", "latency_ms"):
+    for flat in ("mean:pii_count", "mean:chars", "baseline_similarity"):
         assert figures[flat]["delta"] == 0 and figures[flat]["ci"] == [None, None], flat
+    # Run 2 replayed run 1 from the response cache: no latency was measured twice.
+    assert "latency_ms" not in figures
     assert a["ci"][0] < -0.2 and a["ci"][1] > 0.2
     shown = run_cli(["diff", "1", "2", "--db", db, "--lexical"], home, COLUMNS="160")
     row = next(line for line in shown.stdout.splitlines() if "assert_pass_rate" in line)
@@ -154,3 +156,49 @@ def test_agreeing_runs_keep_an_honest_interval(tmp_path: Path, server: FakeOpenA
     line = next(line for line in shown.stdout.splitlines() if "mean:chars" in line)
     cells = [c.strip() for c in line.split("│")[1:-1]]
     assert cells[0] == "mean:chars" and (cells[5], cells[6]) == ("0", "–"), cells  # Δ, 95% CI
+
+
+def test_a_replayed_run_does_not_compare_latency_with_itself(
+    tmp_path: Path, server: FakeOpenAI
+) -> None:
+    """A run answered from the response cache keeps each answer's first latency. Against the run
+    it replays, every pair was one measurement twice (Δ 0 ms): the paired ``latency_ms`` figure
+    and the p95 rule count only answers the run waited for; ``--no-cache`` measures them."""
+    db, home = str(tmp_path / "r.db"), tmp_path / "home"
+    cat = write_catalog(
+        tmp_path / "a.yaml", server.base_url, {"m": "fake/echo?delay=0.01"}, PROMPTS[:6]
+    )
+    assert run_cli(["run", str(cat), "--db", db], home).returncode == 0
+    gate = ["--baseline", "1", "--fail-on", "p95_latency_increase > 1000%", "--json"]
+    replay = run_cli(["run", str(cat), "--db", db, *gate], home)
+    live = run_cli(["run", str(cat), "--db", db, "--no-cache", *gate], home)
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        cached = dict(conn.execute("SELECT run_id, sum(from_cache) FROM responses GROUP BY run_id"))
+    assert cached == {1: 0, 2: 6, 3: 0}
+    for proc, measured in ((replay, False), (live, True)):
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        reg = json.loads(proc.stdout)["regression"]
+        figures = {f["figure"]: f for f in reg["paired"]}
+        (rule,) = reg["rules"]
+        assert rule["evaluated"] is measured, rule
+        if measured:
+            assert figures["latency_ms"]["n"] == 6
+            assert figures["latency_ms"]["delta"] != 0
+        else:
+            assert "latency_ms" not in figures, figures["latency_ms"]
+            assert rule["value"] is None
+        assert figures["assert_pass_rate"]["n"] == 6  # the answers themselves still pair
+        assert ("mean:tokens_per_s" in figures) is measured  # a timing, as a metric
+        (summary,) = json.loads(proc.stdout)["models"]
+        assert summary["mean_latency_ms_n"] == (6 if measured else 0)
+        assert (summary["mean_latency_ms"] is None) is not measured
+    shown = run_cli(["run", str(cat), "--db", db, "--baseline", "1"], home, COLUMNS="120").stdout
+    row = next(line for line in shown.splitlines() if line.startswith("│ m "))
+    assert row.count("– n=0") == 3, shown  # latency, TTFT, tokens/s: none measured
+    assert "6 from cache, their timings left out" in shown
+    for runs, n in (("2", None), ("3", 6)):
+        diff = run_cli(["diff", "1", runs, "--db", db, "--json", "--lexical"], home)
+        paired = {f["figure"]: f for f in json.loads(diff.stdout)["paired"]}
+        assert paired.get("latency_ms", {}).get("n") == n, runs
