@@ -111,6 +111,12 @@ def build(
                 for i in range(n_resp)
             ),
         )
+        # Each answer's style counts, as the store writes them beside it (first hash wins).
+        from genaicompare.store.style import INSERT, style_row
+
+        conn.executemany(
+            INSERT, (style_row(hashes[i], MODELS[m_idx[i]], texts[i]) for i in range(n_resp))
+        )
         conn.executemany(
             "INSERT INTO metrics (response_id, name, value, version, created_at) "
             "VALUES (?, ?, ?, '1', '2026-11-01')",

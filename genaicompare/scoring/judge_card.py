@@ -114,7 +114,7 @@ def kappa_entry(pairs: list[tuple[str, str]]) -> dict[str, Any]:
 
 
 def _read(conn: sqlite3.Connection, catalog: str | None) -> dict[str, list[_Verdict]]:
-    from genaicompare.scoring.style import style_counts
+    from genaicompare.core.markdown_style import style_counts
 
     where = "1" if catalog is None else "ra.catalog_id IN (SELECT id FROM catalogs WHERE name = ?)"
     rows = conn.execute(

@@ -23,9 +23,7 @@ would divide by zero).
 
 from __future__ import annotations
 
-import json
 import math
-import re
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -34,6 +32,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from genaicompare.core.markdown_style import STYLE_COLUMNS
 from genaicompare.scoring.stats import Z95, FloatArray, wilson_interval
 
 FEATURES: tuple[str, ...] = ("length", "headers", "lists", "bold")
@@ -48,28 +47,6 @@ REG = 0.5
 BOOT_BUDGET = 500_000
 """Most (bootstrap rounds × battles) resampled; above it the intervals are the normal (Laplace)
 ones from the Hessian alone (``interval: "normal"``), which at that n the bootstrap matches."""
-
-_CODE = re.compile(r"```[^`]*```")
-# One pattern for FastChat's six ``^#{k}\s`` (k = 1…6): a line's run of 1–6 ``#`` then a space
-# matches exactly one of them, so the counts are equal.
-_HEADERS = re.compile(r"^#{1,6}\s", re.MULTILINE)
-_ORDERED = re.compile(r"^\s*\d+\.\s", re.MULTILINE)
-_UNORDERED = re.compile(r"^\s*[-*+]\s", re.MULTILINE)
-_BOLD = (re.compile(r"\*\*[^*\n]+\*\*"), re.compile(r"__[^_\n]+__"))
-
-
-def style_counts(text: str) -> tuple[int, int, int, int]:
-    """(length, headers, list items, bold spans) of one answer: FastChat's
-    ``count_markdown_elements`` on the text without its fenced code blocks; length in characters."""
-    # The substring tests only skip patterns that cannot match (same counts, fewer scans).
-    body = _CODE.sub("", text) if "```" in text else text
-    return (
-        len(text),
-        len(_HEADERS.findall(body)) if "#" in body else 0,
-        len(_ORDERED.findall(body)) + len(_UNORDERED.findall(body)),
-        (len(_BOLD[0].findall(body)) if "**" in body else 0)
-        + (len(_BOLD[1].findall(body)) if "__" in body else 0),
-    )
 
 
 def style_features(
@@ -314,51 +291,49 @@ def style_control(
     )
 
 
+_VOTE_BATCH = 50_000
+"""A/B votes read per ``fetchmany`` (their Python rows held at once)."""
+
+
 def read_style_battles(
     conn: sqlite3.Connection, catalog: str | None
 ) -> tuple[list[str], NDArray[np.int64], FloatArray, FloatArray, FloatArray]:
-    """The A/B votes in force with both answers' texts → models, matchups, outcomes (for the side
-    with the smaller content hash) and the two sides' style counts."""
+    """The A/B votes in force with both answers' style counts → models, matchups, outcomes (for
+    the side with the smaller content hash) and the two sides' counts (:data:`STYLE_COLUMNS`)."""
     where, params = ("1", []) if catalog is None else ("catalog = ?", [catalog])
-    # item = 'pair:<hash a>|<hash b>'; each side's answer is its first response row (smallest
-    # id, as a ``LIMIT 1`` on the content-hash index reads), looked up in SQL as an integer; the
-    # outcome is for side a.
-    votes = np.array(
-        conn.execute(
-            "SELECT (SELECT min(x.id) FROM responses x "
-            "WHERE x.content_hash = substr(item, 6, instr(item, '|') - 6)), "
-            "(SELECT min(x.id) FROM responses x "
-            "WHERE x.content_hash = substr(item, instr(item, '|') + 1)), "
-            "CASE canon_value WHEN 'a' THEN 1.0 WHEN 'b' THEN 0.0 ELSE 0.5 END "
-            f"FROM ratings_current WHERE kind = 'pair' AND instr(item, '|') > 0 AND {where}",
-            params,
-        ).fetchall(),
-        np.float64,  # a missing answer (NULL) is NaN
-    ).reshape(-1, 3)
-    votes = votes[~np.isnan(votes[:, :2]).any(axis=1)]
-    ids, side = np.unique(votes[:, :2].astype(np.int64), return_inverse=True)
-    side = side.reshape(-1, 2)
-    alias = np.full(ids.size, "", object)
-    counts = np.zeros((ids.size, 4))
-    # Each answer is read and counted once, however many votes it is in.
-    pos = {int(i): k for k, i in enumerate(ids)}
-    for rid, name, text in conn.execute(
-        "SELECT r.id, r.model_alias, r.text FROM json_each(?) j JOIN responses r ON r.id = j.value",
-        [json.dumps(ids.tolist())],
-    ):
-        k = pos[rid]
-        alias[k], counts[k] = name, style_counts(text or "")
-    a, b = side[:, 0], side[:, 1]
-    keep = alias[a] != alias[b]
-    a, b = a[keep], b[keep]
-    names, code = np.unique(alias, return_inverse=True)
-    rank = code.reshape(-1).astype(np.int64)
-    used, pairs = np.unique(np.concatenate([rank[a], rank[b]]), return_inverse=True)
-    models = [str(name) for name in names[used]]
+    cols = ", ".join(f"{{s}}.{c}" for c in STYLE_COLUMNS)
+    # item = 'pair:<hash a>|<hash b>'; each side's answer is its first stored one, whose model
+    # and counts ``answer_style`` holds (a vote on an answer no longer stored has no row there);
+    # the outcome is for side a.
+    cur = conn.execute(
+        f"SELECT sa.model_alias, sb.model_alias, v.o, {cols.format(s='sa')}, "
+        f"{cols.format(s='sb')} FROM (SELECT substr(item, 6, instr(item, '|') - 6) AS ha, "
+        "substr(item, instr(item, '|') + 1) AS hb, "
+        "CASE canon_value WHEN 'a' THEN 1.0 WHEN 'b' THEN 0.0 ELSE 0.5 END AS o FROM "
+        f"ratings_current WHERE kind = 'pair' AND instr(item, '|') > 0 AND {where}) v "
+        "JOIN answer_style sa ON sa.content_hash = v.ha "
+        "JOIN answer_style sb ON sb.content_hash = v.hb WHERE sa.model_alias != sb.model_alias",
+        params,
+    )
+    aliases: dict[str, int] = {}
+    codes: list[NDArray[np.int64]] = []
+    numbers: list[FloatArray] = []
+    while rows := cur.fetchmany(_VOTE_BATCH):
+        give = aliases.setdefault
+        codes.append(
+            np.array([(give(a, len(aliases)), give(b, len(aliases))) for a, b, *_n in rows])
+        )
+        numbers.append(np.array([r[2:] for r in rows], np.float64))
+    code = np.concatenate(codes).astype(np.int64) if codes else np.empty((0, 2), np.int64)
+    num = np.concatenate(numbers) if numbers else np.empty((0, 9))
+    # Models in name order (codes were given in reading order).
+    names = sorted(aliases)
+    rank = np.zeros(max(len(aliases), 1), np.int64)
+    rank[[aliases[n] for n in names]] = np.arange(len(names))
+    used, pairs = np.unique(rank[code].T.reshape(-1), return_inverse=True)
+    models = [names[i] for i in used.tolist()]
     matchups = pairs.reshape(2, -1).T.astype(np.int64).reshape(-1, 2)
-    outcomes = votes[keep, 2]
-    ca, cb = counts[a], counts[b]
-    return models, matchups, outcomes, ca, cb
+    return models, matchups, num[:, 0], num[:, 1:5], num[:, 5:9]
 
 
 def style_section(

@@ -30,6 +30,8 @@ from genaicompare.store.opening import (
     explain,
     retry,
 )
+from genaicompare.store.style import INSERT as INSERT_STYLE
+from genaicompare.store.style import style_row
 
 if TYPE_CHECKING:  # pydantic: the store opens without it (the TUI opens it after first paint)
     from genaicompare.catalog import Catalog
@@ -217,10 +219,8 @@ class Store:
     def save_response(
         self, record: ResponseRecord, run_id: int | None = None, catalog_id: int | None = None
     ) -> int:
-        row = record.to_row()
-        row["run_id"] = run_id if run_id is not None else record.run_id
-        row["catalog_id"] = catalog_id
-        row["created_at"] = record.created_at or now_iso()
+        row = _response_row(record, run_id, catalog_id)
+        style = style_row(row["content_hash"], row["model_alias"], row["text"])
         cols = ", ".join(row)
         marks = ", ".join("?" for _ in row)
 
@@ -228,6 +228,7 @@ class Store:
             cur = conn.execute(
                 f"INSERT INTO responses ({cols}) VALUES ({marks})", list(row.values())
             )
+            conn.execute(INSERT_STYLE, style)
             return int(cur.lastrowid or 0)
 
         rid = self.write(do)
@@ -245,11 +246,8 @@ class Store:
         """Insert many responses in ONE transaction (one fsync): the headless batch writer."""
         rows = []
         for record in records:
-            row = record.to_row()
-            row["run_id"] = run_id if run_id is not None else record.run_id
-            row["catalog_id"] = catalog_id
-            row["created_at"] = record.created_at or now_iso()
-            rows.append(row)
+            rows.append(_response_row(record, run_id, catalog_id))
+        styles = [style_row(r["content_hash"], r["model_alias"], r["text"]) for r in rows]
 
         def do(conn: sqlite3.Connection) -> list[int]:
             ids = []
@@ -260,6 +258,7 @@ class Store:
                     f"INSERT INTO responses ({cols}) VALUES ({marks})", list(row.values())
                 )
                 ids.append(int(cur.lastrowid or 0))
+            conn.executemany(INSERT_STYLE, styles)
             return ids
 
         ids = self.write(do) if rows else []
@@ -366,6 +365,17 @@ class Store:
         for r in rows:
             out.setdefault(r["response_id"], {})[r["name"]] = _metric(r)
         return out
+
+
+def _response_row(
+    record: ResponseRecord, run_id: int | None, catalog_id: int | None
+) -> dict[str, Any]:
+    """The ``responses`` row of a record about to be stored."""
+    row = record.to_row()
+    row["run_id"] = run_id if run_id is not None else record.run_id
+    row["catalog_id"] = catalog_id
+    row["created_at"] = record.created_at or now_iso()
+    return row
 
 
 def _metric(row: dict[str, Any]) -> dict[str, Any]:

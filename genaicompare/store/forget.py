@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from genaicompare.store.migrations import rebuild_current
+from genaicompare.store.style import refresh_styles
 
 if TYPE_CHECKING:
     from genaicompare.store.database import Store
@@ -59,9 +60,16 @@ def forget(
             r[0] for r in conn.execute(f"SELECT id FROM responses WHERE {resp_where}", resp_params)
         ]
         n_metrics = n_ratings = 0
+        hashes: set[str] = set()
         for start in range(0, len(ids), 900):
             part = ids[start : start + 900]
             marks = ",".join("?" * len(part))
+            hashes.update(
+                h
+                for (h,) in conn.execute(
+                    f"SELECT content_hash FROM responses WHERE id IN ({marks})", part
+                )
+            )
             n_metrics += conn.execute(
                 f"DELETE FROM metrics WHERE response_id IN ({marks})", part
             ).rowcount
@@ -78,6 +86,8 @@ def forget(
         conn.execute(
             "DELETE FROM ratings WHERE kind = 'retract' AND value NOT IN (SELECT uid FROM ratings)"
         )
+        # The style counts (and model) of a forgotten answer go with it.
+        refresh_styles(conn, hashes)
         n_prompts = 0
         if prompt is not None:
             n_prompts = conn.execute("DELETE FROM prompts WHERE prompt_id = ?", [prompt]).rowcount

@@ -92,3 +92,64 @@ def test_scores_says_n_too_small(tmp_path: Path) -> None:
     assert "style-controlled ratings: n too small (6 A/B votes, 30 needed)" in table.stdout
     assert "the longer answer won n too small (n=6) of decisive votes" in table.stdout
     assert "A/B votes (n=3)" in table.stdout and "n too small" in table.stdout
+
+
+def test_style_counts_are_stored_with_each_answer_and_an_old_database_scores_the_same(
+    tmp_path: Path,
+) -> None:
+    """Each stored answer's Markdown style counts are kept beside it (``answer_style``); the
+    style-controlled table reads them, and a database from before they were kept gets them
+    counted when it is opened, and the very same table."""
+    import sqlite3
+
+    from genaicompare.core.markdown_style import style_counts
+    from genaicompare.ratings import Ratings
+
+    db = tmp_path / "s.db"
+    n = 36
+    store, cid, run = _store(db, ("long", "short"), n)
+    ratings = Ratings(store)
+    for i in range(n):
+        long = _answer(
+            store,
+            cid,
+            run,
+            f"p{i}",
+            "long",
+            text="# Head\n1. **one**\n* two\n```\n- not a list\n```\n__b__ " + "w " * (20 + i),
+        )
+        short = _answer(store, cid, run, f"p{i}", "short", text="w " * (5 + i % 7))
+        ratings.prefer(long, short, "a" if i % 5 else "b", rater="ann", catalog_name="quick")
+    store.close()
+
+    conn = sqlite3.connect(db)
+    query = (
+        "SELECT r.text, r.model_alias, s.model_alias, s.length, s.headers, s.lists, s.bold "
+        "FROM responses r LEFT JOIN answer_style s ON s.content_hash = r.content_hash"
+    )
+    rows = conn.execute(query).fetchall()
+    assert len(rows) == 2 * n
+    for text, alias, stored_alias, *counts in rows:
+        assert (stored_alias, tuple(counts)) == (alias, style_counts(text))
+    assert rows[0][0].startswith("# Head") and tuple(rows[0][4:]) == (1, 2, 2)
+
+    def style() -> dict[str, object]:
+        js = run_cli(["scores", "quick", "--db", str(db), "--json", "--rounds", "100"], tmp_path)
+        assert js.returncode == 0, js.stderr
+        doc: dict[str, object] = json.loads(js.stdout)["style_control"]
+        return doc
+
+    stored_doc = style()
+    assert stored_doc["n"] == n and stored_doc["enough"]
+    # The file as a genaicompare from before the counts were kept left it: opened again, it is
+    # migrated, its answers counted, and scores the same.
+    with conn:
+        conn.execute("DROP TABLE answer_style")
+        conn.execute("DELETE FROM _migrations WHERE name = 'm011_answer_style'")
+    assert style() == stored_doc
+    assert conn.execute(query).fetchall() == rows
+    # And the stored counts are what the table reads.
+    with conn:
+        conn.execute("UPDATE answer_style SET headers = 0, lists = 0, bold = 0, length = 1")
+    assert style() != stored_doc
+    conn.close()

@@ -18,12 +18,12 @@ from functools import partial
 import numpy as np
 import pytest
 
+from genaicompare.core.markdown_style import style_counts
 from genaicompare.scoring.style import (
     MIN_STYLE_BATTLES,
     fit_contextual,
     longer_share,
     style_control,
-    style_counts,
     style_features,
 )
 

@@ -120,3 +120,46 @@ def test_catalog_name_from_a_file_or_the_database(tmp_path: Path) -> None:
         assert catalog_name("cap", store) == "cap"
         with pytest.raises(UserError, match="no such catalog file"):
             catalog_name("nope", store)
+
+
+def test_answer_style_rows_follow_the_answers_they_count(tmp_path: Path) -> None:
+    """Stored answers get their style row (the first answer with a content hash wins, as
+    ``min(id)`` picks it); ``forget`` drops a forgotten answer's row, or rewrites it from the next
+    answer that carries the same hash."""
+    from genaicompare.core.markdown_style import style_counts
+    from genaicompare.store.forget import forget
+
+    text = "## Title\n- **a**\n- b"
+    with Store(tmp_path / "g.db") as store:
+        first = dataclasses.replace(_record(text), model_alias="first")
+        second = dataclasses.replace(_record(text), model_alias="second")
+        other = _record("plain")
+        store.save_response(first)
+        store.save_responses([second, other])
+        assert first.content_hash == second.content_hash != other.content_hash
+
+        def rows() -> dict[str, tuple[object, ...]]:
+            return {
+                r["content_hash"]: (
+                    r["model_alias"],
+                    r["length"],
+                    r["headers"],
+                    r["lists"],
+                    r["bold"],
+                )
+                for r in store.query("SELECT * FROM answer_style")
+            }
+
+        assert rows() == {
+            first.content_hash: ("first", *style_counts(text)),
+            other.content_hash: ("m", *style_counts("plain")),
+        }
+        assert style_counts(text) == (len(text), 1, 2, 1)
+        forget(store, model="first")
+        assert rows() == {
+            first.content_hash: ("second", *style_counts(text)),
+            other.content_hash: ("m", *style_counts("plain")),
+        }
+        forget(store, model="second")
+        forget(store, prompt="p1")
+        assert rows() == {}
