@@ -331,24 +331,6 @@ def test_the_providers_pick_the_backend(monkeypatch: pytest.MonkeyPatch) -> None
     assert backend_for(lean) is litellm.stream
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread niceness")
-def test_the_local_model_loads_at_lower_priority_and_serves_at_normal() -> None:
-    """The launcher loads imports and weights in a thread LOAD_NICE lower (a UI drawing its
-    first screens keeps its core), and serves, and forks its siblings, from the main thread."""
-    import os
-    import threading
-
-    from genaicompare.providers import _llama_server
-
-    tid = threading.get_native_id()
-    before = os.getpriority(os.PRIO_PROCESS, tid)
-    seen = _llama_server._at_lower_priority(
-        lambda: os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-    )
-    assert seen == min(19, before + _llama_server.LOAD_NICE)
-    assert os.getpriority(os.PRIO_PROCESS, tid) == before
-
-
 def test_the_local_model_loads_into_plain_cpu_buffers() -> None:
     """The launcher turns off ggml's extra buffer types (AMX, repacking) before the model loads:
     with them an AMX build dies at its first ``ldtilecfg`` in a VM that advertises AMX without
