@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from genaicompare.core.records import FinishState, ResponseRecord, measured
+from genaicompare.core.records import TIMINGS, FinishState, ResponseRecord, measured
 from genaicompare.gate.similarity import Similarity
 from genaicompare.metrics.assertions import AssertionResult, parse_assertions
 from genaicompare.metrics.assertions import evaluate_assertions as evaluate_spec
@@ -34,7 +34,9 @@ def evaluate_assertions(
     :func:`genaicompare.metrics.assertions.evaluate_assertions` (its grammar and its result type).
 
     A response that did not finish (error, timeout, cancelled) fails every assertion: it produced
-    no answer to judge.
+    no answer to judge. An answer replayed from the response cache fails its timing assertions
+    (``latency_ms``, ``ttft_ms``, ``tokens_per_s``): this run measured nothing, and the figure it
+    carries is its first asking's (promptfoo refuses a latency assertion on a cached result too).
     """
     if not spec:
         return []
@@ -46,6 +48,20 @@ def evaluate_assertions(
     results = evaluate_spec(
         spec, metrics, output=record.text if record else None, known=is_known_metric
     )
+    if record is not None and record.from_cache:
+        results = [
+            AssertionResult(
+                r.name,
+                False,
+                f"{r.name} not measured: the answer was replayed from the response cache "
+                "(--no-cache asks the model and measures it)",
+                None,
+                r.expected,
+            )
+            if r.name in TIMINGS
+            else r
+            for r in results
+        ]
     # A text check's result leaves ``expected`` empty; the reports show the spec's text there.
     return [r if r.expected else replace(r, expected=str(spec.get(r.name, ""))) for r in results]
 

@@ -139,6 +139,10 @@ def _numeric(value: Any) -> float | None:
 
 
 def _fmt(x: float) -> str:
+    """4 significant digits, without an exponent for the thresholds and values of timings and
+    counts (``latency_ms < 600000``, not ``< 6e+05``)."""
+    if math.isfinite(x) and 1e4 <= abs(x) < 1e15:
+        return f"{x:.0f}" if x == int(x) else f"{x:.1f}"
     return f"{x:.4g}"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.headless import responses, run_cli, write_catalog
@@ -104,3 +105,50 @@ def test_a_cache_hit_is_filed_under_the_asking_catalogs_model_and_prompt(tmp_pat
     assert {(r["prompt_id"], r["model_alias"]) for r in responses(db, run_id=1)} == {
         (f"p{i}", "a") for i in range(3)
     }
+
+
+def test_a_replayed_answer_fails_its_timing_assertions_with_the_reason(tmp_path: Path) -> None:
+    """A latency assertion on an answer replayed from the cache would grade its first asking's
+    latency as this run's: it fails, saying why and what measures it; --no-cache passes again."""
+    db = str(tmp_path / "r.db")
+    home = tmp_path / "home"
+    prompts = [
+        {"id": f"p{i}", "prompt": f"question number {i}", "assert": {"latency_ms": "< 600000"}}
+        for i in range(2)
+    ]
+    with FakeOpenAI() as server:
+        cat = write_catalog(tmp_path / "c.yaml", server.base_url, {"a": "fake/echo"}, prompts)
+        live = run_cli(["run", str(cat), "--db", db, "--json"], home)
+        replay = run_cli(["run", str(cat), "--db", db, "--json"], home)
+        printed = run_cli(["run", str(cat), "--db", db], home, COLUMNS="120")
+        again = run_cli(["run", str(cat), "--db", db, "--json", "--no-cache"], home)
+
+    def failures(proc: Any) -> list[str]:
+        doc = json.loads(proc.stdout)
+        return [
+            a["reason"]
+            for c in doc["regression"]["cases"]
+            for sample in c["assertions"]  # one list per sample
+            for a in sample
+            if not a["passed"]
+        ]
+
+    assert live.returncode == 0, live.stderr
+    assert failures(live) == []
+    assert replay.returncode == 1, replay.stderr
+    assert (
+        failures(replay)
+        == [
+            "latency_ms not measured: the answer was replayed from the response cache "
+            "(--no-cache asks the model and measures it)"
+        ]
+        * 2
+    )
+    assert printed.returncode == 1
+    shown = " ".join(printed.stdout.split())
+    assert (
+        "FAIL p0 × a: latency_ms < 600000: latency_ms not measured: the answer was replayed"
+        in shown
+    )
+    assert again.returncode == 0, again.stderr
+    assert failures(again) == []
