@@ -25,7 +25,8 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from genaicompare.metrics import lexical, ops, readability, safety
+from genaicompare.metrics import ops, readability
+from genaicompare.metrics.names import DETOXIFY_LABELS, PROFANITY, REFERENCE_METRICS
 
 Direction = Literal["higher", "lower", "none"]
 
@@ -64,9 +65,9 @@ _JUDGE = (
     "judge_detail",
     "judge_pairwise:*",
 )
-_REFERENCE = (*lexical.REFERENCE_METRICS, "meteor_nosyn")
+_REFERENCE = (*REFERENCE_METRICS, "meteor_nosyn")
 _SEMANTIC = ("similarity", "similarity_to:*", "groundedness", "relevance")
-_TOXICITY = (*safety.DETOXIFY_LABELS, safety.PROFANITY)
+_TOXICITY = (*DETOXIFY_LABELS, PROFANITY)
 _SAFETY = (
     *_TOXICITY,
     "pii_count",
@@ -114,11 +115,11 @@ DEFAULT_ROWS: tuple[str, ...] = (
     "groundedness",
     "relevance",
     "toxicity",
-    safety.PROFANITY,
+    PROFANITY,
     "pii_count",
     "pii_types",
     "prompt_toxicity",
-    f"prompt_{safety.PROFANITY}",
+    f"prompt_{PROFANITY}",
     "prompt_pii_count",
     "flesch_reading_ease",
     "state",
@@ -219,7 +220,7 @@ def family(name: str) -> str:
         return "operational"
     if k in _SAFETY or k.startswith(("toxicity_", "prompt_")):
         return "safety"  # checkpoints other than detoxify's original add labels
-    return "reference" if k in lexical.REFERENCE_METRICS else "semantic"
+    return "reference" if k in REFERENCE_METRICS else "semantic"
 
 
 def direction(name: str) -> Direction:
@@ -361,15 +362,15 @@ def absent_reason(name: str, answer: Answer) -> str | None:
     if name == "meteor_nosyn" and "meteor" in answer.metrics:
         return "not needed"
     base = name[len("prompt_") :] if name.startswith("prompt_") else name
-    if base in safety.DETOXIFY_LABELS and any(p in answer.metrics for p in _profanity(name)):
+    if base in DETOXIFY_LABELS and any(p in answer.metrics for p in _profanity(name)):
         return "no checkpoint"
-    if base == safety.PROFANITY and any(n in answer.metrics for n in safety.DETOXIFY_LABELS):
+    if base == PROFANITY and any(n in answer.metrics for n in DETOXIFY_LABELS):
         return "not needed"
     return "not computed"
 
 
 def _profanity(name: str) -> tuple[str, ...]:
-    return (f"prompt_{safety.PROFANITY}",) if name.startswith("prompt_") else (safety.PROFANITY,)
+    return (f"prompt_{PROFANITY}",) if name.startswith("prompt_") else (PROFANITY,)
 
 
 def _judge_reason(name: str, answer: Answer) -> str:
@@ -409,7 +410,7 @@ def requested(name: str, selected: Collection[str]) -> bool:
             return True
     if base == "meteor_nosyn" and "meteor" in selected:
         return True
-    if base == safety.PROFANITY and any(n in selected for n in safety.DETOXIFY_LABELS):
+    if base == PROFANITY and any(n in selected for n in DETOXIFY_LABELS):
         return True
     if k == "similarity_to:*":
         return "similarity" in selected or any(n.startswith("similarity_to:") for n in selected)

@@ -123,6 +123,30 @@ def test_the_main_screen_is_built_without_numpy_sqlite_utils_or_markdown(tmp_pat
     assert json.loads(fresh_interpreter(code).splitlines()[-1]) == []
 
 
+def test_a_streaming_pane_s_metrics_are_drawn_without_the_metrics_engine(tmp_path) -> None:
+    """While the first tokens stream, the metrics matrix redraws on the UI thread: the engine
+    (numpy, rapidfuzz) loads on the metrics thread with the first finished answer, not there."""
+    code = (
+        "import argparse, json, os, sys\n"
+        f"os.environ['GENAICOMPARE_HOME'] = {str(tmp_path)!r}\n"
+        "from genaicompare.commands import tui\n"
+        "parser = argparse.ArgumentParser(); tui.add_arguments(parser)\n"
+        "path = 'sample_catalogs/quickstart.yaml'\n"
+        "prompt = next(p for p in tui.launch(parser.parse_args([path]), path).catalog.prompts\n"
+        "              if p.assert_)\n"
+        "from genaicompare.app.widgets.metrics_matrix import column\n"
+        "from genaicompare.session.slots import Slot\n"
+        "slot = Slot(0, 'terse', lambda s: None)\n"
+        "slot.state = 'streaming'\n"
+        "queued = column('terse', None, 0, prompt)\n"
+        "live = column('terse', slot, 7, prompt)\n"
+        "assert live.live and live.values['tokens_out'] == 7.0 and live.assertions is None\n"
+        "print(json.dumps([m for m in ['numpy', 'rapidfuzz', 'genaicompare.metrics.lexical',\n"
+        "    'genaicompare.metrics.engine', 'genaicompare.gate'] if m in sys.modules]))\n"
+    )
+    assert json.loads(fresh_interpreter(code).splitlines()[-1]) == []
+
+
 def test_a_bad_assert_metric_is_still_refused_without_the_engine(tmp_path) -> None:
     catalog = tmp_path / "c.yaml"
     catalog.write_text(

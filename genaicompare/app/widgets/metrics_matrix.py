@@ -85,7 +85,6 @@ def column(
 ) -> Column:
     """The matrix column of one pane: ``slot`` its answer (None before it is asked), ``chunks``
     its token count while streaming, ``blind`` alias → pane letter while names are hidden."""
-    from genaicompare.gate.cases import evaluate_assertions  # lazy: numpy (metrics)
     from genaicompare.metrics.display import Answer
 
     r = slot.record if slot is not None else None
@@ -136,11 +135,17 @@ def column(
     assertions = None
     evaluable = r is not None and ((slot is not None and slot.metrics_arrived) or not r.ok)
     if prompt.assert_ and r is not None and evaluable:
+        # Lazy, and only for a finished answer: the metrics engine (numpy, rapidfuzz) it imports
+        # is then loaded already by the thread that computed the answer's metrics; imported
+        # while the first tokens stream, it held the UI thread for ≈0.1–0.2 s.
+        from genaicompare.gate.cases import evaluate_assertions
+
         assertions = evaluate_assertions(prompt.assert_, values, r)
     elif prompt.assert_ and r is not None and slot is not None and slot.first_metrics:
         # Computing: the checks of the text and of the metrics already here are final; the
         # others wait (their cells say "computing…").
-        from genaicompare.metrics.assertions import TEXT_CHECKS  # lazy: numpy (metrics)
+        from genaicompare.gate.cases import evaluate_assertions
+        from genaicompare.metrics.assertions import TEXT_CHECKS
 
         assertions = [
             a
