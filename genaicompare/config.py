@@ -11,6 +11,7 @@ import getpass
 import os
 import re
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -111,19 +112,34 @@ def _env_overrides() -> dict[str, Any]:
 def load_settings(path: Path | None = None) -> Settings:
     """Settings from the TOML file (if any) with environment overrides; a bad file is a UserError."""
     path = path or config_path()
-    data: dict[str, Any] = {}
-    if path.exists():
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            raise UserError(f"{path}: {exc}") from None
-    data.update(_env_overrides())
+    return _validate({**_read(path), **_env_overrides()}, path)
+
+
+def _read(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise UserError(f"{path}: {exc}") from None
+
+
+def _validate(data: dict[str, Any], path: Path) -> Settings:
     try:
         return Settings.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise UserError(f"{path}: {where}: {first['msg']}") from None
+
+
+def save_choices(choices: Mapping[str, Any], path: Path | None = None) -> Path:
+    """Keep what the user chose in the session (a theme picked, the matrix rows, the recent
+    catalogs) in the config file, on top of what the file holds — never the session's own
+    command-line options or ``GENAICOMPARE_*`` variables (``--rater guest`` once is not the
+    rater from then on)."""
+    path = path or config_path()
+    return save_settings(_validate({**_read(path), **choices}, path), path)
 
 
 def _toml_value(value: Any) -> str:

@@ -33,6 +33,7 @@ from genaicompare.app.themes import (
     bundled_theme,
     discover_themes_or_error,
 )
+from genaicompare.core.errors import UserError
 from genaicompare.core.sanitize import one_line, redact
 
 if TYPE_CHECKING:
@@ -310,15 +311,17 @@ class GenaiCompareApp(App[None]):
             self.settings = self.settings.model_copy(update={"theme": theme})
             if self.session is not None:
                 self.session.settings = self.settings
-            self._save_settings()
+            self._save_settings(theme=theme)
 
-    def _save_settings(self) -> None:
+    def _save_settings(self, **choices: Any) -> None:
+        """Keep the user's ``choices`` in the config file (see :func:`~genaicompare.config.
+        save_choices`: the session's options and environment stay out of it)."""
         if self.save_config:
-            from genaicompare.config import save_settings
+            from genaicompare.config import save_choices
 
             try:
-                save_settings(self.settings)
-            except OSError as exc:
+                save_choices(choices)
+            except (OSError, UserError) as exc:
                 self.notify(one_line(f"could not save settings: {exc}"), severity="warning")
 
     async def on_unmount(self) -> None:

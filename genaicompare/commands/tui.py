@@ -100,7 +100,7 @@ def launch(args: argparse.Namespace, path: str) -> Launched:
     """Settings and catalog for the app (runs in its loading thread); remembers the catalog."""
     from genaicompare.app.app import Launched
     from genaicompare.commands._common import load_with_models
-    from genaicompare.config import remember_catalog, save_settings
+    from genaicompare.config import remember_catalog, save_choices
 
     saved = _settings(args)
     catalog = load_with_models(path, args.models, args.replace_models)
@@ -110,8 +110,14 @@ def launch(args: argparse.Namespace, path: str) -> Launched:
             f"{len(catalog.models)} (use `genaicompare run` for more)"
         )
     saved = remember_catalog(saved, path)
+    # Kept: the recent catalogs, and a theme given with --theme (it switches and remembers, as
+    # picking one does). --rater, --prefetch and the GENAICOMPARE_* variables hold for this
+    # session only.
+    choices: dict[str, object] = {"recent_catalogs": saved.recent_catalogs}
+    if args.theme:
+        choices["theme"] = args.theme
     with contextlib.suppress(OSError):  # an unwritable config dir must not stop the session
-        save_settings(saved)
+        save_choices(choices)
     # --blind is for this session; the `blind` key in the config makes it the default.
     settings = saved.model_copy(update={"blind": True}) if args.blind else saved
     return Launched(settings, catalog, path)

@@ -1184,7 +1184,7 @@ class MainScreen(Screen[None]):
             app: Any = self.app
             app.settings = app.settings.model_copy(update={"matrix": rows})
             self.session.settings = app.settings
-            app._save_settings()
+            app._save_settings(matrix=rows)
             self._draw_metrics()
 
         shown = self.session.settings.matrix or list(display.DEFAULT_ROWS)
