@@ -6,19 +6,26 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from tests.integration.test_scores_cli import _answer, _store
 from tests.support.headless import run_cli
 from tests.unit.scoring.test_judge_card import _verdict
 
 
-def test_scores_shows_style_judge_card_and_agreement(tmp_path: Path) -> None:
+def _long_and_short(tmp_path: Path, n: int) -> tuple[Path, Any, int, int, Any]:
+    """A database with a catalog of ``n`` prompts for the models ``long`` and ``short``:
+    (path, store, catalog id, run id, ratings API)."""
     from genaicompare.ratings import Ratings
 
     db = tmp_path / "s.db"
-    n = 40
     store, cid, run = _store(db, ("long", "short"), n)
-    ratings = Ratings(store)
+    return db, store, cid, run, Ratings(store)
+
+
+def test_scores_shows_style_judge_card_and_agreement(tmp_path: Path) -> None:
+    n = 40
+    db, store, cid, run, ratings = _long_and_short(tmp_path, n)
     for i in range(n):
         long = _answer(
             store, cid, run, f"p{i}", "long", text="## Answer\n- **one**\n- two\n" + "w " * (20 + i)
@@ -103,12 +110,9 @@ def test_style_counts_are_stored_with_each_answer_and_an_old_database_scores_the
     import sqlite3
 
     from genaicompare.core.markdown_style import style_counts
-    from genaicompare.ratings import Ratings
 
-    db = tmp_path / "s.db"
     n = 36
-    store, cid, run = _store(db, ("long", "short"), n)
-    ratings = Ratings(store)
+    db, store, cid, run, ratings = _long_and_short(tmp_path, n)
     for i in range(n):
         long = _answer(
             store,

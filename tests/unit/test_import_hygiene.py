@@ -105,14 +105,20 @@ NOT_BEFORE_MAIN_SCREEN = [
 ]
 
 
-def test_the_main_screen_is_built_without_numpy_sqlite_utils_or_markdown(tmp_path) -> None:
-    code = (
+def _launch_quickstart(home: object) -> str:
+    """Code for a fresh interpreter: the TUI's loading steps on the quickstart → ``launched``."""
+    return (
         "import argparse, json, os, sys\n"
-        f"os.environ['GENAICOMPARE_HOME'] = {str(tmp_path)!r}\n"
+        f"os.environ['GENAICOMPARE_HOME'] = {str(home)!r}\n"
         "from genaicompare.commands import tui\n"
         "parser = argparse.ArgumentParser(); tui.add_arguments(parser)\n"
         "path = 'sample_catalogs/quickstart.yaml'\n"
         "launched = tui.launch(parser.parse_args([path]), path)\n"
+    )
+
+
+def test_the_main_screen_is_built_without_numpy_sqlite_utils_or_markdown(tmp_path) -> None:
+    code = _launch_quickstart(tmp_path) + (
         "assert any(p.assert_ for p in launched.catalog.prompts)  # the check ran\n"
         "from genaicompare.app.themes import discover_themes_or_error\n"
         "discover_themes_or_error()\n"
@@ -126,14 +132,8 @@ def test_the_main_screen_is_built_without_numpy_sqlite_utils_or_markdown(tmp_pat
 def test_a_streaming_pane_s_metrics_are_drawn_without_the_metrics_engine(tmp_path) -> None:
     """While the first tokens stream, the metrics matrix redraws on the UI thread: the engine
     (numpy, rapidfuzz) loads on the metrics thread with the first finished answer, not there."""
-    code = (
-        "import argparse, json, os, sys\n"
-        f"os.environ['GENAICOMPARE_HOME'] = {str(tmp_path)!r}\n"
-        "from genaicompare.commands import tui\n"
-        "parser = argparse.ArgumentParser(); tui.add_arguments(parser)\n"
-        "path = 'sample_catalogs/quickstart.yaml'\n"
-        "prompt = next(p for p in tui.launch(parser.parse_args([path]), path).catalog.prompts\n"
-        "              if p.assert_)\n"
+    code = _launch_quickstart(tmp_path) + (
+        "prompt = next(p for p in launched.catalog.prompts if p.assert_)\n"
         "from genaicompare.app.widgets.metrics_matrix import column\n"
         "from genaicompare.session.slots import Slot\n"
         "slot = Slot(0, 'terse', lambda s: None)\n"
