@@ -30,8 +30,7 @@ from genaicompare.store.opening import (
     explain,
     retry,
 )
-from genaicompare.store.style import INSERT as INSERT_STYLE
-from genaicompare.store.style import style_row
+from genaicompare.store.style import record_styles, style_row
 
 if TYPE_CHECKING:  # pydantic: the store opens without it (the TUI opens it after first paint)
     from genaicompare.catalog import Catalog
@@ -228,7 +227,7 @@ class Store:
             cur = conn.execute(
                 f"INSERT INTO responses ({cols}) VALUES ({marks})", list(row.values())
             )
-            conn.execute(INSERT_STYLE, style)
+            record_styles(conn, [style])
             return int(cur.lastrowid or 0)
 
         rid = self.write(do)
@@ -258,7 +257,7 @@ class Store:
                     f"INSERT INTO responses ({cols}) VALUES ({marks})", list(row.values())
                 )
                 ids.append(int(cur.lastrowid or 0))
-            conn.executemany(INSERT_STYLE, styles)
+            record_styles(conn, styles)
             return ids
 
         ids = self.write(do) if rows else []

@@ -26,6 +26,12 @@ def style_row(content_hash: str, model_alias: str, text: str | None) -> StyleRow
     return (content_hash, model_alias, *style_counts(text or ""))
 
 
+def record_styles(conn: sqlite3.Connection, rows: Iterable[StyleRow]) -> None:
+    """Store the style rows of answers just saved, in the caller's transaction (a content hash
+    already there keeps its first answer's row)."""
+    conn.executemany(INSERT, rows)
+
+
 def refresh_styles(conn: sqlite3.Connection, hashes: Iterable[str]) -> None:
     """After answers were deleted: the rows of ``hashes`` again, from the first answer that still
     carries each (none when no answer does), in the caller's transaction."""
@@ -34,7 +40,7 @@ def refresh_styles(conn: sqlite3.Connection, hashes: Iterable[str]) -> None:
         "DELETE FROM answer_style WHERE content_hash IN (SELECT value FROM json_each(?))",
         [json.dumps(todo)],
     )
-    conn.executemany(INSERT, first_answer_styles(conn, todo))
+    record_styles(conn, first_answer_styles(conn, todo))
 
 
 def first_answer_styles(conn: sqlite3.Connection, hashes: Iterable[str]) -> list[StyleRow]:

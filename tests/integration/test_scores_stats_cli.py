@@ -124,6 +124,7 @@ def test_style_counts_are_stored_with_each_answer_and_an_old_database_scores_the
         )
         short = _answer(store, cid, run, f"p{i}", "short", text="w " * (5 + i % 7))
         ratings.prefer(long, short, "a" if i % 5 else "b", rater="ann", catalog_name="quick")
+        _verdict(store, long, short, "a", "a" if i % 4 else "b")
     store.close()
 
     conn = sqlite3.connect(db)
@@ -137,14 +138,16 @@ def test_style_counts_are_stored_with_each_answer_and_an_old_database_scores_the
         assert (stored_alias, tuple(counts)) == (alias, style_counts(text))
     assert rows[0][0].startswith("# Head") and tuple(rows[0][4:]) == (1, 2, 2)
 
-    def style() -> dict[str, object]:
+    def style() -> list[object]:
+        """The style-controlled table and the judge's card (its length and style figures)."""
         js = run_cli(["scores", "quick", "--db", str(db), "--json", "--rounds", "100"], tmp_path)
         assert js.returncode == 0, js.stderr
-        doc: dict[str, object] = json.loads(js.stdout)["style_control"]
-        return doc
+        doc = json.loads(js.stdout)
+        return [doc["style_control"], doc["judge_card"]]
 
     stored_doc = style()
-    assert stored_doc["n"] == n and stored_doc["enough"]
+    assert stored_doc[0]["n"] == n and stored_doc[0]["enough"]  # type: ignore[index]
+    assert stored_doc[1][0]["comparisons"] == n  # type: ignore[index]
     # The file as a genaicompare from before the counts were kept left it: opened again, it is
     # migrated, its answers counted, and scores the same.
     with conn:
@@ -152,8 +155,17 @@ def test_style_counts_are_stored_with_each_answer_and_an_old_database_scores_the
         conn.execute("DELETE FROM _migrations WHERE name = 'm011_answer_style'")
     assert style() == stored_doc
     assert conn.execute(query).fetchall() == rows
-    # And the stored counts are what the table reads.
+    # A missing row is counted from the text (the judge's card reads answers by id).
     with conn:
-        conn.execute("UPDATE answer_style SET headers = 0, lists = 0, bold = 0, length = 1")
-    assert style() != stored_doc
+        conn.execute("DELETE FROM answer_style")
+    assert style()[1] == stored_doc[1]
+    assert conn.execute(query).fetchall() != rows
+    # And the stored counts are what both read when they are there.
+    with conn:
+        conn.execute(
+            "INSERT INTO answer_style SELECT content_hash, model_alias, 1, 0, 0, 0 FROM responses "
+            "GROUP BY content_hash"
+        )
+    changed = style()
+    assert changed[0] != stored_doc[0] and changed[1] != stored_doc[1]
     conn.close()

@@ -155,6 +155,10 @@ def test_upgrading_a_database_gives_misfiled_thumbs_back_to_their_catalog(
         m.setattr(migrations, "MIGRATIONS", before)
         m.setattr(opening, "MIGRATIONS", before)
         m.setattr(opening, "KNOWN", [f.__name__ for f in before])
+        # Nor did it keep answers' style counts (m011): its writes stored none.
+        from genaicompare.store import database
+
+        m.setattr(database, "record_styles", lambda conn, rows: None)
         opening.expected_schema.cache_clear()
         with Store(path) as old:
             quick = _answers(old, _catalog("quickstart", ["apples"]), cached=False)
