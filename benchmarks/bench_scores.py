@@ -112,10 +112,10 @@ def build(
             ),
         )
         # Each answer's style counts, as the store writes them beside it (first hash wins).
-        from genaicompare.store.style import INSERT, style_row
+        from genaicompare.store.style import record_styles, style_row
 
-        conn.executemany(
-            INSERT, (style_row(hashes[i], MODELS[m_idx[i]], texts[i]) for i in range(n_resp))
+        record_styles(
+            conn, (style_row(hashes[i], MODELS[m_idx[i]], texts[i]) for i in range(n_resp))
         )
         conn.executemany(
             "INSERT INTO metrics (response_id, name, value, version, created_at) "

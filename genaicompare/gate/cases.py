@@ -50,13 +50,12 @@ def evaluate_assertions(
     )
     if record is not None and record.from_cache:
         results = [
-            AssertionResult(
-                r.name,
-                False,
-                f"{r.name} not measured: the answer was replayed from the response cache "
+            replace(
+                r,
+                passed=False,
+                value=None,
+                reason=f"{r.name} not measured: the answer was replayed from the response cache "
                 "(--no-cache asks the model and measures it)",
-                None,
-                r.expected,
             )
             if r.name in TIMINGS
             else r

@@ -22,13 +22,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from genaicompare.core.markdown_style import STYLE_COLUMNS, style_counts
+from genaicompare.core.markdown_style import STYLE_COLUMNS
 from genaicompare.scoring.stats import kappa_interval, wilson_interval
 from genaicompare.scoring.style import MIN_SHARE_N, longer_share, style_control
 
@@ -117,17 +116,17 @@ def kappa_entry(pairs: list[tuple[str, str]]) -> dict[str, Any]:
 
 def _read(conn: sqlite3.Connection, catalog: str | None) -> dict[str, list[_Verdict]]:
     where = "1" if catalog is None else "ra.catalog_id IN (SELECT id FROM catalogs WHERE name = ?)"
-    # Each side's style counts from ``answer_style`` (stored with the answer), not its text.
+    # Each side's style counts from ``answer_style`` (every stored answer has its row), not its
+    # text.
     style = ", ".join(f"{{s}}.{c}" for c in STYLE_COLUMNS)
     rows = conn.execute(
         "SELECT m.version, m.detail, ra.prompt_id, ra.model_alias, rb.model_alias, "
         "ra.content_hash, rb.content_hash, ra.model, rb.model, "
-        f"{style.format(s='sa')}, {style.format(s='sb')}, "
-        "CASE WHEN sa.length IS NULL THEN ra.text END, CASE WHEN sb.length IS NULL THEN rb.text END "
+        f"{style.format(s='sa')}, {style.format(s='sb')} "
         "FROM metrics m JOIN responses ra ON ra.id = m.response_id "
         "JOIN responses rb ON rb.id = json_extract(m.detail, '$.opponent_id') "
-        "LEFT JOIN answer_style sa ON sa.content_hash = ra.content_hash "
-        "LEFT JOIN answer_style sb ON sb.content_hash = rb.content_hash "
+        "JOIN answer_style sa ON sa.content_hash = ra.content_hash "
+        "JOIN answer_style sb ON sb.content_hash = rb.content_hash "
         "WHERE substr(m.name, 1, 15) = 'judge_pairwise:' AND m.value IS NOT NULL "
         f"AND json_extract(m.detail, '$.a') = ra.model_alias AND {where} "
         "ORDER BY m.created_at, m.response_id",
@@ -136,8 +135,8 @@ def _read(conn: sqlite3.Connection, catalog: str | None) -> dict[str, list[_Verd
     latest: dict[tuple[str, str], _Verdict] = {}
     for row in rows:
         version, detail, prompt, a, b, ha, hb, ma, mb = row[:9]
-        ca = _counts(row[9:13], row[17])
-        cb = _counts(row[13:17], row[18])
+        ca: tuple[int, int, int, int] = row[9:13]
+        cb: tuple[int, int, int, int] = row[13:17]
         try:
             d = json.loads(detail)
             ab, ba = d["orders"]["AB"], d["orders"]["BA"]
@@ -155,14 +154,6 @@ def _read(conn: sqlite3.Connection, catalog: str | None) -> dict[str, list[_Verd
     for (judge, _item), v in latest.items():
         out.setdefault(judge, []).append(v)
     return out
-
-
-def _counts(stored: Sequence[Any], text: str | None) -> tuple[int, int, int, int]:
-    """An answer's (length, headers, lists, bold): stored, or counted from its text when its
-    ``answer_style`` row is missing."""
-    if stored[0] is not None:
-        return (int(stored[0]), int(stored[1]), int(stored[2]), int(stored[3]))
-    return style_counts(text or "")
 
 
 def _human_votes(conn: sqlite3.Connection, catalog: str | None) -> dict[str, list[str]]:

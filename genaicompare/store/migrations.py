@@ -550,7 +550,7 @@ def m011_answer_style(db: sqlite_utils.Database) -> None:
     # 17: 6.5 s of the style section's 11 s on a million answers). The row is the first stored
     # answer's, as ``min(id)`` on the content hash picks it. Counted here once for the answers
     # stored before (≈ 15 s for a million, a few ms for a thousand).
-    from genaicompare.store.style import INSERT, style_row
+    from genaicompare.store.style import record_styles, style_row
 
     conn = db.conn
     conn.execute(
@@ -560,4 +560,4 @@ def m011_answer_style(db: sqlite_utils.Database) -> None:
     )
     rows = conn.execute("SELECT content_hash, model_alias, text FROM responses ORDER BY id")
     while batch := rows.fetchmany(10_000):
-        conn.executemany(INSERT, [style_row(h, alias, text) for h, alias, text in batch])
+        record_styles(conn, [style_row(h, alias, text) for h, alias, text in batch])

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from genaicompare.core.markdown_style import STYLE_COLUMNS, style_counts
 
-INSERT = (
+_INSERT = (
     f"INSERT OR IGNORE INTO answer_style (content_hash, model_alias, {', '.join(STYLE_COLUMNS)}) "
     "VALUES (?, ?, ?, ?, ?, ?)"
 )
@@ -29,7 +29,7 @@ def style_row(content_hash: str, model_alias: str, text: str | None) -> StyleRow
 def record_styles(conn: sqlite3.Connection, rows: Iterable[StyleRow]) -> None:
     """Store the style rows of answers just saved, in the caller's transaction (a content hash
     already there keeps its first answer's row)."""
-    conn.executemany(INSERT, rows)
+    conn.executemany(_INSERT, rows)
 
 
 def refresh_styles(conn: sqlite3.Connection, hashes: Iterable[str]) -> None:

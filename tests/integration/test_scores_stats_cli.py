@@ -105,8 +105,8 @@ def test_style_counts_are_stored_with_each_answer_and_an_old_database_scores_the
     tmp_path: Path,
 ) -> None:
     """Each stored answer's Markdown style counts are kept beside it (``answer_style``); the
-    style-controlled table reads them, and a database from before they were kept gets them
-    counted when it is opened, and the very same table."""
+    style-controlled table and the judge's card read them, and a database from before they were
+    kept gets them counted when it is opened, and the very same figures."""
     import sqlite3
 
     from genaicompare.core.markdown_style import style_counts
@@ -155,17 +155,9 @@ def test_style_counts_are_stored_with_each_answer_and_an_old_database_scores_the
         conn.execute("DELETE FROM _migrations WHERE name = 'm011_answer_style'")
     assert style() == stored_doc
     assert conn.execute(query).fetchall() == rows
-    # A missing row is counted from the text (the judge's card reads answers by id).
+    # And the stored counts are what both read.
     with conn:
-        conn.execute("DELETE FROM answer_style")
-    assert style()[1] == stored_doc[1]
-    assert conn.execute(query).fetchall() != rows
-    # And the stored counts are what both read when they are there.
-    with conn:
-        conn.execute(
-            "INSERT INTO answer_style SELECT content_hash, model_alias, 1, 0, 0, 0 FROM responses "
-            "GROUP BY content_hash"
-        )
+        conn.execute("UPDATE answer_style SET headers = 0, lists = 0, bold = 0, length = 1")
     changed = style()
     assert changed[0] != stored_doc[0] and changed[1] != stored_doc[1]
     conn.close()

@@ -133,25 +133,22 @@ def column(
     if slot is not None and state:
         values["state"] = 0.0  # the row shows the text; 0.0 only marks it present
     assertions = None
-    evaluable = r is not None and ((slot is not None and slot.metrics_arrived) or not r.ok)
-    if prompt.assert_ and r is not None and evaluable:
-        # Lazy, and only for a finished answer: the metrics engine (numpy, rapidfuzz) it imports
-        # is then loaded already by the thread that computed the answer's metrics; imported
-        # while the first tokens stream, it held the UI thread for ≈0.1–0.2 s.
-        from genaicompare.gate.cases import evaluate_assertions
+    if prompt.assert_ and r is not None:
+        evaluable = (slot is not None and slot.metrics_arrived) or not r.ok
+        if evaluable or (slot is not None and slot.first_metrics):
+            # Lazy, and only for a finished answer: the metrics engine (numpy, rapidfuzz) these
+            # import is then loaded already by the thread that computed the answer's metrics;
+            # imported while the first tokens stream, it held the UI thread for ≈0.1–0.2 s.
+            from genaicompare.gate.cases import evaluate_assertions
+            from genaicompare.metrics.assertions import TEXT_CHECKS
 
-        assertions = evaluate_assertions(prompt.assert_, values, r)
-    elif prompt.assert_ and r is not None and slot is not None and slot.first_metrics:
-        # Computing: the checks of the text and of the metrics already here are final; the
-        # others wait (their cells say "computing…").
-        from genaicompare.gate.cases import evaluate_assertions
-        from genaicompare.metrics.assertions import TEXT_CHECKS
-
-        assertions = [
-            a
-            for a in evaluate_assertions(prompt.assert_, values, r)
-            if a.name in TEXT_CHECKS or values.get(a.name) is not None
-        ]
+            assertions = evaluate_assertions(prompt.assert_, values, r)
+            if not evaluable:
+                # Computing: the checks of the text and of the metrics already here are final;
+                # the others wait (their cells say "computing…").
+                assertions = [
+                    a for a in assertions if a.name in TEXT_CHECKS or values.get(a.name) is not None
+                ]
     return Column(
         title=one_line(title, 24),
         values=values,
