@@ -1,9 +1,9 @@
 """The embedded local model: SmolLM2-135M-Instruct served by llama-cpp-python on 127.0.0.1.
 
 ``local/smollm2`` (or ``local/<path/to/model.gguf>``) is served by a small pool of
-``python -m llama_cpp.server`` processes (via :mod:`._llama_server`, which adds token usage to
-streamed answers) that genaicompare starts on free loopback ports and stops at
-exit. :func:`acquire` hands a request the least-busy server and the ``openai/<name>`` model string +
+llama-cpp-python server processes (:mod:`._llama_server`: llama_cpp.server's settings, model
+loading and request validation behind a standard-library HTTP server, with token usage added to
+streamed answers) that genaicompare starts on free loopback ports and stops at exit. :func:`acquire` hands a request the least-busy server and the ``openai/<name>`` model string +
 ``api_base`` to use; :func:`stream` serves a request on it with the lean OpenAI-compatible client
 (:mod:`.backends.openai_compat`: the same events and states as litellm, without litellm's import,
 which alone took 4–15 s of a cold start on 2 cores), or through litellm when the request has
@@ -167,9 +167,6 @@ def _child_env(threads: int) -> dict[str, str]:
             "NO_PROXY": "127.0.0.1,localhost",
             "PYTHONUNBUFFERED": "1",
             "GENAICOMPARE_LIFELINE": "stdin",  # _llama_server exits on EOF there
-            # The launcher is genaicompare.providers._llama_server: make it importable from a
-            # plain checkout too, not only from an installed package.
-            "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
         }
     )
     return env
@@ -234,8 +231,8 @@ class _Server:
     def command(self) -> list[str]:
         return [
             sys.executable,
-            "-m",
-            "genaicompare.providers._llama_server",
+            # By its path, not with -m: -m imports the genaicompare.providers package first.
+            str(Path(__file__).resolve().with_name("_llama_server.py")),
             "--model",
             str(self.path),
             "--model_alias",

@@ -192,3 +192,54 @@ async def test_a_server_killed_mid_answer_is_named_with_its_reason(
     assert "stopped while answering:" in final.error and "(log: " in final.error
     record = await collect(smollm(max_tokens=4, temperature=0), TIMEOUTS)
     assert record.state is FinishState.length  # restarted for the next answer
+
+
+async def test_a_prompt_longer_than_the_context_is_named_and_the_server_goes_on(
+    servers: local.LocalPool,
+) -> None:
+    """llama_cpp.server's own app started the stream and broke it off ("connection closed
+    mid-stream"); ours answers HTTP 400 with the OpenAI context-length error."""
+    long = [{"role": "user", "content": "word " * 5000}]
+    record = await collect(
+        ModelRequest("smol", "local/smollm2", long, {"max_tokens": 8}), TIMEOUTS
+    )
+    assert record.state is FinishState.error
+    assert record.error_type == "ContextWindowExceededError"
+    assert "maximum context length is 4096 tokens" in record.error
+    assert "requested 50" in record.error  # the prompt's tokens + max_tokens
+    assert (await collect(smollm(max_tokens=4, temperature=0), TIMEOUTS)).state is (
+        FinishState.length
+    )
+
+
+async def test_a_bad_parameter_is_the_servers_readable_reason(servers: local.LocalPool) -> None:
+    """Requests are validated by llama_cpp.server's own request model (top_k is a parameter
+    only litellm maps, so this one goes through litellm: its reason is the server's)."""
+    record = await collect(smollm(top_k="many"), TIMEOUTS)
+    assert record.state is FinishState.error
+    assert record.error_type == "BadRequestError"
+    assert "top_k: Input should be a valid integer" in record.error
+
+
+def test_a_client_that_leaves_frees_the_server_at_once(servers: local.LocalPool) -> None:
+    """A stream cut by its client (a cancelled answer) stops generating: the next request on
+    that server is answered without waiting for the abandoned one's 3,000 tokens (min_tokens
+    keeps it from ending early; at ≈30–60 tokens/s it would hold the server for a minute)."""
+    import httpx
+
+    asyncio.run(local.ensure_started())
+    server = next(iter(local.pool()._servers.values()))[0]
+    url = f"{server.api_base}/chat/completions"
+    body = {"messages": QUESTION, "stream": True, "max_tokens": 3000, "min_tokens": 3000}
+    with httpx.Client(timeout=60) as client:
+        with client.stream("POST", url, json=body) as response:
+            assert response.status_code == 200
+            lines = response.iter_lines()
+            data = [line for line in (next(lines) for _ in range(12)) if line.startswith("data")]
+            assert len(data) >= 4
+        # The connection is closed: the server notices at its next chunk and frees the model.
+        reply = client.post(
+            url, json={"messages": QUESTION, "max_tokens": 2, "temperature": 0}, timeout=25
+        ).json()
+    assert reply["choices"][0]["finish_reason"] == "length"
+    assert reply["usage"]["completion_tokens"] == 2
