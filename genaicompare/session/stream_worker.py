@@ -60,6 +60,13 @@ async def _main() -> int:
         from genaicompare.providers import local
 
         local.start_in_background(json.loads(first).get("models") or [])
+        # While the servers load and the UI builds its screen, import what the session needs
+        # (pydantic, sqlite-utils, the comparison: ≈0.3 s), not after the catalog arrives:
+        # that was on the path to the first token (measured in the quickstart).
+        import genaicompare.catalog
+        import genaicompare.session.comparison
+        import genaicompare.store  # noqa: F401
+
         first = await next_line()
     if not first:
         return 0
