@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import math
+import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -110,9 +111,14 @@ def db_path(args: argparse.Namespace) -> Path:
 
 
 def open_store(args: argparse.Namespace) -> Store:
+    """The ``--db`` database; an upgrade that reads many stored answers is announced on stderr
+    (stdout keeps only the command's output: ``--json``, exports)."""
     from genaicompare.store import Store
 
-    return Store(db_path(args))
+    def notice(message: str) -> None:
+        print(f"genaicompare: {message}", file=sys.stderr, flush=True)
+
+    return Store(db_path(args), notice=notice)
 
 
 def load_with_models(path: str, models: list[str], replace: bool) -> Catalog:

@@ -172,7 +172,18 @@ def main(args: argparse.Namespace) -> int:
     # one clear error before the screen opens; plain sqlite3, so nothing heavy before first paint.
     from genaicompare.store.opening import probe
 
-    probe(database)
+    notice = probe(database)
+    if notice is not None:
+        # A database that holds many answers is upgraded here, before the screen opens and
+        # with a word on the terminal, not silently on the store's thread while panes wait.
+        import time
+
+        from genaicompare.store import Store
+
+        print(f"genaicompare: {notice}", file=sys.stderr, flush=True)
+        started = time.monotonic()
+        Store(database).close()
+        print(f"genaicompare: upgraded in {time.monotonic() - started:.1f} s", file=sys.stderr)
 
     def open_store() -> Store:
         from genaicompare.store import Store

@@ -29,6 +29,7 @@ from genaicompare.store.opening import (
     connect,
     explain,
     retry,
+    upgrade_notice,
 )
 from genaicompare.store.style import record_styles, style_row
 
@@ -44,7 +45,9 @@ def now_iso() -> str:
 
 
 class Store:
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, notice: Callable[[str], None] | None = None) -> None:
+        """Open (create, upgrade) the database at ``path``. ``notice`` is told, before an
+        upgrade that reads many stored answers, what is happening (a CLI prints it)."""
         self.path = Path(path)
         # Every failure to open — a folder, not a database, damaged, read-only, disk full, from a
         # newer genaicompare — is one StoreError naming the file (store.opening).
@@ -54,6 +57,9 @@ class Store:
         try:
             self.db = sqlite_utils.Database(conn)
             with self._lock:
+                message = upgrade_notice(conn, self.path) if notice is not None else None
+                if message is not None and notice is not None:
+                    notice(message)
                 self._retry(lambda: migrate(self.db))
             check_schema(conn, self.path)
         except BaseException as exc:

@@ -70,17 +70,45 @@ def connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def probe(path: Path) -> None:
+def probe(path: Path) -> str | None:
     """Everything :func:`connect` checks, plus the schema when the file is fully migrated; the file
-    is closed again. For the TUI: a bad ``--db`` fails before the screen opens."""
+    is closed again. For the TUI: a bad ``--db`` fails before the screen opens. Returns
+    :func:`upgrade_notice`'s message when opening it will take a while."""
     conn = connect(path)
     try:
         if not _pending(conn):
             check_schema(conn, path)
+            return None
+        return upgrade_notice(conn, path)
     except sqlite3.Error as exc:
         raise StoreError(explain(path, exc)) from None
     finally:
         conn.close()
+
+
+UPGRADE_NOTICE_ANSWERS = 50_000
+"""Stored answers from which an upgrade is announced: the slowest migration reads every answer
+(m011: ≈15 s per million), so below this it takes under a second."""
+
+
+def upgrade_notice(conn: sqlite3.Connection, path: Path) -> str | None:
+    """What to tell the user before migrating a database that holds many answers (the upgrade
+    runs once, in one transaction per migration), or None."""
+    applied = _applied(conn)
+    if applied is None or not set(KNOWN) - set(applied):
+        return None  # a new database, or nothing to do
+    if not conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'responses'"
+    ).fetchone():
+        return None
+    (answers,) = conn.execute("SELECT coalesce(max(id), 0) FROM responses").fetchone()
+    if answers < UPGRADE_NOTICE_ANSWERS:
+        return None
+    pending = [n for n in KNOWN if n not in set(applied)]
+    return (
+        f"upgrading database {path} for this version of genaicompare "
+        f"({', '.join(pending)}; once, reading its {answers:,} stored answers)…"
+    )
 
 
 def retry(path: Path, fn: Callable[[], T], attempts: int = WRITE_ATTEMPTS) -> T:

@@ -232,3 +232,82 @@ def test_renamed_column_is_named_not_a_key_error(
         home,
         f"database {db} lacks what genaicompare {__version__} needs: responses.text",
     )
+
+
+def _old_database_with_many_answers(db: Path, answers: int) -> None:
+    """A database as genaicompare stored it before m011 (no answer_style), holding ``answers``
+    copies of one stored answer."""
+    import yaml
+
+    from genaicompare.catalog import Catalog
+    from genaicompare.core.records import FinishState, ResponseRecord
+
+    catalog = Catalog.model_validate(yaml.safe_load(CATALOG))
+    rendered = catalog.render(catalog.prompt("p1"), catalog.model_spec("a"))
+    record = ResponseRecord(
+        prompt_id="p1",
+        model_alias="a",
+        model="openai/a",
+        params={},
+        messages=rendered.messages,
+        template_hash=rendered.template_hash,
+        text="## Paris\n- **yes**",
+        state=FinishState.complete,
+        latency_ms=12.5,
+    )
+    with Store(db) as store:
+        store.save_response(record)
+        columns = [r[1] for r in store.conn.execute("PRAGMA table_info(responses)")]
+        copied = ", ".join(c for c in columns if c != "id")
+        store.conn.execute(
+            f"WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) "
+            f"INSERT INTO responses ({copied}) SELECT {copied} FROM responses, n",
+            [answers - 1],
+        )
+        store.conn.execute("DROP TABLE answer_style")
+        store.conn.execute("DELETE FROM _migrations WHERE name = 'm011_answer_style'")
+        store.conn.commit()
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_upgrading_a_database_of_many_answers_says_so(
+    tmp_path: Path, catalog: str, command: str
+) -> None:
+    """The upgrade that reads every stored answer (≈15 s per million) is announced on stderr,
+    before the TUI takes the terminal; stdout keeps only the command's output."""
+    from tests.support.terminal import Terminal
+
+    db = tmp_path / "old.db"
+    _old_database_with_many_answers(db, 60_000)
+    home = tmp_path / "home"
+    notice = (
+        f"genaicompare: upgrading database {db} for this version of genaicompare "
+        "(m011_answer_style; once, reading its 60,000 stored answers)…"
+    )
+    if command == "tui":
+        term = Terminal(
+            [sys.executable, "-m", "genaicompare", catalog, "--db", str(db)], 120, 40, env(home)
+        )
+        try:
+            term.wait_text("0/1 rated", 60)  # the main screen, after the upgrade
+        finally:
+            term.close()
+        assert notice.encode() in bytes(term.raw)
+        assert b"genaicompare: upgraded in " in bytes(term.raw)
+    else:
+        proc = _cli(COMMANDS[command](catalog, str(db)), home)
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stderr.splitlines()[0] == notice
+        assert notice not in proc.stdout
+    conn = sqlite3.connect(db)
+    # One style row per stored answer's hash (the TUI also stored its two failed answers).
+    assert (
+        conn.execute("SELECT count(*) FROM answer_style").fetchone()
+        == conn.execute("SELECT count(DISTINCT content_hash) FROM responses").fetchone()
+    )
+    assert conn.execute(
+        "SELECT 1 FROM _migrations WHERE name = 'm011_answer_style'"
+    ).fetchone() == (1,)
+    # Once: the next open says nothing.
+    again = _cli(COMMANDS["scores"](catalog, str(db)), home)
+    assert again.returncode == 0 and "upgrading" not in again.stderr, again.stderr
