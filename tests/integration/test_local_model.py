@@ -200,9 +200,7 @@ async def test_a_prompt_longer_than_the_context_is_named_and_the_server_goes_on(
     """llama_cpp.server's own app started the stream and broke it off ("connection closed
     mid-stream"); ours answers HTTP 400 with the OpenAI context-length error."""
     long = [{"role": "user", "content": "word " * 5000}]
-    record = await collect(
-        ModelRequest("smol", "local/smollm2", long, {"max_tokens": 8}), TIMEOUTS
-    )
+    record = await collect(ModelRequest("smol", "local/smollm2", long, {"max_tokens": 8}), TIMEOUTS)
     assert record.state is FinishState.error
     assert record.error_type == "ContextWindowExceededError"
     assert "maximum context length is 4096 tokens" in record.error
