@@ -210,3 +210,43 @@ def _quit_fast(term: Terminal) -> None:
     raw = bytes(term.raw)
     assert raw.rfind(b"\x1b[?1049l") > raw.rfind(b"\x1b[?1049h"), "still in the alternate screen"
     assert os.environ.get("CI") or True
+
+
+@pytest.mark.local_model
+@pytest.mark.parametrize(("cols", "rows"), [(80, 24), (120, 40)])
+def test_a_long_failure_reason_is_read_from_its_first_word(
+    tmp_path: Path, isolated_home: Path, cols: int, rows: int
+) -> None:
+    """A reason longer than the pane (the local server's context-window error wraps to 9 rows
+    of a 28-column pane at 80×24) starts the pane's body, type first; the pane used to follow
+    its end like a stream, cutting off 'ContextWindowExceededError: 400: This model's…'."""
+    from genaicompare.providers import local
+
+    if local.missing_packages():
+        pytest.skip(f"local model extra not installed ({local.INSTALL_HINT})")
+    path = tmp_path / "long.yaml"
+    path.write_text(
+        "name: long\nmodels:\n"
+        "  - {id: small, model: local/smollm2, params: {max_tokens: 8, temperature: 0}}\n"
+        "  - {id: warm, model: local/smollm2, params: {max_tokens: 8}}\n"
+        f"prompts:\n  - id: too-long\n    prompt: 'Summarise: {'lorem ' * 5000}'\n",
+        encoding="utf-8",
+    )
+    with genaicompare(
+        [str(path), "--db", str(tmp_path / "l.db")], cols, rows, isolated_home
+    ) as term:
+        lines = term.wait(
+            lambda ls: sum(line.count("error · ContextWindow") for line in ls) == 2,
+            120,
+            "both panes' error state",
+        )
+        time.sleep(0.5)  # the scroll comes after the refresh that drew the reason
+        lines = term.lines()
+        title = next(i for i, line in enumerate(lines) if "│ 1 small" in line)
+        # The body's first row is the reason's start in both panes (the type may wrap to the
+        # row below at 80 columns).
+        assert lines[title + 1].count("│✗") == 2, term.dump()
+        head = " ".join(lines[title + 1 : title + 3])
+        assert head.count("ContextWindowExceededError") == 2, term.dump()
+        term.send("q")
+        assert term.close() == 0

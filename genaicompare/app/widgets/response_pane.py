@@ -272,6 +272,7 @@ class ResponsePane(Vertical):
         view.clear()
         body = for_display(text).rstrip()
         view.append((body + "\n\n" if body else "") + "✗ " + for_display(reason))
+        view.show_line(body.count("\n") + 2 if body else 0)
 
     # -- Sink -----------------------------------------------------------------------------------
     def stream_phase(self, phase: str) -> None:

@@ -205,6 +205,20 @@ class StreamView(ScrollView, can_focus=False):
             # appended to a row drawn earlier never reached the screen (issue 12).
             self.refresh_lines(first, max(len(self._rows), rows_before) - first)
 
+    def show_line(self, index: int) -> None:
+        """Scroll so that line ``index`` of the text starts the view, as far as the text below it
+        allows: the whole of a long failure reason from its first word, the text above it a
+        scroll away (a short one stays at the end, where following left it)."""
+        row = next((r for r, (line, _a, _b) in enumerate(self._rows) if line == index), None)
+        if row is None:
+            return
+
+        def scroll() -> None:
+            if row < self.scroll_offset.y:
+                self.scroll_to(y=row, animate=False, force=True, immediate=True)
+
+        self.call_after_refresh(scroll)
+
     def _place_scrollbar(self) -> None:
         self.vertical_scrollbar.position = self.scroll_offset.y
 
