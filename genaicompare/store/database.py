@@ -57,8 +57,7 @@ class Store:
         try:
             self.db = sqlite_utils.Database(conn)
             with self._lock:
-                message = upgrade_notice(conn, self.path) if notice is not None else None
-                if message is not None and notice is not None:
+                if notice is not None and (message := upgrade_notice(conn, self.path)):
                     notice(message)
                 self._retry(lambda: migrate(self.db))
             check_schema(conn, self.path)

@@ -206,9 +206,9 @@ class StreamView(ScrollView, can_focus=False):
             self.refresh_lines(first, max(len(self._rows), rows_before) - first)
 
     def show_line(self, index: int) -> None:
-        """Scroll so that line ``index`` of the text starts the view, as far as the text below it
-        allows: the whole of a long failure reason from its first word, the text above it a
-        scroll away (a short one stays at the end, where following left it)."""
+        """Scroll up to line ``index`` of the text when following the end left its start above
+        the view: a long failure reason is read from its first word, the text above it a scroll
+        away; one that fits below the text stays where following left it."""
         row = next((r for r, (line, _a, _b) in enumerate(self._rows) if line == index), None)
         if row is None:
             return
