@@ -95,16 +95,20 @@ def upgrade_notice(conn: sqlite3.Connection, path: Path) -> str | None:
     """What to tell the user before migrating a database that holds many answers (the upgrade
     runs once, in one transaction per migration), or None."""
     applied = _applied(conn)
-    if applied is None or not set(KNOWN) - set(applied):
+    pending = [n for n in KNOWN if n not in set(applied or ())]
+    if applied is None or not pending:
         return None  # a new database, or nothing to do
     if not conn.execute(
         "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'responses'"
     ).fetchone():
         return None
-    (answers,) = conn.execute("SELECT coalesce(max(id), 0) FROM responses").fetchone()
+    # max(id) first: it costs nothing, and a count is only worth its scan near the threshold.
+    (top,) = conn.execute("SELECT coalesce(max(id), 0) FROM responses").fetchone()
+    if top < UPGRADE_NOTICE_ANSWERS:
+        return None
+    (answers,) = conn.execute("SELECT count(*) FROM responses").fetchone()
     if answers < UPGRADE_NOTICE_ANSWERS:
         return None
-    pending = [n for n in KNOWN if n not in set(applied)]
     return (
         f"upgrading database {path} for this version of genaicompare "
         f"({', '.join(pending)}; once, reading its {answers:,} stored answers)…"
