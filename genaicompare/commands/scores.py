@@ -81,6 +81,7 @@ def main(args: argparse.Namespace) -> int:
                 seed=args.seed,
                 method=args.method,
                 min_battles=args.min_battles,
+                notice=_indexing,
             )
             extras = later.result()
     if args.json:
@@ -91,6 +92,17 @@ def main(args: argparse.Namespace) -> int:
     print_scores(scores)
     print_extras(extras)
     return 0
+
+
+def _indexing(answers: int) -> None:
+    """Before the columnar copy of many answers is written (the first ``scores`` on a database
+    that holds many, once), on stderr: stdout keeps the scores and ``--json``."""
+    print(
+        f"genaicompare: indexing {answers:,} stored answers for scores (once; later runs read "
+        "only what is new)…",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def _console() -> Console:

@@ -3,7 +3,8 @@
 :func:`compute_scores` aggregates in SQL: the running totals kept with every rating (``agg_*``
 tables: per model × prompt, per answer, per model pair, per rater pair, per A/B pair, per day — see
 genaicompare.ratings), and ``group_concat`` to move value lists, so a million ratings become a few
-thousand rows before numpy sees them. The formulas it applies are in
+thousand rows before numpy sees them. The answers' own fields and metrics come from their
+columnar copy (:mod:`genaicompare.store.columns`). The formulas it applies are in
 :mod:`~genaicompare.scoring.stats` and :mod:`~genaicompare.scoring.bradley_terry`.
 """
 
@@ -14,7 +15,8 @@ import math
 import re
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +29,8 @@ from genaicompare.scoring.rubric import rubric_section
 from genaicompare.scoring.stats import (
     FloatArray,
     auc_interval,
+    group_bounds,
+    group_order,
     grouped_quantiles,
     kappa_interval,
     mean_interval,
@@ -45,9 +49,6 @@ resamples the vote as one judgement, so the intervals do not shrink as if it wer
 SAFETY_METRIC = re.compile(r"(toxic|pii|unsafe|safety|jailbreak|refus)", re.I)
 """Metric names counted as safety flags in trends (a flag is a value ≥ 0.5)."""
 
-SEP = "\x1f"
-"""group_concat separator for text lists (dates); numbers use the default comma."""
-
 
 def _nums(concat: str | None, dtype: type = np.float64) -> NDArray[Any]:
     """A group_concat'ed list of numbers (``nan`` for missing) as an array, parsed in C."""
@@ -63,15 +64,6 @@ def _opt(x: Any) -> float | None:
         return None
     x = float(x)
     return None if math.isnan(x) else x
-
-
-_METRICS_PER_READ = 200_000
-"""Answers whose metrics :meth:`_Scorer._arrays` reads in one query."""
-
-
-def _id_ranges(ids: NDArray[np.int64], size: int) -> list[tuple[int, int]]:
-    """Sorted ids → (first, last) of consecutive runs of ``size`` of them, covering all."""
-    return [(int(ids[i]), int(ids[min(i + size, ids.size) - 1])) for i in range(0, ids.size, size)]
 
 
 def _case(column: str, n: int) -> str:
@@ -92,6 +84,7 @@ def compute_scores(
     parallel: bool = True,
     method: str = "map",
     min_battles: int = 10,
+    notice: Callable[[int], None] | None = None,
 ) -> Scores:
     """Every score for one catalog's ratings and responses (all catalogs when ``None``).
 
@@ -100,9 +93,17 @@ def compute_scores(
     read on two connections at once; a rating committed between their first reads can then show
     in one part and not yet in the other (ids are matched, never misaligned). ``rounds``,
     ``seed``, ``method`` and ``min_battles`` go to :func:`~.bradley_terry.bradley_terry`.
+
+    First it writes the columnar blocks that are due (:func:`genaicompare.store.columns.extend`,
+    when no other writer holds the database): ``notice(answers)`` hears of it first when there
+    are many (the first run on a database of a million answers writes them all, ≈ 20 s, once).
     """
     if by not in (None, "tag", "task"):
         raise ValueError("by must be 'tag' or 'task'")
+    from genaicompare.store import columns
+
+    with closing(sqlite3.connect(str(store.path), timeout=10.0, isolation_level=None)) as conn:
+        columns.extend(conn, notice=notice)
     conns = [
         sqlite3.connect(
             str(store.path), timeout=10.0, isolation_level=None, check_same_thread=False
@@ -290,9 +291,7 @@ class _Scorer:
         started = time.thread_time()
         other = _Scorer(conn, self.catalog, self.by, self.rounds, self.seed, self.prefix)
         other.models, other.metric_names = self.models, self.metric_names
-        conn.execute("DROP TABLE IF EXISTS temp.gc_pm")
-        conn.execute("CREATE TEMP TABLE gc_pm (code INTEGER PRIMARY KEY, prompt_id TEXT UNIQUE)")
-        conn.executemany("INSERT INTO temp.gc_pm VALUES (?, ?)", self.pm_rows)
+        other.pm_rows = self.pm_rows
         arrays = other._arrays()
         for name, seconds in other.timings.items():
             self.timings[f"parallel:{name}"] = seconds
@@ -362,72 +361,82 @@ class _Scorer:
         self._lap("codes")
 
     def _arrays(self) -> _Arrays:
-        m = self.models
-        row = self.q(
-            "SELECT group_concat(r.id), group_concat(" + _case("r.model_alias", len(m)) + "), "
-            "group_concat(coalesce(pm.code, -1)), group_concat(coalesce(r.run_id, -1)), "
-            f"group_concat(substr(r.created_at, 1, 10), '{SEP}'), group_concat(r.from_cache), "
-            "group_concat(CASE WHEN r.state IN ('complete', 'length') THEN 0 WHEN r.state IN "
-            "('error', 'timeout') THEN 1 WHEN r.state = 'cancelled' THEN 2 ELSE 3 END), "
-            "group_concat(coalesce(r.latency_ms, 'nan')), group_concat(coalesce(r.ttft_ms, 'nan')), "
-            "group_concat(coalesce(r.cost_usd, 'nan')), group_concat(length(r.text)) "
-            "FROM responses r LEFT JOIN temp.gc_pm pm ON pm.prompt_id = r.prompt_id "
-            f"WHERE {self.resp_where}",
-            [*m, *self.resp_params],
-        )[0]
-        rid = _nums(row[0], np.int64)
-        order = np.argsort(rid, kind="stable")
-        order = order[_nums(row[1], np.int64)[order] >= 0]
-        days_raw = np.array(row[4].split(SEP)) if row[4] else np.empty(0, dtype="U10")
-        days, day = np.unique(days_raw, return_inverse=True)
-        state = _nums(row[6], np.int64)[order]
+        """The catalog's answers and their numeric metrics, from the columnar blocks of
+        :mod:`genaicompare.store.columns` (the answers no block covers through SQL)."""
+        from genaicompare.store import columns
+
+        model_code = {name: i for i, name in enumerate(self.models)}
+        metric_code = {name: i for i, name in enumerate(self.metric_names)}
+        prompt_code = {pid: code for code, pid in self.pm_rows}
+        catalog_ids: NDArray[np.int64] | None = None
+        if self.catalog is not None:
+            catalog_ids = np.array(
+                [i for (i,) in self.q("SELECT id FROM catalogs WHERE name = ?", [self.catalog])],
+                dtype=np.int64,
+            )
+        day_code: dict[str, int] = {}
+        parts: dict[str, list[NDArray[Any]]] = {f: [] for f in columns.ANSWER_FIELDS}
+        m_parts: dict[str, list[NDArray[Any]]] = {f: [] for f in columns.METRIC_FIELDS}
+        rows = 0
+        for block in columns.read_all(self.conn):
+            b = block.arrays
+            models = np.array([model_code.get(m, -1) for m in block.models], dtype=np.int64)
+            keep = models[b["model"]] >= 0 if block.models else np.zeros(block.rows, bool)
+            if catalog_ids is not None:
+                keep &= np.isin(b["catalog_id"], catalog_ids)
+            n = int(np.count_nonzero(keep))
+            if not n:
+                continue
+            for f in columns.ANSWER_FIELDS:
+                parts[f].append(b[f][keep])
+            parts["model"][-1] = models[parts["model"][-1]]
+            prompts = np.array([prompt_code.get(p, -1) for p in block.prompts], dtype=np.int64)
+            parts["prompt"][-1] = prompts[parts["prompt"][-1]]
+            days = np.array([day_code.setdefault(d, len(day_code)) for d in block.days], np.int64)
+            parts["day"][-1] = days[parts["day"][-1]]
+            # Metrics of the kept answers, their rows renumbered into the catalog's arrays.
+            names = np.array([metric_code.get(m, -1) for m in block.metrics], dtype=np.int64)
+            m_keep = keep[b["m_row"]]
+            if block.metrics:
+                m_keep &= names[b["m_name"]] >= 0
+            renumber = np.cumsum(keep) - 1 + rows
+            m_parts["m_row"].append(renumber[b["m_row"][m_keep]])
+            m_parts["m_name"].append(
+                names[b["m_name"][m_keep]] if block.metrics else b["m_name"][m_keep]
+            )
+            m_parts["m_value"].append(b["m_value"][m_keep])
+            rows += n
+
+        def joined(chunks: list[NDArray[Any]], dtype: Any) -> NDArray[Any]:
+            return (
+                np.concatenate(chunks).astype(dtype, copy=False) if chunks else np.empty(0, dtype)
+            )
+
+        # Days in calendar order (their codes were given in the order first read).
+        day_names = sorted(day_code)
+        day_rank = np.empty(len(day_code), dtype=np.int64)
+        day_rank[[day_code[d] for d in day_names]] = np.arange(len(day_names))
+        state = joined(parts["state"], np.int64)
         arr = _Arrays(
-            rid=rid[order],
-            model=_nums(row[1], np.int64)[order],
-            prompt=_nums(row[2], np.int64)[order],
-            run=_nums(row[3], np.int64)[order],
-            day=day.astype(np.int64)[order] if day.size else day.astype(np.int64),
-            days=[str(d) for d in days],
-            cached=_nums(row[5], np.int64)[order].astype(bool),
+            rid=joined(parts["id"], np.int64),
+            model=joined(parts["model"], np.int64),
+            prompt=joined(parts["prompt"], np.int64),
+            run=joined(parts["run_id"], np.int64),
+            day=day_rank[joined(parts["day"], np.int64)],
+            days=day_names,
+            cached=joined(parts["cached"], np.int64).astype(bool),
             ok=state == 0,
             failed=state == 1,
             cancelled=state == 2,
-            latency=_nums(row[7])[order],
-            ttft=_nums(row[8])[order],
-            cost=_nums(row[9])[order],
-            length=_nums(row[10])[order],
-            m_resp=np.empty(0, np.int64),
-            m_name=np.empty(0, np.int64),
-            m_value=np.empty(0),
+            latency=joined(parts["latency"], np.float64),
+            ttft=joined(parts["ttft"], np.float64),
+            cost=joined(parts["cost"], np.float64),
+            length=joined(parts["length"], np.float64),
+            m_resp=joined(m_parts["m_row"], np.int64),
+            m_name=joined(m_parts["m_name"], np.int64),
+            m_value=joined(m_parts["m_value"], np.float64),
         )
         self._lap("responses")
-        names = self.metric_names
-        if names and rid.size:
-            # A range of answer ids at a time, in id order (the metrics' key order, as one query
-            # reads them): the concatenated lists of 3 M metrics held ≈290 MB at once.
-            parts: list[tuple[NDArray[Any], ...]] = []
-            for lo, hi in _id_ranges(arr.rid, _METRICS_PER_READ):
-                mrow = self.q(
-                    "SELECT group_concat(m.response_id), group_concat("
-                    + _case("m.name", len(names))
-                    + "), group_concat(m.value) FROM metrics m "
-                    "WHERE m.value IS NOT NULL AND m.response_id BETWEEN ? AND ? AND "
-                    "m.response_id IN (SELECT r.id FROM responses r WHERE r.id BETWEEN ? AND ? "
-                    f"AND {self.resp_where})",
-                    [*names, lo, hi, lo, hi, *self.resp_params],
-                )[0]
-                ids = _nums(mrow[0], np.int64)
-                pos = np.searchsorted(arr.rid, ids)
-                name = _nums(mrow[1], np.int64)
-                valid = (pos < arr.rid.size) & (name >= 0)
-                valid[valid] &= arr.rid[pos[valid]] == ids[valid]
-                parts.append((pos[valid], name[valid], _nums(mrow[2])[valid]))
-                del mrow, ids
-            if parts:
-                arr.m_resp, arr.m_name, arr.m_value = (
-                    np.concatenate(c) for c in zip(*parts, strict=True)
-                )
-        self._lap("metrics")
         return arr
 
     def _thumb_cells(self) -> tuple[NDArray[np.int64], ...]:
@@ -886,21 +895,23 @@ def _metric_stats(
     """(key, metric code) → mean, median and n."""
     if keys.size == 0:
         return {}
-    order = np.lexsort((values, names, keys))
-    k, nm, v = keys[order], names[order], values[order]
-    change = np.flatnonzero(np.diff(k) | np.diff(nm)) + 1
-    starts = np.concatenate([[0], change])
-    ends = np.concatenate([change, [k.size]])
+    n_names = int(names.max()) + 1
+    cell = keys * n_names + names
+    n_cells = (int(keys.max()) + 1) * n_names
+    order = group_order(cell, n_cells)
+    bounds = group_bounds(cell[order], n_cells)
     out: dict[tuple[int, int], dict[str, float | int | None]] = {}
-    for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
-        chunk = v[s:e]
+    for c in np.flatnonzero(np.diff(bounds)).tolist():
+        # Each cell's values in ascending order, so its mean sums them in the same order
+        # wherever they were stored.
+        chunk = np.sort(values[order[bounds[c] : bounds[c + 1]]])
         mean, lo, hi = mean_interval(chunk)
-        out[(int(k[s]), int(nm[s]))] = {
+        out[divmod(c, n_names)] = {
             "mean": mean,
             "lower": _opt(lo),
             "upper": _opt(hi),
             "median": float(np.median(chunk)),
-            "n": int(e - s),
+            "n": int(chunk.size),
         }
     return out
 

@@ -13,7 +13,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -37,6 +37,8 @@ if TYPE_CHECKING:  # pydantic: the store opens without it (the TUI opens it afte
     from genaicompare.catalog import Catalog
 
 T = TypeVar("T")
+EXTEND_EVERY = 1024
+"""Answers saved by one :class:`Store` between two checks for columnar blocks that are due."""
 __all__ = ["BUSY_TIMEOUT_MS", "WRITE_ATTEMPTS", "Store", "catalog_name", "now_iso"]
 
 
@@ -54,6 +56,7 @@ class Store:
         conn = connect(self.path)
         self._lock = threading.RLock()
         self.conn = conn
+        self._unextended = 0
         try:
             self.db = sqlite_utils.Database(conn)
             with self._lock:
@@ -239,6 +242,7 @@ class Store:
         record.id = rid
         record.run_id = row["run_id"]
         record.created_at = row["created_at"]
+        self._saved(1)
         return rid
 
     def save_responses(
@@ -268,7 +272,27 @@ class Store:
         ids = self.write(do) if rows else []
         for record, row, rid in zip(records, rows, ids, strict=True):
             record.id, record.run_id, record.created_at = rid, row["run_id"], row["created_at"]
+        self._saved(len(ids))
         return ids
+
+    def _saved(self, answers: int) -> None:
+        """Every :data:`EXTEND_EVERY` answers saved, write the columnar blocks that are due
+        (:func:`.columns.extend`: usually none, at most a few of 8,192 answers, ≈ 0.1 s each)."""
+        self._unextended += answers
+        if self._unextended < EXTEND_EVERY:
+            return
+        self._unextended = 0
+        # The answers are saved whatever happens here: what no block covers is read through SQL.
+        with suppress(sqlite3.Error):
+            self.extend_columns()
+
+    def extend_columns(self, notice: Callable[[int], None] | None = None) -> int:
+        """Write the columnar blocks that are due (:func:`.columns.extend`); the answers
+        written into blocks."""
+        from genaicompare.store import columns  # lazy: numpy, only once answers pile up
+
+        with self._lock:
+            return columns.extend(self.conn, notice=notice)
 
     def cached_response(self, req_hash: str) -> ResponseRecord | None:
         """The newest complete (or length-capped) response for this exact request, if any."""

@@ -86,6 +86,8 @@ def probe(path: Path) -> str | None:
         conn.close()
 
 
+READS_ANSWERS = frozenset({"m011_answer_style"})
+"""The migrations that read every stored answer; the others take milliseconds."""
 UPGRADE_NOTICE_ANSWERS = 50_000
 """Stored answers from which an upgrade is announced: the slowest migration reads every answer
 (m011: ≈15 s per million), so below this it takes under a second."""
@@ -95,9 +97,9 @@ def upgrade_notice(conn: sqlite3.Connection, path: Path) -> str | None:
     """What to tell the user before migrating a database that holds many answers (the upgrade
     runs once, in one transaction per migration), or None."""
     applied = _applied(conn)
-    pending = [n for n in KNOWN if n not in set(applied or ())]
+    pending = [n for n in KNOWN if n not in set(applied or ()) and n in READS_ANSWERS]
     if applied is None or not pending:
-        return None  # a new database, or nothing to do
+        return None  # a new database, or nothing that takes long
     if not conn.execute(
         "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'responses'"
     ).fetchone():

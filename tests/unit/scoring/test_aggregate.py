@@ -154,19 +154,6 @@ def test_parallel_and_sequential_reads_agree(tmp_path: Path) -> None:
         assert one == two
 
 
-@pytest.mark.parametrize("per_read", [1, 3, 7])
-def test_metrics_read_a_range_of_answers_at_a_time_give_the_same_scores(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, per_read: int
-) -> None:
-    from genaicompare.scoring import aggregate
-
-    store = _db(tmp_path)
-    whole = compute_scores(store, "c", by="tag", rounds=20).to_json()
-    assert any(row.get("metrics") for row in whole["models"])  # the metrics are in it
-    monkeypatch.setattr(aggregate, "_METRICS_PER_READ", per_read)
-    assert compute_scores(store, "c", by="tag", rounds=20).to_json() == whole
-
-
 def test_scores_table_shows_hostile_names_as_inert_text(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
