@@ -246,6 +246,29 @@ def blocks(conn: sqlite3.Connection) -> Iterator[tuple[int, int, Block]]:
         yield int(first), int(last), unpack(data)
 
 
+def _metric_names(conn: sqlite3.Connection, first_id: int) -> list[str]:
+    """The metric names of the block at ``first_id``, from its header alone."""
+    with conn.blobopen("answer_columns", "data", first_id, readonly=True) as blob:
+        head = blob.read(8)
+        if head[:4] != MAGIC:
+            return []
+        (hlen,) = struct.unpack_from("<I", head, 4)
+        return list(json.loads(blob.read(hlen))["metrics"])
+
+
+def ranges_with_metric(
+    conn: sqlite3.Connection, wanted: Callable[[str], bool]
+) -> list[tuple[int, int]]:
+    """The answer id ranges that may hold a numeric metric whose name is ``wanted``: the blocks
+    that have one, and every range no block covers. A query for a rare metric (a judge's
+    verdicts) reads these ranges by the metrics' primary key instead of scanning them all."""
+    top = conn.execute("SELECT max(id) FROM responses").fetchone()[0] or 0
+    ranges = covered(conn)
+    out = uncovered(ranges, top)
+    out += [(a, b) for a, b in ranges if any(map(wanted, _metric_names(conn, a)))]
+    return sorted(out)
+
+
 def read_all(conn: sqlite3.Connection) -> Iterator[Block]:
     """Every stored answer and its numeric metrics, as blocks in id order: the stored blocks,
     and the answers no block covers read through SQL (in blocks of :data:`BLOCK_ROWS`)."""

@@ -237,3 +237,28 @@ def test_no_verdicts_no_card(tmp_path: Path) -> None:
         assert judge_section(conn, "jc") == []
     finally:
         conn.close()
+
+
+def test_the_card_reads_the_same_verdicts_where_blocks_cover_the_answers(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The card reads verdicts only in the answer ranges that may hold them
+    (store.columns.ranges_with_metric): blocks with a verdict and what no block covers."""
+    from genaicompare.store import Store, columns
+
+    expected = _card(db)
+    monkeypatch.setattr(columns, "BLOCK_ROWS", 3)
+    store = Store(db)
+    for i in range(12):  # answers with no verdict, in blocks of their own
+        _answer(store, 1, None, "p0", "short", f"plain {i}")
+    store.close()
+    conn = sqlite3.connect(db, isolation_level=None)
+    try:
+        assert columns.extend(conn) > 0
+        ranges = columns.covered(conn)
+        judged = columns.ranges_with_metric(conn, lambda n: n.startswith("judge_pairwise:"))
+    finally:
+        conn.close()
+    assert [r for r in ranges if r not in judged]  # the verdict-free blocks are skipped …
+    assert [r for r in ranges if r in judged]  # … and the ones with verdicts read
+    assert _card(db) == expected
