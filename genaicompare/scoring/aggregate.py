@@ -29,7 +29,6 @@ from genaicompare.scoring.rubric import rubric_section
 from genaicompare.scoring.stats import (
     FloatArray,
     auc_interval,
-    group_bounds,
     group_order,
     grouped_quantiles,
     kappa_interval,
@@ -386,28 +385,30 @@ class _Scorer:
                 dtype=np.int64,
             )
         day_code: dict[str, int] = {}
-        parts: dict[str, list[NDArray[Any]]] = {f: [] for f in columns.ANSWER_FIELDS}
+        parts: dict[str, list[NDArray[Any]]] = {
+            f: [] for f in columns.ANSWER_FIELDS if f != "catalog_id"
+        }
         m_parts: dict[str, list[NDArray[Any]]] = {f: [] for f in columns.METRIC_FIELDS}
         rows = 0
         for block in columns.read_all(self.conn):
             b = block.arrays
-            models = np.array([model_code.get(m, -1) for m in block.models], dtype=np.int64)
+            models = np.array([model_code.get(m, -1) for m in block.models], dtype=np.int32)
             keep = models[b["model"]] >= 0 if block.models else np.zeros(block.rows, bool)
             if catalog_ids is not None:
                 keep &= np.isin(b["catalog_id"], catalog_ids)
             n = int(np.count_nonzero(keep))
             if not n:
                 continue
-            for f in columns.ANSWER_FIELDS:
-                parts[f].append(b[f][keep])
+            for f, chunks in parts.items():
+                chunks.append(b[f][keep])
             parts["model"][-1] = models[parts["model"][-1]]
-            prompts = np.array([prompt_code.get(p, -1) for p in block.prompts], dtype=np.int64)
+            prompts = np.array([prompt_code.get(p, -1) for p in block.prompts], dtype=np.int32)
             parts["prompt"][-1] = prompts[parts["prompt"][-1]]
-            days = np.array([day_code.setdefault(d, len(day_code)) for d in block.days], np.int64)
+            days = np.array([day_code.setdefault(d, len(day_code)) for d in block.days], np.int32)
             parts["day"][-1] = days[parts["day"][-1]]
             # Metrics of the kept answers, their rows renumbered into the catalog's arrays.
             names = np.array(
-                [metric_code.setdefault(m, len(metric_code)) for m in block.metrics], np.int64
+                [metric_code.setdefault(m, len(metric_code)) for m in block.metrics], np.int32
             )
             m_keep = keep[b["m_row"]]
             renumber = np.cumsum(keep) - 1 + rows
@@ -417,9 +418,11 @@ class _Scorer:
             rows += n
 
         def joined(chunks: list[NDArray[Any]], dtype: Any) -> NDArray[Any]:
-            return (
-                np.concatenate(chunks).astype(dtype, copy=False) if chunks else np.empty(0, dtype)
-            )
+            # Each field's parts are let go as soon as they are joined: the parts of all fields
+            # and all joined arrays were never held at once (1 M answers: ≈ 150 MB each).
+            out = np.concatenate(chunks).astype(dtype, copy=False) if chunks else np.empty(0, dtype)
+            chunks.clear()
+            return out
 
         # Days in calendar order, metric names in alphabetical (codes were given as first read).
         day_names, day_rank = _sorted_codes(day_code)
@@ -500,10 +503,9 @@ class _Scorer:
         if resp_index is not None and np.unique(resp_index).size != resp_index.size:
             mk, mv, mn = self._exploded_metrics(a, idx, key_resp, ok_live)
         else:
+            # −1 (not among idx, not live and completed) leaves a row out.
             mk = per_resp_key[a.m_resp] if a.m_resp.size else np.empty(0, np.int64)
             mv, mn = a.m_value, a.m_name
-            keep = mk >= 0
-            mk, mv, mn = mk[keep], mv[keep], mn[keep]
         stats = _metric_stats(mk, mn, mv)
         out = []
         for k in range(n_keys):
@@ -848,9 +850,11 @@ class _Scorer:
         ns = np.bincount(key, t_n[keep], n_m * n_s).reshape(n_m, n_s)
         r_seg = np.where(a.prompt >= 0, seg_of_prompt[np.maximum(a.prompt, 0)], -1)
         # Metric rows of live, completed answers to prompts with a segment.
-        m_ok = (r_seg[a.m_resp] >= 0) & ~a.cached[a.m_resp] & a.ok[a.m_resp]
-        m_key = (a.model[a.m_resp] * n_s + r_seg[a.m_resp])[m_ok]
-        stats = _metric_stats(m_key.astype(np.int64), a.m_name[m_ok], a.m_value[m_ok])
+        m_seg = r_seg[a.m_resp]
+        m_key = a.model[a.m_resp] * n_s + m_seg
+        m_key[(m_seg < 0) | a.cached[a.m_resp] | ~a.ok[a.m_resp]] = -1
+        del m_seg
+        stats = _metric_stats(m_key, a.m_name, a.m_value)
         out = []
         for mi, model in enumerate(self.models):
             entries = []
@@ -902,16 +906,21 @@ class _Scorer:
 def _metric_stats(
     keys: NDArray[np.int64], names: NDArray[np.int64], values: FloatArray
 ) -> dict[tuple[int, int], dict[str, float | int | None]]:
-    """(key, metric code) → mean, median and n."""
-    if keys.size == 0:
+    """(key, metric code) → mean, median and n. A key below 0 leaves its value out (callers
+    mark rows instead of copying the 3 M values they keep)."""
+    if keys.size == 0 or int(keys.max()) < 0:
         return {}
     n_names = int(names.max()) + 1
-    cell = keys * n_names + names
     n_cells = (int(keys.max()) + 1) * n_names
-    order = group_order(cell, n_cells)
-    bounds = group_bounds(cell[order], n_cells)
+    cell = keys * n_names
+    cell += names
+    cell[keys < 0] = n_cells  # one cell past the others, never read
+    order = group_order(cell, n_cells + 1)
+    bounds = np.zeros(n_cells + 2, dtype=np.int64)
+    np.cumsum(np.bincount(cell, minlength=n_cells + 1), out=bounds[1:])
+    del cell
     out: dict[tuple[int, int], dict[str, float | int | None]] = {}
-    for c in np.flatnonzero(np.diff(bounds)).tolist():
+    for c in np.flatnonzero(np.diff(bounds[: n_cells + 1])).tolist():
         # Each cell's values in ascending order, so its mean sums them in the same order
         # wherever they were stored.
         chunk = np.sort(values[order[bounds[c] : bounds[c + 1]]])
