@@ -185,7 +185,16 @@ class GenaiCompareApp(App[None]):
         :mod:`genaicompare.scoring` (charts: bars with intervals, ``Scores.chart_data()``)."""
         from genaicompare.scoring import scores_table  # lazy: numpy, off the first paint
 
-        return scores_table(self.store, self.catalog.name)
+        def indexing(answers: int) -> None:
+            # Called on the scores thread: the toast is posted to the app's loop.
+            self.call_from_thread(
+                self.notify,
+                f"indexing {answers:,} stored answers for scores (once; later runs read only "
+                "what is new)…",
+                timeout=30,
+            )
+
+        return scores_table(self.store, self.catalog.name, notice=indexing)
 
     def latest_run_diff(self) -> tuple[int, int, str, list[Any]] | None:
         """(run A, run B, similarity method, rows) for the two latest headless runs of this

@@ -129,9 +129,11 @@ def compute_scores(
             conn.close()
 
 
-def scores_table(store: Store, catalog_name: str) -> ScoresTable:
+def scores_table(
+    store: Store, catalog_name: str, notice: Callable[[int], None] | None = None
+) -> ScoresTable:
     """The TUI's scores screen for one catalog: :func:`compute_scores` → :func:`table_rows`."""
-    return table_rows(compute_scores(store, catalog_name), catalog_name)
+    return table_rows(compute_scores(store, catalog_name, notice=notice), catalog_name)
 
 
 @dataclass

@@ -260,6 +260,41 @@ async def test_scores_and_export_screens(server, build, db_path):
     assert rated and all("[@click" not in json.dumps(r) for r in rated)
 
 
+async def test_the_scores_screen_says_when_it_indexes_many_answers(
+    server, build, db_path, monkeypatch
+):
+    from genaicompare.store import columns
+
+    monkeypatch.setattr(columns, "BLOCK_ROWS", 1)
+    monkeypatch.setattr(columns, "NOTICE_ROWS", 1)
+    app = build(two_models(server), prefetch=0)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n", "n")
+        await wait_for(pilot, lambda: finished(app, 2))
+        await pilot.press("S")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "ScoresScreen")
+        # The notification: every answer stored but the newest, counted.
+        stored = len(_stored(db_path))
+        notices = [n.message for n in app._notifications if "indexing" in n.message]
+        assert notices == [
+            f"indexing {stored - 1} stored answers for scores (once; later runs read only what "
+            "is new)…"
+        ]
+        await pilot.press("escape")
+        await pilot.press("S")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "ScoresScreen")
+        await pilot.pause(0.2)
+        notices = [n.message for n in app._notifications if "indexing" in n.message]
+        assert len(notices) == 1  # nothing new to index the second time
+
+
+def _stored(db_path):
+    import sqlite3
+
+    with sqlite3.connect(db_path) as conn:
+        return conn.execute("SELECT id FROM responses").fetchall()
+
+
 async def test_rated_marks_shown_on_reopen(server, build, db_path):
     catalog = two_models(server, name="marks")
     app = build(catalog, prefetch=0)
