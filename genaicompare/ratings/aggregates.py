@@ -12,7 +12,12 @@ import sqlite3
 from collections import Counter
 from typing import Any
 
-from genaicompare.store.migrations import RATINGS_CURRENT_SELECT, rebuild_current
+from genaicompare.store.migrations import (
+    ITEM_CATEGORIES,
+    RATINGS_CURRENT_SELECT,
+    item_class,
+    rebuild_current,
+)
 
 __all__ = ["losers_key", "rebuild_current", "refresh_current"]
 
@@ -64,15 +69,53 @@ def refresh_current(
     new = conn.execute(_RC_SELECT, key).fetchone()
     if old == new:
         return
-    if old is not None:
-        _apply(conn, dict(zip(_RC_COLUMNS, old, strict=True)), -1)
-    if new is not None:
-        _apply(conn, dict(zip(_RC_COLUMNS, new, strict=True)), +1)
+    was = None if old is None else dict(zip(_RC_COLUMNS, old, strict=True))
+    now = None if new is None else dict(zip(_RC_COLUMNS, new, strict=True))
+    if was is not None:
+        _apply(conn, was, -1)
+    if now is not None:
+        _apply(conn, now, +1)
+    _item_classes(conn, key[1:], was, now)
     after = _derived(conn, rater, catalog_name or "", prompt_id)
     after.subtract(before)
     for battle, change in after.items():
         if change:
             _derived_battle(conn, catalog_name or "", battle, change)
+
+
+def _item_classes(
+    conn: sqlite3.Connection,
+    item_key: list[str],
+    was: dict[str, Any] | None,
+    now: dict[str, Any] | None,
+) -> None:
+    """Move the (catalog, prompt, item) whose rating by one rater went from ``was`` to ``now``
+    from its old class of per-category counts to its new one in ``agg_item_classes``."""
+    catalog, prompt_id, item = item_key
+    for kind in {r["kind"] for r in (was, now) if r is not None} & ITEM_CATEGORIES.keys():
+        after: dict[str, int] = dict(
+            conn.execute(
+                "SELECT canon_value, count(*) FROM ratings_current WHERE kind = ? AND catalog = ? "
+                "AND prompt_id = ? AND item = ? GROUP BY canon_value",
+                [kind, catalog, prompt_id, item],
+            ).fetchall()
+        )
+        before = dict(after)
+        if now is not None and now["kind"] == kind:
+            before[now["canon_value"]] = before.get(now["canon_value"], 0) - 1
+        if was is not None and was["kind"] == kind:
+            before[was["canon_value"]] = before.get(was["canon_value"], 0) + 1
+        cats = ITEM_CATEGORIES[kind]
+        old_class, new_class = item_class(before, kind), item_class(after, kind)
+        if old_class == new_class:
+            continue
+        for counts, sign in ((before, -1), (after, +1)):
+            if any(counts.get(c, 0) for c in cats):
+                conn.execute(
+                    "INSERT INTO agg_item_classes VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE "
+                    "SET n = n + excluded.n",
+                    [catalog, kind, item_class(counts, kind), sign],
+                )
 
 
 def losers_key(losers: list[str]) -> str:

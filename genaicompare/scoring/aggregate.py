@@ -207,16 +207,15 @@ class _Scorer:
             t_model, t_prompt, t_up, t_n = self._thumb_cells()
             answer_thumbs = self._answer_thumbs()
         else:
-            # The answers' arrays (the costliest reads) come from a second connection on a
-            # thread while this one reads the ratings' totals: sqlite3 releases the GIL while a
-            # query runs, so two cores work at once.
+            # The answers' arrays and the answers of rated outputs come from a second connection
+            # on a thread while this one reads the ratings' totals: sqlite3 releases the GIL
+            # while a query runs, so two cores work at once.
             from concurrent.futures import ThreadPoolExecutor
 
             with ThreadPoolExecutor(max_workers=1) as pool:
                 future = pool.submit(self._side_arrays, side)
                 t_model, t_prompt, t_up, t_n = self._thumb_cells()
-                answer_thumbs = self._answer_thumbs()
-                a = future.result()
+                a, answer_thumbs = future.result()
         models = self._model_rows(
             a,
             t_model,
@@ -298,16 +297,18 @@ class _Scorer:
             rubric=rubric_section(self.conn, self.catalog, self.rounds, self.seed),
         )
 
-    def _side_arrays(self, conn: sqlite3.Connection) -> _Arrays:
+    def _side_arrays(self, conn: sqlite3.Connection) -> tuple[_Arrays, tuple[NDArray[Any], ...]]:
+        """The answers' arrays and the rated outputs' answers, read on the side connection."""
         started = time.thread_time()
         other = _Scorer(conn, self.catalog, self.by, self.rounds, self.seed, self.prefix)
         other.models, other.pm_rows = self.models, self.pm_rows
         arrays = other._arrays()
+        answer_thumbs = other._answer_thumbs()
         self.metric_names = other.metric_names
         for name, seconds in other.timings.items():
             self.timings[f"parallel:{name}"] = seconds
         self.timings["thread_cpu:side"] = time.thread_time() - started
-        return arrays
+        return arrays, answer_thumbs
 
     # -- gathering ------------------------------------------------------------------------------
     def _prompt_meta(self) -> None:

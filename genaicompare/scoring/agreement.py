@@ -180,16 +180,16 @@ def agreement_section(
     out: dict[str, Any] = {}
     for kind, key in (("thumb", "thumbs"), ("pair", "preferences")):
         cats = SCALES[key]
-        # Per item its count in each category, then the item classes (distinct count rows) and
-        # their sizes, all in SQL: the bootstrap needs nothing finer (see agreement_table).
-        per_item = ", ".join(f"sum(canon_value = '{c}') AS c{i}" for i, c in enumerate(cats))
-        cols = ", ".join(f"c{i}" for i in range(len(cats)))
-        classes = conn.execute(
-            f"SELECT {cols}, count(*) FROM (SELECT {per_item} FROM ratings_current "
-            f"WHERE kind = ? AND canon_value IN ({', '.join('?' * len(cats))}) AND {where} "
-            f"GROUP BY catalog, prompt_id, item) GROUP BY {cols} ORDER BY {cols}",
-            [kind, *cats, *params],
-        ).fetchall()
+        # The item classes (distinct vectors of per-category counts) and their sizes, kept with
+        # every rating (agg_item_classes): the bootstrap needs nothing finer (agreement_table).
+        classes = sorted(
+            (*(int(x) for x in counts.split(",")), n)
+            for counts, n in conn.execute(
+                f"SELECT counts, sum(n) FROM agg_item_classes WHERE kind = ? AND {where} "
+                "GROUP BY counts HAVING sum(n) > 0",
+                [kind, *params],
+            )
+        )
         table = np.array(classes, np.float64).reshape(-1, len(cats) + 1)
         entry = agreement_table(table[:, :-1], rounds=rounds, seed=seed, sizes=table[:, -1])
         (entry["raters"],) = conn.execute(

@@ -313,6 +313,34 @@ def m003_rating_aggregates(db: sqlite_utils.Database) -> None:
     rebuild_rating_aggregates(db.conn)
 
 
+ITEM_CATEGORIES: dict[str, tuple[str, ...]] = {
+    "thumb": ("up", "down"),
+    "pair": ("a", "b", "tie", "both_bad"),
+}
+"""The categories agreement between people counts per kind of rating (canonical A/B values), in
+the order of ``agg_item_classes.counts``."""
+
+
+def item_class(counts: dict[str, int], kind: str) -> str:
+    """An item's per-category counts as ``agg_item_classes`` keys them: ``"2,0"``."""
+    return ",".join(str(counts.get(c, 0)) for c in ITEM_CATEGORIES[kind])
+
+
+def fill_item_classes(conn: sqlite3.Connection) -> None:
+    """``agg_item_classes`` from ratings_current (the table empty, in the caller's transaction):
+    per catalog and kind, how many items have each vector of per-category counts."""
+    for kind, cats in ITEM_CATEGORIES.items():
+        counts = " || ',' || ".join(f"sum(canon_value = '{c}')" for c in cats)
+        marks = ", ".join("?" for _ in cats)
+        conn.execute(
+            "INSERT INTO agg_item_classes SELECT catalog, ?, counts, count(*) FROM ("
+            f"SELECT catalog, {counts} AS counts FROM ratings_current WHERE kind = ? "
+            f"AND canon_value IN ({marks}) GROUP BY catalog, prompt_id, item) "
+            "GROUP BY catalog, counts",
+            [kind, kind, *cats],
+        )
+
+
 def rebuild_rating_aggregates(conn: sqlite3.Connection) -> None:
     """Recompute the agg_* tables from ratings_current (caller holds the write transaction)."""
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
@@ -325,9 +353,12 @@ def rebuild_rating_aggregates(conn: sqlite3.Connection) -> None:
         "agg_thumb_days",
         "agg_strong_pairs",
         "agg_best_picks",
+        "agg_item_classes",
     ):
         if table in tables:
             conn.execute(f"DELETE FROM {table}")
+    if "agg_item_classes" in tables:  # m013 onwards
+        fill_item_classes(conn)
     graded = "agg_best_picks" in tables  # m008 onwards: strengths and best-of-N picks
     conn.execute(
         "INSERT INTO agg_thumb_cells SELECT coalesce(catalog_name, ''), model_alias, prompt_id, "
@@ -594,3 +625,19 @@ def m012_answer_columns(db: sqlite_utils.Database) -> None:
     ):
         body = " ".join(drop(i) for i in ids)
         conn.execute(f"CREATE TRIGGER answer_columns_{name} AFTER {event} BEGIN {body} END")
+
+
+@migration
+def m013_agreement_item_classes(db: sqlite_utils.Database) -> None:
+    # Agreement between people (scoring.agreement) needs, per catalog and kind of rating, how
+    # many items have each vector of per-category counts ("2,0": two ups, no down): a few dozen
+    # rows, kept in step with every rating by genaicompare.ratings.aggregates. Read from
+    # ratings_current instead, a million ratings took 2.1 s to group (issue 17). Filled here
+    # from the ratings in force.
+    conn = db.conn
+    conn.execute(
+        "CREATE TABLE agg_item_classes (catalog TEXT NOT NULL, kind TEXT NOT NULL, "
+        "counts TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (catalog, kind, counts)) "
+        "WITHOUT ROWID"
+    )
+    fill_item_classes(conn)
