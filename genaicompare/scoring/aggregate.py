@@ -38,6 +38,8 @@ from genaicompare.scoring.stats import (
 )
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from genaicompare.store import Store
 
 STRONG_WEIGHT = 3.0
@@ -200,20 +202,29 @@ class _Scorer:
     # -- the pipeline ---------------------------------------------------------------------------
     def run(self, side: sqlite3.Connection | None = None) -> Scores:
         started = time.thread_time()
-        self._prompt_meta()
-        self._codes()
         if side is None:
+            self._prompt_meta()
+            self._codes()
             a = self._arrays()
             t_model, t_prompt, t_up, t_n = self._thumb_cells()
             answer_thumbs = self._answer_thumbs()
         else:
-            # The answers' arrays and the answers of rated outputs come from a second connection
-            # on a thread while this one reads the ratings' totals: sqlite3 releases the GIL
-            # while a query runs, so two cores work at once.
-            from concurrent.futures import ThreadPoolExecutor
+            # The answers of rated outputs, then the answers' arrays come from a second
+            # connection on a thread while this one reads the prompts and the ratings' totals:
+            # sqlite3 releases the GIL while a query runs, so two cores work at once. The arrays
+            # wait for the prompts' and models' codes (``coded``).
+            from concurrent.futures import Future, ThreadPoolExecutor
 
+            coded: Future[None] = Future()
             with ThreadPoolExecutor(max_workers=1) as pool:
-                future = pool.submit(self._side_arrays, side)
+                future = pool.submit(self._side_arrays, side, coded)
+                try:
+                    self._prompt_meta()
+                    self._codes()
+                except BaseException as exc:
+                    coded.set_exception(exc)
+                    raise
+                coded.set_result(None)
                 t_model, t_prompt, t_up, t_n = self._thumb_cells()
                 a, answer_thumbs = future.result()
         models = self._model_rows(
@@ -297,13 +308,17 @@ class _Scorer:
             rubric=rubric_section(self.conn, self.catalog, self.rounds, self.seed),
         )
 
-    def _side_arrays(self, conn: sqlite3.Connection) -> tuple[_Arrays, tuple[NDArray[Any], ...]]:
-        """The answers' arrays and the rated outputs' answers, read on the side connection."""
+    def _side_arrays(
+        self, conn: sqlite3.Connection, coded: Future[None]
+    ) -> tuple[_Arrays, tuple[NDArray[Any], ...]]:
+        """The rated outputs' answers and the answers' arrays, read on the side connection (the
+        arrays once ``coded`` says the models and prompts have their codes)."""
         started = time.thread_time()
         other = _Scorer(conn, self.catalog, self.by, self.rounds, self.seed, self.prefix)
+        answer_thumbs = other._answer_thumbs()
+        coded.result()
         other.models, other.pm_rows = self.models, self.pm_rows
         arrays = other._arrays()
-        answer_thumbs = other._answer_thumbs()
         self.metric_names = other.metric_names
         for name, seconds in other.timings.items():
             self.timings[f"parallel:{name}"] = seconds
