@@ -319,3 +319,21 @@ def test_a_forgotten_model_leaves_no_trace_in_the_blocks(
     assert _scores(store) == expected
     with _raw(store) as conn:
         assert not any("zé" in b.models for _a, _b, b in columns.blocks(conn))
+
+
+def test_each_block_is_written_in_a_transaction_of_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another writer waits for one block, not for the whole copy."""
+    monkeypatch.setattr(columns, "BLOCK_ROWS", 4)
+    store = _store(tmp_path)
+    statements: list[str] = []
+    with _raw(store) as conn:
+        conn.set_trace_callback(statements.append)
+        written = columns.extend(conn)
+        conn.set_trace_callback(None)
+        blocks = len(columns.covered(conn))
+    assert written == blocks * 4 and blocks > 10
+    # One BEGIN IMMEDIATE … COMMIT per block, and the last that found nothing due.
+    assert statements.count("BEGIN IMMEDIATE") == blocks + 1
+    assert statements.count("COMMIT") == blocks + 1
