@@ -321,11 +321,12 @@ def test_a_forgotten_model_leaves_no_trace_in_the_blocks(
         assert not any("zé" in b.models for _a, _b, b in columns.blocks(conn))
 
 
-def test_each_block_is_written_in_a_transaction_of_its_own(
+def test_blocks_are_written_in_short_transactions(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Another writer waits for one block, not for the whole copy."""
     monkeypatch.setattr(columns, "BLOCK_ROWS", 4)
+    monkeypatch.setattr(columns, "TRANSACTION_SECONDS", 0.0)  # one block, then commit
     store = _store(tmp_path)
     statements: list[str] = []
     with _raw(store) as conn:
