@@ -60,6 +60,18 @@ def _nums(concat: str | None, dtype: type = np.float64) -> NDArray[Any]:
     return np.fromstring(concat, dtype=np.int64, sep=",").astype(dtype, copy=False)
 
 
+def _per_key(table: str, key: str, catalog: str | None) -> str:
+    """A running-totals table's ``key``, ``ups`` and ``n`` per ``key`` with n > 0, in key
+    order: for one catalog (``?``) its rows as they are — ``(catalog, key)`` is the primary
+    key — and for all catalogs their sums. The GROUP BY on one catalog's rows cost a sort:
+    1 M cells 0.97 → 0.41 s."""
+    if catalog is not None:
+        return f"SELECT {key}, ups, n FROM {table} WHERE catalog = ? AND n > 0"
+    return (
+        f"SELECT {key}, sum(ups) AS ups, sum(n) AS n FROM {table} GROUP BY {key} HAVING sum(n) > 0"
+    )
+
+
 def _sorted_codes(codes: dict[str, int]) -> tuple[list[str], NDArray[np.int64]]:
     """The names of ``codes`` (name → code) sorted, and each old code's rank among them."""
     names = sorted(codes)
@@ -473,9 +485,8 @@ class _Scorer:
         row = self.q(
             "SELECT group_concat(" + _case("t.model_alias", len(self.models)) + "), "
             "group_concat(coalesce(pm.code, -1)), group_concat(t.ups), group_concat(t.n) FROM ("
-            "SELECT model_alias, prompt_id, sum(ups) AS ups, sum(n) AS n FROM agg_thumb_cells "
-            f"WHERE {self.agg_where} GROUP BY model_alias, prompt_id HAVING sum(n) > 0) t "
-            "LEFT JOIN temp.gc_pm pm ON pm.prompt_id = t.prompt_id",
+            + _per_key("agg_thumb_cells", "model_alias, prompt_id", self.catalog)
+            + ") t LEFT JOIN temp.gc_pm pm ON pm.prompt_id = t.prompt_id",
             [*self.models, *self.agg_params],
         )[0]
         self._lap("thumbs")
@@ -738,8 +749,7 @@ class _Scorer:
         row = self.q(
             "SELECT group_concat(t.k), group_concat(r.id), group_concat(t.ups), "
             "group_concat(t.n) FROM (SELECT row_number() OVER () AS k, content_hash AS h, "
-            "ups, n FROM (SELECT content_hash, sum(ups) AS ups, sum(n) AS n FROM agg_thumb_items "
-            f"WHERE {self.agg_where} GROUP BY content_hash HAVING sum(n) > 0)) t "
+            "ups, n FROM (" + _per_key("agg_thumb_items", "content_hash", self.catalog) + ")) t "
             # Answers of other catalogs are dropped where these meet the catalog's arrays: the
             # content-hash index alone answers this join.
             "JOIN responses r ON r.content_hash = t.h",
