@@ -363,16 +363,18 @@ class _Scorer:
                 *([] if self.catalog is None else [self.catalog]),
             ],
         )
-        meta = self.q("SELECT code, segment, task, tags FROM temp.gc_pm ORDER BY code")
-        self.pm_rows = self.q("SELECT code, prompt_id FROM temp.gc_pm")
-        self.n_prompts = (meta[-1][0] + 1) if meta else 0
+        # Only the per-tag rows read the tags (125,000 of them: 0.8 s to parse, 0.2 s to read).
+        tags_column = "tags" if self.by == "tag" else "NULL"
+        meta = self.q(f"SELECT code, prompt_id, segment, task, {tags_column} FROM temp.gc_pm")
+        self.pm_rows = [(code, pid) for code, pid, *_rest in meta]
+        self.n_prompts = max((m[0] for m in meta), default=-1) + 1
         self.p_segment: list[str | None] = [None] * self.n_prompts
         self.p_task: list[str | None] = [None] * self.n_prompts
         self.p_tags: list[list[str]] = [[] for _ in range(self.n_prompts)]
-        for code, seg, task, tags in meta:
+        for code, _pid, seg, task, tags in meta:
             self.p_segment[code], self.p_task[code] = seg, task
-            if self.by != "tag" or not tags:
-                continue  # only the per-tag rows read the tags (125,000 parses: 0.8 s)
+            if not tags:
+                continue
             try:
                 parsed = json.loads(tags)
             except ValueError:
