@@ -291,8 +291,9 @@ def style_control(
     )
 
 
-_VOTE_BATCH = 50_000
-"""A/B votes read per ``fetchmany`` (their Python rows held at once)."""
+def _floats(concat: str | None) -> FloatArray:
+    """A ``group_concat`` of integers and of 1.0 / 0.0 / 0.5 (exact in text) as an array."""
+    return np.fromstring(concat, dtype=np.float64, sep=",") if concat else np.empty(0)
 
 
 def read_style_battles(
@@ -301,36 +302,32 @@ def read_style_battles(
     """The A/B votes in force with both answers' style counts → models, matchups, outcomes (for
     the side with the smaller content hash) and the two sides' counts (:data:`STYLE_COLUMNS`)."""
     where, params = ("1", []) if catalog is None else ("catalog = ?", [catalog])
-    cols = ", ".join(f"{{s}}.{c}" for c in STYLE_COLUMNS)
+    cols_a = [f"sa.{c}" for c in STYLE_COLUMNS]
+    cols_b = [f"sb.{c}" for c in STYLE_COLUMNS]
     # item = 'pair:<hash a>|<hash b>'; each side's answer is its first stored one, whose model
     # and counts ``answer_style`` holds (a vote on an answer no longer stored has no row there);
-    # the outcome is for side a.
-    cur = conn.execute(
-        f"SELECT sa.model_alias, sb.model_alias, v.o, {cols.format(s='sa')}, "
-        f"{cols.format(s='sb')} FROM (SELECT substr(item, 6, instr(item, '|') - 6) AS ha, "
+    # the outcome is for side a. Every column comes as one list, the models as codes into the
+    # answers' aliases in name order (300,000 votes: 1.3 s, where Python rows took 2.1 s).
+    names = sorted(a for (a,) in conn.execute("SELECT DISTINCT model_alias FROM answer_style"))
+    whens = " ".join(f"WHEN ? THEN {i}" for i in range(len(names)))
+    alias = f"CASE {{s}}.model_alias {whens} ELSE -1 END" if names else "-1"
+    lists = ", ".join(
+        f"group_concat({c})"
+        for c in (alias.format(s="sa"), alias.format(s="sb"), "v.o", *cols_a, *cols_b)
+    )
+    row = conn.execute(
+        f"SELECT {lists} FROM (SELECT substr(item, 6, instr(item, '|') - 6) AS ha, "
         "substr(item, instr(item, '|') + 1) AS hb, "
         "CASE canon_value WHEN 'a' THEN 1.0 WHEN 'b' THEN 0.0 ELSE 0.5 END AS o FROM "
         f"ratings_current WHERE kind = 'pair' AND instr(item, '|') > 0 AND {where}) v "
         "JOIN answer_style sa ON sa.content_hash = v.ha "
         "JOIN answer_style sb ON sb.content_hash = v.hb WHERE sa.model_alias != sb.model_alias",
-        params,
-    )
-    aliases: dict[str, int] = {}
-    codes: list[NDArray[np.int64]] = []
-    numbers: list[FloatArray] = []
-    while rows := cur.fetchmany(_VOTE_BATCH):
-        give = aliases.setdefault
-        codes.append(
-            np.array([(give(a, len(aliases)), give(b, len(aliases))) for a, b, *_n in rows])
-        )
-        numbers.append(np.array([r[2:] for r in rows], np.float64))
-    code = np.concatenate(codes).astype(np.int64) if codes else np.empty((0, 2), np.int64)
-    num = np.concatenate(numbers) if numbers else np.empty((0, 9))
-    # Models in name order (codes were given in reading order).
-    names = sorted(aliases)
-    rank = np.zeros(max(len(aliases), 1), np.int64)
-    rank[[aliases[n] for n in names]] = np.arange(len(names))
-    used, pairs = np.unique(rank[code].T.reshape(-1), return_inverse=True)
+        [*names, *names, *params],
+    ).fetchone()
+    values = [_floats(v) for v in row]
+    code = np.stack(values[:2], axis=1).astype(np.int64)
+    num = np.stack(values[2:], axis=1)
+    used, pairs = np.unique(code.T.reshape(-1), return_inverse=True)
     models = [names[i] for i in used.tolist()]
     matchups = pairs.reshape(2, -1).T.astype(np.int64).reshape(-1, 2)
     return models, matchups, num[:, 0], num[:, 1:5], num[:, 5:9]
