@@ -117,7 +117,7 @@ def compute_scores(
 
     First it writes the columnar blocks that are due (:func:`genaicompare.store.columns.extend`,
     when no other writer holds the database): ``notice(answers)`` hears of it first when there
-    are many (the first run on a database of a million answers writes them all, ≈ 20 s, once).
+    are many (the first run on a database of a million answers writes them all, ≈ 33 s, once).
     """
     if by not in (None, "tag", "task"):
         raise ValueError("by must be 'tag' or 'task'")

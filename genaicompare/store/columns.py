@@ -226,9 +226,16 @@ def covered(conn: sqlite3.Connection) -> list[tuple[int, int]]:
     ]
 
 
-def uncovered(ranges: list[tuple[int, int]], top: int) -> list[tuple[int, int]]:
-    """The id ranges in ``1 … top`` that no range of ``ranges`` (sorted, disjoint) holds."""
-    out, lo = [], 1
+def id_span(conn: sqlite3.Connection) -> tuple[int, int]:
+    """The stored answers' ids lie in ``bottom … top`` (``bottom`` ≤ 1: ids are 1, 2, … unless
+    one was given by hand)."""
+    low, top = conn.execute("SELECT min(id), max(id) FROM responses").fetchone()
+    return min(1, low or 1), top or 0
+
+
+def uncovered(ranges: list[tuple[int, int]], top: int, bottom: int = 1) -> list[tuple[int, int]]:
+    """The id ranges in ``bottom … top`` that no range of ``ranges`` (sorted, disjoint) holds."""
+    out, lo = [], bottom
     for a, b in ranges:
         if a > lo:
             out.append((lo, a - 1))
@@ -266,9 +273,9 @@ def ranges_with_metric(
     """The answer id ranges that may hold a numeric metric whose name is ``wanted``: the blocks
     that have one, and every range no block covers. A query for a rare metric (a judge's
     verdicts) reads these ranges by the metrics' primary key instead of scanning them all."""
-    top = conn.execute("SELECT max(id) FROM responses").fetchone()[0] or 0
+    bottom, top = id_span(conn)
     ranges = covered(conn)
-    out = uncovered(ranges, top)
+    out = uncovered(ranges, top, bottom)
     out += [(a, b) for a, b in ranges if any(map(wanted, _metric_names(conn, a)))]
     return sorted(out)
 
@@ -276,10 +283,10 @@ def ranges_with_metric(
 def read_all(conn: sqlite3.Connection) -> Iterator[Block]:
     """Every stored answer and its numeric metrics, as blocks in id order: the stored blocks,
     and the answers no block covers read through SQL (in blocks of :data:`BLOCK_ROWS`)."""
-    top = conn.execute("SELECT max(id) FROM responses").fetchone()[0] or 0
+    bottom, top = id_span(conn)
     stored = blocks(conn)
     pending = next(stored, None)
-    for lo, hi in [*uncovered(covered(conn), top), (top + 1, top + 1)]:
+    for lo, hi in [*uncovered(covered(conn), top, bottom), (top + 1, top + 1)]:
         while pending is not None and pending[0] < lo:
             yield pending[2]
             pending = next(stored, None)
@@ -300,10 +307,10 @@ def due(conn: sqlite3.Connection) -> list[tuple[int, int]]:
     :data:`BLOCK_ROWS` of them (their metrics may still be being computed)."""
     if not has_table(conn):
         return []
-    top = conn.execute("SELECT max(id) FROM responses").fetchone()[0] or 0
+    bottom, top = id_span(conn)
     ranges = covered(conn)
-    holes = uncovered(ranges, top)
-    tail_lo = (ranges[-1][1] + 1) if ranges else 1
+    holes = uncovered(ranges, top, bottom)
+    tail_lo = (ranges[-1][1] + 1) if ranges else bottom
     out = [(a, b) for a, b in holes if b < tail_lo]
     lo = tail_lo
     while True:

@@ -338,3 +338,23 @@ def test_blocks_are_written_in_short_transactions(
     # One BEGIN IMMEDIATE … COMMIT per block, and the last that found nothing due.
     assert statements.count("BEGIN IMMEDIATE") == blocks + 1
     assert statements.count("COMMIT") == blocks + 1
+
+
+def test_an_answer_id_below_one_is_read_and_covered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, from_rows: Callable[[Store], dict[str, Any]]
+) -> None:
+    """Ids are 1, 2, … unless given by hand; one given as 0 or −5 still counts."""
+    monkeypatch.setattr(columns, "BLOCK_ROWS", 4)
+    store = _store(tmp_path)
+    with _raw(store) as conn:
+        conn.execute("UPDATE responses SET id = -5 WHERE id = 2")
+        conn.execute("UPDATE responses SET id = 0 WHERE id = 3")
+    expected = from_rows(store)
+    with _raw(store) as conn:
+        (live,) = conn.execute(
+            "SELECT count(*) FROM responses WHERE catalog_id = 1 AND from_cache = 0"
+        ).fetchone()
+    assert sum(m["responses"] for m in expected["models"]) == live  # the two among them
+    assert _scores(store) == expected
+    assert _covered(store)[0][0] == -5
+    assert _scores(store) == expected
