@@ -6,9 +6,9 @@ messages) before any arithmetic. Here the same fields are kept in blocks of
 :data:`BLOCK_ROWS` consecutive answers, each one BLOB of numpy arrays in ``answer_columns``
 (≈ 100 bytes an answer), read back in a fraction of a second.
 
-A block is exact or absent, never stale: triggers (migration ``m012_answer_columns``) delete the block of any answer that is inserted into, changed in or
-deleted from its id range, and of any answer whose metrics change, in the same transaction as
-the change. Readers take the blocks there are and read the answers no block covers (the newest,
+A block is exact or absent, never stale: triggers (migration ``m012_answer_columns``) delete
+the block of any answer that is inserted into, changed in or deleted from its id range, and of
+any answer whose metrics change, in the same transaction as the change. Readers take the blocks there are and read the answers no block covers (the newest,
 and any range whose block was deleted) through SQL, as before, all in one read transaction.
 :func:`extend` writes the blocks that are due; the store calls it as answers are saved and
 ``scores`` before it reads.
@@ -30,14 +30,15 @@ from numpy.typing import NDArray
 BLOCK_ROWS = 8192
 """Answers per block: 1 M answers are 123 blocks of ≈ 0.8 MB."""
 FORMAT = 1
-"""The layout of :func:`pack`; a block of another format is ignored (read through SQL) and
-rebuilt."""
+"""The layout of :func:`pack`. Readers ignore a block of another format (its answers are read
+through SQL) and :func:`extend` deletes it before writing: the triggers find a block by its
+first id whatever its format, so none may overlap a current one."""
 MAGIC = b"GCB1"
 TRANSACTION_SECONDS = 0.5
 """:func:`extend` commits after the block that takes it past this: another writer waits for
 about this long (one block at a time and a commit each: a million answers took 60 s, not 34)."""
 NOTICE_ROWS = 50_000
-"""From this many answers to write into blocks (≈ 1 s), :func:`extend` says so first."""
+"""From this many answers to write into blocks (≈ 2 s), :func:`extend` says so first."""
 
 STATE_CLASS_SQL = (
     "CASE WHEN state IN ('complete', 'length') THEN 0 WHEN state IN ('error', 'timeout') "
@@ -376,6 +377,7 @@ def extend(
         while True:
             try:
                 conn.execute("BEGIN IMMEDIATE")
+                conn.execute("DELETE FROM answer_columns WHERE format != ?", [FORMAT])
                 todo = due(conn)
                 if not todo:
                     conn.execute("COMMIT")

@@ -358,3 +358,19 @@ def test_an_answer_id_below_one_is_read_and_covered(
     assert _scores(store) == expected
     assert _covered(store)[0][0] == -5
     assert _scores(store) == expected
+
+
+def test_a_block_of_another_format_is_ignored_then_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, from_rows: Callable[[Store], dict[str, Any]]
+) -> None:
+    monkeypatch.setattr(columns, "BLOCK_ROWS", 4)
+    store = _store(tmp_path)
+    expected = from_rows(store)
+    with _raw(store) as conn:  # a future layout, its range not this one's
+        conn.execute("INSERT INTO answer_columns VALUES (3, 30, 99, 28, x'00')")
+        assert columns.covered(conn) == []
+    assert _scores(store) == expected  # writes this format's blocks, the other one gone
+    with _raw(store) as conn:
+        assert {f for (f,) in conn.execute("SELECT format FROM answer_columns")} == {1}
+        conn.execute("UPDATE responses SET latency_ms = 1.5 WHERE id = 4")
+    assert _scores(store) == from_rows(store) != expected
