@@ -24,11 +24,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from genaicompare.scoring.bradley_terry import BattleCounts, bradley_terry, votes_to_separate
+from genaicompare.scoring.concat import case_codes, numbers
 from genaicompare.scoring.results import ModelScore, Scores, ScoresTable, table_rows
 from genaicompare.scoring.rubric import rubric_section
 from genaicompare.scoring.stats import (
     FloatArray,
     auc_interval,
+    group_bounds,
     group_order,
     grouped_quantiles,
     kappa_interval,
@@ -49,15 +51,6 @@ resamples the vote as one judgement, so the intervals do not shrink as if it wer
 
 SAFETY_METRIC = re.compile(r"(toxic|pii|unsafe|safety|jailbreak|refus)", re.I)
 """Metric names counted as safety flags in trends (a flag is a value ≥ 0.5)."""
-
-
-def _nums(concat: str | None, dtype: type = np.float64) -> NDArray[Any]:
-    """A group_concat'ed list of numbers (``nan`` for missing) as an array, parsed in C."""
-    if not concat:
-        return np.empty(0, dtype=dtype)
-    if dtype is np.float64:
-        return np.fromstring(concat, dtype=np.float64, sep=",")
-    return np.fromstring(concat, dtype=np.int64, sep=",").astype(dtype, copy=False)
 
 
 def _per_key(table: str, key: str, catalog: str | None) -> str:
@@ -85,14 +78,6 @@ def _opt(x: Any) -> float | None:
         return None
     x = float(x)
     return None if math.isnan(x) else x
-
-
-def _case(column: str, n: int) -> str:
-    """``CASE column WHEN ? THEN 0 WHEN ? THEN 1 … ELSE -1 END`` — names travel as parameters;
-    −1 marks a name unknown to this snapshot (dropped, never misaligned)."""
-    if n == 0:
-        return "-1"
-    return f"CASE {column} " + " ".join(f"WHEN ? THEN {i}" for i in range(n)) + " ELSE -1 END"
 
 
 def compute_scores(
@@ -485,14 +470,14 @@ class _Scorer:
     def _thumb_cells(self) -> tuple[NDArray[np.int64], ...]:
         """Thumbs in force per (model, prompt): model code, prompt code, ups, n."""
         row = self.q(
-            "SELECT group_concat(" + _case("t.model_alias", len(self.models)) + "), "
+            "SELECT group_concat(" + case_codes("t.model_alias", len(self.models)) + "), "
             "group_concat(coalesce(pm.code, -1)), group_concat(t.ups), group_concat(t.n) FROM ("
             + _per_key("agg_thumb_cells", "model_alias, prompt_id", self.catalog)
             + ") t LEFT JOIN temp.gc_pm pm ON pm.prompt_id = t.prompt_id",
             [*self.models, *self.agg_params],
         )[0]
         self._lap("thumbs")
-        return tuple(_nums(v, np.int64) for v in row)
+        return tuple(numbers(v, np.int64) for v in row)
 
     # -- rows -----------------------------------------------------------------------------------
     def _model_rows(
@@ -758,7 +743,12 @@ class _Scorer:
             self.agg_params,
         )[0]
         self._lap("answer_thumbs")
-        return (_nums(row[0], np.int64), _nums(row[1], np.int64), _nums(row[2]), _nums(row[3]))
+        return (
+            numbers(row[0], np.int64),
+            numbers(row[1], np.int64),
+            numbers(row[2]),
+            numbers(row[3]),
+        )
 
     def _agreement_and_runs(
         self, a: _Arrays, answer_thumbs: tuple[NDArray[Any], ...]
@@ -946,8 +936,7 @@ def _metric_stats(
     cell += names
     cell[keys < 0] = n_cells  # one cell past the others, never read
     order = group_order(cell, n_cells + 1)
-    bounds = np.zeros(n_cells + 2, dtype=np.int64)
-    np.cumsum(np.bincount(cell, minlength=n_cells + 1), out=bounds[1:])
+    bounds = group_bounds(cell, n_cells + 1)
     del cell
     out: dict[tuple[int, int], dict[str, float | int | None]] = {}
     for c in np.flatnonzero(np.diff(bounds[: n_cells + 1])).tolist():

@@ -136,10 +136,15 @@ def _read(conn: sqlite3.Connection, catalog: str | None) -> dict[str, list[_Verd
         "JOIN responses rb ON rb.id = json_extract(m.detail, '$.opponent_id') "
         "JOIN answer_style sa ON sa.content_hash = ra.content_hash "
         "JOIN answer_style sb ON sb.content_hash = rb.content_hash "
-        "WHERE substr(m.name, 1, 15) = 'judge_pairwise:' AND m.value IS NOT NULL "
+        "WHERE substr(m.name, 1, ?) = ? AND m.value IS NOT NULL "
         f"AND json_extract(m.detail, '$.a') = ra.model_alias AND {where} "
         "ORDER BY m.created_at, m.response_id",
-        [*([] if catalog is None else [catalog]), *(x for r in ranges for x in r)],
+        [
+            len(JUDGE_PREFIX),
+            JUDGE_PREFIX,
+            *([] if catalog is None else [catalog]),
+            *(x for r in ranges for x in r),
+        ],
     ).fetchall()
     latest: dict[tuple[str, str], _Verdict] = {}
     for row in rows:

@@ -84,9 +84,12 @@ def group_order(groups: NDArray[np.integer[Any]], n_groups: int) -> NDArray[np.i
     return np.argsort(groups, kind="stable")
 
 
-def group_bounds(sorted_groups: NDArray[np.integer[Any]], n_groups: int) -> NDArray[np.intp]:
-    """``bounds[g] : bounds[g + 1]`` is group ``g``'s slice of codes sorted by :func:`group_order`."""
-    return np.searchsorted(sorted_groups, np.arange(n_groups + 1), side="left")
+def group_bounds(groups: NDArray[np.integer[Any]], n_groups: int) -> NDArray[np.int64]:
+    """``bounds[g] : bounds[g + 1]`` is group ``g``'s slice of :func:`group_order`'s order
+    (counted, so the sorted codes are never copied)."""
+    bounds = np.zeros(n_groups + 1, dtype=np.int64)
+    np.cumsum(np.bincount(groups, minlength=n_groups), out=bounds[1:])
+    return bounds
 
 
 def grouped_quantiles(
@@ -96,9 +99,8 @@ def grouped_quantiles(
     out = np.full((n_groups, len(qs)), np.nan)
     keep = ~np.isnan(values)
     values, groups = values[keep], groups[keep]
-    order = group_order(groups, n_groups)
-    values = values[order]
-    bounds = group_bounds(groups[order], n_groups)
+    values = values[group_order(groups, n_groups)]
+    bounds = group_bounds(groups, n_groups)
     for g in range(n_groups):
         if bounds[g + 1] > bounds[g]:
             out[g] = np.quantile(values[bounds[g] : bounds[g + 1]], qs)

@@ -33,6 +33,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from genaicompare.core.markdown_style import STYLE_COLUMNS
+from genaicompare.scoring.concat import case_codes, numbers
 from genaicompare.scoring.stats import Z95, FloatArray, wilson_interval
 
 FEATURES: tuple[str, ...] = ("length", "headers", "lists", "bold")
@@ -291,11 +292,6 @@ def style_control(
     )
 
 
-def _floats(concat: str | None) -> FloatArray:
-    """A ``group_concat`` of integers and of 1.0 / 0.0 / 0.5 (exact in text) as an array."""
-    return np.fromstring(concat, dtype=np.float64, sep=",") if concat else np.empty(0)
-
-
 def read_style_battles(
     conn: sqlite3.Connection, catalog: str | None
 ) -> tuple[list[str], NDArray[np.int64], FloatArray, FloatArray, FloatArray]:
@@ -309,11 +305,15 @@ def read_style_battles(
     # the outcome is for side a. Every column comes as one list, the models as codes into the
     # answers' aliases in name order (300,000 votes: 1.3 s, where Python rows took 2.1 s).
     names = sorted(a for (a,) in conn.execute("SELECT DISTINCT model_alias FROM answer_style"))
-    whens = " ".join(f"WHEN ? THEN {i}" for i in range(len(names)))
-    alias = f"CASE {{s}}.model_alias {whens} ELSE -1 END" if names else "-1"
     lists = ", ".join(
         f"group_concat({c})"
-        for c in (alias.format(s="sa"), alias.format(s="sb"), "v.o", *cols_a, *cols_b)
+        for c in (
+            case_codes("sa.model_alias", len(names)),
+            case_codes("sb.model_alias", len(names)),
+            "v.o",
+            *cols_a,
+            *cols_b,
+        )
     )
     row = conn.execute(
         f"SELECT {lists} FROM (SELECT substr(item, 6, instr(item, '|') - 6) AS ha, "
@@ -324,7 +324,7 @@ def read_style_battles(
         "JOIN answer_style sb ON sb.content_hash = v.hb WHERE sa.model_alias != sb.model_alias",
         [*names, *names, *params],
     ).fetchone()
-    values = [_floats(v) for v in row]
+    values = [numbers(v) for v in row]
     code = np.stack(values[:2], axis=1).astype(np.int64)
     num = np.stack(values[2:], axis=1)
     used, pairs = np.unique(code.T.reshape(-1), return_inverse=True)
