@@ -184,15 +184,11 @@ class GenaiCompareApp(App[None]):
         """(title, columns, rows, note, charts) for the scores screen, from
         :mod:`genaicompare.scoring` (charts: bars with intervals, ``Scores.chart_data()``)."""
         from genaicompare.scoring import scores_table  # lazy: numpy, off the first paint
+        from genaicompare.store.columns import indexing_message
 
         def indexing(answers: int) -> None:
             # Called on the scores thread: the toast is posted to the app's loop.
-            self.call_from_thread(
-                self.notify,
-                f"indexing {answers:,} stored answers for scores (once; later runs read only "
-                "what is new)…",
-                timeout=30,
-            )
+            self.call_from_thread(self.notify, indexing_message(answers), timeout=30)
 
         return scores_table(self.store, self.catalog.name, notice=indexing)
 

@@ -97,12 +97,9 @@ def main(args: argparse.Namespace) -> int:
 def _indexing(answers: int) -> None:
     """Before the columnar copy of many answers is written (the first ``scores`` on a database
     that holds many, once), on stderr: stdout keeps the scores and ``--json``."""
-    print(
-        f"genaicompare: indexing {answers:,} stored answers for scores (once; later runs read "
-        "only what is new)…",
-        file=sys.stderr,
-        flush=True,
-    )
+    from genaicompare.store.columns import indexing_message
+
+    print(f"genaicompare: {indexing_message(answers)}", file=sys.stderr, flush=True)
 
 
 def _console() -> Console:

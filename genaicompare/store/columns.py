@@ -331,18 +331,22 @@ def due(conn: sqlite3.Connection) -> list[tuple[int, int]]:
 
 
 def write_block(conn: sqlite3.Connection, first_id: int, last_id: int) -> int:
-    """Read, pack and store the block of ``first_id … last_id``; returns its number of rows.
-    A range of more than :data:`BLOCK_ROWS` answers is stored as consecutive blocks."""
-    total = 0
-    for lo, hi in _pieces(conn, [(first_id, last_id)]):
-        block = read_block(conn, lo, hi)
-        conn.execute(
-            "INSERT OR REPLACE INTO answer_columns (first_id, last_id, format, rows, data) "
-            "VALUES (?, ?, ?, ?, ?)",
-            [lo, hi, FORMAT, block.rows, pack(block)],
-        )
-        total += block.rows
-    return total
+    """Read, pack and store the block of ``first_id … last_id`` (at most :data:`BLOCK_ROWS`
+    answers: one of :func:`_pieces`); returns its number of rows."""
+    block = read_block(conn, first_id, last_id)
+    conn.execute(
+        "INSERT OR REPLACE INTO answer_columns (first_id, last_id, format, rows, data) "
+        "VALUES (?, ?, ?, ?, ?)",
+        [first_id, last_id, FORMAT, block.rows, pack(block)],
+    )
+    return block.rows
+
+
+def indexing_message(answers: int) -> str:
+    """What :func:`extend`'s ``notice`` tells a user (the CLI on stderr, the TUI as a toast)."""
+    return (
+        f"indexing {answers:,} stored answers for scores (once; later runs read only what is new)…"
+    )
 
 
 def _pieces(conn: sqlite3.Connection, ranges: list[tuple[int, int]]) -> Iterator[tuple[int, int]]:
@@ -372,26 +376,27 @@ def extend(
     :data:`NOTICE_ROWS` answers. Returns the answers written into blocks."""
     (was,) = conn.execute("PRAGMA busy_timeout").fetchone()
     conn.execute(f"PRAGMA busy_timeout = {int(busy_ms)}")
-    written, counted = 0, notice is None
+    written, first = 0, True
     try:
         while True:
             try:
                 conn.execute("BEGIN IMMEDIATE")
-                conn.execute("DELETE FROM answer_columns WHERE format != ?", [FORMAT])
+                if first:
+                    conn.execute("DELETE FROM answer_columns WHERE format != ?", [FORMAT])
                 todo = due(conn)
                 if not todo:
                     conn.execute("COMMIT")
                     return written
-                if not counted:
-                    counted = True
+                if first and notice is not None:
                     rows = sum(
                         conn.execute(
                             "SELECT count(*) FROM responses WHERE id BETWEEN ? AND ?", r
                         ).fetchone()[0]
                         for r in todo
                     )
-                    if rows > NOTICE_ROWS and notice is not None:
+                    if rows > NOTICE_ROWS:
                         notice(int(rows))
+                first = False
                 # Blocks until TRANSACTION_SECONDS have passed, then the commit lets others in.
                 started = time.perf_counter()
                 for n, (lo, hi) in enumerate(_pieces(conn, todo)):

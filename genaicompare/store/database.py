@@ -282,17 +282,11 @@ class Store:
         if self._unextended < EXTEND_EVERY:
             return
         self._unextended = 0
-        # The answers are saved whatever happens here: what no block covers is read through SQL.
-        with suppress(sqlite3.Error):
-            self.extend_columns()
-
-    def extend_columns(self, notice: Callable[[int], None] | None = None) -> int:
-        """Write the columnar blocks that are due (:func:`.columns.extend`); the answers
-        written into blocks."""
         from genaicompare.store import columns  # lazy: numpy, only once answers pile up
 
-        with self._lock:
-            return columns.extend(self.conn, notice=notice)
+        # The answers are saved whatever happens here: what no block covers is read through SQL.
+        with self._lock, suppress(sqlite3.Error):
+            columns.extend(self.conn)
 
     def cached_response(self, req_hash: str) -> ResponseRecord | None:
         """The newest complete (or length-capped) response for this exact request, if any."""

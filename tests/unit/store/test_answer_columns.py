@@ -89,6 +89,13 @@ def _scores(store: Store, by: str | None = "tag") -> dict[str, Any]:
 
 
 @pytest.fixture
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Store:
+    """:func:`_store`'s database with blocks of 4 answers."""
+    monkeypatch.setattr(columns, "BLOCK_ROWS", 4)
+    return _store(tmp_path)
+
+
+@pytest.fixture
 def from_rows(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Store], dict[str, Any]]]:
     """The scores read from the rows alone: no block written, every block deleted first."""
 
@@ -168,11 +175,9 @@ def test_every_kind_of_change_deletes_the_block_that_holds_the_answer(
         gap = answer
 
 
-def test_values_are_read_exactly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_values_are_read_exactly(store: Store) -> None:
     """The 17 significant digits of a stored latency reach the quantiles (SQL's text form of a
     REAL, which ``group_concat`` gave, keeps 15)."""
-    monkeypatch.setattr(columns, "BLOCK_ROWS", 4)
-    store = _store(tmp_path)
     for _ in range(2):  # through SQL, then from the blocks
         got = {m["model"]: m for m in _scores(store, by=None)["models"]}
         with _raw(store) as conn:
@@ -252,10 +257,8 @@ def _store_more(store: Store, n: int) -> None:
 
 
 def test_no_block_is_written_while_another_writer_holds_the_database(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, from_rows: Callable[[Store], dict[str, Any]]
+    store: Store, from_rows: Callable[[Store], dict[str, Any]]
 ) -> None:
-    monkeypatch.setattr(columns, "BLOCK_ROWS", 4)
-    store = _store(tmp_path)
     expected = from_rows(store)
     holder = _raw(store)
     holder.execute("BEGIN IMMEDIATE")
@@ -272,11 +275,7 @@ def test_no_block_is_written_while_another_writer_holds_the_database(
     assert _covered(store)
 
 
-def test_extend_on_a_read_only_database_writes_nothing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(columns, "BLOCK_ROWS", 4)
-    store = _store(tmp_path)
+def test_extend_on_a_read_only_database_writes_nothing(store: Store, tmp_path: Path) -> None:
     store.close()
     ro = sqlite3.connect(f"file:{tmp_path / 's.db'}?mode=ro", uri=True, isolation_level=None)
     try:
@@ -302,12 +301,10 @@ def test_many_answers_to_index_are_announced(
 
 
 def test_a_forgotten_model_leaves_no_trace_in_the_blocks(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, from_rows: Callable[[Store], dict[str, Any]]
+    store: Store, tmp_path: Path, from_rows: Callable[[Store], dict[str, Any]]
 ) -> None:
     from genaicompare.store.forget import forget
 
-    monkeypatch.setattr(columns, "BLOCK_ROWS", 4)
-    store = _store(tmp_path)
     _scores(store)
     with _raw(store) as conn:
         assert any("zé" in b.models for _a, _b, b in columns.blocks(conn))
@@ -341,11 +338,9 @@ def test_blocks_are_written_in_short_transactions(
 
 
 def test_an_answer_id_below_one_is_read_and_covered(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, from_rows: Callable[[Store], dict[str, Any]]
+    store: Store, from_rows: Callable[[Store], dict[str, Any]]
 ) -> None:
     """Ids are 1, 2, … unless given by hand; one given as 0 or −5 still counts."""
-    monkeypatch.setattr(columns, "BLOCK_ROWS", 4)
-    store = _store(tmp_path)
     with _raw(store) as conn:
         conn.execute("UPDATE responses SET id = -5 WHERE id = 2")
         conn.execute("UPDATE responses SET id = 0 WHERE id = 3")
@@ -361,10 +356,8 @@ def test_an_answer_id_below_one_is_read_and_covered(
 
 
 def test_a_block_of_another_format_is_ignored_then_replaced(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, from_rows: Callable[[Store], dict[str, Any]]
+    store: Store, from_rows: Callable[[Store], dict[str, Any]]
 ) -> None:
-    monkeypatch.setattr(columns, "BLOCK_ROWS", 4)
-    store = _store(tmp_path)
     expected = from_rows(store)
     with _raw(store) as conn:  # a future layout, its range not this one's
         conn.execute("INSERT INTO answer_columns VALUES (3, 30, 99, 28, x'00')")
