@@ -183,14 +183,24 @@ class GenaiCompareApp(App[None]):
     ) -> tuple[str, Sequence[str], Sequence[Sequence[object]], str, list[dict[str, Any]]]:
         """(title, columns, rows, note, charts) for the scores screen, from
         :mod:`genaicompare.scoring` (charts: bars with intervals, ``Scores.chart_data()``)."""
+        from textual.notifications import Notification, Notify
+
         from genaicompare.scoring import scores_table  # lazy: numpy, off the first paint
         from genaicompare.store.columns import indexing_message
 
-        def indexing(answers: int) -> None:
-            # Called on the scores thread: the toast is posted to the app's loop.
-            self.call_from_thread(self.notify, indexing_message(answers), timeout=30)
+        shown: list[Notification] = []
 
-        return scores_table(self.store, self.catalog.name, notice=indexing)
+        def indexing(answers: int) -> None:
+            # Called on the scores thread: the toast is posted to the app's loop, and stays up
+            # while the copy is written (a million answers: ≈ 33 s), not a fixed time.
+            shown.append(Notification(indexing_message(answers), timeout=3600, markup=False))
+            self.call_from_thread(self.post_message, Notify(shown[-1]))
+
+        try:
+            return scores_table(self.store, self.catalog.name, notice=indexing)
+        finally:
+            for note in shown:  # done: the scores screen replaces it
+                self.call_from_thread(self._unnotify, note)
 
     def latest_run_diff(self) -> tuple[int, int, str, list[Any]] | None:
         """(run A, run B, similarity method, rows) for the two latest headless runs of this

@@ -263,29 +263,40 @@ async def test_scores_and_export_screens(server, build, db_path):
 async def test_the_scores_screen_says_when_it_indexes_many_answers(
     server, build, db_path, monkeypatch
 ):
+    """A toast while the columnar copy is written, gone once the scores are on the screen."""
+    from textual.notifications import Notify
+
     from genaicompare.store import columns
 
     monkeypatch.setattr(columns, "BLOCK_ROWS", 1)
     monkeypatch.setattr(columns, "NOTICE_ROWS", 1)
     app = build(two_models(server), prefetch=0)
+    posted: list[str] = []
+    post = app.post_message
+
+    def spy(message):  # type: ignore[no-untyped-def]
+        if isinstance(message, Notify):
+            posted.append(message.notification.message)
+        return post(message)
+
+    app.post_message = spy  # type: ignore[method-assign]
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("n", "n")
         await wait_for(pilot, lambda: finished(app, 2))
         await pilot.press("S")
         await wait_for(pilot, lambda: type(app.screen).__name__ == "ScoresScreen")
-        # The notification: every answer stored but the newest, counted.
+        # Every answer stored but the newest, counted.
         stored = len(_stored(db_path))
-        notices = [n.message for n in app._notifications if "indexing" in n.message]
-        assert notices == [
+        assert [m for m in posted if "indexing" in m] == [
             f"indexing {stored - 1} stored answers for scores (once; later runs read only what "
             "is new)…"
         ]
+        await wait_for(pilot, lambda: not any("indexing" in n.message for n in app._notifications))
         await pilot.press("escape")
         await pilot.press("S")
         await wait_for(pilot, lambda: type(app.screen).__name__ == "ScoresScreen")
         await pilot.pause(0.2)
-        notices = [n.message for n in app._notifications if "indexing" in n.message]
-        assert len(notices) == 1  # nothing new to index the second time
+        assert len([m for m in posted if "indexing" in m]) == 1  # nothing new to index
 
 
 def _stored(db_path):
