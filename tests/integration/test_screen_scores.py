@@ -13,6 +13,20 @@ from tests.support.fake_openai import FakeOpenAI
 from tests.support.terminal import genaicompare
 
 
+def _six_catalog(tmp_path: Path, server: FakeOpenAI) -> Path:
+    """The ``quick`` catalog of ``_many``'s database: 12 prompts, the six models on ``server``."""
+    cat = tmp_path / "quick.yaml"
+    doc = {
+        "name": "quick",
+        "prompts": [{"id": f"p{i}", "prompt": f"question {i}"} for i in range(12)],
+        "models": [
+            {"id": m, "model": "openai/fake/echo", "api_base": server.base_url} for m in SIX
+        ],
+    }
+    cat.write_text(json.dumps(doc), encoding="utf-8")
+    return cat
+
+
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
 def test_scores_screen_shows_whole_names_and_the_rate_with_its_interval(
     tmp_path: Path, isolated_home: Path, size: tuple[int, int]
@@ -27,15 +41,7 @@ def test_scores_screen_shows_whole_names_and_the_rate_with_its_interval(
     ranked = [r["model"] for r in scores.bt.rows()]  # type: ignore[union-attr]
     cols, rows = size
     with FakeOpenAI() as server:
-        cat = tmp_path / "quick.yaml"
-        doc = {
-            "name": "quick",
-            "prompts": [{"id": f"p{i}", "prompt": f"question {i}"} for i in range(12)],
-            "models": [
-                {"id": m, "model": "openai/fake/echo", "api_base": server.base_url} for m in SIX
-            ],
-        }
-        cat.write_text(json.dumps(doc), encoding="utf-8")
+        cat = _six_catalog(tmp_path, server)
         with genaicompare(
             [str(cat), "--db", str(db), "--prefetch", "0"], cols, rows, isolated_home
         ) as term:
@@ -91,15 +97,7 @@ def test_the_first_scores_screen_on_many_answers_says_it_indexes_them(
         )
         conn.execute("DELETE FROM answer_columns")
     with FakeOpenAI() as server:
-        cat = tmp_path / "quick.yaml"
-        doc = {
-            "name": "quick",
-            "prompts": [{"id": f"p{i}", "prompt": f"question {i}"} for i in range(12)],
-            "models": [
-                {"id": m, "model": "openai/fake/echo", "api_base": server.base_url} for m in SIX
-            ],
-        }
-        cat.write_text(json.dumps(doc), encoding="utf-8")
+        cat = _six_catalog(tmp_path, server)
         with genaicompare(
             [str(cat), "--db", str(db), "--prefetch", "0"], *size, isolated_home
         ) as term:
