@@ -81,7 +81,9 @@ def build(
             else np.zeros(n_resp, dtype=bool)
         )
         texts = [("y" if other[i] else "x") * (50 + (i % n_keys) % 400) for i in range(n_resp)]
-        hashes = [f"h{i if other[i] else i % n_keys:012d}" for i in range(n_resp)]
+        # Content hashes as the store writes them (32 hex digits), so reads that decode them
+        # take the path real databases take.
+        hashes = [f"{i if other[i] else i % n_keys:032x}" for i in range(n_resp)]
         lat = rng.gamma(4.0, 250.0, n_resp) * (1 + 0.1 * m_idx)
         ttft = lat * rng.uniform(0.05, 0.3, n_resp)
         cost = np.where(rng.random(n_resp) < 0.1, np.nan, rng.uniform(1e-5, 1e-3, n_resp))

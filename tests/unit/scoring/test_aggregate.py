@@ -180,3 +180,59 @@ def _two(sources: dict) -> dict:
         v for k, v in sources.items() if k not in ("preferences", "thumbs", "strong_weight")
     )
     return {k: sources[k] for k in ("preferences", "thumbs")}
+
+
+@pytest.mark.parametrize("block_rows", [3, 8192])
+def test_a_rated_output_counts_in_every_run_of_the_catalog_that_carries_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block_rows: int
+) -> None:
+    """Ratings meet their answers by content hash: in every run of the catalog whose answers
+    carry it (a rerun that gave the same output), never in another catalog's answers, and the
+    metric agreement reads the first stored answer of each rated output."""
+    import sqlite3
+
+    from genaicompare.catalog import Catalog
+    from genaicompare.core.records import FinishState, ResponseRecord
+    from genaicompare.store import columns
+
+    monkeypatch.setattr(columns, "BLOCK_ROWS", block_rows)
+    store = _db(tmp_path)
+    before = compute_scores(store, "c", rounds=10).metric_agreement
+    cat = Catalog.model_validate(
+        {"name": "c", "prompts": [{"id": f"p{i}", "prompt": f"q{i}"} for i in range(4)]}
+    )
+    other = Catalog.model_validate({"name": "d", "prompts": [{"id": "p0", "prompt": "q0"}]})
+    for catalog, prompts in ((cat, range(0, 4, 2)), (other, range(1))):
+        cid = store.record_catalog(catalog)
+        run = store.start_run(cid, catalog, "headless")
+        for i in prompts:  # the same outputs as the first run's x answers, other metrics
+            rec = ResponseRecord(
+                prompt_id=f"p{i}",
+                model_alias="x",
+                model="openai/x",
+                params={},
+                messages=[{"role": "user", "content": f"q{i}"}],
+                text=f"x answer {i}",
+                state=FinishState.complete,
+                latency_ms=50.0,
+            )
+            store.save_response(rec, run_id=run, catalog_id=cid)
+            store.save_metrics(rec.id, {"rougeL": (0.0, None, "1"), "assert:len": (0.0, None, "1")})
+    s = compute_scores(store, "c", rounds=10)
+    with sqlite3.connect(store.path) as conn:
+        expected = [
+            {"run_id": run, "rated": n, "up_rate": ups / n}
+            for run, ups, n in conn.execute(
+                "SELECT r.run_id, sum(t.ups), sum(t.n) FROM agg_thumb_items t "
+                "JOIN responses r ON r.content_hash = t.content_hash "
+                "JOIN catalogs c ON c.id = r.catalog_id "
+                "WHERE t.catalog = 'c' AND c.name = 'c' GROUP BY r.run_id ORDER BY r.run_id"
+            )
+        ]
+    assert [
+        {k: r[k] for k in ("run_id", "rated", "up_rate")} for r in s.trends["per_run"]
+    ] == expected
+    # x/p0 (ann up, bob up) and x/p2 (ann up) again in run 2; run 3 is catalog d's.
+    assert [(r["run_id"], r["rated"]) for r in s.trends["per_run"]] == [(1, 10), (2, 3)]
+    assert s.metric_agreement == before
+    assert compute_scores(store, "c", rounds=10, parallel=False).to_json() == s.to_json()

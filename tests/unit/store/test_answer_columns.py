@@ -3,6 +3,7 @@ from blocks are the scores read from the rows, after every kind of change to the
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -197,8 +198,8 @@ def test_values_are_read_exactly(store: Store) -> None:
 
 def test_a_block_packs_and_unpacks_every_field() -> None:
     rows = [
-        (1, 1, -1, "x", "p/ü", "2026-11-01", 0, 0, 1.0000000000000002, None, None, 3),
-        (4, -1, 7, "y", "p2", "2026-11-02", 1, 3, None, 2.5, 1e-9, 0),
+        (1, 1, -1, "x", "p/ü", "2026-11-01", 0, 0, 1.0000000000000002, None, None, 3, "0f" * 16),
+        (4, -1, 7, "y", "p2", "2026-11-02", 1, 3, None, 2.5, 1e-9, 0, "h1"),
     ]
     metric_rows = [(1, "rougeL", 0.5), (4, "rougeL", 1.0), (4, "b", -2.0), (9, "gone", 1.0)]
     block = columns.unpack(columns.pack(columns.block_from_rows(rows, metric_rows)))
@@ -210,6 +211,8 @@ def test_a_block_packs_and_unpacks_every_field() -> None:
     assert a["latency"][0] == 1.0000000000000002 and np.isnan(a["latency"][1])
     assert np.isnan(a["ttft"][0]) and a["cost"][1] == 1e-9
     assert a["state"].tolist() == [0, 3] and a["cached"].tolist() == [0, 1]
+    # A content hash as its 16 bytes; one that is not 32 lowercase hex digits as its MD5.
+    assert a["hash"].tolist() == [b"\x0f" * 16, hashlib.md5(b"h1").digest()]
     # The metric of an answer that is not in the block is no answer's.
     assert [
         (int(r), block.metrics[n], v)
@@ -364,6 +367,7 @@ def test_a_block_of_another_format_is_ignored_then_replaced(
         assert columns.covered(conn) == []
     assert _scores(store) == expected  # writes this format's blocks, the other one gone
     with _raw(store) as conn:
-        assert {f for (f,) in conn.execute("SELECT format FROM answer_columns")} == {1}
+        formats = {f for (f,) in conn.execute("SELECT format FROM answer_columns")}
+        assert formats == {columns.FORMAT}
         conn.execute("UPDATE responses SET latency_ms = 1.5 WHERE id = 4")
     assert _scores(store) == from_rows(store) != expected
