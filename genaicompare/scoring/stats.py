@@ -93,7 +93,7 @@ def group_bounds(groups: NDArray[np.integer[Any]], n_groups: int) -> NDArray[np.
 
 
 def grouped_quantiles(
-    values: FloatArray, groups: NDArray[np.int64], n_groups: int, qs: Sequence[float]
+    values: FloatArray, groups: NDArray[np.integer[Any]], n_groups: int, qs: Sequence[float]
 ) -> FloatArray:
     """Quantiles (linear interpolation, numpy's default) of ``values`` per group; NaN if empty."""
     out = np.full((n_groups, len(qs)), np.nan)

@@ -371,3 +371,30 @@ def test_a_block_of_another_format_is_ignored_then_replaced(
         assert formats == {columns.FORMAT}
         conn.execute("UPDATE responses SET latency_ms = 1.5 WHERE id = 4")
     assert _scores(store) == from_rows(store) != expected
+
+
+def test_hashes_are_found_exactly_even_when_two_share_their_first_eight_bytes() -> None:
+    rng = np.random.default_rng(7)
+    hexes = [bytes(rng.integers(0, 256, 16, dtype=np.uint8)).hex() for _ in range(500)]
+    items = columns.hashes(hexes[:300])
+    answers = columns.hashes([*hexes[250:], *hexes[:10], "h1"])
+    expected = [hexes.index(h) if hexes.index(h) < 300 else -1 for h in [*hexes[250:], *hexes[:10]]]
+    assert columns.HashIndex(items).find(answers).tolist() == [*expected, -1]
+    # Another hash with the first 8 bytes of the first: every byte is compared.
+    twin = hexes[0][:16] + "0" * 16
+    both = columns.hashes([*hexes[:300], twin])
+    index = columns.HashIndex(both)
+    found = index.find(columns.hashes([hexes[0], twin, hexes[1][:16] + "1" * 16]))
+    assert found.tolist() == [0, 300, -1]
+    assert columns.HashIndex(columns.hashes([])).find(answers).tolist() == [-1] * answers.size
+
+
+def test_group_concat_hashes_are_coded_as_one_by_one_or_refused() -> None:
+    hexes = ["0f" * 16, "a1" * 16, "00" * 16]
+    joined = columns.concat_hashes(",".join(hexes), 3)
+    assert joined is not None and joined.tobytes() == columns.hashes(hexes).tobytes()
+    # Not 32 lowercase hex digits each: the caller reads them one by one instead.
+    for bad in (["0f" * 16, "A1" * 16], ["0f" * 15 + "0", "a1" * 16 + "a"], ["0f" * 16, "h1"]):
+        assert columns.concat_hashes(",".join(bad), len(bad)) is None
+    assert columns.concat_hashes("0f 0f" + "0f" * 14 + "00", 1) is None
+    assert columns.concat_hashes(None, 0) is not None
