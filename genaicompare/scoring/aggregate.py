@@ -40,8 +40,6 @@ from genaicompare.scoring.stats import (
 )
 
 if TYPE_CHECKING:
-    from concurrent.futures import Future
-
     from genaicompare.store import Store
     from genaicompare.store.columns import HashIndex
 
@@ -186,6 +184,10 @@ class _Arrays:
     ttft: FloatArray
     cost: FloatArray
     length: FloatArray
+    model_names: list[str]
+    """The model alias of each code in ``model``, and the prompt id of each code in ``prompt``,
+    as first read: :meth:`_Scorer._recode` turns both into the scores' codes."""
+    prompt_ids: list[str]
     item: NDArray[np.int32]
     """The rated output whose content hash the answer carries: its index among
     :meth:`_Scorer._answer_thumbs`' outputs (−1: none). 4 bytes an answer where the hash took 16."""
@@ -214,11 +216,8 @@ class _Scorer:
         self._t, self._cpu = time.perf_counter(), time.process_time()
         if catalog is None:
             self.agg_where, self.agg_params = "1", []
-            self.resp_where, self.resp_params = "1", []
         else:
             self.agg_where, self.agg_params = "catalog = ?", [catalog]
-            self.resp_where = "r.catalog_id IN (SELECT id FROM catalogs WHERE name = ?)"
-            self.resp_params = [catalog]
 
     def _lap(self, name: str) -> None:
         now, cpu = time.perf_counter(), time.process_time()
@@ -239,24 +238,19 @@ class _Scorer:
             a = self._arrays(answer_thumbs[0])
             t_model, t_prompt, t_up, t_n = self._thumb_cells()
         else:
-            # The answers of rated outputs, then the answers' arrays come from a second
-            # connection on a thread while this one reads the prompts and the ratings' totals:
-            # sqlite3 releases the GIL while a query runs, so two cores work at once. The arrays
-            # wait for the prompts' and models' codes (``coded``).
-            from concurrent.futures import Future, ThreadPoolExecutor
+            # The rated outputs, then the answers' arrays come from a second connection on a
+            # thread while this one reads the prompts and the ratings' totals: sqlite3 releases
+            # the GIL while a query runs, so two cores work at once. The arrays code models and
+            # prompts as they first see them; _recode maps them once both sides are read.
+            from concurrent.futures import ThreadPoolExecutor
 
-            coded: Future[None] = Future()
             with ThreadPoolExecutor(max_workers=1) as pool:
-                future = pool.submit(self._side_arrays, side, coded)
-                try:
-                    self._prompt_meta()
-                    self._codes()
-                except BaseException as exc:
-                    coded.set_exception(exc)
-                    raise
-                coded.set_result(None)
+                future = pool.submit(self._side_arrays, side)
+                self._prompt_meta()
+                self._codes()
                 t_model, t_prompt, t_up, t_n = self._thumb_cells()
                 a, answer_thumbs = future.result()
+        t_model = self._recode(a, t_model)
         models = self._model_rows(
             a,
             t_model,
@@ -338,16 +332,11 @@ class _Scorer:
             rubric=rubric_section(self.conn, self.catalog, self.rounds, self.seed),
         )
 
-    def _side_arrays(
-        self, conn: sqlite3.Connection, coded: Future[None]
-    ) -> tuple[_Arrays, tuple[NDArray[Any], ...]]:
-        """The rated outputs' answers and the answers' arrays, read on the side connection (the
-        arrays once ``coded`` says the models and prompts have their codes)."""
+    def _side_arrays(self, conn: sqlite3.Connection) -> tuple[_Arrays, tuple[Any, ...]]:
+        """The rated outputs and the answers' arrays, read on the side connection."""
         started = time.thread_time()
         other = _Scorer(conn, self.catalog, self.by, self.rounds, self.seed, self.prefix)
         answer_thumbs = other._answer_thumbs()
-        coded.result()
-        other.models, other.prompt_code = self.models, self.prompt_code
         arrays = other._arrays(answer_thumbs[0])
         self.metric_names = other.metric_names
         for name, seconds in other.timings.items():
@@ -412,11 +401,9 @@ class _Scorer:
             f"WHERE {self.agg_where} GROUP BY model_a, model_b HAVING sum(n) > 0",
             self.agg_params,
         )
-        resp = self.q(
-            f"SELECT DISTINCT model_alias FROM responses r WHERE {self.resp_where}",
-            self.resp_params,
-        )
-        names = {m for m, _n in thumbs} | {m for p in pairs for m in p} | {m for (m,) in resp}
+        # The rated models; the answers' own join them in _recode (a DISTINCT over a million
+        # answers took 0.24 s here, before the arrays could start).
+        names = {m for m, _n in thumbs} | {m for p in pairs for m in p}
         self.models = sorted(n for n in names if n is not None)
         self.thumb_n = {m: n for m, n in thumbs}
         self._lap("codes")
@@ -427,9 +414,10 @@ class _Scorer:
         answer's rated output among ``rated``, found by its content hash."""
         from genaicompare.store import columns
 
-        model_code = {name: i for i, name in enumerate(self.models)}
+        # Models and prompts coded as first read (_recode maps them to the scores' codes).
+        model_code: dict[str, int] = {}
+        prompt_code: dict[str, int] = {}
         metric_code: dict[str, int] = {}  # in the order first read; sorted below
-        prompt_code = self.prompt_code
         catalog_ids: NDArray[np.int64] | None = None
         if self.catalog is not None:
             catalog_ids = np.array(
@@ -457,17 +445,25 @@ class _Scorer:
         rows = 0
         for block in columns.read_all(self.conn):
             b = block.arrays
-            models = np.array([model_code.get(m, -1) for m in block.models], dtype=np.int32)
-            keep = models[b["model"]] >= 0 if block.models else np.zeros(block.rows, bool)
-            if catalog_ids is not None:
-                keep &= np.isin(b["catalog_id"], catalog_ids)
+            keep = (
+                np.ones(block.rows, bool)
+                if catalog_ids is None
+                else np.isin(b["catalog_id"], catalog_ids)
+            )
             n = int(np.count_nonzero(keep))
             if not n:
                 continue
             for f in ("run_id", "cached", "state", "latency", "ttft", "cost", "length"):
                 col[f].append(b[f][keep])
-            col["model"].append(models[b["model"][keep]])
-            prompts = np.array([prompt_code.get(p, -1) for p in block.prompts], dtype=np.int32)
+            # Only the kept answers' models are coded: the catalog's models are those answering.
+            kept_models = b["model"][keep]
+            models = np.full(len(block.models), -1, np.int32)
+            for i in np.unique(kept_models).tolist():
+                models[i] = model_code.setdefault(block.models[i], len(model_code))
+            col["model"].append(models[kept_models])
+            prompts = np.array(
+                [prompt_code.setdefault(p, len(prompt_code)) for p in block.prompts], np.int32
+            )
             col["prompt"].append(prompts[b["prompt"][keep]])
             days = np.array([day_code.setdefault(d, len(day_code)) for d in block.days], np.int32)
             col["day"].append(days[b["day"][keep]])
@@ -503,6 +499,8 @@ class _Scorer:
             cost=col["cost"].array(),
             length=col["length"].array(),
             item=col["item"].array(),
+            model_names=list(model_code),
+            prompt_ids=list(prompt_code),
             m_resp=col["m_row"].array(),
             m_name=name_rank[col.pop("m_name").array()],
             m_value=col["m_value"].array(),
@@ -510,6 +508,22 @@ class _Scorer:
         del state
         self._lap("responses")
         return arr
+
+    def _recode(self, a: _Arrays, t_model: NDArray[np.int64]) -> NDArray[np.int64]:
+        """The models: the rated ones and those with answers, sorted. Recodes the arrays' models
+        and prompts (codes as first read) and the thumb cells' models (codes among the rated
+        models) in place of theirs; returns the thumb cells' model codes."""
+        models = sorted(set(self.models) | set(a.model_names))
+        rank = {m: i for i, m in enumerate(models)}
+        if a.size:
+            a.model = np.array([rank[m] for m in a.model_names], np.int32)[a.model]
+            prompt = [self.prompt_code.get(p, -1) for p in a.prompt_ids]
+            a.prompt = np.array(prompt, np.int32)[a.prompt]
+        # −1 (a model that was not among the rated ones when the cells were read) stays −1.
+        t_map = np.array([*(rank[m] for m in self.models), -1], np.int64)
+        self.models = models
+        a.model_names, a.prompt_ids = models, []
+        return t_map[t_model]
 
     def _thumb_cells(self) -> tuple[NDArray[np.int64], ...]:
         """Thumbs in force per (model, prompt): model code, prompt code (−1: the prompt is not
@@ -523,7 +537,7 @@ class _Scorer:
         )[0]
         code = self.prompt_code.get
         pids = json.loads(prompts)
-        prompt = np.fromiter((code(p, -1) for p in pids), np.int64, len(pids))
+        prompt = np.array([code(p, -1) for p in pids], np.int64)
         self._lap("thumbs")
         return numbers(models, np.int64), prompt, numbers(ups, np.int64), numbers(n, np.int64)
 
