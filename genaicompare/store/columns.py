@@ -29,7 +29,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 BLOCK_ROWS = 8192
-"""Answers per block: 1 M answers are 123 blocks of ≈ 0.8 MB."""
+"""Answers per block: 1 M answers with three metrics each are 123 blocks of ≈ 1.1 MB."""
 FORMAT = 2
 """The layout of :func:`pack`. Readers ignore a block of another format (its answers are read
 through SQL) and :func:`extend` deletes it before writing: the triggers find a block by its
@@ -139,7 +139,7 @@ def _hash16(value: str) -> bytes:
 def hashes(hex_hashes: list[str]) -> NDArray[np.bytes_]:
     """Content hashes as 16-byte values (``S16``), in order: 32 lowercase hex digits (what
     :func:`genaicompare.core.records.content_hash` writes) as their bytes, any other text as its
-    MD5, so two texts get the same value only if they are the same."""
+    MD5 (the same text always gets the same value)."""
     joined = "".join(hex_hashes)
     if joined == joined.lower() and all(len(h) == 32 for h in hex_hashes):
         try:
