@@ -240,3 +240,22 @@ def test_a_rated_output_counts_in_every_run_of_the_catalog_that_carries_it(
     assert [(r["run_id"], r["rated"]) for r in s.trends["per_run"]] == [(1, 10), (2, 3)]
     assert s.metric_agreement == before
     assert compute_scores(store, "c", rounds=10, parallel=False).to_json() == s.to_json()
+
+
+def test_the_newest_catalog_version_gives_a_prompt_its_task_and_segment(tmp_path: Path) -> None:
+    from genaicompare.catalog import Catalog
+
+    store = _db(tmp_path)
+    prompts = [
+        {"id": f"p{i}", "prompt": f"q{i}", "task": "qa", "segment": "g1" if i % 2 == 0 else "g2"}
+        for i in range(4)
+    ]
+    prompts[0].update(task="chat", segment="g9")  # p0 moved in the newer version
+    store.record_catalog(Catalog.model_validate({"name": "c", "prompts": prompts}))
+    t = {(r.model, r.group): r for r in compute_scores(store, "c", by="task", rounds=10).groups}
+    assert (t[("x", "chat")].responses, t[("x", "qa")].responses) == (1, 3)
+    s = compute_scores(store, "c", rounds=10)
+    assert s.fairness["segments"] == ["g1", "g2", "g9"]
+    fx = next(m for m in s.fairness["models"] if m["model"] == "x")
+    rated = {e["segment"]: e["rated"] for e in fx["segments"]}
+    assert rated == {"g1": 1, "g2": 2, "g9": 2}  # p2: ann; p1 and p3: ann; p0: ann and bob
