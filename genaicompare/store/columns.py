@@ -4,12 +4,13 @@
 those reads took 14 s through SQL (``group_concat`` over rows that carry the answer's text and
 messages) before any arithmetic. Here the same fields are kept in blocks of
 :data:`BLOCK_ROWS` consecutive answers, each one BLOB of numpy arrays in ``answer_columns``
-(≈ 100 bytes an answer), read back in a fraction of a second.
+(≈ 135 bytes an answer with three metrics), read back in a fraction of a second.
 
 A block is exact or absent, never stale: triggers (migration ``m012_answer_columns``) delete
 the block of any answer that is inserted into, changed in or deleted from its id range, and of
-any answer whose metrics change, in the same transaction as the change. Readers take the blocks there are and read the answers no block covers (the newest,
-and any range whose block was deleted) through SQL, as before, all in one read transaction.
+any answer whose metrics change, in the same transaction as the change. Readers take the
+blocks there are and read the answers no block covers (the newest, and any range whose block
+was deleted) through SQL, as before, all in one read transaction.
 :func:`extend` writes the blocks that are due; the store calls it as answers are saved and
 ``scores`` before it reads.
 """
@@ -125,28 +126,33 @@ def _codes(values: list[str]) -> tuple[list[str], NDArray[np.int32]]:
     return distinct, np.array(list(map(index.__getitem__, values)), dtype=np.int32)
 
 
-def _hash16(value: str) -> bytes:
+def _from_hex(text: str, n: int) -> bytes | None:
+    """The 16 bytes each of ``n`` content hashes written one after another, when they are 32
+    lowercase hex digits each (what :func:`genaicompare.core.records.content_hash` writes);
+    otherwise ``None``."""
+    if len(text) != 32 * n or text != text.lower():
+        return None
     try:
-        raw = bytes.fromhex(value) if len(value) == 32 and value == value.lower() else b""
+        raw = bytes.fromhex(text)
     except ValueError:
-        raw = b""
-    if len(raw) == 16:
-        return raw
+        return None
+    return raw if len(raw) == 16 * n else None  # fromhex skips spaces
+
+
+def _hash16(value: str) -> bytes:
     # Not 32 hex digits (a hash written by hand or by another tool): 16 bytes of its MD5.
-    return hashlib.md5(value.encode("utf-8", "surrogatepass"), usedforsecurity=False).digest()
+    return (
+        _from_hex(value, 1)
+        or hashlib.md5(value.encode("utf-8", "surrogatepass"), usedforsecurity=False).digest()
+    )
 
 
 def hashes(hex_hashes: list[str]) -> NDArray[np.bytes_]:
-    """Content hashes as 16-byte values (``S16``), in order: 32 lowercase hex digits (what
-    :func:`genaicompare.core.records.content_hash` writes) as their bytes, any other text as its
-    MD5 (the same text always gets the same value)."""
-    joined = "".join(hex_hashes)
-    if joined == joined.lower() and all(len(h) == 32 for h in hex_hashes):
-        try:
-            raw = bytes.fromhex(joined)
-        except ValueError:
-            raw = b""  # not all hex: one at a time
-        if len(raw) == 16 * len(hex_hashes):  # fromhex skips spaces
+    """Content hashes as 16-byte values (``S16``), in order: 32 lowercase hex digits as their
+    bytes, any other text as its MD5 (the same text always gets the same value)."""
+    if all(len(h) == 32 for h in hex_hashes):
+        raw = _from_hex("".join(hex_hashes), len(hex_hashes))
+        if raw is not None:
             return np.frombuffer(raw, dtype="S16").copy()
     return np.array([_hash16(h) for h in hex_hashes], dtype="S16")
 
@@ -159,14 +165,8 @@ def concat_hashes(concat: str | None, n: int) -> NDArray[np.bytes_] | None:
         return np.empty(0, "S16")
     if not concat or len(concat) != 33 * n - 1 or concat[32::33] != "," * (n - 1):
         return None
-    text = concat.replace(",", "")
-    if text != text.lower():
-        return None
-    try:
-        raw = bytes.fromhex(text)
-    except ValueError:
-        return None
-    return np.frombuffer(raw, "S16") if len(raw) == 16 * n else None  # fromhex skips spaces
+    raw = _from_hex(concat.replace(",", ""), n)
+    return None if raw is None else np.frombuffer(raw, "S16")
 
 
 class HashIndex:
